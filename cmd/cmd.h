@@ -1,0 +1,70 @@
+/*
+ * What every subcommand shares: the context handed to the core, the
+ * options table that drives both getopt_long and --help, and the mapping
+ * from core error codes to exit statuses (DESIGN.md).
+ */
+#ifndef SHARD_CMD_H
+#define SHARD_CMD_H
+
+#include <stdio.h>
+
+#include "shard/ctx.h"
+#include "shard/error.h"
+
+struct cmd_ctx {
+	struct shard_ctx core;
+	FILE *out, *err;
+	int err_is_tty;
+	int quiet;
+	double started;
+};
+
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_ENV = 3,
+};
+
+/* One option: long name, short letter (0 for none), argument name. */
+struct cmd_option {
+	const char *name;
+	int short_name;
+	const char *arg;      /* NULL: a flag */
+	const char *help;
+};
+
+struct cmd_usage {
+	const char *synopsis; /* "shard plan [OPTIONS] ..." */
+	const char *summary;  /* one paragraph shown by --help */
+	const struct cmd_option *options; /* ends with { NULL } */
+};
+
+/*
+ * Parse argv against u->options. fn gets each option's index in the table
+ * and its argument; returning non-zero stops with that exit status.
+ * --help prints the usage and returns -1 (the caller exits 0). Returns
+ * the index of the first operand, or -2 after a usage error (printed).
+ */
+int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
+	      int (*fn)(void *data, int opt, const char *arg), void *data,
+	      struct cmd_ctx *ctx);
+void cmd_print_usage(FILE *f, const struct cmd_usage *u);
+/* Print "shard: <msg>" for err and return its exit status. */
+int cmd_fail(struct cmd_ctx *ctx, const struct shard_error *err);
+/* A usage error: print message and a hint, return EXIT_USAGE. */
+int cmd_usage_error(struct cmd_ctx *ctx, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int cmd_exit_status(int code);
+/* Parse option values; a bad value prints a usage error. */
+int cmd_parse_count(struct cmd_ctx *ctx, const char *cmd, const char *opt,
+		    const char *arg, long min, long max, long *out);
+int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
+		      const char *arg, double *out);
+/* History location: --history, else SHARD_HISTORY, else the default. */
+const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
+
+int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx);
+
+#endif

@@ -1,0 +1,193 @@
+/*
+ * One table per subcommand drives getopt_long and --help, so the help
+ * text can never disagree with what is parsed (OpenBSD style usage lines).
+ */
+#include "cmd/cmd.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shard/store.h"
+#include "shard/strbuf.h"
+#include "shard/util.h"
+#include "shard/banned.h"
+
+#define OPT_HELP 0x10000
+
+void cmd_print_usage(FILE *f, const struct cmd_usage *u)
+{
+	fprintf(f, "usage: %s\n\n%s\n", u->synopsis, u->summary);
+	if (u->options && u->options[0].name)
+		fputs("\noptions:\n", f);
+	for (const struct cmd_option *o = u->options; o && o->name; o++) {
+		struct strbuf left = STRBUF_INIT;
+
+		if (o->short_name)
+			strbuf_addf(&left, "-%c, ", o->short_name);
+		else
+			strbuf_addstr(&left, "    ");
+		strbuf_addf(&left, "--%s", o->name);
+		if (o->arg)
+			strbuf_addf(&left, " %s", o->arg);
+		fprintf(f, "  %-28s %s\n", left.buf, o->help);
+		strbuf_release(&left);
+	}
+	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help and exit");
+}
+
+static int count_options(const struct cmd_option *o)
+{
+	int n = 0;
+
+	while (o && o[n].name)
+		n++;
+	return n;
+}
+
+static void build_tables(const struct cmd_usage *u, struct option *longs,
+			 struct strbuf *shorts)
+{
+	int n = count_options(u->options), i;
+
+	strbuf_addstr(shorts, "+:h");
+	for (i = 0; i < n; i++) {
+		const struct cmd_option *o = &u->options[i];
+
+		longs[i].name = o->name;
+		longs[i].has_arg = o->arg ? required_argument : no_argument;
+		longs[i].flag = NULL;
+		longs[i].val = o->short_name ? o->short_name : 0x100 + i;
+		if (o->short_name) {
+			strbuf_addch(shorts, o->short_name);
+			if (o->arg)
+				strbuf_addch(shorts, ':');
+		}
+	}
+	longs[i] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	longs[i + 1] = (struct option){ NULL, 0, NULL, 0 };
+}
+
+static int table_index(const struct cmd_usage *u, int val)
+{
+	int n = count_options(u->options);
+
+	if (val >= 0x100 && val < 0x100 + n)
+		return val - 0x100;
+	for (int i = 0; i < n; i++)
+		if (u->options[i].short_name == val)
+			return i;
+	return -1;
+}
+
+static const char *cmd_name(const struct cmd_usage *u, char *buf, size_t n)
+{
+	const char *s = u->synopsis, *sp = strchr(s, '[');
+	size_t len = sp ? (size_t)(sp - s) : strlen(s);
+
+	while (len && s[len - 1] == ' ')
+		len--;
+	snprintf(buf, n, "%.*s", (int)len, s);
+	return buf;
+}
+
+int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
+	      int (*fn)(void *data, int opt, const char *arg), void *data,
+	      struct cmd_ctx *ctx)
+{
+	int n = count_options(u->options), c, r = 0;
+	struct option *longs = xcalloc((size_t)n + 2, sizeof(*longs));
+	struct strbuf shorts = STRBUF_INIT;
+	char name[64];
+
+	build_tables(u, longs, &shorts);
+	optind = 0;
+	opterr = 0;
+	while (!r && (c = getopt_long(argc, argv, shorts.buf, longs, NULL)) != -1) {
+		const char *bad = argv[optind - 1];
+
+		if (c == OPT_HELP || c == 'h') {
+			cmd_print_usage(ctx->out, u);
+			r = -1;
+		} else if (c == '?' || c == ':') {
+			cmd_usage_error(ctx, cmd_name(u, name, sizeof(name)),
+					c == ':' ? "option '%s' needs a value"
+						 : "unknown option '%s'",
+					bad);
+			r = -2;
+		} else {
+			r = fn(data, table_index(u, c), optarg);
+			if (r > 0)
+				r = -2;
+		}
+	}
+	free(longs);
+	strbuf_release(&shorts);
+	return r ? r : optind;
+}
+
+int cmd_exit_status(int code)
+{
+	switch (code) {
+	case SHARD_OK:
+		return EXIT_OK;
+	case SHARD_EFAIL:
+		return EXIT_FAILED;
+	case SHARD_EINPUT:
+		return EXIT_USAGE;
+	default:
+		return EXIT_ENV;
+	}
+}
+
+int cmd_fail(struct cmd_ctx *ctx, const struct shard_error *err)
+{
+	fprintf(ctx->err, "shard: %s\n", err->msg[0] ? err->msg : "failed");
+	return cmd_exit_status(err->code);
+}
+
+int cmd_usage_error(struct cmd_ctx *ctx, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(ctx->err, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(ctx->err, fmt, ap);
+	va_end(ap);
+	fprintf(ctx->err, "\nSee '%s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
+
+int cmd_parse_count(struct cmd_ctx *ctx, const char *cmd, const char *opt,
+		    const char *arg, long min, long max, long *out)
+{
+	if (shard_parse_long(arg, min, max, out) < 0) {
+		cmd_usage_error(ctx, cmd, "%s '%s': expected a whole number "
+					  "from %ld to %ld", opt, arg, min, max);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
+		      const char *arg, double *out)
+{
+	if (shard_parse_double(arg, out) < 0 || *out < 0) {
+		cmd_usage_error(ctx, cmd, "%s '%s': expected seconds (a "
+					  "number, 0 or more)", opt, arg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag)
+{
+	const char *env = shard_getenv(&ctx->core, "SHARD_HISTORY");
+
+	if (flag && *flag)
+		return flag;
+	if (env && *env)
+		return env;
+	return STORE_DEFAULT_PATH;
+}

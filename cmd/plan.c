@@ -1,0 +1,351 @@
+/*
+ * shard plan: read the test list, weigh it against history, partition it
+ * and write the plan (or one shard's ids) whole or not at all.
+ */
+#include "cmd/cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shard/atomicfile.h"
+#include "shard/ci.h"
+#include "shard/identity.h"
+#include "shard/plan.h"
+#include "shard/planfile.h"
+#include "shard/runcmd.h"
+#include "shard/store.h"
+#include "shard/testlist.h"
+#include "shard/util.h"
+#include "shard/weigh.h"
+#include "shard/banned.h"
+
+#define MAX_SHARDS 256  /* GitHub's matrix limit */
+#define CMD "shard plan"
+
+static const struct cmd_option plan_options[] = {
+	{ "tests", 't', "FILE", "test ids, one a line ('-': standard input)" },
+	{ "collect", 0, NULL, "run the command after '--' and read its "
+			      "output as the test list" },
+	{ "shards", 'k', "K", "number of shards (default: $SHARD_TOTAL or "
+			      "the CI's)" },
+	{ "target-seconds", 0, "S", "use the fewest shards (at most 256) "
+				    "that finish within S seconds" },
+	{ "shard-overhead", 0, "S", "seconds each shard spends before its "
+				    "tests (start-up, collection)" },
+	{ "by", 0, "UNIT", "keep together: test (default), class or file" },
+	{ "index", 'i', "I", "the shard that list and null print (0-based; "
+			     "default: $SHARD_INDEX or the CI's)" },
+	{ "format", 'f', "FMT", "json (default), list, null, github-matrix" },
+	{ "output", 'o', "FILE", "write to FILE instead of standard output" },
+	{ "history", 0, "PATH", "history store (default: $SHARD_HISTORY or "
+				".shard/history.db)" },
+	{ "no-improve", 0, NULL, "plain LPT, without the improvement pass" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct cmd_usage plan_usage = {
+	"shard plan [OPTIONS] (--tests FILE | --collect -- CMD [ARG...])",
+	"Split a test list into shards of nearly equal predicted time, using\n"
+	"per-test timings from history. Tests history does not know borrow\n"
+	"the median of their class, file or directory, then the suite's.\n"
+	"The same history, list and options give byte-identical output.",
+	plan_options,
+};
+
+enum {
+	O_TESTS, O_COLLECT, O_SHARDS, O_TARGET, O_OVERHEAD, O_BY, O_INDEX,
+	O_FORMAT, O_OUTPUT, O_HISTORY, O_NO_IMPROVE,
+};
+
+struct plan_args {
+	struct cmd_ctx *ctx;
+	const char *tests, *output, *history;
+	int collect, improve;
+	long shards, index;
+	double target, overhead;
+	int has_target;
+	enum plan_by by;
+	int format;
+};
+
+static int parse_by(struct plan_args *a, const char *arg)
+{
+	static const char *const names[] = { "test", "class", "file" };
+
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(arg, names[i])) {
+			a->by = (enum plan_by)i;
+			return 0;
+		}
+	return cmd_usage_error(a->ctx, CMD, "--by '%s': expected test, "
+					    "class or file", arg);
+}
+
+static int take_option(void *data, int opt, const char *arg)
+{
+	struct plan_args *a = data;
+
+	switch (opt) {
+	case O_TESTS: a->tests = arg; return 0;
+	case O_COLLECT: a->collect = 1; return 0;
+	case O_SHARDS:
+		return cmd_parse_count(a->ctx, CMD, "--shards", arg, 1,
+				       MAX_SHARDS * 1000, &a->shards);
+	case O_TARGET:
+		a->has_target = 1;
+		return cmd_parse_seconds(a->ctx, CMD, "--target-seconds", arg,
+					 &a->target);
+	case O_OVERHEAD:
+		return cmd_parse_seconds(a->ctx, CMD, "--shard-overhead", arg,
+					 &a->overhead);
+	case O_BY: return parse_by(a, arg);
+	case O_INDEX:
+		return cmd_parse_count(a->ctx, CMD, "--index", arg, 0,
+				       MAX_SHARDS * 1000, &a->index);
+	case O_FORMAT:
+		a->format = planfile_format_parse(arg);
+		if (a->format < 0)
+			return cmd_usage_error(a->ctx, CMD, "--format '%s': "
+					       "expected json, list, null or "
+					       "github-matrix", arg);
+		return 0;
+	case O_OUTPUT: a->output = arg; return 0;
+	case O_HISTORY: a->history = arg; return 0;
+	case O_NO_IMPROVE: a->improve = 0; return 0;
+	}
+	return 0;
+}
+
+struct collect_sink {
+	struct testlist *list;
+};
+
+static int collect_chunk(void *data, const char *buf, size_t len,
+			 struct shard_error *err)
+{
+	struct collect_sink *s = data;
+
+	return testlist_feed(s->list, buf, len, "collected list", err);
+}
+
+static int collect(struct cmd_ctx *ctx, char **cmdv, struct testlist *list,
+		   struct shard_error *err)
+{
+	struct collect_sink sink = { list };
+	int status = 0;
+
+	if (runcmd_capture((const char *const *)cmdv, ctx->core.envp,
+			   collect_chunk, &sink, &status, err))
+		return err->code;
+	if (status)
+		return shard_error_set(err, SHARD_EENV,
+				       "collect command '%s' exited with "
+				       "status %d", cmdv[0], status);
+	return testlist_finish(list, "collected list", &ctx->core, err);
+}
+
+static int read_list(struct cmd_ctx *ctx, const struct plan_args *a,
+		     char **rest, struct testlist *list,
+		     struct shard_error *err)
+{
+	int fd, r;
+
+	if (a->collect)
+		return collect(ctx, rest, list, err);
+	if (!strcmp(a->tests, "-"))
+		return testlist_read_fd(list, 0, "<stdin>", &ctx->core, err);
+	fd = open(a->tests, O_RDONLY);
+	if (fd < 0)
+		return shard_error_set(err, SHARD_EINPUT, "%s: %s", a->tests,
+				       strerror(errno));
+	r = testlist_read_fd(list, fd, a->tests, &ctx->core, err);
+	close(fd);
+	return r;
+}
+
+static double file_overhead(void *data, const char *id, size_t len)
+{
+	const struct weights *w = data;
+	struct strbuf path = STRBUF_INIT;
+	char *base = xstrndup(id, len);
+	double s;
+
+	identity_path(&path, base);
+	s = weigh_file_overhead(w, path.buf, path.len);
+	strbuf_release(&path);
+	free(base);
+	return s;
+}
+
+/* Shards and index from flags, else SHARD_*, else the CI's variables. */
+static int resolve_shards(struct plan_args *a, struct shard_error *err)
+{
+	struct ci_info ci;
+
+	if (ci_detect(&a->ctx->core, &ci, err))
+		return err->code;
+	if (a->index < 0 && ci.index >= 0)
+		a->index = ci.index;
+	if (a->shards < 0 && !a->has_target && ci.total > 0)
+		a->shards = ci.total;
+	if (ci.status_file) {
+		/* Bazel: say that this runner understands sharding */
+		int fd = open(ci.status_file, O_WRONLY | O_CREAT, 0644);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+static int check_args(struct plan_args *a, int has_rest)
+{
+	if (!a->tests && !a->collect)
+		return cmd_usage_error(a->ctx, CMD, "give the tests with "
+				       "--tests FILE or --collect -- CMD");
+	if (a->tests && a->collect)
+		return cmd_usage_error(a->ctx, CMD, "--tests and --collect "
+				       "cannot be used together");
+	if (a->collect && !has_rest)
+		return cmd_usage_error(a->ctx, CMD, "--collect needs a command "
+				       "after '--'");
+	if (!a->collect && has_rest)
+		return cmd_usage_error(a->ctx, CMD, "unexpected argument; "
+				       "a command needs --collect");
+	if (a->has_target && a->shards >= 0)
+		return cmd_usage_error(a->ctx, CMD, "--shards and "
+				       "--target-seconds cannot be used "
+				       "together");
+	if (!a->has_target && a->shards < 0)
+		return cmd_usage_error(a->ctx, CMD, "how many shards? Give "
+				       "--shards K or --target-seconds S");
+	return 0;
+}
+
+static int check_index(struct plan_args *a, size_t k)
+{
+	int needs = a->format == PLANFILE_LIST || a->format == PLANFILE_NULL;
+
+	if (needs && a->index < 0)
+		return cmd_usage_error(a->ctx, CMD, "--format %s prints one "
+				       "shard: give --index I",
+				       a->format == PLANFILE_LIST ? "list"
+								  : "null");
+	if (a->index >= 0 && (size_t)a->index >= k)
+		return cmd_usage_error(a->ctx, CMD, "--index %ld is out of "
+				       "range: there are %zu shards (0 to %zu)",
+				       a->index, k, k - 1);
+	return 0;
+}
+
+static void say_estimates(struct cmd_ctx *ctx, const struct weights *w,
+			  size_t n)
+{
+	size_t borrowed = n - w->count[WEIGH_HISTORY] - w->count[WEIGH_FILE];
+
+	if (w->equal && n)
+		shard_warn(&ctx->core, "history knows none of these %zu "
+				       "tests: all weighted equally", n);
+	else if (borrowed)
+		shard_warn(&ctx->core, "%zu of %zu tests have no history; "
+				       "estimated from their relatives",
+			   borrowed, n);
+}
+
+static int write_plan(struct plan_args *a, const struct plan *p,
+		      const struct testlist *list, const struct weights *w,
+		      struct shard_error *err)
+{
+	static const char *const by_names[] = { "test", "class", "file" };
+	struct planfile_meta meta = { by_names[a->by], w };
+	struct atomicfile out;
+
+	if (atomicfile_open(&out, a->output ? a->output : "-", a->ctx->out,
+			    err))
+		return err->code;
+	if (planfile_write(out.f, (enum planfile_format)a->format, p,
+			   list->ids, a->index < 0 ? 0 : (size_t)a->index,
+			   &meta) < 0) {
+		shard_error_set(err, SHARD_EENV, "%s: write error: %s",
+				a->output ? a->output : "standard output",
+				strerror(errno));
+		atomicfile_abort(&out);
+		return err->code;
+	}
+	return atomicfile_commit(&out, err);
+}
+
+static int make_plan(struct plan_args *a, const struct testlist *list,
+		     const struct weights *w, struct plan *p,
+		     struct shard_error *err)
+{
+	struct plan_request req = {
+		list->ids, w->seconds, list->nr, a->by,
+		a->shards > 0 ? (size_t)a->shards : 1, a->overhead, a->improve,
+		file_overhead, (void *)w,
+	};
+	size_t k;
+	int too_long = 0;
+
+	if (a->has_target) {
+		if (plan_choose_shards(&req, a->target, MAX_SHARDS, &k,
+				       &too_long, err))
+			return err->code;
+		req.shards = k;
+	}
+	if (plan_make(&req, p, err))
+		return err->code;
+	if (too_long)
+		shard_warn(&a->ctx->core, "a single %s takes %.1f s, longer "
+			   "than the target of %.1f s: split it",
+			   a->by == PLAN_BY_TEST ? "test" : a->by == PLAN_BY_CLASS
+			   ? "class" : "file", p->longest, a->target);
+	else if (a->has_target && p->makespan > a->target)
+		shard_warn(&a->ctx->core, "even %zu shards take %.1f s, more "
+			   "than the target of %.1f s", k, p->makespan,
+			   a->target);
+	return 0;
+}
+
+int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct plan_args a = { ctx, NULL, NULL, NULL, 0, 1, -1, -1, 0, 0, 0,
+			       PLAN_BY_TEST, PLANFILE_JSON };
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_options so = { 0, 0, 0 };
+	struct testlist list;
+	struct weights w = { 0 };
+	struct plan p = { 0 };
+	struct store *st = NULL;
+	int first = cmd_parse(argc, argv, &plan_usage, take_option, &a, ctx);
+	int r;
+
+	if (first < 0)
+		return first == -1 ? EXIT_OK : EXIT_USAGE;
+	if (resolve_shards(&a, &err))
+		return cmd_fail(ctx, &err);
+	if ((r = check_args(&a, first < argc)))
+		return r;
+	testlist_init(&list);
+	if (read_list(ctx, &a, argv + first, &list, &err) ||
+	    store_open(cmd_history_path(ctx, a.history), &so, &st, &err) ||
+	    weigh_tests(st, list.ids, list.nr, &w, &err) ||
+	    make_plan(&a, &list, &w, &p, &err)) {
+		r = cmd_fail(ctx, &err);
+		goto out;
+	}
+	say_estimates(ctx, &w, list.nr);
+	if ((r = check_index(&a, p.nshards)))
+		goto out;
+	if (write_plan(&a, &p, &list, &w, &err))
+		r = cmd_fail(ctx, &err);
+out:
+	plan_release(&p);
+	weigh_release(&w);
+	store_close(st);
+	testlist_release(&list);
+	return r;
+}

@@ -1,0 +1,481 @@
+/*
+ * A file is read twice: once to digest it (its identity for re-ingest
+ * detection and, failing any other, for the run's) and to tell XML from
+ * JSON by its first byte, once to parse it. Both passes stream, so memory
+ * does not grow with the file. The run and the source are registered
+ * lazily, at the first result, because a report from `shard run` names
+ * its run in the properties that precede its testcases.
+ */
+#define _GNU_SOURCE /* memmem */
+#include "ingest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "identity.h"
+#include "json.h"
+#include "junit.h"
+#include "strbuf.h"
+#include "util.h"
+#include "banned.h"
+
+#define INGEST_ALREADY 1
+#define TIMING_JSON_MAX (1024u * 1024 * 1024)
+
+struct suite_frame {
+	struct strbuf file;  /* the file common to its cases, if any */
+	int mixed;           /* cases from more than one file */
+	unsigned long cases;
+};
+
+struct ingest_state {
+	struct store *st;
+	const char *path;
+	const struct ingest_options *opt;
+	const struct shard_ctx *ctx;
+	struct ingest_stats *stats;
+	char digest[65];
+	int started;
+	int64_t run_id, source_id;
+	struct store_shard shard;
+	int has_shard_index;
+	char shard_run[256], host[256];
+	double top_seconds;
+	struct strbuf key, file;
+	struct suite_frame *frames;
+	size_t nframes, alloc_frames;
+};
+
+static int read_all(int fd, const char *path, int (*fn)(void *, const char *,
+							size_t),
+		    void *data, struct shard_error *err)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return shard_error_set(err, SHARD_EENV,
+					       "%s: read error: %s", path,
+					       strerror(errno));
+		if (n == 0)
+			return 0;
+		if (fn(data, buf, (size_t)n))
+			return shard_error_set(err, SHARD_EINPUT,
+					       "%s: file too large", path);
+	}
+}
+
+struct sniff {
+	struct digest *d;
+	int first;        /* first significant byte, or -1 */
+	size_t seen;
+};
+
+static int sniff_chunk(void *data, const char *buf, size_t len)
+{
+	struct sniff *s = data;
+
+	digest_update(s->d, buf, len);
+	for (size_t i = 0; i < len && s->first < 0; i++, s->seen++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (s->seen < 3 && (c == 0xef || c == 0xbb || c == 0xbf))
+			continue; /* UTF-8 byte order mark */
+		s->first = (c == 0xfe || c == 0xff || c == 0) ? '<' : c;
+	}
+	return 0;
+}
+
+static int start_run(struct ingest_state *s, struct shard_error *err)
+{
+	struct store_run run = { 0 };
+	char content_key[32];
+	int r;
+
+	if (s->started)
+		return 0;
+	snprintf(content_key, sizeof(content_key), "sha256:%.16s", s->digest);
+	run.run_key = s->opt->run_key   ? s->opt->run_key
+		      : s->shard_run[0] ? s->shard_run
+					: content_key;
+	run.started_at = shard_now(s->ctx);
+	run.commit = s->opt->commit;
+	run.branch = s->opt->branch;
+	run.ci = s->opt->ci;
+	snprintf(s->stats->run_key, sizeof(s->stats->run_key), "%s",
+		 run.run_key);
+	if (s->st->ops->add_run(s->st, &run, &s->run_id, err))
+		return err->code;
+	r = s->st->ops->add_source(s->st, s->run_id, s->digest, s->path,
+				   &s->source_id, err);
+	if (r < 0)
+		return r;
+	s->started = 1;
+	if (r == 1) {
+		s->stats->already = 1;
+		return INGEST_ALREADY;
+	}
+	return 0;
+}
+
+static void count_outcome(struct ingest_stats *st, enum junit_outcome o)
+{
+	st->tests++;
+	st->passed += o == JUNIT_PASSED;
+	st->failed += o == JUNIT_FAILED;
+	st->errors += o == JUNIT_ERROR;
+	st->skipped += o == JUNIT_SKIPPED;
+}
+
+static int record(struct ingest_state *s, const struct store_result *res,
+		  struct shard_error *err)
+{
+	int r = start_run(s, err);
+
+	if (r)
+		return r;
+	if (s->st->ops->add_result(s->st, s->run_id, s->source_id, res, err))
+		return err->code;
+	count_outcome(s->stats, res->outcome);
+	if (s->stats->tests % 100000 == 0)
+		shard_progress(s->ctx, "ingest", s->stats->tests, 0);
+	return 0;
+}
+
+static int on_suite_start(void *data, const struct junit_suite *su,
+			  struct shard_error *err)
+{
+	struct ingest_state *s = data;
+	struct suite_frame *f;
+
+	(void)su;
+	(void)err;
+	ALLOC_GROW(s->frames, s->nframes + 1, s->alloc_frames);
+	f = &s->frames[s->nframes++];
+	strbuf_init(&f->file, 0);
+	f->mixed = 0;
+	f->cases = 0;
+	return 0;
+}
+
+static void copy_prop(char *dst, size_t size, const char *v)
+{
+	snprintf(dst, size, "%s", v ? v : "");
+}
+
+static int prop_number(const char *path, const char *name, const char *v,
+		       double *out, struct shard_error *err)
+{
+	if (shard_parse_double(v, out) < 0 || *out < 0)
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: property %s='%s' is not a number",
+				       path, name, v);
+	return 0;
+}
+
+static int on_property(void *data, const struct junit_suite *su,
+		       const char *name, const char *value,
+		       struct shard_error *err)
+{
+	struct ingest_state *s = data;
+	struct store_shard *sh = &s->shard;
+	double v = 0;
+
+	(void)su;
+	if (!name || strncmp(name, "shard.", 6) || !value)
+		return 0;
+	name += 6;
+	if (!strcmp(name, "run_id"))
+		copy_prop(s->shard_run, sizeof(s->shard_run), value);
+	else if (!strcmp(name, "host"))
+		copy_prop(s->host, sizeof(s->host), value);
+	else if (!strcmp(name, "index") || !strcmp(name, "total") ||
+		 !strcmp(name, "attempt")) {
+		if (prop_number(s->path, name - 6, value, &v, err))
+			return err->code;
+		if (!strcmp(name, "index"))
+			sh->index = (int)v, s->has_shard_index = 1;
+		else if (!strcmp(name, "total"))
+			sh->total = (int)v;
+		else
+			sh->attempt = (unsigned)v;
+	} else if (!strcmp(name, "predicted_seconds")) {
+		if (prop_number(s->path, name - 6, value, &sh->predicted, err))
+			return err->code;
+		sh->has_predicted = 1;
+	} else if (!strcmp(name, "actual_seconds")) {
+		if (prop_number(s->path, name - 6, value, &sh->actual, err))
+			return err->code;
+		sh->has_actual = 1;
+	}
+	return 0;
+}
+
+static void note_case_file(struct ingest_state *s, const char *file)
+{
+	struct suite_frame *f;
+
+	if (!s->nframes)
+		return;
+	f = &s->frames[s->nframes - 1];
+	if (!f->cases++ && file)
+		strbuf_addstr(&f->file, file);
+	else if (!file || strcmp(file, f->file.buf))
+		f->mixed = 1;
+}
+
+static int on_testcase(void *data, const struct junit_case *c,
+		       struct shard_error *err)
+{
+	struct ingest_state *s = data;
+	const struct junit_suite *su = c->suite;
+	struct store_result res = { 0 };
+	size_t parent = c->name ? identity_go_parent_len(c->name) : 0;
+	char *parent_key = NULL;
+	int has_file, r;
+
+	strbuf_reset(&s->key);
+	strbuf_reset(&s->file);
+	identity_case_key(&s->key, c->classname, c->name, c->file,
+			  su ? su->file : NULL, su ? su->name : NULL);
+	has_file = identity_case_file(&s->file, c->file, su ? su->file : NULL,
+				      su ? su->name : NULL);
+	note_case_file(s, has_file ? s->file.buf : NULL);
+	if (parent)
+		parent_key = xstrndup(s->key.buf, s->key.len -
+							  (strlen(c->name) - parent));
+	res.key = s->key.buf;
+	res.file = has_file ? s->file.buf : NULL;
+	res.parent_key = parent_key;
+	res.outcome = c->outcome;
+	res.seconds = c->time;
+	res.has_time = c->has_time;
+	res.shard = s->has_shard_index ? s->shard.index : -1;
+	r = record(s, &res, err);
+	free(parent_key);
+	return r;
+}
+
+/* The file a suite stands for: its own attribute or name, else its cases'. */
+static const char *suite_file(struct strbuf *tmp, const struct junit_suite *su,
+			      const struct suite_frame *f)
+{
+	strbuf_reset(tmp);
+	if (identity_case_file(tmp, NULL, su->file, su->name))
+		return tmp->buf;
+	if (f->cases && !f->mixed && f->file.len)
+		return f->file.buf;
+	return NULL;
+}
+
+static int on_suite_end(void *data, const struct junit_suite *su,
+			double case_seconds, struct shard_error *err)
+{
+	struct ingest_state *s = data;
+	struct suite_frame *f = &s->frames[s->nframes - 1];
+	const char *file = suite_file(&s->file, su, f);
+	int r = 0;
+
+	if (su->depth == 0)
+		s->top_seconds += su->has_time ? su->time : case_seconds;
+	if (file && f->cases && su->has_time && su->time >= case_seconds &&
+	    !s->stats->already)
+		r = s->st->ops->add_file_overhead(s->st, file,
+						  su->time - case_seconds, err);
+	strbuf_release(&f->file);
+	s->nframes--;
+	return r;
+}
+
+static int record_shard(struct ingest_state *s, struct shard_error *err)
+{
+	if (!s->has_shard_index || s->stats->already)
+		return 0;
+	if (!s->shard.has_actual) {
+		s->shard.actual = s->top_seconds;
+		s->shard.has_actual = 1;
+	}
+	s->shard.host = s->host[0] ? s->host : NULL;
+	if (start_run(s, err))
+		return err->code ? err->code : 0;
+	return s->st->ops->add_shard(s->st, s->run_id, &s->shard, err);
+}
+
+static int ingest_junit(struct ingest_state *s, int fd,
+			struct shard_error *err)
+{
+	struct junit_handler h = {
+		on_suite_start, on_property, on_testcase, on_suite_end, s,
+	};
+	struct junit_options jo = { s->opt->recover, 0 };
+	int r = junit_read_fd(fd, s->path, &jo, &h, s->ctx, err);
+
+	while (s->nframes)
+		strbuf_release(&s->frames[--s->nframes].file);
+	if (r)
+		return r;
+	if (!s->started && (r = start_run(s, err)))
+		return r;
+	return record_shard(s, err);
+}
+
+static int add_bytes(void *data, const char *buf, size_t len)
+{
+	return strbuf_add(data, buf, len);
+}
+
+/* Line of the member's key in the text, or 0 when it cannot be found. */
+static unsigned long key_line(const struct strbuf *text, const char *key,
+			      size_t len)
+{
+	struct strbuf q = STRBUF_INIT;
+	const char *at;
+	unsigned long line = 0;
+
+	strbuf_addch(&q, '"');
+	strbuf_add(&q, key, len);
+	strbuf_addch(&q, '"');
+	at = memmem(text->buf, text->len, q.buf, q.len);
+	if (at)
+		line = json_line_of(text->buf, (size_t)(at - text->buf));
+	strbuf_release(&q);
+	return line;
+}
+
+struct timing_state {
+	struct ingest_state *s;
+	const struct strbuf *text;
+	struct strbuf id;
+};
+
+static int on_timing(void *data, const struct json_member *m,
+		     struct shard_error *err)
+{
+	struct timing_state *t = data;
+	struct ingest_state *s = t->s;
+	struct store_result res = { 0 };
+	const char *id;
+	unsigned long line;
+	size_t flen;
+
+	strbuf_reset(&t->id);
+	strbuf_add(&t->id, m->key, m->key_len);
+	id = t->id.buf;
+	if (m->type != JSON_INTEGER && m->type != JSON_REAL) {
+		line = key_line(t->text, m->key, m->key_len);
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s:%lu: the time of '%s' is not a number",
+				       s->path, line, id);
+	}
+	if (m->number < 0)
+		shard_warn(s->ctx, "%s:%lu: negative time %g of '%s' clamped to 0",
+			   s->path, key_line(t->text, m->key, m->key_len),
+			   m->number, id);
+	strbuf_reset(&s->key);
+	strbuf_reset(&s->file);
+	identity_key(&s->key, id);
+	if (identity_kind(id) == IDENTITY_NODEID ||
+	    identity_kind(id) == IDENTITY_PATH) {
+		flen = identity_file_len(id);
+		t->id.buf[flen] = '\0';
+		identity_path(&s->file, id);
+	}
+	res.key = s->key.buf;
+	res.file = s->file.len ? s->file.buf : NULL;
+	res.seconds = m->number < 0 ? 0 : m->number;
+	res.has_time = 1;
+	res.shard = -1;
+	return record(s, &res, err);
+}
+
+static int ingest_timing(struct ingest_state *s, int fd,
+			 struct shard_error *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct timing_state t = { s, &text, STRBUF_INIT };
+	int r;
+
+	text.cap = TIMING_JSON_MAX;
+	r = read_all(fd, s->path, add_bytes, &text, err);
+	if (!r)
+		r = json_each_member(text.buf, text.len, s->path, "$", 1,
+				     on_timing, &t, err);
+	if (!r && !s->started)
+		r = start_run(s, err);
+	strbuf_release(&t.id);
+	strbuf_release(&text);
+	return r;
+}
+
+static int sniff_file(int fd, const char *path, char digest[65], int *first,
+		      struct shard_error *err)
+{
+	struct sniff sn = { digest_new(), -1, 0 };
+	int r = read_all(fd, path, sniff_chunk, &sn, err);
+
+	digest_final_hex(sn.d, digest);
+	*first = sn.first;
+	if (r)
+		return r;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return shard_error_set(err, SHARD_EENV, "%s: cannot seek: %s",
+				       path, strerror(errno));
+	if (sn.first < 0)
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s:1:1: empty file, neither JUnit XML "
+				       "nor timing JSON", path);
+	if (sn.first != '<' && sn.first != '{')
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s:1:1: neither JUnit XML nor timing "
+				       "JSON (starts with '%c')",
+				       path, sn.first);
+	return 0;
+}
+
+int ingest_fd(struct store *st, int fd, const char *path,
+	      const struct ingest_options *opt, const struct shard_ctx *ctx,
+	      struct ingest_stats *stats, struct shard_error *err)
+{
+	struct ingest_state s = { 0 };
+	int first = 0, r;
+
+	memset(stats, 0, sizeof(*stats));
+	s.st = st;
+	s.path = path;
+	s.opt = opt;
+	s.ctx = ctx;
+	s.stats = stats;
+	strbuf_init(&s.key, 0);
+	strbuf_init(&s.file, 0);
+	if ((r = sniff_file(fd, path, s.digest, &first, err)))
+		goto out;
+	stats->kind = first == '<' ? INGEST_JUNIT : INGEST_TIMING_JSON;
+	if ((r = st->ops->begin(st, err)))
+		goto out;
+	r = first == '<' ? ingest_junit(&s, fd, err)
+			 : ingest_timing(&s, fd, err);
+	if (r == 0)
+		r = st->ops->commit(st, err);
+	if (r) {
+		struct shard_error ignored = SHARD_ERROR_INIT;
+
+		st->ops->rollback(st, &ignored);
+	}
+	if (r == INGEST_ALREADY)
+		r = 0;
+out:
+	free(s.frames);
+	strbuf_release(&s.key);
+	strbuf_release(&s.file);
+	return r;
+}

@@ -1,0 +1,96 @@
+/*
+ * Streaming JUnit XML reader: libxml2's SAX2 push parser fed in chunks, so
+ * memory does not grow with the size of a file or of a text node. Safety
+ * (DESIGN.md): no network, no DTD loading, no entity substitution, any
+ * DOCTYPE that declares an entity rejected, nesting depth bounded here.
+ * The root must be <testsuites> or <testsuite>; anything else is "not a
+ * JUnit report". Errors name file:line:column.
+ */
+#ifndef SHARD_JUNIT_H
+#define SHARD_JUNIT_H
+
+#include <stddef.h>
+
+#include "ctx.h"
+#include "error.h"
+
+enum junit_outcome {
+	JUNIT_PASSED = 0,
+	JUNIT_FAILED,
+	JUNIT_ERROR,
+	JUNIT_SKIPPED,
+};
+
+/* Strings are borrowed: valid only during the callback. NULL when absent. */
+struct junit_suite {
+	const char *name;
+	const char *file;
+	const char *hostname;
+	const char *timestamp;
+	double time;            /* clamped to >= 0 */
+	int has_time;           /* 0 when missing, empty or unparsable */
+	unsigned depth;         /* nesting among <testsuite> elements, 0 = outermost */
+	unsigned long xml_line; /* line of the start tag */
+};
+
+struct junit_case {
+	const char *classname;
+	const char *name;
+	const char *file;
+	long line;              /* the line="" attribute, 0 when absent */
+	double time;
+	int has_time;
+	enum junit_outcome outcome; /* failure > error > skipped > passed by child */
+	const char *message;    /* message="" of the outcome element, or NULL */
+	unsigned flaky;         /* <flakyFailure>/<flakyError> children */
+	unsigned reruns;        /* <rerunFailure>/<rerunError> children */
+	const struct junit_suite *suite; /* innermost suite, NULL if none */
+	unsigned long xml_line;
+};
+
+/*
+ * Callbacks may be NULL. Returning non-zero stops the read; the callback
+ * sets err itself and its code is returned by junit_read_*().
+ */
+struct junit_handler {
+	int (*suite_start)(void *data, const struct junit_suite *s,
+			   struct shard_error *err);
+	int (*property)(void *data, const struct junit_suite *s,
+			const char *name, const char *value,
+			struct shard_error *err);
+	int (*testcase)(void *data, const struct junit_case *c,
+			struct shard_error *err);
+	/* case_seconds: the sum of the times of the suite's own testcases */
+	int (*suite_end)(void *data, const struct junit_suite *s,
+			 double case_seconds, struct shard_error *err);
+	void *data;
+};
+
+struct junit_options {
+	int recover;            /* libxml2 recovery: warn instead of failing */
+	unsigned max_depth;     /* element nesting bound; 0 means 256 */
+};
+
+/*
+ * Read fd to its end. path names the input in messages. Returns 0, or
+ * SHARD_EINPUT with err = "path:line:col: message" for malformed XML, a
+ * non-JUnit root or a forbidden DOCTYPE, SHARD_EENV for a read error, or a
+ * callback's code. Warnings (negative times clamped to 0, unparsable
+ * times, recovered errors) go to ctx's warn callback as "path:line: ...".
+ */
+int junit_read_fd(int fd, const char *path, const struct junit_options *opt,
+		  const struct junit_handler *h, const struct shard_ctx *ctx,
+		  struct shard_error *err);
+int junit_read_mem(const char *buf, size_t len, const char *path,
+		   const struct junit_options *opt,
+		   const struct junit_handler *h, const struct shard_ctx *ctx,
+		   struct shard_error *err);
+
+/*
+ * Parse a time attribute: "1.5", "2,503.1" (thousands separators), with
+ * surrounding blanks. Returns 0 and *out; 1 when negative (*out = 0);
+ * -1 when empty or not a number (*out = 0).
+ */
+int junit_parse_time(const char *s, double *out);
+
+#endif

@@ -1,0 +1,505 @@
+/*
+ * Items are the indivisible units (a test, or a class or file group).
+ * Ids are sorted once by their bytes; groups, sums and each shard's test
+ * list all follow that order, which makes the result independent of the
+ * input order and byte-identical across machines (doubles are only ever
+ * added, in one fixed order).
+ */
+#include "plan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "identity.h"
+#include "strmap.h"
+#include "util.h"
+#include "banned.h"
+
+#define IMPROVE_CANDIDATES 4
+
+struct item {
+	double seconds;
+	const char *name;  /* tie-break: the id, or the group's prefix */
+	size_t name_len;
+	size_t first, count; /* members in the sorted id order */
+	size_t shard;
+};
+
+struct work {
+	const struct plan_request *req;
+	size_t *order;       /* id indexes sorted by bytes */
+	size_t *members;     /* id indexes grouped by item, sorted within */
+	struct item *items;
+	size_t nitems;
+	size_t **shard_items; /* item indexes per shard */
+	size_t *shard_nr, *shard_alloc;
+	double *load;
+};
+
+struct keyed {
+	const char *id;
+	size_t index;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	return strcmp(((const struct keyed *)a)->id,
+		      ((const struct keyed *)b)->id);
+}
+
+static size_t *sorted_order(const char *const *ids, size_t n)
+{
+	struct keyed *k = xmalloc((n ? n : 1) * sizeof(*k));
+	size_t *order = xmalloc((n ? n : 1) * sizeof(*order));
+
+	for (size_t i = 0; i < n; i++) {
+		k[i].id = ids[i];
+		k[i].index = i;
+	}
+	qsort(k, n, sizeof(*k), cmp_keyed);
+	for (size_t i = 0; i < n; i++)
+		order[i] = k[i].index;
+	free(k);
+	return order;
+}
+
+static size_t group_len(enum plan_by by, const char *id)
+{
+	switch (by) {
+	case PLAN_BY_CLASS:
+		return identity_class_len(id);
+	case PLAN_BY_FILE:
+		return identity_file_len(id);
+	case PLAN_BY_TEST:
+		break;
+	}
+	return strlen(id);
+}
+
+/* One item per test, or per group of tests sharing a class or file. */
+static void build_items(struct work *w)
+{
+	const struct plan_request *r = w->req;
+	struct strmap groups = STRMAP_INIT;
+	size_t *group_of = xmalloc((r->n ? r->n : 1) * sizeof(*group_of));
+	size_t *fill;
+
+	w->items = xcalloc(r->n ? r->n : 1, sizeof(*w->items));
+	for (size_t k = 0; k < r->n; k++) {
+		size_t i = w->order[k], g;
+		const char *id = r->ids[i];
+		size_t len = group_len(r->by, id);
+
+		if (strmap_put(&groups, id, len, w->nitems, &g)) {
+			g = w->nitems++;
+			w->items[g].name = id;
+			w->items[g].name_len = len;
+		}
+		group_of[k] = g;
+		w->items[g].count++;
+		w->items[g].seconds += r->seconds[i];
+	}
+	for (size_t g = 1; g < w->nitems; g++)
+		w->items[g].first = w->items[g - 1].first + w->items[g - 1].count;
+	fill = xcalloc(w->nitems ? w->nitems : 1, sizeof(*fill));
+	w->members = xmalloc((r->n ? r->n : 1) * sizeof(*w->members));
+	for (size_t k = 0; k < r->n; k++) {
+		struct item *it = &w->items[group_of[k]];
+
+		w->members[it->first + fill[group_of[k]]++] = w->order[k];
+	}
+	if (r->by == PLAN_BY_FILE && r->file_overhead)
+		for (size_t g = 0; g < w->nitems; g++)
+			w->items[g].seconds += r->file_overhead(
+				r->data, w->items[g].name, w->items[g].name_len);
+	free(fill);
+	free(group_of);
+	strmap_release(&groups);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c;
+
+	if (x->seconds != y->seconds)
+		return x->seconds > y->seconds ? -1 : 1;
+	c = memcmp(x->name, y->name, n);
+	if (c)
+		return c;
+	return (x->name_len > y->name_len) - (x->name_len < y->name_len);
+}
+
+/* A binary min-heap of shards keyed by (load, index). */
+struct heap {
+	size_t *a;
+	size_t n;
+	const double *load;
+};
+
+static int heap_less(const struct heap *h, size_t x, size_t y)
+{
+	if (h->load[x] != h->load[y])
+		return h->load[x] < h->load[y];
+	return x < y;
+}
+
+static void heap_down(struct heap *h, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+
+		if (l < h->n && heap_less(h, h->a[l], h->a[m]))
+			m = l;
+		if (r < h->n && heap_less(h, h->a[r], h->a[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = h->a[i];
+		h->a[i] = h->a[m];
+		h->a[m] = t;
+		i = m;
+	}
+}
+
+static void shard_push_item(struct work *w, size_t s, size_t item)
+{
+	ALLOC_GROW(w->shard_items[s], w->shard_nr[s] + 1, w->shard_alloc[s]);
+	w->shard_items[s][w->shard_nr[s]++] = item;
+	w->items[item].shard = s;
+}
+
+static void lpt(struct work *w, size_t k)
+{
+	struct heap h = { xmalloc(k * sizeof(size_t)), k, w->load };
+
+	for (size_t s = 0; s < k; s++)
+		h.a[s] = s;
+	for (size_t i = 0; i < w->nitems; i++) {
+		size_t s = h.a[0];
+
+		shard_push_item(w, s, i);
+		w->load[s] += w->items[i].seconds;
+		heap_down(&h, 0);
+	}
+	free(h.a);
+}
+
+struct choice {
+	double best;         /* the pair's new longer load */
+	size_t a, b;         /* positions in the max shard / other shard */
+	int found, swap;
+};
+
+static void consider(struct choice *c, double la, double lb, double x,
+		     double y, size_t pa, size_t pb, int swap)
+{
+	double na = la - x + y, nb = lb + x - y;
+	double worse = na > nb ? na : nb;
+
+	if (worse < la && (!c->found || worse < c->best)) {
+		c->best = worse;
+		c->a = pa;
+		c->b = pb;
+		c->found = 1;
+		c->swap = swap;
+	}
+}
+
+struct ranked {
+	double seconds;
+	size_t pos;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->seconds != y->seconds)
+		return x->seconds < y->seconds ? -1 : 1;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Best move of one item from shard m to j, or swap of a pair. */
+static struct choice best_exchange(const struct work *w, size_t m, size_t j)
+{
+	struct choice c = { 0 };
+	size_t nj = w->shard_nr[j];
+	struct ranked *r = xmalloc((nj ? nj : 1) * sizeof(*r));
+	double la = w->load[m], lb = w->load[j], diff = la - lb;
+
+	for (size_t q = 0; q < nj; q++) {
+		r[q].seconds = w->items[w->shard_items[j][q]].seconds;
+		r[q].pos = q;
+	}
+	qsort(r, nj, sizeof(*r), cmp_ranked);
+	for (size_t p = 0; p < w->shard_nr[m]; p++) {
+		double x = w->items[w->shard_items[m][p]].seconds;
+		double want = x - diff / 2;
+		size_t lo = 0, hi = nj;
+
+		consider(&c, la, lb, x, 0, p, 0, 0);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (r[mid].seconds < want)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < nj)
+			consider(&c, la, lb, x, r[lo].seconds, p, r[lo].pos, 1);
+		if (lo > 0)
+			consider(&c, la, lb, x, r[lo - 1].seconds, p,
+				 r[lo - 1].pos, 1);
+	}
+	free(r);
+	return c;
+}
+
+static void apply(struct work *w, size_t m, size_t j, const struct choice *c)
+{
+	size_t x = w->shard_items[m][c->a];
+	double dx = w->items[x].seconds, dy = 0;
+
+	w->shard_items[m][c->a] = w->shard_items[m][--w->shard_nr[m]];
+	if (c->swap) {
+		size_t y = w->shard_items[j][c->b];
+
+		dy = w->items[y].seconds;
+		w->shard_items[j][c->b] = w->shard_items[j][--w->shard_nr[j]];
+		shard_push_item(w, m, y);
+	}
+	shard_push_item(w, j, x);
+	w->load[m] = w->load[m] - dx + dy;
+	w->load[j] = w->load[j] + dx - dy;
+}
+
+static int load_before(const struct work *w, size_t a, size_t b)
+{
+	if (w->load[a] != w->load[b])
+		return w->load[a] < w->load[b];
+	return a < b;
+}
+
+/* The up to IMPROVE_CANDIDATES least-loaded shards other than m. */
+static size_t lowest(const struct work *w, size_t k, size_t m, size_t *out)
+{
+	size_t n = 0;
+
+	for (size_t s = 0; s < k; s++) {
+		size_t at;
+
+		if (s == m)
+			continue;
+		if (n == IMPROVE_CANDIDATES && !load_before(w, s, out[n - 1]))
+			continue;
+		if (n < IMPROVE_CANDIDATES)
+			n++;
+		for (at = n - 1; at > 0 && load_before(w, s, out[at - 1]); at--)
+			out[at] = out[at - 1];
+		out[at] = s;
+	}
+	return n;
+}
+
+static void improve(struct work *w, size_t k)
+{
+	size_t cand[IMPROVE_CANDIDATES];
+
+	for (size_t round = 0; round < 2 * k + 100; round++) {
+		size_t m = 0, n;
+		int done = 1;
+
+		for (size_t s = 1; s < k; s++)
+			if (w->load[s] > w->load[m])
+				m = s;
+		n = lowest(w, k, m, cand);
+		for (size_t q = 0; q < n && done; q++) {
+			struct choice c = best_exchange(w, m, cand[q]);
+
+			if (c.found) {
+				apply(w, m, cand[q], &c);
+				done = 0;
+			}
+		}
+		if (done)
+			return;
+	}
+}
+
+static void finish(struct work *w, size_t k, struct plan *p)
+{
+	const struct plan_request *r = w->req;
+	size_t *item_of = xmalloc((r->n ? r->n : 1) * sizeof(*item_of));
+	double longest = 0;
+
+	for (size_t g = 0; g < w->nitems; g++) {
+		const struct item *it = &w->items[g];
+
+		for (size_t q = 0; q < it->count; q++)
+			item_of[w->members[it->first + q]] = g;
+		p->shards[it->shard].seconds += it->seconds;
+		p->total += it->seconds;
+		if (it->seconds > longest)
+			longest = it->seconds;
+	}
+	for (size_t q = 0; q < r->n; q++) {
+		size_t i = w->order[q];
+		struct plan_shard *s = &p->shards[w->items[item_of[i]].shard];
+
+		ALLOC_GROW(s->tests, s->nr + 1, s->alloc);
+		s->tests[s->nr++] = i;
+	}
+	p->longest = longest;
+	p->items = w->nitems;
+	p->lower_bound = p->total / (double)k;
+	if (longest > p->lower_bound)
+		p->lower_bound = longest;
+	if (w->nitems > k &&
+	    w->items[k - 1].seconds + w->items[k].seconds > p->lower_bound)
+		p->lower_bound = w->items[k - 1].seconds + w->items[k].seconds;
+	p->lower_bound += r->shard_overhead;
+	for (size_t s = 0; s < k; s++)
+		if (p->shards[s].seconds > p->makespan)
+			p->makespan = p->shards[s].seconds;
+	p->makespan += r->shard_overhead;
+	free(item_of);
+}
+
+static void work_release(struct work *w, size_t k)
+{
+	for (size_t s = 0; w->shard_items && s < k; s++)
+		free(w->shard_items[s]);
+	free(w->shard_items);
+	free(w->shard_nr);
+	free(w->shard_alloc);
+	free(w->load);
+	free(w->items);
+	free(w->members);
+	free(w->order);
+}
+
+int plan_make(const struct plan_request *req, struct plan *out,
+	      struct shard_error *err)
+{
+	struct work w = { 0 };
+	size_t k = req->shards;
+
+	memset(out, 0, sizeof(*out));
+	if (k < 1)
+		return shard_error_set(err, SHARD_EINPUT,
+				       "the number of shards must be at least 1");
+	w.req = req;
+	w.order = sorted_order(req->ids, req->n);
+	build_items(&w);
+	qsort(w.items, w.nitems, sizeof(*w.items), cmp_item);
+	w.shard_items = xcalloc(k, sizeof(*w.shard_items));
+	w.shard_nr = xcalloc(k, sizeof(*w.shard_nr));
+	w.shard_alloc = xcalloc(k, sizeof(*w.shard_alloc));
+	w.load = xcalloc(k, sizeof(*w.load));
+	lpt(&w, k);
+	if (req->improve)
+		improve(&w, k);
+	out->nshards = k;
+	out->overhead = req->shard_overhead;
+	out->shards = xcalloc(k, sizeof(*out->shards));
+	finish(&w, k, out);
+	plan_hash(out, req->ids, out->hash);
+	work_release(&w, k);
+	return 0;
+}
+
+void plan_hash_shard(struct digest *d, size_t index)
+{
+	char buf[48];
+	int n = snprintf(buf, sizeof(buf), "shard %zu\n", index);
+
+	digest_update(d, buf, (size_t)n);
+}
+
+void plan_hash_id(struct digest *d, const char *id, size_t len)
+{
+	digest_update(d, id, len);
+	digest_update(d, "\n", 1);
+}
+
+void plan_hash(const struct plan *p, const char *const *ids, char hex[65])
+{
+	struct digest *d = digest_new();
+
+	for (size_t s = 0; s < p->nshards; s++) {
+		plan_hash_shard(d, s);
+		for (size_t q = 0; q < p->shards[s].nr; q++) {
+			const char *id = ids[p->shards[s].tests[q]];
+
+			plan_hash_id(d, id, strlen(id));
+		}
+	}
+	digest_final_hex(d, hex);
+}
+
+void plan_release(struct plan *p)
+{
+	for (size_t s = 0; p->shards && s < p->nshards; s++)
+		free(p->shards[s].tests);
+	free(p->shards);
+	memset(p, 0, sizeof(*p));
+}
+
+static int fits(const struct plan_request *req, size_t k, double target,
+		struct shard_error *err)
+{
+	struct plan_request r = *req;
+	struct plan p;
+	int ok;
+
+	r.shards = k;
+	if (plan_make(&r, &p, err))
+		return -1;
+	ok = p.makespan <= target;
+	plan_release(&p);
+	return ok;
+}
+
+int plan_choose_shards(const struct plan_request *req, double target,
+		       size_t max_shards, size_t *k, int *too_long,
+		       struct shard_error *err)
+{
+	struct plan_request one = *req;
+	struct plan p;
+	double room = target - req->shard_overhead, goal;
+	size_t lo, hi;
+
+	if (room <= 0)
+		return shard_error_set(err, SHARD_EINPUT,
+				       "--target-seconds %g is not above the "
+				       "per-shard overhead %g", target,
+				       req->shard_overhead);
+	one.shards = 1;
+	if (plan_make(&one, &p, err))
+		return err->code;
+	*too_long = p.longest > room;
+	goal = (*too_long ? p.longest : room) + req->shard_overhead;
+	lo = (size_t)ceil(p.total / room);
+	plan_release(&p);
+	lo = lo < 1 ? 1 : lo > max_shards ? max_shards : lo;
+	hi = max_shards;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = fits(req, mid, goal, err);
+
+		if (r < 0)
+			return err->code;
+		if (r)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*k = lo;
+	return 0;
+}

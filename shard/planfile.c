@@ -1,0 +1,151 @@
+/*
+ * Writers stream straight to the FILE: a million ids never sit in memory
+ * twice. Numbers are printed with a fixed precision in the C locale, so
+ * the output is byte-identical on every machine.
+ */
+#include "planfile.h"
+
+#include <string.h>
+
+#include "banned.h"
+
+static const char *const format_names[] = {
+	[PLANFILE_JSON] = "json",
+	[PLANFILE_LIST] = "list",
+	[PLANFILE_NULL] = "null",
+	[PLANFILE_GITHUB_MATRIX] = "github-matrix",
+};
+
+int planfile_format_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(format_names) / sizeof(*format_names);
+	     i++)
+		if (!strcmp(name, format_names[i]))
+			return (int)i;
+	return -1;
+}
+
+void planfile_json_string(struct strbuf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	strbuf_addch(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			strbuf_addch(out, '\\');
+			strbuf_addch(out, c);
+		} else if (c < 0x20) {
+			char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4],
+					hex[c & 15], 0 };
+
+			strbuf_addstr(out, esc);
+		} else {
+			strbuf_addch(out, c);
+		}
+	}
+	strbuf_addch(out, '"');
+}
+
+static void write_estimates(struct strbuf *b, const struct weights *w)
+{
+	strbuf_addstr(b, ",\"estimates\":{");
+	for (int s = 0; s < WEIGH__COUNT; s++)
+		strbuf_addf(b, "%s\"%s\":%zu", s ? "," : "",
+			    weigh_source_name((enum weigh_source)s),
+			    w->count[s]);
+	strbuf_addch(b, '}');
+}
+
+static int flush(FILE *f, struct strbuf *b)
+{
+	size_t n = b->len;
+	int r = n && fwrite(b->buf, 1, n, f) != n ? -1 : 0;
+
+	strbuf_reset(b);
+	return r;
+}
+
+static int write_json(FILE *f, const struct plan *p, const char *const *ids,
+		      const struct planfile_meta *meta)
+{
+	struct strbuf b = STRBUF_INIT;
+	int r = 0;
+
+	strbuf_addf(&b, "{\"version\":1,\"plan_hash\":\"%s\","
+			"\"lower_bound_seconds\":%.6f,"
+			"\"predicted_makespan_seconds\":%.6f,"
+			"\"shard_overhead_seconds\":%.6f,\"by\":\"%s\"",
+		    p->hash, p->lower_bound, p->makespan, p->overhead,
+		    meta && meta->by ? meta->by : "test");
+	if (meta && meta->weights) {
+		write_estimates(&b, meta->weights);
+		if (meta->weights->equal)
+			strbuf_addstr(&b, ",\"warning\":\"no history for "
+					  "these tests: all weighted equally\"");
+	}
+	strbuf_addstr(&b, ",\"shards\":[");
+	for (size_t s = 0; s < p->nshards && !r; s++) {
+		const struct plan_shard *sh = &p->shards[s];
+
+		strbuf_addf(&b, "%s\n{\"index\":%zu,\"tests\":[", s ? "," : "",
+			    s);
+		for (size_t q = 0; q < sh->nr; q++) {
+			const char *id = ids[sh->tests[q]];
+
+			if (q)
+				strbuf_addch(&b, ',');
+			planfile_json_string(&b, id, strlen(id));
+			if (b.len > 65536 && (r = flush(f, &b)))
+				break;
+		}
+		strbuf_addf(&b, "],\"predicted_seconds\":%.6f}",
+			    sh->seconds + p->overhead);
+	}
+	strbuf_addstr(&b, "]}\n");
+	if (!r)
+		r = flush(f, &b);
+	strbuf_release(&b);
+	return r;
+}
+
+static int write_ids(FILE *f, const struct plan *p, const char *const *ids,
+		     size_t index, char sep)
+{
+	const struct plan_shard *sh = &p->shards[index];
+
+	for (size_t q = 0; q < sh->nr; q++)
+		if (fputs(ids[sh->tests[q]], f) == EOF || putc(sep, f) == EOF)
+			return -1;
+	return 0;
+}
+
+static int write_matrix(FILE *f, const struct plan *p)
+{
+	if (fputs("matrix={\"include\":[", f) == EOF)
+		return -1;
+	for (size_t s = 0; s < p->nshards; s++)
+		if (fprintf(f, "%s{\"index\":%zu,\"predicted_seconds\":%.3f}",
+			    s ? "," : "", s,
+			    p->shards[s].seconds + p->overhead) < 0)
+			return -1;
+	return fputs("]}\n", f) == EOF ? -1 : 0;
+}
+
+int planfile_write(FILE *f, enum planfile_format fmt, const struct plan *p,
+		   const char *const *ids, size_t index,
+		   const struct planfile_meta *meta)
+{
+	switch (fmt) {
+	case PLANFILE_JSON:
+		return write_json(f, p, ids, meta);
+	case PLANFILE_LIST:
+		return write_ids(f, p, ids, index, '\n');
+	case PLANFILE_NULL:
+		return write_ids(f, p, ids, index, '\0');
+	case PLANFILE_GITHUB_MATRIX:
+		return write_matrix(f, p);
+	}
+	return -1;
+}

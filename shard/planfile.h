@@ -1,0 +1,41 @@
+/*
+ * Plan files and the other plan outputs (DESIGN.md): json (the plan file),
+ * list and null (one shard's ids), github-matrix (indexes only, never test
+ * lists, which would overflow GitHub's output limits).
+ */
+#ifndef SHARD_PLANFILE_H
+#define SHARD_PLANFILE_H
+
+#include <stdio.h>
+
+#include "plan.h"
+#include "strbuf.h"
+#include "weigh.h"
+
+enum planfile_format {
+	PLANFILE_JSON,
+	PLANFILE_LIST,
+	PLANFILE_NULL,
+	PLANFILE_GITHUB_MATRIX,
+};
+
+struct planfile_meta {
+	const char *by;                /* "test", "class", "file" */
+	const struct weights *weights; /* for the "estimates" counts */
+};
+
+/* Append s to out as a JSON string literal (quotes included). */
+void planfile_json_string(struct strbuf *out, const char *s, size_t len);
+
+/*
+ * Write p in format fmt to f. index selects the shard for list and null.
+ * Returns 0, or -1 on a write error (errno set).
+ */
+int planfile_write(FILE *f, enum planfile_format fmt, const struct plan *p,
+		   const char *const *ids, size_t index,
+		   const struct planfile_meta *meta);
+
+/* "json", "list", "null", "github-matrix" -> format; -1 if unknown. */
+int planfile_format_parse(const char *name);
+
+#endif

@@ -1,0 +1,629 @@
+/*
+ * The SQLite history store: the embedded default. WAL mode and a busy
+ * timeout let two `shard ingest` processes write one file at once (the
+ * second waits for the first's transaction). Estimates are kept current
+ * inside the upsert of each result by two SQL functions registered here
+ * (shard_push, shard_estimate), so ingest costs two statements per
+ * testcase and planning reads one row per test.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "util.h"
+#include "banned.h"
+
+enum stmt_id {
+	ST_FIND_RUN,
+	ST_ADD_RUN,
+	ST_FIND_SOURCE,
+	ST_ADD_SOURCE,
+	ST_UPSERT_TEST,
+	ST_ADD_RESULT,
+	ST_ADD_SHARD,
+	ST_ADD_OVERHEAD,
+	ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_FIND_RUN] = "SELECT id FROM runs WHERE run_key = ?1",
+	[ST_ADD_RUN] =
+		"INSERT INTO runs(run_key, started_at, commit_sha, branch, ci,"
+		" ingested_at) VALUES(?1, ?2, ?3, ?4, ?5, ?2)",
+	[ST_FIND_SOURCE] =
+		"SELECT id FROM sources WHERE run_id = ?1 AND digest = ?2",
+	[ST_ADD_SOURCE] =
+		"INSERT INTO sources(run_id, digest, name) VALUES(?1, ?2, ?3)",
+	[ST_UPSERT_TEST] =
+		"INSERT INTO tests(key, file, parent_key, samples, estimate,"
+		" sample_count, first_run, last_run, last_source, last_attempt)"
+		" VALUES(?1, ?2, ?3, shard_push(NULL, ?4, ?5),"
+		" shard_estimate(shard_push(NULL, ?4, ?5), ?6),"
+		" ?4 IS NOT NULL, ?7, ?7, ?8, 1)"
+		" ON CONFLICT(key) DO UPDATE SET"
+		" file = coalesce(excluded.file, tests.file),"
+		" parent_key = coalesce(excluded.parent_key, tests.parent_key),"
+		" samples = shard_push(tests.samples, ?4, ?5),"
+		" estimate = coalesce(shard_estimate("
+		"shard_push(tests.samples, ?4, ?5), ?6), tests.estimate),"
+		" sample_count = tests.sample_count + (?4 IS NOT NULL),"
+		" last_run = ?7,"
+		" last_attempt = CASE WHEN tests.last_source = ?8"
+		" THEN tests.last_attempt + 1 ELSE 1 END,"
+		" last_source = ?8"
+		" RETURNING id, last_attempt",
+	[ST_ADD_RESULT] =
+		"INSERT INTO results(run_id, source_id, test_id, attempt,"
+		" outcome, seconds, shard) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_ADD_SHARD] =
+		"INSERT INTO shards(run_id, shard_index, shard_total, predicted,"
+		" actual, host, attempt) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT(run_id, shard_index, attempt) DO UPDATE SET"
+		" shard_total = excluded.shard_total,"
+		" predicted = coalesce(excluded.predicted, shards.predicted),"
+		" actual = coalesce(excluded.actual, shards.actual),"
+		" host = coalesce(excluded.host, shards.host)",
+	[ST_ADD_OVERHEAD] =
+		"INSERT INTO files(file, samples, overhead)"
+		" VALUES(?1, shard_push(NULL, ?2, ?3),"
+		" shard_estimate(shard_push(NULL, ?2, ?3), ?4))"
+		" ON CONFLICT(file) DO UPDATE SET"
+		" samples = shard_push(files.samples, ?2, ?3),"
+		" overhead = shard_estimate(shard_push(files.samples, ?2, ?3), ?4)",
+};
+
+/* Each entry upgrades the schema by one version (PRAGMA user_version). */
+static const char *const migrations[] = {
+	"CREATE TABLE runs("
+	" id INTEGER PRIMARY KEY,"
+	" run_key TEXT NOT NULL UNIQUE,"
+	" started_at REAL, commit_sha TEXT, branch TEXT, ci TEXT,"
+	" ingested_at REAL);"
+	"CREATE TABLE sources("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" digest TEXT NOT NULL, name TEXT,"
+	" UNIQUE(run_id, digest));"
+	"CREATE TABLE tests("
+	" id INTEGER PRIMARY KEY,"
+	" key TEXT NOT NULL UNIQUE,"
+	" file TEXT, parent_key TEXT,"
+	" samples BLOB, estimate REAL,"
+	" sample_count INTEGER NOT NULL DEFAULT 0,"
+	" first_run INTEGER, last_run INTEGER,"
+	" last_source INTEGER, last_attempt INTEGER);"
+	"CREATE TABLE results("
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" source_id INTEGER NOT NULL REFERENCES sources(id),"
+	" test_id INTEGER NOT NULL REFERENCES tests(id),"
+	" attempt INTEGER NOT NULL,"
+	" outcome TEXT NOT NULL,"
+	" seconds REAL, shard INTEGER);"
+	"CREATE INDEX results_by_run ON results(run_id);"
+	"CREATE TABLE shards("
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" shard_index INTEGER NOT NULL, shard_total INTEGER,"
+	" predicted REAL, actual REAL, host TEXT,"
+	" attempt INTEGER NOT NULL DEFAULT 1,"
+	" PRIMARY KEY(run_id, shard_index, attempt));"
+	"CREATE TABLE files("
+	" file TEXT PRIMARY KEY, samples BLOB, overhead REAL) WITHOUT ROWID;",
+};
+
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(*migrations)))
+
+struct sqlite_store {
+	struct store base;
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[ST__COUNT];
+};
+
+static const char *const outcome_names[] = {
+	[JUNIT_PASSED] = "passed",
+	[JUNIT_FAILED] = "failed",
+	[JUNIT_ERROR] = "error",
+	[JUNIT_SKIPPED] = "skipped",
+};
+
+int store_sqlite_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+static int db_error(struct sqlite_store *s, struct shard_error *err,
+		    const char *what)
+{
+	return shard_error_set(err, SHARD_EENV, "%s: %s: %s", s->path, what,
+			       sqlite3_errmsg(s->db));
+}
+
+static int exec(struct sqlite_store *s, const char *sql,
+		struct shard_error *err)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, err, sql);
+	return 0;
+}
+
+/* shard_push(samples BLOB, seconds REAL, window INT) -> BLOB */
+static void fn_push(sqlite3_context *c, int argc, sqlite3_value **v)
+{
+	unsigned char out[ESTIMATE_SAMPLE_BYTES * ESTIMATE_WINDOW_MAX];
+	const void *blob = sqlite3_value_blob(v[0]);
+	size_t len = blob ? (size_t)sqlite3_value_bytes(v[0]) : 0;
+
+	(void)argc;
+	if (sqlite3_value_type(v[1]) == SQLITE_NULL) {
+		if (blob)
+			sqlite3_result_blob(c, blob, (int)len, SQLITE_TRANSIENT);
+		else
+			sqlite3_result_null(c);
+		return;
+	}
+	len = estimate_push(blob, len, sqlite3_value_double(v[1]),
+			    (size_t)sqlite3_value_int(v[2]), out);
+	sqlite3_result_blob(c, out, (int)len, SQLITE_TRANSIENT);
+}
+
+/* shard_estimate(samples BLOB, method INT) -> REAL or NULL */
+static void fn_estimate(sqlite3_context *c, int argc, sqlite3_value **v)
+{
+	double samples[ESTIMATE_WINDOW_MAX];
+	const void *blob = sqlite3_value_blob(v[0]);
+	size_t n;
+
+	(void)argc;
+	if (!blob) {
+		sqlite3_result_null(c);
+		return;
+	}
+	n = estimate_decode(blob, (size_t)sqlite3_value_bytes(v[0]), samples,
+			    ESTIMATE_WINDOW_MAX);
+	if (!n)
+		sqlite3_result_null(c);
+	else
+		sqlite3_result_double(
+			c, estimate_value((enum estimate_method)
+						  sqlite3_value_int(v[1]),
+					  samples, n));
+}
+
+static int user_version(struct sqlite_store *s, int *out,
+			struct shard_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		r = db_error(s, err, "reading the schema version");
+	else
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int migrate(struct sqlite_store *s, struct shard_error *err)
+{
+	int version = 0;
+	char sql[64];
+
+	if (user_version(s, &version, err))
+		return err->code;
+	if (version == SCHEMA_VERSION)
+		return 0;
+	if (exec(s, "BEGIN IMMEDIATE", err))
+		return err->code;
+	if (user_version(s, &version, err))
+		goto fail;
+	if (version > SCHEMA_VERSION) {
+		shard_error_set(err, SHARD_EENV,
+				"%s: history schema version %d is newer than "
+				"this shard understands (%d): upgrade shard",
+				s->path, version, SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; version < SCHEMA_VERSION; version++)
+		if (exec(s, migrations[version], err))
+			goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+	if (exec(s, sql, err) || exec(s, "COMMIT", err))
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return err->code;
+}
+
+static int prepare_all(struct sqlite_store *s, struct shard_error *err)
+{
+	for (int i = 0; i < ST__COUNT; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+				       NULL) != SQLITE_OK)
+			return db_error(s, err, "preparing statements");
+	return 0;
+}
+
+static int register_functions(struct sqlite_store *s, struct shard_error *err)
+{
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	if (sqlite3_create_function(s->db, "shard_push", 3, flags, NULL,
+				    fn_push, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "shard_estimate", 2, flags, NULL,
+				    fn_estimate, NULL, NULL) != SQLITE_OK)
+		return db_error(s, err, "registering functions");
+	return 0;
+}
+
+static struct sqlite_store *to_sqlite(struct store *s)
+{
+	return (struct sqlite_store *)s;
+}
+
+/* Run a prepared statement to completion; SQLITE_ROW is not expected. */
+static int step_done(struct sqlite_store *s, sqlite3_stmt *st,
+		     struct shard_error *err, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(s, err, what);
+	return 0;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int s_begin(struct store *base, struct shard_error *err)
+{
+	return exec(to_sqlite(base), "BEGIN IMMEDIATE", err);
+}
+
+static int s_commit(struct store *base, struct shard_error *err)
+{
+	return exec(to_sqlite(base), "COMMIT", err);
+}
+
+static int s_rollback(struct store *base, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec(s, "ROLLBACK", err);
+}
+
+/* Look up one id by a statement with text/int params already bound. */
+static int find_id(struct sqlite_store *s, sqlite3_stmt *st, int64_t *id,
+		   struct shard_error *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, err, "lookup");
+	return rc == SQLITE_ROW;
+}
+
+static int s_add_run(struct store *base, const struct store_run *run,
+		     int64_t *run_id, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *find = s->stmt[ST_FIND_RUN], *add = s->stmt[ST_ADD_RUN];
+	int r;
+
+	sqlite3_bind_text(find, 1, run->run_key, -1, SQLITE_STATIC);
+	r = find_id(s, find, run_id, err);
+	if (r)
+		return r < 0 ? r : 0;
+	sqlite3_bind_text(add, 1, run->run_key, -1, SQLITE_STATIC);
+	sqlite3_bind_double(add, 2, run->started_at);
+	bind_text_or_null(add, 3, run->commit);
+	bind_text_or_null(add, 4, run->branch);
+	bind_text_or_null(add, 5, run->ci);
+	if (step_done(s, add, err, "adding a run"))
+		return err->code;
+	*run_id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int s_add_source(struct store *base, int64_t run_id,
+			const char *digest, const char *name,
+			int64_t *source_id, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *find = s->stmt[ST_FIND_SOURCE];
+	sqlite3_stmt *add = s->stmt[ST_ADD_SOURCE];
+	int r;
+
+	sqlite3_bind_int64(find, 1, run_id);
+	sqlite3_bind_text(find, 2, digest, -1, SQLITE_STATIC);
+	r = find_id(s, find, source_id, err);
+	if (r)
+		return r;
+	sqlite3_bind_int64(add, 1, run_id);
+	sqlite3_bind_text(add, 2, digest, -1, SQLITE_STATIC);
+	bind_text_or_null(add, 3, name);
+	if (step_done(s, add, err, "adding a source"))
+		return err->code;
+	*source_id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+/* Returns the test's id and the attempt: its count within the source. */
+static int upsert_test(struct sqlite_store *s, int64_t run_id,
+		       int64_t source_id, const struct store_result *r,
+		       int64_t *test_id, int *attempt, struct shard_error *err)
+{
+	sqlite3_stmt *st = s->stmt[ST_UPSERT_TEST];
+	int sample = r->has_time &&
+		     (r->outcome == JUNIT_PASSED || r->outcome == JUNIT_FAILED);
+	int rc;
+
+	sqlite3_bind_text(st, 1, r->key, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 2, r->file);
+	bind_text_or_null(st, 3, r->parent_key);
+	if (sample)
+		sqlite3_bind_double(st, 4, r->seconds);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int(st, 5, (int)s->base.window);
+	sqlite3_bind_int(st, 6, (int)s->base.method);
+	sqlite3_bind_int64(st, 7, run_id);
+	sqlite3_bind_int64(st, 8, source_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*test_id = sqlite3_column_int64(st, 0);
+		*attempt = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_error(s, err, "recording a test");
+	return 0;
+}
+
+static int s_add_result(struct store *base, int64_t run_id,
+			int64_t source_id, const struct store_result *r,
+			struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = s->stmt[ST_ADD_RESULT];
+	int64_t test_id = 0;
+	int attempt = 1;
+
+	if (upsert_test(s, run_id, source_id, r, &test_id, &attempt, err))
+		return err->code;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, source_id);
+	sqlite3_bind_int64(st, 3, test_id);
+	sqlite3_bind_int(st, 4, attempt);
+	sqlite3_bind_text(st, 5, outcome_names[r->outcome], -1, SQLITE_STATIC);
+	if (r->has_time)
+		sqlite3_bind_double(st, 6, r->seconds);
+	else
+		sqlite3_bind_null(st, 6);
+	if (r->shard >= 0)
+		sqlite3_bind_int(st, 7, r->shard);
+	else
+		sqlite3_bind_null(st, 7);
+	return step_done(s, st, err, "recording a result");
+}
+
+static int s_add_shard(struct store *base, int64_t run_id,
+		       const struct store_shard *sh, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = s->stmt[ST_ADD_SHARD];
+
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, sh->index);
+	sqlite3_bind_int(st, 3, sh->total);
+	if (sh->has_predicted)
+		sqlite3_bind_double(st, 4, sh->predicted);
+	else
+		sqlite3_bind_null(st, 4);
+	if (sh->has_actual)
+		sqlite3_bind_double(st, 5, sh->actual);
+	else
+		sqlite3_bind_null(st, 5);
+	bind_text_or_null(st, 6, sh->host);
+	sqlite3_bind_int(st, 7, (int)(sh->attempt ? sh->attempt : 1));
+	return step_done(s, st, err, "recording a shard");
+}
+
+static int s_add_file_overhead(struct store *base, const char *file,
+			       double seconds, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = s->stmt[ST_ADD_OVERHEAD];
+
+	sqlite3_bind_text(st, 1, file, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 2, seconds < 0 ? 0 : seconds);
+	sqlite3_bind_int(st, 3, (int)s->base.window);
+	sqlite3_bind_int(st, 4, (int)s->base.method);
+	return step_done(s, st, err, "recording a file's overhead");
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static int s_each_estimate(struct store *base,
+			   int (*fn)(void *, const struct store_estimate *),
+			   void *data, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT key, file, parent_key, estimate,"
+			       " sample_count FROM tests"
+			       " WHERE estimate IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "reading estimates");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !r) {
+		struct store_estimate e = {
+			col_text(st, 0), col_text(st, 1), col_text(st, 2),
+			sqlite3_column_double(st, 3),
+			(unsigned)sqlite3_column_int(st, 4),
+		};
+		r = fn(data, &e);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_error(s, err, "reading estimates");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int s_each_file_overhead(struct store *base,
+				int (*fn)(void *, const char *, double),
+				void *data, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT file, overhead FROM files"
+			       " WHERE overhead IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "reading file overheads");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !r)
+		r = fn(data, col_text(st, 0), sqlite3_column_double(st, 1));
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = db_error(s, err, "reading file overheads");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int64_t count(struct sqlite_store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int s_summary(struct store *base, struct store_summary *out,
+		     struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+
+	out->runs = count(s, "SELECT count(*) FROM runs");
+	out->tests = count(s, "SELECT count(*) FROM tests");
+	out->results = count(s, "SELECT count(*) FROM results");
+	out->bytes = count(s, "SELECT page_count * page_size"
+			      " FROM pragma_page_count, pragma_page_size");
+	out->schema_version = SCHEMA_VERSION;
+	if (out->runs < 0 || out->tests < 0 || out->results < 0)
+		return db_error(s, err, "summary");
+	return 0;
+}
+
+static void s_close(struct store *base)
+{
+	struct sqlite_store *s = to_sqlite(base);
+
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+	s_begin, s_commit, s_rollback, s_add_run, s_add_source, s_add_result,
+	s_add_shard, s_add_file_overhead, s_each_estimate,
+	s_each_file_overhead, s_summary, s_close,
+};
+
+/* mkdir -p for the directory part of path (".shard/" by default). */
+static int make_parent(const char *path, struct shard_error *err)
+{
+	char *dir = xstrdup(path);
+	int r = 0;
+
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+			r = shard_error_set(err, SHARD_EENV, "%s: mkdir: %s",
+					    dir, strerror(errno));
+		*p = '/';
+		if (r)
+			break;
+	}
+	free(dir);
+	return r;
+}
+
+static int configure(struct sqlite_store *s, const struct store_options *opt,
+		     struct shard_error *err)
+{
+	sqlite3_busy_timeout(s->db, 60000);
+	if (!opt->readonly &&
+	    (exec(s, "PRAGMA journal_mode = WAL", err) ||
+	     exec(s, "PRAGMA synchronous = NORMAL", err)))
+		return err->code;
+	if (register_functions(s, err))
+		return err->code;
+	if (!opt->readonly && migrate(s, err))
+		return err->code;
+	return prepare_all(s, err);
+}
+
+int store_sqlite_open(const char *path, const struct store_options *opt,
+		      struct store **out, struct shard_error *err)
+{
+	struct sqlite_store *s;
+	struct stat st;
+	int flags = opt->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+
+	*out = NULL;
+	if (stat(path, &st) < 0) {
+		if (!opt->create)
+			return 0;
+		if (make_parent(path, err))
+			return err->code;
+		flags |= SQLITE_OPEN_CREATE;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->base.ops = &sqlite_ops;
+	s->base.window = opt->window ? opt->window : ESTIMATE_WINDOW_DEFAULT;
+	s->base.method = ESTIMATE_METHOD_DEFAULT;
+	s->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    configure(s, opt, err)) {
+		if (!err->code)
+			db_error(s, err, "open");
+		s_close(&s->base);
+		return err->code;
+	}
+	*out = &s->base;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * Allocation that never returns NULL (allocation failure aborts with a
+ * message, as git's xmalloc does) and checked number parsing.
+ */
+#ifndef SHARD_UTIL_H
+#define SHARD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocate or abort; the result is the caller's to free(). */
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Grow *arr (of *alloc elements of elem_size) to hold at least need. */
+void *xgrow(void *arr, size_t need, size_t *alloc, size_t elem_size);
+#define ALLOC_GROW(arr, need, alloc) \
+	((arr) = xgrow((arr), (need), &(alloc), sizeof(*(arr))))
+
+/*
+ * Parse the whole of s as a base-10 integer in [min, max] into *out.
+ * Returns 0, or -1 when s is empty, has trailing bytes or is out of range.
+ */
+int shard_parse_long(const char *s, long min, long max, long *out);
+/* Parse the whole of s as a finite double; 0 or -1 as above. */
+int shard_parse_double(const char *s, double *out);
+
+/* Seconds (double) to integer microseconds, rounded, negatives to 0. */
+int64_t shard_usec(double seconds);
+
+#endif

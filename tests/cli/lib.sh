@@ -1,0 +1,59 @@
+# Shared set-up for end-to-end scripts: sourced by tests/cli/t*.sh.
+# Gives $SHARD (the binary under test), $DATA (../shared/data), $TOOLS,
+# a scratch directory as the working directory, and small assertions.
+set -u
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+SHARD=${SHARD_BIN:-$REPO/build/shard}
+SHARED=${SHARD_SHARED:-$REPO/../shared}
+DATA=$SHARED/data
+TOOLS=$SHARED/tools
+FIXTURES=$REPO/tests/fixtures
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+SCRATCH=$(mktemp -d)
+trap 'rm -rf "$SCRATCH"' EXIT
+cd "$SCRATCH" || exit 1
+unset SHARD_HISTORY SHARD_INDEX SHARD_TOTAL SHARD_RUN_ID GITHUB_ACTIONS \
+    GITLAB_CI CIRCLECI BUILDKITE JENKINS_URL TEST_TOTAL_SHARDS \
+    TEST_SHARD_INDEX TEST_SHARD_STATUS_FILE CI_NODE_INDEX CI_NODE_TOTAL
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# expect_status CODE CMD...: run CMD, fail unless it exits with CODE.
+# Its stdout and stderr are kept in $SCRATCH/out and $SCRATCH/err.
+expect_status() {
+    want=$1
+    shift
+    "$@" >"$SCRATCH/out" 2>"$SCRATCH/err"
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "--- stdout" >&2; head -c 2000 "$SCRATCH/out" >&2
+        echo "--- stderr" >&2; head -c 2000 "$SCRATCH/err" >&2
+        fail "expected exit $want, got $got: $*"
+    fi
+}
+
+# expect_grep PATTERN FILE: fail unless FILE has a line matching PATTERN.
+expect_grep() {
+    grep -q -E -- "$1" "$2" || {
+        echo "--- $2" >&2; head -c 2000 "$2" >&2
+        fail "no line matching '$1' in $2"
+    }
+}
+
+# sql QUERY: run a query on the history database (via python's sqlite3).
+sql() {
+    $PY -c 'import sqlite3,sys
+db=sqlite3.connect(sys.argv[1])
+for row in db.execute(sys.argv[2]): print("|".join(str(c) for c in row))' \
+        "${HISTORY:-.shard/history.db}" "$1"
+}
+
+# json_ids FILE: the keys of a timing JSON object, one a line.
+json_ids() {
+    $PY -c 'import json,sys
+print("\n".join(json.load(open(sys.argv[1]))))' "$1"
+}

@@ -132,8 +132,9 @@ static int ingest_one(struct cmd_ctx *ctx, struct store *st,
 
 	if (fd < 0) {
 		if (!err.code)
-			shard_error_set(&err, SHARD_EENV, "%s: %s", path,
-					strerror(errno));
+			shard_error_set(&err, errno == ENOENT ? SHARD_EINPUT
+							      : SHARD_EENV,
+					"%s: %s", path, strerror(errno));
 		return cmd_fail(ctx, &err);
 	}
 	r = ingest_fd(st, fd, strcmp(path, "-") ? path : "<stdin>", &a->opt,

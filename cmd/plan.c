@@ -159,8 +159,9 @@ static int read_list(struct cmd_ctx *ctx, const struct plan_args *a,
 		return testlist_read_fd(list, 0, "<stdin>", &ctx->core, err);
 	fd = open(a->tests, O_RDONLY);
 	if (fd < 0)
-		return shard_error_set(err, SHARD_EINPUT, "%s: %s", a->tests,
-				       strerror(errno));
+		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
+							    : SHARD_EENV,
+				       "%s: %s", a->tests, strerror(errno));
 	r = testlist_read_fd(list, fd, a->tests, &ctx->core, err);
 	close(fd);
 	return r;

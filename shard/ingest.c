@@ -434,7 +434,7 @@ static int sniff_file(int fd, const char *path, char digest[65], int *first,
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s:1:1: empty file, neither JUnit XML "
 				       "nor timing JSON", path);
-	if (sn.first != '<' && sn.first != '{')
+	if (sn.first != '<' && sn.first != '{' && sn.first != '[')
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s:1:1: neither JUnit XML nor timing "
 				       "JSON (starts with '%c')",

@@ -92,6 +92,7 @@ struct reader {
 	int root_seen;
 	int failed;             /* the code to return once the read must stop */
 	char first_error[512];  /* recover mode: the first error, as a warning */
+	unsigned long negative, unparsable; /* odd times: warned once each */
 };
 
 /* Children of <testcase> that decide or annotate its outcome. */
@@ -276,10 +277,10 @@ static void read_time(struct reader *r, int n, const xmlChar **attrs,
 	int rc = junit_parse_time(s, time);
 
 	*has_time = s && rc >= 0;
-	if (rc > 0)
+	if (rc > 0 && !r->negative++)
 		shard_warn(r->ctx, "%s:%lu: negative time %s clamped to 0",
 			   r->path, reader_line(r), s);
-	else if (rc < 0 && s && *s)
+	else if (rc < 0 && s && *s && !r->unparsable++)
 		shard_warn(r->ctx, "%s:%lu: unparsable time '%s' ignored",
 			   r->path, reader_line(r), s);
 	free(s);
@@ -326,7 +327,6 @@ static int skipped_by_attr(int n, const xmlChar **attrs)
 {
 	return attr_is(n, attrs, "status", "disabled") ||
 	       attr_is(n, attrs, "status", "notrun") ||
-	       attr_is(n, attrs, "status", "skipped") ||
 	       attr_is(n, attrs, "result", "skipped") ||
 	       attr_is(n, attrs, "result", "suppressed");
 }
@@ -648,6 +648,12 @@ static int reader_finish(struct reader *r)
 		return reader_fail(r, SHARD_EINPUT, "not well-formed XML");
 	while (r->depth && !r->failed)
 		end_one(r); /* recover: close what the input left open */
+	if (r->negative > 1)
+		shard_warn(r->ctx, "%s: %lu negative times clamped to 0 in all",
+			   r->path, r->negative);
+	if (r->unparsable > 1)
+		shard_warn(r->ctx, "%s: %lu unparsable times ignored in all",
+			   r->path, r->unparsable);
 	return r->failed;
 }
 

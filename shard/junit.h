@@ -47,10 +47,18 @@ struct junit_case {
 	const struct junit_suite *suite; /* innermost suite, NULL if none */
 	unsigned long xml_line;
 };
+/*
+ * Without an outcome child, status="disabled" or "notrun" and
+ * result="skipped" or "suppressed" (googletest) make a testcase SKIPPED.
+ */
 
 /*
  * Callbacks may be NULL. Returning non-zero stops the read; the callback
  * sets err itself and its code is returned by junit_read_*().
+ * On any error the read stops at once: suites already started get no
+ * suite_end and open testcases are not reported, so discard what was
+ * gathered. Under recover, what the input leaves open at its end is closed
+ * (testcases reported, suites ended) before a successful return.
  */
 struct junit_handler {
 	int (*suite_start)(void *data, const struct junit_suite *s,

@@ -441,6 +441,7 @@ static void reader_accepts_namespaced_elements(void **state)
 		"S s depth=0\nC c skipped suite=s\nE s cases=0\n");
 }
 
+/* The first odd time of each kind is located; the rest are counted. */
 static void reader_warns_about_negative_and_unparsable_times(void **state)
 {
 	struct events *ev = *state;
@@ -464,7 +465,7 @@ static void reader_warns_about_negative_and_unparsable_times(void **state)
 	assert_string_equal(ev->warnings.buf,
 		"t.xml:1: negative time -3 clamped to 0\n"
 		"t.xml:2: unparsable time 'time' ignored\n"
-		"t.xml:5: negative time -0.5 clamped to 0\n");
+		"t.xml: 2 negative times clamped to 0 in all\n");
 }
 
 static void reader_rejects_non_junit_root(void **state)
@@ -1003,6 +1004,7 @@ static void reader_streams_50mb_cdata_from_a_file(void **state)
 	make_temp(path, sizeof(path), "");
 	fd = open(path, O_RDWR | O_TRUNC);
 	assert_true(fd >= 0);
+	unlink(path); /* nothing left behind should an assert fail */
 	assert_int_equal(write_big(fd, "<testsuite name=\"s\">"
 				   "<testcase name=\"big\"><system-err>"
 				   "<![CDATA[", "no markup <here> & ]] there\n",
@@ -1013,7 +1015,6 @@ static void reader_streams_50mb_cdata_from_a_file(void **state)
 	assert_int_equal(junit_read_fd(fd, path, NULL, &ev->h, &ev->ctx,
 				       &err), 0);
 	close(fd);
-	unlink(path);
 	assert_string_equal(ev->log.buf, "S s depth=0\n"
 					 "C big failed msg=after suite=s\n"
 					 "C next passed suite=s\n"

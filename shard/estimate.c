@@ -68,7 +68,7 @@ size_t estimate_push(const void *blob, size_t len, double x, size_t window,
 	if (n > skip)
 		memmove(out, (const unsigned char *)blob + w * skip,
 			w * (n - skip));
-	put_f64(out + w * (n - skip), x < 0 ? 0 : x);
+	put_f64(out + w * (n - skip), x > 0 ? x : 0); /* NaN, negatives: 0 */
 	return w * (n - skip + 1);
 }
 
@@ -89,7 +89,7 @@ double estimate_median(double *v, size_t n)
 
 static double trimmed(double *v, size_t n)
 {
-	size_t cut = n / 5;
+	size_t cut = (2 * n + 5) / 10; /* 20% off each end, rounded */
 	double sum = 0;
 
 	qsort(v, n, sizeof(*v), cmp_double);
@@ -107,19 +107,23 @@ static double ewma(const double *v, size_t n, double alpha)
 	return e;
 }
 
-/* EWMA over running medians of three: a lone outlier never enters. */
+/*
+ * EWMA over running medians of three, seeded with the median of the first
+ * three: a lone outlier, wherever it is, never enters.
+ */
 static double ewma_median(const double *v, size_t n)
 {
-	double e = 0;
+	double w[3], e;
 
-	for (size_t i = 0; i < n; i++) {
-		double w[3];
-		size_t k = 0;
-
-		for (size_t j = i >= 2 ? i - 2 : 0; j <= i; j++)
-			w[k++] = v[j];
-		e = i ? 0.3 * estimate_median(w, k) + 0.7 * e
-		      : estimate_median(w, k);
+	if (n < 3) {
+		memcpy(w, v, n * sizeof(*v));
+		return estimate_median(w, n);
+	}
+	memcpy(w, v, sizeof(w));
+	e = estimate_median(w, 3);
+	for (size_t i = 3; i < n; i++) {
+		memcpy(w, v + i - 2, sizeof(w));
+		e = 0.3 * estimate_median(w, 3) + 0.7 * e;
 	}
 	return e;
 }
@@ -158,5 +162,7 @@ int estimate_method_parse(const char *name)
 
 const char *estimate_method_name(enum estimate_method m)
 {
+	if ((size_t)m >= sizeof(method_names) / sizeof(*method_names))
+		return "unknown";
 	return method_names[m];
 }

@@ -3,8 +3,11 @@
  * test as a small blob (the last N, oldest first, little-endian doubles),
  * updated at ingest so that planning reads one number per test.
  *
- * The estimator is chosen by measurement (bench/estimators): see the
- * README. All of them ignore a single outlier among several samples.
+ * The default, the median of the last 10, was chosen by measurement
+ * (bench/estimators.sh, figures in the README): it predicted the next run
+ * best of the four on synthetic runs with noise, drift and outliers, and
+ * on the baserow snapshots. The median, the trimmed mean (from 3 samples
+ * on) and ewma-median ignore a single outlier; the plain EWMA does not.
  */
 #ifndef SHARD_ESTIMATE_H
 #define SHARD_ESTIMATE_H

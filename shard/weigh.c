@@ -33,7 +33,10 @@ struct history {
 	size_t nr, alloc;
 	struct strmap files;          /* file -> index into file_sum */
 	double *file_sum;
+	const char **file_name;
 	size_t nfiles, alloc_files;
+	struct strmap basenames;      /* a file's last component -> index */
+	struct strmap ambiguous;      /* basenames that name several files */
 };
 
 static int take_estimate(void *data, const struct store_estimate *e)
@@ -61,9 +64,44 @@ static size_t file_slot(struct history *h, const char *file)
 	if (strmap_get(&h->files, file, strlen(file), &idx))
 		return idx;
 	ALLOC_GROW(h->file_sum, h->nfiles + 1, h->alloc_files);
+	h->file_name = xrealloc(h->file_name,
+				h->alloc_files * sizeof(*h->file_name));
 	h->file_sum[h->nfiles] = 0;
+	h->file_name[h->nfiles] = file;
 	strmap_put(&h->files, file, strlen(file), h->nfiles, NULL);
 	return h->nfiles++;
+}
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * Reports name files relative to different roots (jest-junit's suite is
+ * a basename, or a path under the package); index each file by its last
+ * component so that a listed path can find it when that is unambiguous.
+ */
+static void index_basenames(struct history *h)
+{
+	for (size_t i = 0; i < h->nfiles; i++) {
+		const char *b = basename_of(h->file_name[i]);
+
+		if (!strmap_put(&h->basenames, b, strlen(b), i, NULL))
+			strmap_put(&h->ambiguous, b, strlen(b), i, NULL);
+	}
+}
+
+/* 1 if the shorter of a and b is the longer's tail at a '/' boundary. */
+static int same_file_tail(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	const char *lng = la >= lb ? a : b, *sht = la >= lb ? b : a;
+	size_t ll = la >= lb ? la : lb, ls = la >= lb ? lb : la;
+
+	return !strcmp(lng + ll - ls, sht) && (ll == ls || lng[ll - ls - 1] == '/');
 }
 
 static void sum_files(struct history *h)
@@ -79,6 +117,7 @@ static void sum_files(struct history *h)
 		idx = file_slot(h, h->file[i]);
 		h->file_sum[idx] += h->est[i];
 	}
+	index_basenames(h);
 }
 
 static int take_overhead(void *data, const char *file, double seconds)
@@ -98,6 +137,9 @@ static void history_release(struct history *h)
 	pool_release(&h->pool);
 	strmap_release(&h->tests);
 	strmap_release(&h->files);
+	strmap_release(&h->basenames);
+	strmap_release(&h->ambiguous);
+	free(h->file_name);
 	free(h->est);
 	free(h->parent);
 	free(h->file);
@@ -117,9 +159,17 @@ static int lookup_file(const struct history *h, const struct weights *w,
 		identity_path(tmp, base);
 		free(base);
 	}
-	if (!strmap_get(&h->files, tmp->buf, tmp->len, &idx))
-		return 0;
-	*out = h->file_sum[idx] + weigh_file_overhead(w, tmp->buf, tmp->len);
+	if (!strmap_get(&h->files, tmp->buf, tmp->len, &idx)) {
+		const char *b = basename_of(tmp->buf);
+
+		if (strmap_get(&h->ambiguous, b, strlen(b), &idx) ||
+		    !strmap_get(&h->basenames, b, strlen(b), &idx) ||
+		    !same_file_tail(tmp->buf, h->file_name[idx]))
+			return 0;
+	}
+	*out = h->file_sum[idx] +
+	       weigh_file_overhead(w, h->file_name[idx],
+				   strlen(h->file_name[idx]));
 	return 1;
 }
 

@@ -104,9 +104,26 @@ int identity_is_path(const char *s)
 	return known_ext(s + dot, n - dot);
 }
 
+/* A pytest node id: "::" after a file path ("tests/x.py::t", "x.py::t"). */
+static int is_nodeid(const char *id)
+{
+	const char *sep = strstr(id, "::");
+	char path[4096];
+	size_t n;
+
+	if (!sep)
+		return 0;
+	n = (size_t)(sep - id);
+	if (n >= sizeof(path))
+		return 1;
+	memcpy(path, id, n);
+	path[n] = '\0';
+	return identity_is_path(path);
+}
+
 enum identity_kind identity_kind(const char *id)
 {
-	if (strstr(id, "::"))
+	if (is_nodeid(id))
 		return IDENTITY_NODEID;
 	if (go_marker_pos(id))
 		return IDENTITY_GO;

@@ -95,6 +95,24 @@ static int iterate(sqlite3 *db, const char *text, size_t len,
 	return r;
 }
 
+/*
+ * SQLite 3.40's JSON functions end a string at an escaped NUL, which
+ * would make two different keys one: refuse such text.
+ */
+static int refuse_escaped_nul(const char *text, size_t len, const char *name,
+			      struct shard_error *err)
+{
+	static const char nul[] = "\\u0000";
+
+	for (size_t i = 0; i + 6 <= len; i++)
+		if (text[i] == '\\' && !memcmp(text + i, nul, 6))
+			return shard_error_set(err, SHARD_EINPUT,
+					       "%s:%lu: an escaped NUL "
+					       "(\\u0000) is not supported",
+					       name, json_line_of(text, i));
+	return 0;
+}
+
 int json_each_member(const char *text, size_t len, const char *name,
 		     const char *jpath, int want_object,
 		     int (*fn)(void *data, const struct json_member *m,
@@ -110,7 +128,9 @@ int json_each_member(const char *text, size_t len, const char *name,
 		return shard_error_set(err, SHARD_EENV,
 				       "sqlite: cannot open a memory database");
 	}
-	r = check_root(db, text, len, name, jpath, want_object, err);
+	r = refuse_escaped_nul(text, len, name, err);
+	if (!r)
+		r = check_root(db, text, len, name, jpath, want_object, err);
 	if (!r)
 		r = iterate(db, text, len, jpath, fn, data, err);
 	sqlite3_close(db);

@@ -1,5 +1,6 @@
 #include "strbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,13 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	int fresh = !sb->alloc;
 
+	if (extra > SIZE_MAX - sb->len - 1) {
+		if (sb->cap)
+			return -1;
+		fprintf(stderr, "shard: out of memory (a buffer of %zu + %zu "
+				"bytes)\n", sb->len, extra);
+		abort();
+	}
 	if (sb->cap && sb->len + extra > sb->cap)
 		return -1;
 	if (sb->len + extra + 1 <= sb->alloc)

@@ -69,7 +69,7 @@ int shard_parse_long(const char *s, long min, long max, long *out)
 	char *end = NULL;
 	long v;
 
-	if (!s || !*s)
+	if (!s || !*s || !(*s == '-' || (*s >= '0' && *s <= '9')))
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
@@ -84,7 +84,7 @@ int shard_parse_double(const char *s, double *out)
 	char *end = NULL;
 	double v;
 
-	if (!s || !*s)
+	if (!s || !*s || !(*s == '-' || *s == '.' || (*s >= '0' && *s <= '9')))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);

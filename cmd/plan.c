@@ -167,20 +167,6 @@ static int read_list(struct cmd_ctx *ctx, const struct plan_args *a,
 	return r;
 }
 
-static double file_overhead(void *data, const char *id, size_t len)
-{
-	const struct weights *w = data;
-	struct strbuf path = STRBUF_INIT;
-	char *base = xstrndup(id, len);
-	double s;
-
-	identity_path(&path, base);
-	s = weigh_file_overhead(w, path.buf, path.len);
-	strbuf_release(&path);
-	free(base);
-	return s;
-}
-
 /* Shards and index from flags, else SHARD_*, else the CI's variables. */
 static int resolve_shards(struct plan_args *a, struct shard_error *err)
 {
@@ -286,7 +272,7 @@ static int make_plan(struct plan_args *a, const struct testlist *list,
 	struct plan_request req = {
 		list->ids, w->seconds, list->nr, a->by,
 		a->shards > 0 ? (size_t)a->shards : 1, a->overhead, a->improve,
-		file_overhead, (void *)w,
+		weigh_group_overhead, (void *)w,
 	};
 	size_t k;
 	int too_long = 0;

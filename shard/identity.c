@@ -101,7 +101,10 @@ int identity_is_path(const char *s)
 	}
 	if (has_sep)
 		return letter;
-	return known_ext(s + dot, n - dot);
+	/* "a.test.js", "x_spec.rb"; not "org.x.FooTest.c" */
+	for (i = 0, letter = 0; i < n; i++)
+		letter += s[i] == '.';
+	return letter <= 2 && known_ext(s + dot, n - dot);
 }
 
 /* A pytest node id: "::" after a file path ("tests/x.py::t", "x.py::t"). */

@@ -315,7 +315,11 @@ static int ingest_junit(struct ingest_state *s, int fd,
 			struct shard_error *err)
 {
 	struct junit_handler h = {
-		on_suite_start, on_property, on_testcase, on_suite_end, s,
+		.suite_start = on_suite_start,
+		.property = on_property,
+		.testcase = on_testcase,
+		.suite_end = on_suite_end,
+		.data = s,
 	};
 	struct junit_options jo = { s->opt->recover, 0 };
 	int r = junit_read_fd(fd, s->path, &jo, &h, s->ctx, err);

@@ -51,11 +51,18 @@
 #define JUNIT_CDATA_PIECE 300 /* libxml2's XML_PARSER_BIG_BUFFER_SIZE */
 
 enum kind {
-	KIND_OTHER = 0,
-	KIND_SUITES,
-	KIND_SUITE,
-	KIND_PROPERTIES, /* <properties> directly inside a suite */
-	KIND_CASE,
+	KIND_OTHER = JUNIT_EL_OTHER,
+	KIND_SUITES = JUNIT_EL_SUITES,
+	KIND_SUITE = JUNIT_EL_SUITE,
+	KIND_PROPERTIES = JUNIT_EL_PROPERTIES,
+	KIND_CASE = JUNIT_EL_CASE,
+};
+
+/* Where an open element's start tag lies, for element_end. */
+struct open_tag {
+	unsigned long long start, start_end;
+	unsigned long xml_line;
+	int prefixed;
 };
 
 struct suite_frame {
@@ -85,6 +92,10 @@ struct reader {
 	unsigned max_depth;
 	unsigned char *kinds;   /* enum kind of each open element */
 	size_t depth, kinds_alloc;
+	struct open_tag *tags;  /* parallel to kinds, when element events */
+	size_t tags_alloc;
+	int raw;                /* -1 not known yet, else junit_element.raw */
+	unsigned long long offset_base; /* input bytes not given to libxml2 */
 	struct suite_frame *suites;
 	size_t nsuites, suites_alloc;
 	struct case_frame *cases;
@@ -177,6 +188,12 @@ int junit_parse_time(const char *s, double *out)
 		return 1;
 	*out = v;
 	return 0;
+}
+
+static unsigned long long input_pos(const xmlParserInput *in)
+{
+	return (unsigned long long)in->consumed +
+	       (unsigned long long)(in->cur - in->base);
 }
 
 static unsigned long reader_line(const struct reader *r)
@@ -451,6 +468,119 @@ static enum kind start_kind(struct reader *r, const char *local,
 	return KIND_OTHER;
 }
 
+static int wants_elements(const struct reader *r)
+{
+	return r->h->element_start || r->h->element_end;
+}
+
+/* Bytes from the last '<' before the parser's position to it. */
+static unsigned long long back_to_lt(const xmlParserInput *in)
+{
+	const xmlChar *p = in->cur;
+
+	while (p > in->base && *--p != '<')
+		;
+	return (unsigned long long)(in->cur - p);
+}
+
+/*
+ * Offsets are raw input offsets only when libxml2 reads the input as it
+ * is (UTF-8, no transcoding encoder installed).
+ */
+static int input_is_raw(const struct reader *r)
+{
+	const xmlParserInput *in = r->xml->input;
+
+	return in && in->buf && !in->buf->encoder;
+}
+
+/* Decoded name/value pairs of a suite's attributes, for element_start. */
+static char **attr_pairs(int n, const xmlChar **attrs)
+{
+	char **pairs = xcalloc(2 * (size_t)n + 1, sizeof(*pairs));
+
+	for (int i = 0; i < n; i++) {
+		const char *name = (const char *)attrs[5 * i];
+
+		pairs[2 * i] = xstrdup(name);
+		pairs[2 * i + 1] = attr_dup(n, attrs, name);
+		if (!pairs[2 * i + 1])
+			pairs[2 * i + 1] = xstrdup("");
+	}
+	return pairs;
+}
+
+static void free_pairs(char **pairs)
+{
+	for (size_t i = 0; pairs && pairs[i]; i++)
+		free(pairs[i]);
+	free(pairs);
+}
+
+/*
+ * At startElementNs the parser stands on the start tag's '>' or "/>"
+ * (libxml2 calls it before consuming them), so the tag's bytes are
+ * [last '<', position + 1 or 2).
+ */
+static void element_start(struct reader *r, const char *local,
+			  const xmlChar *prefix, enum kind kind, int n,
+			  const xmlChar **attrs)
+{
+	const xmlParserInput *in = r->xml->input;
+	unsigned long long pos = input_pos(in) + r->offset_base;
+	struct open_tag *t;
+	char **pairs = NULL;
+	struct junit_element e = { 0 };
+
+	if (r->raw < 0)
+		r->raw = input_is_raw(r);
+	ALLOC_GROW(r->tags, r->depth, r->tags_alloc);
+	t = &r->tags[r->depth - 1];
+	t->start = pos - back_to_lt(in);
+	t->start_end = pos + (in->cur[0] == '/' ? 2 : 1);
+	t->xml_line = reader_line(r);
+	t->prefixed = prefix != NULL;
+	if (!r->h->element_start || r->failed)
+		return;
+	if (kind == KIND_SUITE || kind == KIND_SUITES)
+		pairs = attr_pairs(n, attrs);
+	e.local = local;
+	e.kind = (enum junit_element_kind)kind;
+	e.depth = (unsigned)(r->depth - 1);
+	e.raw = r->raw;
+	e.prefixed = t->prefixed;
+	e.start = t->start;
+	e.start_end = t->start_end;
+	e.nattrs = (size_t)(pairs ? n : 0);
+	e.attrs = (const char *const *)pairs;
+	e.xml_line = t->xml_line;
+	reader_check(r, r->h->element_start(r->h->data, &e, r->err));
+	free_pairs(pairs);
+}
+
+/* At endElementNs the parser stands just past the end tag (or "/>"). */
+static void element_end(struct reader *r, const char *local)
+{
+	const xmlParserInput *in = r->xml->input;
+	unsigned long long pos = input_pos(in) + r->offset_base;
+	const struct open_tag *t = &r->tags[r->depth - 1];
+	struct junit_element e = { 0 };
+
+	if (!r->h->element_end || r->failed)
+		return;
+	e.local = local;
+	e.kind = (enum junit_element_kind)r->kinds[r->depth - 1];
+	e.depth = (unsigned)(r->depth - 1);
+	e.raw = r->raw;
+	e.prefixed = t->prefixed;
+	e.start = t->start;
+	e.start_end = t->start_end;
+	e.end_end = pos;
+	e.end = pos == t->start_end ? pos : pos - back_to_lt(in);
+	e.xml_line = t->xml_line;
+	reader_check(r, r->h->element_end(r->h->data, &e, r->err));
+}
+
 static void on_start(void *data, const xmlChar *local, const xmlChar *prefix,
 		     const xmlChar *uri, int nb_ns, const xmlChar **ns,
 		     int nb_attrs, int nb_defaulted, const xmlChar **attrs)
@@ -478,6 +608,8 @@ static void on_start(void *data, const xmlChar *local, const xmlChar *prefix,
 	kind = start_kind(r, name, parent, nb_attrs, attrs);
 	ALLOC_GROW(r->kinds, r->depth + 1, r->kinds_alloc);
 	r->kinds[r->depth++] = (unsigned char)kind;
+	if (wants_elements(r))
+		element_start(r, name, prefix, kind, nb_attrs, attrs);
 }
 
 /* Close the innermost open element. */
@@ -496,9 +628,12 @@ static void on_end(void *data, const xmlChar *local, const xmlChar *prefix,
 {
 	struct reader *r = data;
 
-	(void)local, (void)prefix, (void)uri;
-	if (!r->failed && r->depth)
-		end_one(r);
+	(void)prefix, (void)uri;
+	if (r->failed || !r->depth)
+		return;
+	if (wants_elements(r))
+		element_end(r, (const char *)local);
+	end_one(r);
 }
 
 static void on_entity_decl(void *data, const xmlChar *name, int type,
@@ -575,12 +710,6 @@ static int reader_begin(struct reader *r, const char *buf, size_t len)
 	return 0;
 }
 
-static unsigned long long input_pos(const xmlParserInput *in)
-{
-	return (unsigned long long)in->consumed +
-	       (unsigned long long)(in->cur - in->base);
-}
-
 /* In CDATA, let libxml2 take its 300-byte steps until little is left. */
 static void reader_drain_cdata(struct reader *r)
 {
@@ -617,6 +746,19 @@ static int reader_push(struct reader *r, const char *buf, size_t len)
 /* Feed bytes; the first four go to the parser's creation for encoding. */
 static int reader_feed(struct reader *r, const char *buf, size_t len)
 {
+	if (!r->xml && !r->offset_base && len >= 3 &&
+	    !memcmp(buf, "\xef\xbb\xbf", 3)) {
+		/*
+		 * libxml2 2.9 drops a UTF-8 byte order mark from its buffer
+		 * without counting it as consumed; drop it here instead so
+		 * that element offsets stay those of the input.
+		 */
+		r->offset_base = 3;
+		buf += 3;
+		len -= 3;
+	}
+	if (!r->xml && !len)
+		return 0;
 	if (!r->xml) {
 		size_t head = len < 4 ? len : 4;
 		int rc = reader_begin(r, buf, head);
@@ -670,6 +812,7 @@ static void reader_init(struct reader *r, const char *path,
 	r->recover = opt && opt->recover;
 	r->max_depth = opt && opt->max_depth ? opt->max_depth
 					     : JUNIT_DEFAULT_DEPTH;
+	r->raw = -1;
 }
 
 static void reader_release(struct reader *r)
@@ -688,6 +831,7 @@ static void reader_release(struct reader *r)
 	}
 	free(r->cases);
 	free(r->suites);
+	free(r->tags);
 	free(r->kinds);
 	if (r->xml && r->xml->myDoc)
 		xmlFreeDoc(r->xml->myDoc); /* libxml2 keeps entities in one */

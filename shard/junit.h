@@ -52,6 +52,34 @@ struct junit_case {
  * result="skipped" or "suppressed" (googletest) make a testcase SKIPPED.
  */
 
+enum junit_element_kind {
+	JUNIT_EL_OTHER = 0,
+	JUNIT_EL_SUITES,
+	JUNIT_EL_SUITE,
+	JUNIT_EL_PROPERTIES, /* <properties> directly inside a suite */
+	JUNIT_EL_CASE,
+};
+
+/*
+ * Raw element events, for a consumer that copies input bytes (merge).
+ * Offsets count bytes of the input as read; they are meaningful only when
+ * raw is set (UTF-8 input that libxml2 did not transcode). An empty
+ * element (<x/>) has end == end_end == start_end; <x></x> has end ==
+ * start_end < end_end.
+ */
+struct junit_element {
+	const char *local;        /* local name */
+	enum junit_element_kind kind;
+	unsigned depth;           /* 0 for the root */
+	int raw;
+	int prefixed;             /* the element's name has a namespace prefix */
+	unsigned long long start, start_end; /* the start tag */
+	unsigned long long end, end_end;     /* the end tag (element_end only) */
+	size_t nattrs;            /* suites only (element_start): pairs of */
+	const char *const *attrs; /* decoded name, value; else NULL */
+	unsigned long xml_line;
+};
+
 /*
  * Callbacks may be NULL. Returning non-zero stops the read; the callback
  * sets err itself and its code is returned by junit_read_*().
@@ -71,6 +99,11 @@ struct junit_handler {
 	/* case_seconds: the sum of the times of the suite's own testcases */
 	int (*suite_end)(void *data, const struct junit_suite *s,
 			 double case_seconds, struct shard_error *err);
+	/* after suite_start; before testcase and suite_end */
+	int (*element_start)(void *data, const struct junit_element *e,
+			     struct shard_error *err);
+	int (*element_end)(void *data, const struct junit_element *e,
+			   struct shard_error *err);
 	void *data;
 };
 

@@ -466,6 +466,11 @@ static int fits(const struct plan_request *req, size_t k, double target,
 	return ok;
 }
 
+/*
+ * Every K below total/room leaves some shard over the goal, so the search
+ * starts there and walks up: the first K that fits is the smallest (the
+ * makespan need not fall monotonically with K, so no bisection).
+ */
 int plan_choose_shards(const struct plan_request *req, double target,
 		       size_t max_shards, size_t *k, int *too_long,
 		       struct shard_error *err)
@@ -473,7 +478,7 @@ int plan_choose_shards(const struct plan_request *req, double target,
 	struct plan_request one = *req;
 	struct plan p;
 	double room = target - req->shard_overhead, goal;
-	size_t lo, hi;
+	size_t lo;
 
 	if (room <= 0)
 		return shard_error_set(err, SHARD_EINPUT,
@@ -484,22 +489,19 @@ int plan_choose_shards(const struct plan_request *req, double target,
 	if (plan_make(&one, &p, err))
 		return err->code;
 	*too_long = p.longest > room;
-	goal = (*too_long ? p.longest : room) + req->shard_overhead;
-	lo = (size_t)ceil(p.total / room);
+	if (*too_long)
+		room = p.longest;
+	goal = room + req->shard_overhead;
+	lo = room > 0 ? (size_t)ceil(p.total / room) : 1;
 	plan_release(&p);
-	lo = lo < 1 ? 1 : lo > max_shards ? max_shards : lo;
-	hi = max_shards;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = fits(req, mid, goal, err);
+	for (lo = lo < 1 ? 1 : lo; lo < max_shards; lo++) {
+		int r = fits(req, lo, goal, err);
 
 		if (r < 0)
 			return err->code;
 		if (r)
-			hi = mid;
-		else
-			lo = mid + 1;
+			break;
 	}
-	*k = lo;
+	*k = lo < max_shards ? lo : max_shards;
 	return 0;
 }

@@ -42,7 +42,11 @@ struct plan_request {
 	size_t shards;           /* K >= 1 */
 	double shard_overhead;   /* seconds added to every shard */
 	int improve;             /* run the improvement pass (default 1) */
-	/* seconds of a file group's set-up (by file), may be NULL */
+	/*
+	 * Seconds of a file group's set-up (by file), may be NULL. id is the
+	 * group's first member id (NUL-terminated), len the length of its
+	 * file part.
+	 */
 	double (*file_overhead)(void *data, const char *id, size_t len);
 	void *data;
 };

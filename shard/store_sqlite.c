@@ -242,6 +242,28 @@ fail:
 	return err->code;
 }
 
+/* Read-only: the schema must be this binary's, for it cannot migrate. */
+static int check_version(struct sqlite_store *s, struct shard_error *err)
+{
+	int version = 0;
+
+	if (user_version(s, &version, err))
+		return err->code;
+	if (version > SCHEMA_VERSION)
+		return shard_error_set(err, SHARD_EENV,
+				       "%s: history schema version %d is newer "
+				       "than this shard understands (%d): "
+				       "upgrade shard",
+				       s->path, version, SCHEMA_VERSION);
+	if (version < SCHEMA_VERSION)
+		return shard_error_set(err, SHARD_EENV,
+				       "%s: history schema version %d is older "
+				       "than this shard's (%d); write to it "
+				       "once (shard ingest) to upgrade it",
+				       s->path, version, SCHEMA_VERSION);
+	return 0;
+}
+
 static int prepare_all(struct sqlite_store *s, struct shard_error *err)
 {
 	for (int i = 0; i < ST__COUNT; i++)
@@ -591,7 +613,7 @@ static int configure(struct sqlite_store *s, const struct store_options *opt,
 		return err->code;
 	if (register_functions(s, err))
 		return err->code;
-	if (!opt->readonly && migrate(s, err))
+	if (opt->readonly ? check_version(s, err) : migrate(s, err))
 		return err->code;
 	return prepare_all(s, err);
 }

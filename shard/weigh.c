@@ -146,51 +146,66 @@ static void history_release(struct history *h)
 	free(h->file_sum);
 }
 
-/* A listed path's weight from the tests history has for that file. */
-static int lookup_file(const struct history *h, const struct weights *w,
-		       const char *id, struct strbuf *tmp, double *out)
+/* The history file a listed path names, or SIZE_MAX. */
+static size_t find_file(const struct history *h, const char *id,
+			struct strbuf *tmp)
 {
+	char *base = xstrndup(id, identity_file_len(id));
+	const char *b;
 	size_t idx;
 
 	strbuf_reset(tmp);
-	{
-		char *base = xstrndup(id, identity_file_len(id));
-
-		identity_path(tmp, base);
-		free(base);
-	}
-	if (!strmap_get(&h->files, tmp->buf, tmp->len, &idx)) {
-		const char *b = basename_of(tmp->buf);
-
-		if (strmap_get(&h->ambiguous, b, strlen(b), &idx) ||
-		    !strmap_get(&h->basenames, b, strlen(b), &idx) ||
-		    !same_file_tail(tmp->buf, h->file_name[idx]))
-			return 0;
-	}
-	*out = h->file_sum[idx] +
-	       weigh_file_overhead(w, h->file_name[idx],
-				   strlen(h->file_name[idx]));
-	return 1;
+	identity_path(tmp, base);
+	free(base);
+	if (strmap_get(&h->files, tmp->buf, tmp->len, &idx))
+		return idx;
+	b = basename_of(tmp->buf);
+	if (strmap_get(&h->ambiguous, b, strlen(b), &idx) ||
+	    !strmap_get(&h->basenames, b, strlen(b), &idx) ||
+	    !same_file_tail(tmp->buf, h->file_name[idx]))
+		return SIZE_MAX;
+	return idx;
 }
 
+/*
+ * Listed ids history knows by key, else listed paths by their file: the
+ * sum of its tests and its set-up, shared among the listed ids that name
+ * that file (RSpec examples "spec/x_spec.rb:12" and "...[1:2]").
+ */
 static void weigh_known(const struct history *h, const char *const *ids,
 			size_t n, struct weights *w)
 {
 	struct strbuf key = STRBUF_INIT, tmp = STRBUF_INIT;
+	size_t *file_of = xmalloc((n ? n : 1) * sizeof(*file_of));
+	size_t *listed = xcalloc(h->nfiles ? h->nfiles : 1, sizeof(*listed));
 	size_t idx;
 
 	for (size_t i = 0; i < n; i++) {
 		strbuf_reset(&key);
 		identity_key(&key, ids[i]);
 		w->source[i] = WEIGH__COUNT;
+		file_of[i] = SIZE_MAX;
 		if (strmap_get(&h->tests, key.buf, key.len, &idx)) {
 			w->seconds[i] = h->est[idx];
 			w->source[i] = WEIGH_HISTORY;
 		} else if (identity_kind(ids[i]) == IDENTITY_PATH &&
-			   lookup_file(h, w, ids[i], &tmp, &w->seconds[i])) {
-			w->source[i] = WEIGH_FILE;
+			   (file_of[i] = find_file(h, ids[i], &tmp)) != SIZE_MAX) {
+			listed[file_of[i]]++;
 		}
 	}
+	for (size_t i = 0; i < n; i++) {
+		const char *f;
+
+		if (file_of[i] == SIZE_MAX)
+			continue;
+		f = h->file_name[file_of[i]];
+		w->seconds[i] = (h->file_sum[file_of[i]] +
+				 weigh_file_overhead(w, f, strlen(f))) /
+				(double)listed[file_of[i]];
+		w->source[i] = WEIGH_FILE;
+	}
+	free(listed);
+	free(file_of);
 	strbuf_release(&key);
 	strbuf_release(&tmp);
 }
@@ -309,6 +324,23 @@ double weigh_file_overhead(const struct weights *w, const char *file,
 	if (!strmap_get(&w->overhead, file, len, &idx))
 		return 0;
 	return w->overhead_seconds[idx];
+}
+
+double weigh_group_overhead(void *data, const char *id, size_t len)
+{
+	const struct weights *w = data;
+	struct strbuf path = STRBUF_INIT;
+	char *base;
+	double s;
+
+	if (identity_kind(id) == IDENTITY_PATH)
+		return 0;
+	base = xstrndup(id, len);
+	identity_path(&path, base);
+	s = weigh_file_overhead(w, path.buf, path.len);
+	strbuf_release(&path);
+	free(base);
+	return s;
 }
 
 void weigh_release(struct weights *w)

@@ -49,6 +49,12 @@ int weigh_tests(struct store *st, const char *const *ids, size_t n,
 /* The overhead recorded for the file of a listed id's group, or 0. */
 double weigh_file_overhead(const struct weights *w, const char *file,
 			   size_t len);
+/*
+ * plan_request.file_overhead for weights w (data): the set-up time of the
+ * file group whose first member id is id, its file part len bytes long;
+ * 0 for listed file paths, which were weighed with it already.
+ */
+double weigh_group_overhead(void *w, const char *id, size_t len);
 void weigh_release(struct weights *w);
 const char *weigh_source_name(enum weigh_source s);
 

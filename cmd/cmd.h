@@ -65,6 +65,7 @@ int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 
 int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -28,6 +28,7 @@ static int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
 static const struct subcommand commands[] = {
 	{ "help", cmd_help, "show help for shard or one of its commands" },
 	{ "ingest", cmd_ingest, "record JUnit XML or timing JSON into history" },
+	{ "merge", cmd_merge, "merge JUnit XML reports into one" },
 	{ "plan", cmd_plan, "split a test list into balanced shards" },
 };
 

@@ -137,6 +137,39 @@ int json_each_member(const char *text, size_t len, const char *name,
 	return r;
 }
 
+int json_get(const char *text, size_t len, const char *name,
+	     const char *jpath, struct strbuf *out, struct shard_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT json_valid(?1), json_extract(?1, ?2)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		r = shard_error_set(err, SHARD_EENV, "sqlite: %s",
+				    sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, text, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, jpath, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW || !sqlite3_column_int(st, 0)) {
+		r = shard_error_set(err, SHARD_EINPUT, "%s: not valid JSON",
+				    name);
+		goto out;
+	}
+	if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		strbuf_add(out, sqlite3_column_text(st, 1),
+			   (size_t)sqlite3_column_bytes(st, 1));
+		r = 1;
+	}
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
 unsigned long json_line_of(const char *text, size_t off)
 {
 	unsigned long line = 1;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "strbuf.h"
 
 enum json_type {
 	JSON_NULL, JSON_TRUE, JSON_FALSE, JSON_INTEGER, JSON_REAL, JSON_TEXT,
@@ -35,6 +36,14 @@ int json_each_member(const char *text, size_t len, const char *name,
 		     int (*fn)(void *data, const struct json_member *m,
 			       struct shard_error *err),
 		     void *data, struct shard_error *err);
+
+/*
+ * The value at json path jpath in text, as text (numbers printed, strings
+ * unescaped) appended to out; 1 if present, 0 if absent or null, or
+ * SHARD_EINPUT "name: not valid JSON".
+ */
+int json_get(const char *text, size_t len, const char *name,
+	     const char *jpath, struct strbuf *out, struct shard_error *err);
 
 /* Line (1-based) of byte offset off in text, for messages. */
 unsigned long json_line_of(const char *text, size_t off);

@@ -89,6 +89,7 @@ struct reader {
 	const struct shard_ctx *ctx;
 	struct shard_error *err;
 	int recover;
+	int utf8;
 	unsigned max_depth;
 	unsigned char *kinds;   /* enum kind of each open element */
 	size_t depth, kinds_alloc;
@@ -494,19 +495,36 @@ static int input_is_raw(const struct reader *r)
 	return in && in->buf && !in->buf->encoder;
 }
 
-/* Decoded name/value pairs of a suite's attributes, for element_start. */
-static char **attr_pairs(int n, const xmlChar **attrs)
+static const char *input_encoding(const struct reader *r)
+{
+	const xmlParserInput *in = r->xml->input;
+
+	if (!in || !in->buf || !in->buf->encoder)
+		return NULL;
+	return in->buf->encoder->name;
+}
+
+/*
+ * Decoded name/value pairs of a suite's unprefixed attributes, for
+ * element_start; *count says how many pairs.
+ */
+static char **attr_pairs(int n, const xmlChar **attrs, size_t *count)
 {
 	char **pairs = xcalloc(2 * (size_t)n + 1, sizeof(*pairs));
+	size_t k = 0;
 
 	for (int i = 0; i < n; i++) {
 		const char *name = (const char *)attrs[5 * i];
 
-		pairs[2 * i] = xstrdup(name);
-		pairs[2 * i + 1] = attr_dup(n, attrs, name);
-		if (!pairs[2 * i + 1])
-			pairs[2 * i + 1] = xstrdup("");
+		if (attrs[5 * i + 1])
+			continue; /* xsi:schemaLocation and such */
+		pairs[2 * k] = xstrdup(name);
+		pairs[2 * k + 1] = attr_dup(n, attrs, name);
+		if (!pairs[2 * k + 1])
+			pairs[2 * k + 1] = xstrdup("");
+		k++;
 	}
+	*count = k;
 	return pairs;
 }
 
@@ -530,6 +548,7 @@ static void element_start(struct reader *r, const char *local,
 	unsigned long long pos = input_pos(in) + r->offset_base;
 	struct open_tag *t;
 	char **pairs = NULL;
+	size_t npairs = 0;
 	struct junit_element e = { 0 };
 
 	if (r->raw < 0)
@@ -543,15 +562,16 @@ static void element_start(struct reader *r, const char *local,
 	if (!r->h->element_start || r->failed)
 		return;
 	if (kind == KIND_SUITE || kind == KIND_SUITES)
-		pairs = attr_pairs(n, attrs);
+		pairs = attr_pairs(n, attrs, &npairs);
 	e.local = local;
 	e.kind = (enum junit_element_kind)kind;
 	e.depth = (unsigned)(r->depth - 1);
 	e.raw = r->raw;
+	e.encoding = input_encoding(r);
 	e.prefixed = t->prefixed;
 	e.start = t->start;
 	e.start_end = t->start_end;
-	e.nattrs = (size_t)(pairs ? n : 0);
+	e.nattrs = npairs;
 	e.attrs = (const char *const *)pairs;
 	e.xml_line = t->xml_line;
 	reader_check(r, r->h->element_start(r->h->data, &e, r->err));
@@ -706,6 +726,8 @@ static int reader_begin(struct reader *r, const char *buf, size_t len)
 				       r->path);
 	if (r->recover)
 		options |= XML_PARSE_RECOVER;
+	if (r->utf8)
+		options |= XML_PARSE_IGNORE_ENC;
 	xmlCtxtUseOptions(r->xml, options);
 	return 0;
 }
@@ -810,6 +832,7 @@ static void reader_init(struct reader *r, const char *path,
 	r->ctx = ctx;
 	r->err = err;
 	r->recover = opt && opt->recover;
+	r->utf8 = opt && opt->utf8;
 	r->max_depth = opt && opt->max_depth ? opt->max_depth
 					     : JUNIT_DEFAULT_DEPTH;
 	r->raw = -1;

@@ -72,6 +72,8 @@ struct junit_element {
 	enum junit_element_kind kind;
 	unsigned depth;           /* 0 for the root */
 	int raw;
+	const char *encoding;     /* when not raw: the encoding libxml2
+				     transcodes from, e.g. "ISO-8859-1" */
 	int prefixed;             /* the element's name has a namespace prefix */
 	unsigned long long start, start_end; /* the start tag */
 	unsigned long long end, end_end;     /* the end tag (element_end only) */
@@ -110,6 +112,8 @@ struct junit_handler {
 struct junit_options {
 	int recover;            /* libxml2 recovery: warn instead of failing */
 	unsigned max_depth;     /* element nesting bound; 0 means 256 */
+	int utf8;               /* the input is UTF-8 whatever it declares
+				   (it was transcoded): XML_PARSE_IGNORE_ENC */
 };
 
 /*

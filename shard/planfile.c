@@ -5,8 +5,12 @@
  */
 #include "planfile.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "digest.h"
+#include "json.h"
+#include "util.h"
 #include "banned.h"
 
 static const char *const format_names[] = {
@@ -148,4 +152,101 @@ int planfile_write(FILE *f, enum planfile_format fmt, const struct plan *p,
 		return write_matrix(f, p);
 	}
 	return -1;
+}
+
+struct plan_reader {
+	struct planfile *p;
+	const char *name;
+	struct digest *d;
+};
+
+static int take_test(void *data, const struct json_member *m,
+		     struct shard_error *err)
+{
+	struct plan_reader *r = data;
+
+	if (m->type != JSON_TEXT)
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: shard %zu: test %ld is not a "
+				       "string", r->name, r->p->nshards,
+				       m->index);
+	if (memchr(m->text, '\0', m->text_len) ||
+	    !testlist_add(&r->p->tests, m->text, m->text_len))
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: test '%.*s' is listed twice",
+				       r->name, (int)m->text_len, m->text);
+	plan_hash_id(r->d, m->text, m->text_len);
+	return 0;
+}
+
+static int take_shard(void *data, const struct json_member *m,
+		      struct shard_error *err)
+{
+	struct plan_reader *r = data;
+	struct planfile *p = r->p;
+	struct strbuf v = STRBUF_INIT;
+	double seconds = 0;
+	long index = -1;
+	int rc;
+
+	if (m->type != JSON_OBJECT)
+		return shard_error_set(err, SHARD_EINPUT, "%s: shard %ld is "
+				       "not an object", r->name, m->index);
+	rc = json_get(m->text, m->text_len, r->name, "$.index", &v, err);
+	if (rc < 0 || shard_parse_long(v.buf, 0, 1000000, &index) ||
+	    (size_t)index != p->nshards) {
+		strbuf_release(&v);
+		return shard_error_set(err, SHARD_EINPUT, "%s: shard %ld has "
+				       "no index %ld", r->name, m->index,
+				       m->index);
+	}
+	strbuf_reset(&v);
+	if (json_get(m->text, m->text_len, r->name, "$.predicted_seconds",
+		     &v, err) == 1)
+		shard_parse_double(v.buf, &seconds);
+	strbuf_release(&v);
+	p->first = xrealloc(p->first, (p->nshards + 1) * sizeof(*p->first));
+	p->predicted = xrealloc(p->predicted,
+				(p->nshards + 1) * sizeof(*p->predicted));
+	p->first[p->nshards] = p->tests.nr;
+	p->predicted[p->nshards] = seconds;
+	plan_hash_shard(r->d, p->nshards);
+	p->nshards++;
+	return json_each_member(m->text, m->text_len, r->name, "$.tests", 0,
+				take_test, r, err);
+}
+
+int planfile_read(const char *text, size_t len, const char *name,
+		  struct planfile *p, struct shard_error *err)
+{
+	struct plan_reader r = { p, name, digest_new() };
+	struct strbuf v = STRBUF_INIT;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	testlist_init(&p->tests);
+	rc = json_get(text, len, name, "$.version", &v, err);
+	if (rc >= 0 && strcmp(v.buf, "1"))
+		rc = shard_error_set(err, SHARD_EINPUT, "%s: not a version 1 "
+				     "shard plan", name);
+	if (rc >= 0)
+		rc = json_each_member(text, len, name, "$.shards", 0,
+				      take_shard, &r, err);
+	digest_final_hex(r.d, p->hash);
+	strbuf_reset(&v);
+	if (rc >= 0 && (json_get(text, len, name, "$.plan_hash", &v, err) != 1 ||
+			strcmp(v.buf, p->hash)))
+		rc = shard_error_set(err, SHARD_EINPUT, "%s: plan_hash does "
+				     "not match the plan's shards: the file "
+				     "was edited or cut short", name);
+	strbuf_release(&v);
+	return rc < 0 ? rc : 0;
+}
+
+void planfile_release(struct planfile *p)
+{
+	testlist_release(&p->tests);
+	free(p->first);
+	free(p->predicted);
+	memset(p, 0, sizeof(*p));
 }

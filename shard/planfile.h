@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "plan.h"
+#include "testlist.h"
 #include "strbuf.h"
 #include "weigh.h"
 
@@ -34,6 +35,24 @@ void planfile_json_string(struct strbuf *out, const char *s, size_t len);
 int planfile_write(FILE *f, enum planfile_format fmt, const struct plan *p,
 		   const char *const *ids, size_t index,
 		   const struct planfile_meta *meta);
+
+/* A plan read back from its JSON. */
+struct planfile {
+	struct testlist tests;  /* every id, shard after shard */
+	size_t nshards;
+	size_t *first;          /* index in tests of each shard's first id */
+	double *predicted;      /* each shard's predicted seconds */
+	char hash[65];
+};
+
+/*
+ * Read a plan file's text (name for messages) into p (release with
+ * planfile_release). SHARD_EINPUT when it is not a version 1 plan, when an
+ * id is in two shards, or when plan_hash does not match its shards.
+ */
+int planfile_read(const char *text, size_t len, const char *name,
+		  struct planfile *p, struct shard_error *err);
+void planfile_release(struct planfile *p);
 
 /* "json", "list", "null", "github-matrix" -> format; -1 if unknown. */
 int planfile_format_parse(const char *name);

@@ -1,0 +1,390 @@
+/*
+ * shard merge: many JUnit XML files into one, written whole or not at all.
+ * Inputs are taken in command-line order; a directory gives its *.xml
+ * files (recursively) in byte order of their paths; "-" is standard input,
+ * spooled to a temporary file because merge reads every input twice.
+ */
+#include "cmd/cmd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shard/atomicfile.h"
+#include "shard/merge.h"
+#include "shard/planfile.h"
+#include "shard/strbuf.h"
+#include "shard/util.h"
+#include "shard/banned.h"
+
+#define CMD "shard merge"
+
+static const struct cmd_option merge_options[] = {
+	{ "output", 'o', "FILE", "write the merged report to FILE ('-' or "
+				 "none: standard output)" },
+	{ "join-suites", 0, NULL, "merge suites of the same name into one" },
+	{ "flatten", 0, NULL, "make nested suites top-level ones" },
+	{ "keep-duplicates", 0, NULL, "do not fold retried tests" },
+	{ "plan", 0, "FILE", "check the tests against a plan: missing ones "
+			     "become errors" },
+	{ "recover", 0, NULL, "read malformed XML in libxml2's recovery mode, "
+			      "with warnings" },
+	{ "fail-on-failure", 0, NULL, "exit 1 when a test failed" },
+	{ "annotate", 0, "FORMAT", "print failures as annotations: github" },
+	{ "quiet", 'q', NULL, "no summary line" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct cmd_usage merge_usage = {
+	"shard merge [OPTIONS] INPUT...",
+	"Merge JUnit XML reports (files, directories of *.xml, or '-') into\n"
+	"one, streaming. Counts are recounted from the testcases; a test\n"
+	"repeated after it failed is a retry, folded into one testcase marked\n"
+	"flaky when it passed at last. Every JUnit dialect is accepted.",
+	merge_options,
+};
+
+enum {
+	O_OUTPUT, O_JOIN, O_FLATTEN, O_KEEP, O_PLAN, O_RECOVER, O_FAIL,
+	O_ANNOTATE, O_QUIET,
+};
+
+struct merge_args {
+	struct cmd_ctx *ctx;
+	const char *output, *plan;
+	struct merge_options opt;
+	int fail_on_failure, annotate, quiet;
+	unsigned long listed;   /* missing/unplanned lines printed */
+};
+
+static int take_option(void *data, int opt, const char *arg)
+{
+	struct merge_args *a = data;
+
+	switch (opt) {
+	case O_OUTPUT: a->output = arg; break;
+	case O_JOIN: a->opt.join_suites = 1; break;
+	case O_FLATTEN: a->opt.flatten = 1; break;
+	case O_KEEP: a->opt.keep_duplicates = 1; break;
+	case O_PLAN: a->plan = arg; break;
+	case O_RECOVER: a->opt.recover = 1; break;
+	case O_FAIL: a->fail_on_failure = 1; break;
+	case O_QUIET: a->quiet = 1; break;
+	case O_ANNOTATE:
+		if (strcmp(arg, "github"))
+			return cmd_usage_error(a->ctx, CMD, "--annotate '%s': "
+					       "the format is github", arg);
+		a->annotate = 1;
+		break;
+	}
+	return 0;
+}
+
+struct inputs {
+	struct merge_input *v;
+	size_t nr, alloc;
+	char **paths;           /* owned paths of directory entries */
+	size_t npaths, alloc_paths;
+};
+
+static int add_input(struct inputs *in, const char *path, int fd)
+{
+	ALLOC_GROW(in->v, in->nr + 1, in->alloc);
+	in->v[in->nr].path = path;
+	in->v[in->nr++].fd = fd;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.xml file below dir, appended to in->paths. */
+static int walk(struct inputs *in, const char *dir, struct shard_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return shard_error_set(err, SHARD_EENV, "%s: %s", dir,
+				       strerror(errno));
+	while ((e = readdir(d))) {
+		struct strbuf p = STRBUF_INIT;
+		struct stat st;
+		size_t n = strlen(e->d_name);
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		strbuf_addf(&p, "%s/%s", dir, e->d_name);
+		if (stat(p.buf, &st) == 0 && S_ISDIR(st.st_mode)) {
+			walk(in, p.buf, err);
+		} else if (n > 4 && !strcmp(e->d_name + n - 4, ".xml")) {
+			ALLOC_GROW(in->paths, in->npaths + 1, in->alloc_paths);
+			in->paths[in->npaths++] = strbuf_detach(&p, NULL);
+		}
+		strbuf_release(&p);
+	}
+	closedir(d);
+	return err->code;
+}
+
+static int spool_stdin(struct shard_error *err)
+{
+	char tmpl[] = "/tmp/shard-merge-XXXXXX", buf[65536];
+	int fd = mkstemp(tmpl);
+	ssize_t n;
+
+	if (fd < 0)
+		return shard_error_set(err, SHARD_EENV, "temporary file: %s",
+				       strerror(errno));
+	unlink(tmpl);
+	while ((n = read(0, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			return shard_error_set(err, SHARD_EENV,
+					       "standard input: %s",
+					       strerror(errno));
+		}
+	}
+	return fd;
+}
+
+static int gather(struct inputs *in, char **argv, int argc,
+		  struct shard_error *err)
+{
+	for (int i = 0; i < argc; i++) {
+		struct stat st;
+		size_t from = in->npaths;
+
+		if (!strcmp(argv[i], "-")) {
+			int fd = spool_stdin(err);
+
+			if (fd < 0)
+				return err->code;
+			add_input(in, "<stdin>", fd);
+		} else if (stat(argv[i], &st) < 0) {
+			return shard_error_set(err, errno == ENOENT
+					       ? SHARD_EINPUT : SHARD_EENV,
+					       "%s: %s", argv[i],
+					       strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			if (walk(in, argv[i], err))
+				return err->code;
+			qsort(in->paths + from, in->npaths - from,
+			      sizeof(*in->paths), cmp_str);
+			for (size_t k = from; k < in->npaths; k++)
+				add_input(in, in->paths[k], -1);
+		} else {
+			add_input(in, argv[i], -1);
+		}
+	}
+	return 0;
+}
+
+static void inputs_release(struct inputs *in)
+{
+	for (size_t i = 0; i < in->nr; i++)
+		if (in->v[i].fd >= 0)
+			close(in->v[i].fd);
+	for (size_t i = 0; i < in->npaths; i++)
+		free(in->paths[i]);
+	free(in->paths);
+	free(in->v);
+}
+
+/* GitHub workflow command escaping; properties also escape ':' and ','. */
+static void gh_escape(struct strbuf *sb, const char *s, int property)
+{
+	for (; s && *s; s++) {
+		if (*s == '%')
+			strbuf_addstr(sb, "%25");
+		else if (*s == '\r')
+			strbuf_addstr(sb, "%0D");
+		else if (*s == '\n')
+			strbuf_addstr(sb, "%0A");
+		else if (property && *s == ':')
+			strbuf_addstr(sb, "%3A");
+		else if (property && *s == ',')
+			strbuf_addstr(sb, "%2C");
+		else
+			strbuf_addch(sb, *s);
+	}
+}
+
+static int annotate(void *data, const struct merge_case *c)
+{
+	struct merge_args *a = data;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!a->annotate ||
+	    (c->outcome != JUNIT_FAILED && c->outcome != JUNIT_ERROR))
+		return 0;
+	strbuf_addstr(&sb, "::error ");
+	if (c->file) {
+		strbuf_addstr(&sb, "file=");
+		gh_escape(&sb, c->file, 1);
+		if (c->line > 0)
+			strbuf_addf(&sb, ",line=%ld", c->line);
+		strbuf_addch(&sb, ',');
+	}
+	strbuf_addstr(&sb, "title=");
+	if (c->classname && *c->classname) {
+		gh_escape(&sb, c->classname, 1);
+		strbuf_addstr(&sb, "%2E");
+	}
+	gh_escape(&sb, c->name, 1);
+	strbuf_addstr(&sb, "::");
+	gh_escape(&sb, c->message && *c->message ? c->message
+		  : c->outcome == JUNIT_FAILED ? "failed" : "error", 0);
+	fprintf(a->ctx->out, "%s\n", sb.buf);
+	strbuf_release(&sb);
+	return 0;
+}
+
+#define LIST_MAX 20 /* missing/unplanned tests named on stderr */
+
+static int say_missing(void *data, const char *id)
+{
+	struct merge_args *a = data;
+
+	if (a->listed++ < LIST_MAX)
+		fprintf(a->ctx->err, "shard: planned but not reported: %s\n",
+			id);
+	return 0;
+}
+
+static int say_unplanned(void *data, const char *key)
+{
+	struct merge_args *a = data;
+
+	if (a->listed++ < LIST_MAX)
+		fprintf(a->ctx->err, "shard: reported but not planned: %s\n",
+			key);
+	return 0;
+}
+
+/* 10080 -> "10,080" */
+static const char *grouped(uint64_t n, char buf[32])
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)n);
+	int o = 0;
+
+	for (int i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void summary(struct cmd_ctx *ctx, const struct merge_stats *s)
+{
+	char a[32], b[32], c[32], d[32], e[32];
+
+	fprintf(ctx->err, "merged %s file%s: %s tests, %s failed", grouped(s->files, a),
+		s->files == 1 ? "" : "s", grouped(s->tests, b),
+		grouped(s->failed, c));
+	if (s->errors)
+		fprintf(ctx->err, ", %s errors", grouped(s->errors, d));
+	fprintf(ctx->err, ", %s skipped, %s flaky", grouped(s->skipped, d),
+		grouped(s->flaky, e));
+	if (s->folded)
+		fprintf(ctx->err, " (%s retries folded)", grouped(s->folded, a));
+	if (s->missing)
+		fprintf(ctx->err, ", %s planned but missing",
+			grouped(s->missing, b));
+	if (s->unplanned)
+		fprintf(ctx->err, ", %s not in the plan",
+			grouped(s->unplanned, c));
+	fputc('\n', ctx->err);
+}
+
+static int read_plan(struct merge_args *a, struct planfile *plan,
+		     struct shard_error *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	int fd = open(a->plan, O_RDONLY), r = 0;
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0)
+		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
+							    : SHARD_EENV,
+				       "%s: %s", a->plan, strerror(errno));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_add(&text, buf, (size_t)n);
+	if (n < 0)
+		r = shard_error_set(err, SHARD_EENV, "%s: %s", a->plan,
+				    strerror(errno));
+	close(fd);
+	if (!r)
+		r = planfile_read(text.buf, text.len, a->plan, plan, err);
+	strbuf_release(&text);
+	if (!r) {
+		a->opt.plan_ids = plan->tests.ids;
+		a->opt.plan_n = plan->tests.nr;
+	}
+	return r;
+}
+
+static int status_of(const struct merge_args *a, const struct merge_stats *s)
+{
+	if (s->missing)
+		return EXIT_FAILED;
+	if (a->fail_on_failure && (s->failed || s->errors))
+		return EXIT_FAILED;
+	return EXIT_OK;
+}
+
+int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct merge_args a = { 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct inputs in = { 0 };
+	struct planfile plan = { 0 };
+	struct merge_stats stats;
+	struct atomicfile out = { 0 };
+	int first, r = EXIT_OK;
+
+	a.ctx = ctx;
+	first = cmd_parse(argc, argv, &merge_usage, take_option, &a, ctx);
+	if (first < 0)
+		return first == -1 ? EXIT_OK : EXIT_USAGE;
+	if (first >= argc)
+		return cmd_usage_error(ctx, CMD, "no inputs given");
+	if (!a.output)
+		a.output = "-";
+	if (a.annotate && !strcmp(a.output, "-"))
+		return cmd_usage_error(ctx, CMD, "--annotate prints to standard "
+				       "output: write the report with -o FILE");
+	a.opt.on_case = annotate;
+	a.opt.on_missing = say_missing;
+	a.opt.on_unplanned = say_unplanned;
+	a.opt.data = &a;
+	testlist_init(&plan.tests);
+	if ((a.plan && read_plan(&a, &plan, &err)) ||
+	    gather(&in, argv + first, argc - first, &err) ||
+	    atomicfile_open(&out, a.output, ctx->out, &err) ||
+	    merge_run(in.v, in.nr, out.f, &a.opt, &ctx->core, &stats, &err) ||
+	    atomicfile_commit(&out, &err)) {
+		atomicfile_abort(&out);
+		r = cmd_fail(ctx, &err);
+		goto done;
+	}
+	if (!a.quiet)
+		summary(ctx, &stats);
+	r = status_of(&a, &stats);
+done:
+	planfile_release(&plan);
+	inputs_release(&in);
+	return r;
+}

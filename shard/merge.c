@@ -1,0 +1,1309 @@
+/*
+ * Two passes over every input, both streaming through the JUnit reader.
+ *
+ * Pass 1 counts each suite's testcases and finds retries. Per distinct
+ * key it keeps 24 bytes (a 64-bit hash of the canonical key, two
+ * occurrence counters, its last failed attempt); a failed or errored
+ * result also keeps the byte spans of its outcome elements, so that a
+ * later retry can carry them as <flakyFailure>/<rerunFailure>. Counts are
+ * corrected for every attempt that a retry folds away, so the suite start
+ * tags written in pass 2 are final before their testcases are.
+ *
+ * Pass 2 writes: suite start tags of our own (original attributes, counts
+ * recounted), and every testcase copied byte for byte from its input
+ * through a read window (spanread.h), except that a time libxml2 would
+ * not take as a plain number (negative, "2,503.1") is rewritten, and a
+ * folded testcase gets its earlier attempts' outcome elements appended.
+ * Re-serialising every node costs three times the parse; copying bytes
+ * costs little more than the parse itself.
+ */
+#include "merge.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "identity.h"
+#include "pool.h"
+#include "spanread.h"
+#include "strbuf.h"
+#include "strmap.h"
+#include "util.h"
+#include "banned.h"
+
+#define NONE UINT32_MAX
+
+enum child_tag {
+	CT_FAILURE,
+	CT_ERROR,
+	CT_FLAKY_FAILURE,
+	CT_FLAKY_ERROR,
+	CT_RERUN_FAILURE,
+	CT_RERUN_ERROR,
+	CT__COUNT
+};
+
+static const char *const child_names[CT__COUNT] = {
+	"failure", "error", "flakyFailure", "flakyError", "rerunFailure",
+	"rerunError",
+};
+
+struct span {
+	unsigned long long start, start_end, end, end_end;
+};
+
+struct child {
+	struct span at;
+	unsigned char tag;
+};
+
+/* A failed or errored result that a later retry may fold. */
+struct attempt {
+	uint32_t input;
+	uint32_t suite;          /* NONE: directly under the root */
+	unsigned char outcome;
+	uint32_t first_child, nchildren;
+	int32_t prev;            /* the attempt it retried, or -1 */
+};
+
+struct keystate {
+	uint64_t hash;           /* 0: empty slot */
+	uint32_t seen, seen2;    /* occurrences in pass 1 and pass 2 */
+	int32_t last_bad;        /* attempt index if the last one failed */
+};
+
+struct keytable {
+	struct keystate *slots;
+	size_t mask, count;
+};
+
+struct counts {
+	uint64_t tests, failures, errors, skipped;
+};
+
+struct segment {
+	unsigned long long start, end; /* bytes of the spool */
+};
+
+struct msuite {
+	uint32_t parent;         /* NONE for a top-level suite */
+	uint32_t join;           /* --join-suites: the first of its name */
+	uint32_t next_join;      /* the next suite of that name, or NONE */
+	struct segment *segs;    /* --flatten, --join-suites: its content */
+	size_t nsegs, alloc_segs;
+	unsigned long long seg_start;
+	unsigned depth;          /* element depth in its input */
+	char **attrs;            /* name, value pairs; NULL-terminated */
+	struct counts own, total;
+	double case_time, time;
+	int has_time;
+};
+
+struct merger {
+	const struct merge_input *in;
+	const struct merge_options *opt;
+	const struct shard_ctx *ctx;
+	struct merge_stats *st;
+	struct shard_error *err;
+	int pass;
+	uint32_t input;
+	struct keytable keys;
+	struct attempt *attempts;
+	size_t nattempts, alloc_attempts;
+	struct child *children;
+	size_t nchildren, alloc_children;
+	struct strmap retries;   /* (hash, ordinal) -> the attempt it retried */
+	struct pool retry_keys;
+	struct msuite *suites;
+	size_t nsuites, alloc_suites;
+	uint32_t *stack;         /* open suites */
+	size_t depth, alloc_stack;
+	unsigned in_case;        /* testcases open (they may nest) */
+	unsigned case_depth;
+	struct span case_at;
+	int case_ready;          /* case_at is the testcase being reported */
+	struct child *pending;   /* outcome elements of the open testcase */
+	size_t npending, alloc_pending;
+	struct counts root;      /* testcases directly under the root */
+	/* pass 2 */
+	FILE *out;
+	FILE *final;             /* the output; out is a spool when spooling */
+	int spooling;
+	uint32_t next_suite;
+	struct spanread rd, back;
+	uint32_t back_input;
+	struct strbuf key, tmp;
+	struct segment *root_segs;   /* spooled testcases under the root */
+	size_t nroot_segs, alloc_root_segs;
+	unsigned long long root_seg_start;
+	/* --plan */
+	struct keytable plan_keys, plan_files, seen_files;
+	const char **missing;
+	size_t nmissing, alloc_missing;
+	/* inputs in another encoding, converted to UTF-8 temporary files */
+	int *fds;
+	unsigned char *utf8;
+	char encoding[64];
+};
+
+static uint64_t nonzero(uint64_t h)
+{
+	return h ? h : 1;
+}
+
+/* Find or add the slot for hash; *added says which. */
+static struct keystate *key_slot(struct keytable *t, uint64_t hash, int add,
+				 int *added)
+{
+	size_t i;
+
+	if (added)
+		*added = 0;
+	if (add && (!t->slots || (t->count + 1) * 2 > t->mask + 1)) {
+		struct keytable old = *t;
+		size_t cap = old.slots ? (old.mask + 1) * 2 : 1024;
+
+		t->slots = xcalloc(cap, sizeof(*t->slots));
+		t->mask = cap - 1;
+		t->count = 0;
+		for (size_t j = 0; old.slots && j <= old.mask; j++)
+			if (old.slots[j].hash)
+				*key_slot(t, old.slots[j].hash, 1, NULL) =
+					old.slots[j];
+		free(old.slots);
+	}
+	if (!t->slots)
+		return NULL;
+	for (i = hash & t->mask; t->slots[i].hash; i = (i + 1) & t->mask)
+		if (t->slots[i].hash == hash)
+			return &t->slots[i];
+	if (!add)
+		return NULL;
+	t->slots[i].hash = hash;
+	t->slots[i].last_bad = -1;
+	t->count++;
+	if (added)
+		*added = 1;
+	return &t->slots[i];
+}
+
+static void retry_key(char buf[12], uint64_t hash, uint32_t ordinal)
+{
+	memcpy(buf, &hash, 8);
+	memcpy(buf + 8, &ordinal, 4);
+}
+
+/* The attempt that occurrence `ordinal` of hash retried, or -1. */
+static int32_t retried(const struct merger *m, uint64_t hash, uint32_t ordinal)
+{
+	char k[12];
+	size_t v;
+
+	if (!m->retries.count)
+		return -1;
+	retry_key(k, hash, ordinal);
+	return strmap_get(&m->retries, k, sizeof(k), &v) ? (int32_t)v : -1;
+}
+
+static uint64_t case_hash(struct merger *m, const struct junit_case *c)
+{
+	const struct junit_suite *su = c->suite;
+
+	strbuf_reset(&m->key);
+	identity_case_key(&m->key, c->classname, c->name, c->file,
+			  su ? su->file : NULL, su ? su->name : NULL);
+	return nonzero(strmap_hash(m->key.buf, m->key.len));
+}
+
+static void count(struct counts *n, enum junit_outcome o, int delta)
+{
+	n->tests += (uint64_t)delta;
+	if (o == JUNIT_FAILED)
+		n->failures += (uint64_t)delta;
+	else if (o == JUNIT_ERROR)
+		n->errors += (uint64_t)delta;
+	else if (o == JUNIT_SKIPPED)
+		n->skipped += (uint64_t)delta;
+}
+
+static struct counts *counts_of(struct merger *m, uint32_t suite)
+{
+	return suite == NONE ? &m->root : &m->suites[suite].own;
+}
+
+static uint32_t top_suite(const struct merger *m)
+{
+	return m->depth ? m->stack[m->depth - 1] : NONE;
+}
+
+static int child_tag(const char *local)
+{
+	for (int i = 0; i < CT__COUNT; i++)
+		if (!strcmp(local, child_names[i]))
+			return i;
+	return -1;
+}
+
+/* ---- pass 1: count and find retries ---- */
+
+static char **copy_attrs(const struct junit_element *e)
+{
+	char **a = xcalloc(2 * e->nattrs + 1, sizeof(*a));
+
+	for (size_t i = 0; i < 2 * e->nattrs; i++)
+		a[i] = xstrdup(e->attrs[i]);
+	return a;
+}
+
+static const char *attr_get(char **attrs, const char *name)
+{
+	for (size_t i = 0; attrs && attrs[i]; i += 2)
+		if (!strcmp(attrs[i], name))
+			return attrs[i + 1];
+	return NULL;
+}
+
+static void open_suite(struct merger *m, const struct junit_element *e)
+{
+	struct msuite *s;
+	double t = 0;
+
+	ALLOC_GROW(m->suites, m->nsuites + 1, m->alloc_suites);
+	s = &m->suites[m->nsuites];
+	memset(s, 0, sizeof(*s));
+	s->parent = top_suite(m);
+	s->join = NONE;
+	s->depth = e->depth;
+	s->attrs = copy_attrs(e);
+	s->has_time = junit_parse_time(attr_get(s->attrs, "time"), &t) >= 0 &&
+		      attr_get(s->attrs, "time");
+	s->time = t;
+	ALLOC_GROW(m->stack, m->depth + 1, m->alloc_stack);
+	m->stack[m->depth++] = (uint32_t)m->nsuites++;
+}
+
+#define NEEDS_UTF8 1 /* not an error: convert the input, then again */
+
+static int needs_utf8(struct merger *m, const struct junit_element *e)
+{
+	snprintf(m->encoding, sizeof(m->encoding), "%s",
+		 e->encoding ? e->encoding : "");
+	return NEEDS_UTF8;
+}
+
+static int p1_start(void *data, const struct junit_element *e,
+		    struct shard_error *err)
+{
+	struct merger *m = data;
+
+	(void)err;
+	if (!e->raw)
+		return needs_utf8(m, e);
+	if (e->kind == JUNIT_EL_CASE && !m->in_case++) {
+		m->case_depth = e->depth;
+		m->npending = 0;
+	} else if (e->kind == JUNIT_EL_SUITE && !m->in_case) {
+		open_suite(m, e);
+	}
+	return 0;
+}
+
+static int p1_end(void *data, const struct junit_element *e,
+		  struct shard_error *err)
+{
+	struct merger *m = data;
+	int tag;
+
+	(void)err;
+	if (e->kind == JUNIT_EL_CASE) {
+		if (!--m->in_case) {
+			m->case_at = (struct span){ e->start, e->start_end,
+						    e->end, e->end_end };
+			m->case_ready = 1;
+		}
+	} else if (e->kind == JUNIT_EL_SUITE && !m->in_case) {
+		m->depth--;
+	} else if (m->in_case == 1 && e->depth == m->case_depth + 1 &&
+		   (tag = child_tag(e->local)) >= 0) {
+		ALLOC_GROW(m->pending, m->npending + 1, m->alloc_pending);
+		m->pending[m->npending].at = (struct span){
+			e->start, e->start_end, e->end, e->end_end
+		};
+		m->pending[m->npending++].tag = (unsigned char)tag;
+	}
+	return 0;
+}
+
+static int32_t add_attempt(struct merger *m, uint32_t suite,
+			   enum junit_outcome o, int32_t prev)
+{
+	struct attempt *a;
+
+	ALLOC_GROW(m->attempts, m->nattempts + 1, m->alloc_attempts);
+	a = &m->attempts[m->nattempts];
+	a->input = m->input;
+	a->suite = suite;
+	a->outcome = (unsigned char)o;
+	a->prev = prev;
+	a->first_child = (uint32_t)m->nchildren;
+	a->nchildren = (uint32_t)m->npending;
+	ALLOC_GROW(m->children, m->nchildren + m->npending,
+		   m->alloc_children);
+	memcpy(m->children + m->nchildren, m->pending,
+	       m->npending * sizeof(*m->pending));
+	m->nchildren += m->npending;
+	return (int32_t)m->nattempts++;
+}
+
+/* A repeat after a failed or errored result retries it: fold that one. */
+static void fold_previous(struct merger *m, struct keystate *ks, uint32_t ord)
+{
+	const struct attempt *prev = &m->attempts[ks->last_bad];
+	char k[12];
+
+	retry_key(k, ks->hash, ord);
+	strmap_put(&m->retries, pool_strndup(&m->retry_keys, k, sizeof(k)),
+		   sizeof(k), (size_t)ks->last_bad, NULL);
+	count(counts_of(m, prev->suite), (enum junit_outcome)prev->outcome, -1);
+	m->st->folded++;
+}
+
+static void note_file(struct merger *m, const struct junit_case *c)
+{
+	const struct junit_suite *su = c->suite;
+
+	strbuf_reset(&m->tmp);
+	if (identity_case_file(&m->tmp, c->file, su ? su->file : NULL,
+			       su ? su->name : NULL))
+		key_slot(&m->seen_files,
+			 nonzero(strmap_hash(m->tmp.buf, m->tmp.len)), 1, NULL);
+}
+
+static int p1_case(void *data, const struct junit_case *c,
+		   struct shard_error *err)
+{
+	struct merger *m = data;
+	uint32_t suite = top_suite(m);
+	struct keystate *ks;
+	int bad = c->outcome == JUNIT_FAILED || c->outcome == JUNIT_ERROR;
+	int32_t prev = -1;
+	uint32_t ord;
+
+	(void)err;
+	if (!m->in_case && !m->case_ready)
+		return 0; /* cut short by a recovered error: not copied */
+	count(counts_of(m, suite), c->outcome, 1);
+	if (m->in_case)
+		return 0; /* nested in a testcase: copied with it */
+	m->case_ready = 0;
+	if (suite != NONE && c->has_time)
+		m->suites[suite].case_time += c->time;
+	ks = key_slot(&m->keys, case_hash(m, c), 1, NULL);
+	ord = ks->seen++;
+	if (m->opt->plan_ids)
+		note_file(m, c);
+	if (!m->opt->keep_duplicates && ks->last_bad >= 0) {
+		fold_previous(m, ks, ord);
+		prev = ks->last_bad;
+	}
+	ks->last_bad = bad ? add_attempt(m, suite, c->outcome, prev) : -1;
+	return 0;
+}
+
+/*
+ * Totals: each suite's own testcases plus those of the suites in it; a
+ * suite's time is its producer's, else the sum of its cases and suites.
+ */
+static void sum_totals(struct merger *m)
+{
+	for (size_t i = 0; i < m->nsuites; i++) {
+		m->suites[i].total = m->suites[i].own;
+		if (!m->suites[i].has_time)
+			m->suites[i].time = m->suites[i].case_time;
+	}
+	for (size_t i = m->nsuites; i-- > 0;) {
+		struct msuite *s = &m->suites[i];
+
+		if (s->parent == NONE || m->opt->flatten)
+			continue;
+		if (!m->suites[s->parent].has_time)
+			m->suites[s->parent].time += s->time;
+		m->suites[s->parent].total.tests += s->total.tests;
+		m->suites[s->parent].total.failures += s->total.failures;
+		m->suites[s->parent].total.errors += s->total.errors;
+		m->suites[s->parent].total.skipped += s->total.skipped;
+	}
+}
+
+/* ---- pass 2: write ---- */
+
+static int put(struct merger *m, const char *s, size_t n)
+{
+	if (n && fwrite(s, 1, n, m->out) != n)
+		return shard_error_set(m->err, SHARD_EENV, "write error");
+	return 0;
+}
+
+static int puts_(struct merger *m, const char *s)
+{
+	return put(m, s, strlen(s));
+}
+
+/* Append v to sb escaped for a double-quoted attribute value. */
+static void escape_attr(struct strbuf *sb, const char *v)
+{
+	for (; *v; v++) {
+		switch (*v) {
+		case '&': strbuf_addstr(sb, "&amp;"); break;
+		case '<': strbuf_addstr(sb, "&lt;"); break;
+		case '>': strbuf_addstr(sb, "&gt;"); break;
+		case '"': strbuf_addstr(sb, "&quot;"); break;
+		case '\t': strbuf_addstr(sb, "&#9;"); break;
+		case '\n': strbuf_addstr(sb, "&#10;"); break;
+		case '\r': strbuf_addstr(sb, "&#13;"); break;
+		default: strbuf_addch(sb, *v);
+		}
+	}
+}
+
+/* Seconds as a short decimal: "1.5", "0", "2503.1". */
+static void add_seconds(struct strbuf *sb, double t)
+{
+	size_t at;
+
+	if (!(t > 0) || !isfinite(t))
+		t = 0;
+	at = sb->len;
+	strbuf_addf(sb, "%.6f", t);
+	while (sb->len > at && sb->buf[sb->len - 1] == '0')
+		strbuf_setlen(sb, sb->len - 1);
+	if (sb->len > at && sb->buf[sb->len - 1] == '.')
+		strbuf_setlen(sb, sb->len - 1);
+}
+
+static void add_counts(struct strbuf *sb, const struct counts *n, double t)
+{
+	strbuf_addf(sb, " tests=\"%llu\" failures=\"%llu\" errors=\"%llu\""
+			" skipped=\"%llu\" time=\"",
+		    (unsigned long long)n->tests,
+		    (unsigned long long)n->failures,
+		    (unsigned long long)n->errors,
+		    (unsigned long long)n->skipped);
+	add_seconds(sb, t);
+	strbuf_addch(sb, '"');
+}
+
+static int recounted(const char *name)
+{
+	static const char *const names[] = {
+		"tests", "failures", "errors", "skipped", "time",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (!strcmp(name, names[i]))
+			return 1;
+	return 0;
+}
+
+static int write_suite_start(struct merger *m, const struct msuite *s,
+			     const struct counts *n, double t)
+{
+	strbuf_reset(&m->tmp);
+	strbuf_addstr(&m->tmp, "<testsuite");
+	for (size_t i = 0; s->attrs[i]; i += 2) {
+		if (recounted(s->attrs[i]))
+			continue;
+		strbuf_addf(&m->tmp, " %s=\"", s->attrs[i]);
+		escape_attr(&m->tmp, s->attrs[i + 1]);
+		strbuf_addch(&m->tmp, '"');
+	}
+	add_counts(&m->tmp, n, t);
+	strbuf_addstr(&m->tmp, ">\n");
+	return put(m, m->tmp.buf, m->tmp.len);
+}
+
+/*
+ * In a start tag's bytes (well-formed: the parser has accepted it), find
+ * the value of attribute name: *at and *len, or 0 if absent.
+ */
+static int raw_attr(const char *tag, size_t n, const char *name,
+		    size_t *at, size_t *len)
+{
+	size_t i = 1, nl = strlen(name);
+
+	while (i < n && !strchr(" \t\r\n/>", tag[i]))
+		i++; /* the element name */
+	while (i < n) {
+		size_t a, end;
+		char q;
+
+		while (i < n && strchr(" \t\r\n", tag[i]))
+			i++;
+		if (i >= n || tag[i] == '>' || tag[i] == '/')
+			return 0;
+		a = i;
+		while (i < n && !strchr(" \t\r\n=", tag[i]))
+			i++;
+		end = i;
+		while (i < n && tag[i] != '"' && tag[i] != '\'')
+			i++;
+		if (i >= n)
+			return 0;
+		q = tag[i++];
+		*at = i;
+		while (i < n && tag[i] != q)
+			i++;
+		*len = i - *at;
+		if (end - a == nl && !memcmp(tag + a, name, nl))
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
+/* A time value that is a plain non-negative decimal needs no rewrite. */
+static int plain_time(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789.eE+", v[i]))
+			return 0;
+	return n > 0;
+}
+
+/*
+ * Write a testcase's start tag; with open, an empty element's "/>" becomes
+ * ">". A time that is negative or not a plain number ("2,503.1") is
+ * written as the number it stands for, or 0.
+ */
+static int write_case_start(struct merger *m, const struct span *at, int open)
+{
+	unsigned long long n = at->start_end - at->start;
+	int empty = at->end_end == at->start_end;
+	size_t vat = 0, vlen = 0;
+	const char *tag;
+	double t;
+
+	if (n > m->rd.cap)
+		return spanread_copy(&m->rd, at->start, at->start_end, m->out,
+				     m->err);
+	if (spanread_get(&m->rd, at->start, at->start_end, &tag, m->err))
+		return m->err->code;
+	if (open && empty)
+		n -= 2;
+	if (!raw_attr(tag, (size_t)n, "time", &vat, &vlen) ||
+	    plain_time(tag + vat, vlen))
+		return put(m, tag, (size_t)n) || (open && empty && puts_(m, ">"))
+			       ? m->err->code : 0;
+	strbuf_reset(&m->tmp);
+	strbuf_add(&m->tmp, tag, vat);
+	strbuf_reset(&m->key);
+	strbuf_add(&m->key, tag + vat, vlen);
+	if (junit_parse_time(m->key.buf, &t) > 0)
+		m->st->clamped++;
+	add_seconds(&m->tmp, t);
+	strbuf_add(&m->tmp, tag + vat + vlen, (size_t)n - vat - vlen);
+	if (open && empty)
+		strbuf_addch(&m->tmp, '>');
+	return put(m, m->tmp.buf, m->tmp.len);
+}
+
+static int write_case(struct merger *m)
+{
+	const struct span *at = &m->case_at;
+
+	if (write_case_start(m, at, 0))
+		return m->err->code;
+	if (at->end_end > at->start_end &&
+	    spanread_copy(&m->rd, at->start_end, at->end_end, m->out, m->err))
+		return m->err->code;
+	return puts_(m, "\n");
+}
+
+/* What an earlier attempt's outcome element becomes in the folded case. */
+static int converted_tag(int tag, int passed)
+{
+	switch (tag) {
+	case CT_FAILURE:
+	case CT_RERUN_FAILURE:
+		return passed ? CT_FLAKY_FAILURE : CT_RERUN_FAILURE;
+	case CT_ERROR:
+	case CT_RERUN_ERROR:
+		return passed ? CT_FLAKY_ERROR : CT_RERUN_ERROR;
+	}
+	return tag;
+}
+
+static void close_owned(struct merger *m, uint32_t i, int fd)
+{
+	if (fd >= 0 && (i == NONE || fd != m->fds[i]))
+		close(fd);
+}
+
+/* An input's fd: the caller's, a converted copy, or opened now. */
+static int open_input(struct merger *m, uint32_t i)
+{
+	int fd = m->fds[i] >= 0 ? m->fds[i] : open(m->in[i].path, O_RDONLY);
+
+	if (fd < 0)
+		shard_error_set(m->err, errno == ENOENT ? SHARD_EINPUT
+							: SHARD_EENV,
+				"%s: %s", m->in[i].path, strerror(errno));
+	return fd;
+}
+
+static struct spanread *reader_for(struct merger *m, uint32_t input)
+{
+	if (m->back_input != input) {
+		close_owned(m, m->back_input, m->back.buf ? m->back.fd : -1);
+		spanread_release(&m->back);
+		spanread_init(&m->back, open_input(m, input),
+			      m->in[input].path, 0);
+		m->back_input = input;
+	}
+	return m->back.fd >= 0 ? &m->back : NULL;
+}
+
+/*
+ * Copy an earlier attempt's outcome element under its new name. A plain
+ * <failure>'s text becomes a <stackTrace>, as Surefire writes them.
+ */
+static int write_child(struct merger *m, uint32_t input, const struct child *c,
+		       int passed)
+{
+	struct spanread *rd = reader_for(m, input);
+	int tag = converted_tag(c->tag, passed);
+	int wrap = c->tag == CT_FAILURE || c->tag == CT_ERROR;
+	size_t old = strlen(child_names[c->tag]);
+	int empty = c->at.end_end == c->at.start_end;
+
+	if (!rd)
+		return m->err->code;
+	if (puts_(m, "<") || puts_(m, child_names[tag]) ||
+	    spanread_copy(rd, c->at.start + 1 + old, c->at.start_end, m->out,
+			  m->err))
+		return m->err->code;
+	if (empty)
+		return 0;
+	if ((wrap && c->at.end > c->at.start_end && puts_(m, "<stackTrace>")) ||
+	    spanread_copy(rd, c->at.start_end, c->at.end, m->out, m->err) ||
+	    (wrap && c->at.end > c->at.start_end &&
+	     puts_(m, "</stackTrace>")) ||
+	    puts_(m, "</") || puts_(m, child_names[tag]) || puts_(m, ">"))
+		return m->err->code;
+	return 0;
+}
+
+/* The last attempt, with every earlier attempt's outcome elements. */
+static int write_folded(struct merger *m, int32_t prev, int passed)
+{
+	const struct span *at = &m->case_at;
+	int32_t chain[64];
+	size_t n = 0;
+
+	for (int32_t a = prev; a >= 0 && n < 64; a = m->attempts[a].prev)
+		chain[n++] = a;
+	if (write_case_start(m, at, 1) ||
+	    (at->end > at->start_end &&
+	     spanread_copy(&m->rd, at->start_end, at->end, m->out, m->err)))
+		return m->err->code;
+	while (n--) {
+		const struct attempt *a = &m->attempts[chain[n]];
+
+		for (uint32_t i = 0; i < a->nchildren; i++)
+			if (write_child(m, a->input,
+					&m->children[a->first_child + i],
+					passed))
+				return m->err->code;
+	}
+	return puts_(m, "</testcase>\n");
+}
+
+/* --flatten and --join-suites write suite contents to a spool first. */
+static void seg_open(struct merger *m, uint32_t idx)
+{
+	unsigned long long at = (unsigned long long)ftello(m->out);
+
+	if (idx == NONE)
+		m->root_seg_start = at;
+	else
+		m->suites[idx].seg_start = at;
+}
+
+static void seg_close(struct merger *m, uint32_t idx)
+{
+	unsigned long long at = (unsigned long long)ftello(m->out);
+	struct segment **segs = idx == NONE ? &m->root_segs
+					    : &m->suites[idx].segs;
+	size_t *n = idx == NONE ? &m->nroot_segs : &m->suites[idx].nsegs;
+	size_t *alloc = idx == NONE ? &m->alloc_root_segs
+				    : &m->suites[idx].alloc_segs;
+	unsigned long long start = idx == NONE ? m->root_seg_start
+					       : m->suites[idx].seg_start;
+
+	if (at == start)
+		return;
+	ALLOC_GROW(*segs, *n + 1, *alloc);
+	(*segs)[(*n)++] = (struct segment){ start, at };
+}
+
+/* Is this suite's content spooled as segments of its own? */
+static int segmented(const struct merger *m, uint32_t idx)
+{
+	return m->spooling &&
+	       (m->opt->flatten || m->suites[idx].parent == NONE);
+}
+
+static int p2_start(void *data, const struct junit_element *e,
+		    struct shard_error *err)
+{
+	struct merger *m = data;
+	uint32_t parent = top_suite(m), idx;
+	const struct msuite *s;
+
+	(void)err;
+	if (e->kind == JUNIT_EL_CASE) {
+		m->in_case++;
+		return 0;
+	}
+	if (e->kind != JUNIT_EL_SUITE || m->in_case)
+		return 0;
+	idx = m->next_suite++;
+	ALLOC_GROW(m->stack, m->depth + 1, m->alloc_stack);
+	m->stack[m->depth++] = idx;
+	s = &m->suites[idx];
+	if (!segmented(m, idx))
+		return write_suite_start(m, s, &s->total, s->time);
+	if (parent == NONE || m->opt->flatten)
+		seg_close(m, parent);
+	seg_open(m, idx);
+	return 0;
+}
+
+static int suite_end(struct merger *m)
+{
+	uint32_t idx = m->stack[--m->depth], parent = top_suite(m);
+
+	if (!segmented(m, idx))
+		return puts_(m, "</testsuite>\n");
+	seg_close(m, idx);
+	if (parent == NONE || m->opt->flatten)
+		seg_open(m, parent);
+	return 0;
+}
+
+/* Copy a suite's own elements (properties, system-out, ...) as they are. */
+static int copy_element(struct merger *m, const struct junit_element *e)
+{
+	if (spanread_copy(&m->rd, e->start, e->end_end, m->out, m->err))
+		return m->err->code;
+	return puts_(m, "\n");
+}
+
+static int p2_end(void *data, const struct junit_element *e,
+		  struct shard_error *err)
+{
+	struct merger *m = data;
+	uint32_t top = top_suite(m);
+
+	(void)err;
+	if (e->kind == JUNIT_EL_CASE) {
+		if (!--m->in_case) {
+			m->case_at = (struct span){ e->start, e->start_end,
+						    e->end, e->end_end };
+			m->case_ready = 1;
+		}
+		return 0;
+	}
+	if (m->in_case)
+		return 0;
+	if (e->kind == JUNIT_EL_SUITE)
+		return suite_end(m);
+	if (top != NONE && e->depth == m->suites[top].depth + 1)
+		return copy_element(m, e);
+	if (top == NONE && e->depth == 1 && e->kind != JUNIT_EL_SUITES)
+		return copy_element(m, e);
+	return 0;
+}
+
+static void check_planned(struct merger *m, const struct junit_case *c,
+			  uint64_t hash)
+{
+	const struct junit_suite *su = c->suite;
+
+	if (key_slot(&m->plan_keys, hash, 0, NULL))
+		return;
+	strbuf_reset(&m->tmp);
+	if (identity_case_file(&m->tmp, c->file, su ? su->file : NULL,
+			       su ? su->name : NULL) &&
+	    key_slot(&m->plan_files,
+		     nonzero(strmap_hash(m->tmp.buf, m->tmp.len)), 0, NULL))
+		return;
+	m->st->unplanned++;
+	if (m->opt->on_unplanned)
+		m->opt->on_unplanned(m->opt->data, m->key.buf);
+}
+
+static int p2_case(void *data, const struct junit_case *c,
+		   struct shard_error *err)
+{
+	struct merger *m = data;
+	struct merge_case out = {
+		c->classname, c->name, c->file, c->line, c->outcome,
+		c->message, 0, m->in[m->input].path,
+	};
+	uint64_t hash;
+	struct keystate *ks;
+	uint32_t ord;
+	int32_t prev;
+
+	(void)err;
+	if (m->in_case || !m->case_ready)
+		return 0;
+	m->case_ready = 0;
+	hash = case_hash(m, c);
+	ks = key_slot(&m->keys, hash, 0, NULL);
+	ord = ks ? ks->seen2++ : 0;
+	if (retried(m, hash, ord + 1) >= 0)
+		return 0; /* folded into its retry */
+	prev = retried(m, hash, ord);
+	out.flaky = prev >= 0 && c->outcome == JUNIT_PASSED;
+	if (prev >= 0 ? write_folded(m, prev, c->outcome == JUNIT_PASSED)
+		      : write_case(m))
+		return m->err->code;
+	m->st->tests++;
+	m->st->passed += c->outcome == JUNIT_PASSED;
+	m->st->failed += c->outcome == JUNIT_FAILED;
+	m->st->errors += c->outcome == JUNIT_ERROR;
+	m->st->skipped += c->outcome == JUNIT_SKIPPED;
+	m->st->flaky += (uint64_t)out.flaky;
+	if (m->opt->plan_ids)
+		check_planned(m, c, hash);
+	return m->opt->on_case ? m->opt->on_case(m->opt->data, &out) : 0;
+}
+
+/* ---- driving both passes ---- */
+
+/*
+ * Convert an input libxml2 had to transcode into a UTF-8 temporary file,
+ * so that byte offsets are those of what is copied. iconv(3) does the
+ * conversion, from the encoding libxml2 detected.
+ */
+static int to_utf8(struct merger *m, uint32_t i)
+{
+	char inbuf[65536], outbuf[4 * 65536];
+	const char *path = m->in[i].path;
+	iconv_t cd = iconv_open("UTF-8", m->encoding);
+	FILE *tmp = tmpfile();
+	size_t left = 0;
+	off_t off = 0;
+	ssize_t n = 0;
+	int r = 0, fd = -1;
+
+	if (cd == (iconv_t)-1 || !tmp) {
+		r = shard_error_set(m->err, SHARD_EINPUT,
+				    "%s: cannot convert from %s to UTF-8",
+				    path, m->encoding);
+		goto out;
+	}
+	if ((fd = open_input(m, i)) < 0) {
+		r = m->err->code;
+		goto out;
+	}
+	while ((n = pread(fd, inbuf + left, sizeof(inbuf) - left,
+			  off)) > 0) {
+		char *ip = inbuf, *op = outbuf;
+		size_t il = left + (size_t)n, ol = sizeof(outbuf);
+
+		off += n;
+		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 &&
+		    errno != EINVAL) {
+			r = shard_error_set(m->err, SHARD_EINPUT,
+					    "%s: byte %lld is not valid %s",
+					    path, (long long)(off - (off_t)il),
+					    m->encoding);
+			goto out;
+		}
+		fwrite(outbuf, 1, sizeof(outbuf) - ol, tmp);
+		memmove(inbuf, ip, il);
+		left = il;
+	}
+	if (n < 0 || fflush(tmp) == EOF) {
+		r = shard_error_set(m->err, SHARD_EENV, "%s: %s", path,
+				    strerror(errno));
+		goto out;
+	}
+	close_owned(m, i, fd);
+	fd = -1;
+	m->fds[i] = dup(fileno(tmp));
+	m->utf8[i] = 1;
+out:
+	close_owned(m, i, fd);
+	if (tmp)
+		fclose(tmp);
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+	return r;
+}
+
+/* Parse input i with h; rd, when not NULL, is set up to copy from it. */
+static int read_input(struct merger *m, uint32_t i,
+		      const struct junit_handler *h, struct spanread *rd)
+{
+	struct junit_options jo = { .recover = m->opt->recover,
+				    .utf8 = m->utf8[i] };
+	struct shard_ctx quiet = { 0 };
+	int fd = open_input(m, i), r;
+
+	if (fd < 0)
+		return m->err->code;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		close_owned(m, i, fd);
+		return shard_error_set(m->err, SHARD_EENV,
+				       "%s: cannot seek: %s (merge reads its "
+				       "inputs twice)", m->in[i].path,
+				       strerror(errno));
+	}
+	m->input = i;
+	m->in_case = 0;
+	m->case_ready = 0;
+	m->depth = 0;
+	if (rd)
+		spanread_init(rd, fd, m->in[i].path, 0);
+	if (m->ctx)
+		quiet = *m->ctx;
+	quiet.warn = NULL; /* pass 1 said it all */
+	r = junit_read_fd(fd, m->in[i].path, &jo, h, rd ? &quiet : m->ctx,
+			  m->err);
+	if (rd) {
+		while (!r && m->depth)
+			r = suite_end(m); /* recovered: close what was open */
+		spanread_release(rd);
+	}
+	close_owned(m, i, fd);
+	return r;
+}
+
+/* Suites of one name (top-level ones, or all with --flatten) as a list. */
+static void join_groups(struct merger *m)
+{
+	struct strmap first = STRMAP_INIT;
+
+	for (uint32_t i = 0; i < m->nsuites; i++) {
+		struct msuite *s = &m->suites[i];
+		const char *name = attr_get(s->attrs, "name");
+		size_t lead;
+
+		s->join = i;
+		s->next_join = NONE;
+		if (!m->opt->join_suites ||
+		    (!m->opt->flatten && s->parent != NONE))
+			continue;
+		if (!name)
+			name = "";
+		if (strmap_put(&first, name, strlen(name), i, &lead))
+			continue;
+		s->join = (uint32_t)lead;
+		while (m->suites[lead].next_join != NONE)
+			lead = m->suites[lead].next_join;
+		m->suites[lead].next_join = i;
+	}
+	strmap_release(&first);
+}
+
+static void load_plan(struct merger *m)
+{
+	for (size_t i = 0; i < m->opt->plan_n; i++) {
+		const char *id = m->opt->plan_ids[i];
+
+		strbuf_reset(&m->tmp);
+		if (identity_kind(id) == IDENTITY_PATH) {
+			char *base = xstrndup(id, identity_file_len(id));
+
+			identity_path(&m->tmp, base);
+			free(base);
+			key_slot(&m->plan_files,
+				 nonzero(strmap_hash(m->tmp.buf, m->tmp.len)),
+				 1, NULL);
+		} else {
+			identity_key(&m->tmp, id);
+			key_slot(&m->plan_keys,
+				 nonzero(strmap_hash(m->tmp.buf, m->tmp.len)),
+				 1, NULL);
+		}
+	}
+}
+
+static int find_missing(struct merger *m)
+{
+	for (size_t i = 0; i < m->opt->plan_n; i++) {
+		const char *id = m->opt->plan_ids[i];
+		struct keytable *t = &m->keys;
+
+		strbuf_reset(&m->tmp);
+		if (identity_kind(id) == IDENTITY_PATH) {
+			char *base = xstrndup(id, identity_file_len(id));
+
+			identity_path(&m->tmp, base);
+			free(base);
+			t = &m->seen_files;
+		} else {
+			identity_key(&m->tmp, id);
+		}
+		if (key_slot(t, nonzero(strmap_hash(m->tmp.buf, m->tmp.len)),
+			     0, NULL))
+			continue;
+		ALLOC_GROW(m->missing, m->nmissing + 1, m->alloc_missing);
+		m->missing[m->nmissing++] = id;
+		m->st->missing++;
+		if (m->opt->on_missing && m->opt->on_missing(m->opt->data, id))
+			return shard_error_set(m->err, SHARD_EFAIL,
+					       "stopped by the caller");
+	}
+	return 0;
+}
+
+static int pass1(struct merger *m)
+{
+	struct junit_handler h = {
+		.testcase = p1_case, .element_start = p1_start,
+		.element_end = p1_end, .data = m,
+	};
+
+	if (m->opt->plan_ids)
+		load_plan(m);
+	for (uint32_t i = 0; i < m->st->files; i++) {
+		int r = read_input(m, i, &h, NULL);
+
+		if (r == NEEDS_UTF8 && !m->utf8[i]) {
+			shard_error_clear(m->err);
+			if (to_utf8(m, i))
+				return m->err->code;
+			r = read_input(m, i, &h, NULL);
+		}
+		if (r)
+			return r == NEEDS_UTF8 ? shard_error_set(m->err,
+					SHARD_EINPUT, "%s: cannot read as UTF-8",
+					m->in[i].path) : r;
+	}
+	sum_totals(m);
+	join_groups(m);
+	return m->opt->plan_ids ? find_missing(m) : 0;
+}
+
+/* A suite's time as written: with --flatten a parent keeps its own cases'. */
+static double suite_time(const struct merger *m, uint32_t i)
+{
+	const struct msuite *s = &m->suites[i];
+
+	if (m->opt->flatten && s->total.tests != s->own.tests)
+		return s->case_time;
+	return s->time;
+}
+
+static void add(struct counts *a, const struct counts *b)
+{
+	a->tests += b->tests;
+	a->failures += b->failures;
+	a->errors += b->errors;
+	a->skipped += b->skipped;
+}
+
+static int write_root_start(struct merger *m)
+{
+	struct counts n = m->root;
+	double t = 0;
+
+	for (uint32_t i = 0; i < m->nsuites; i++) {
+		if (!m->opt->flatten && m->suites[i].parent != NONE)
+			continue;
+		add(&n, m->opt->flatten ? &m->suites[i].own
+					: &m->suites[i].total);
+		t += suite_time(m, i);
+	}
+	n.tests += m->nmissing;
+	n.errors += m->nmissing;
+	m->st->suites = m->nsuites + (m->nmissing ? 1 : 0);
+	strbuf_reset(&m->tmp);
+	strbuf_addstr(&m->tmp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			       "<testsuites");
+	add_counts(&m->tmp, &n, t);
+	strbuf_addstr(&m->tmp, ">\n");
+	return put(m, m->tmp.buf, m->tmp.len);
+}
+
+/* Planned but not reported: errors in a suite of their own. */
+static int write_missing(struct merger *m)
+{
+	struct counts n = { m->nmissing, 0, m->nmissing, 0 };
+
+	if (!m->nmissing)
+		return 0;
+	strbuf_reset(&m->tmp);
+	strbuf_addstr(&m->tmp, "<testsuite name=\"shard\"");
+	add_counts(&m->tmp, &n, 0);
+	strbuf_addstr(&m->tmp, ">\n");
+	for (size_t i = 0; i < m->nmissing; i++) {
+		strbuf_addstr(&m->tmp, "<testcase classname=\"shard\" name=\"");
+		escape_attr(&m->tmp, m->missing[i]);
+		strbuf_addstr(&m->tmp, "\" time=\"0\"><error type=\"shard."
+				       "missing\" message=\"planned but not "
+				       "reported\"/></testcase>\n");
+		if (m->tmp.len > 65536 && put(m, m->tmp.buf, m->tmp.len))
+			return m->err->code;
+		if (m->tmp.len > 65536)
+			strbuf_reset(&m->tmp);
+	}
+	strbuf_addstr(&m->tmp, "</testsuite>\n");
+	return put(m, m->tmp.buf, m->tmp.len);
+}
+
+static int copy_segments(struct merger *m, struct spanread *sp,
+			 const struct segment *segs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (spanread_copy(sp, segs[i].start, segs[i].end, m->out,
+				  m->err))
+			return m->err->code;
+	return 0;
+}
+
+/* Write the spooled suites: each once, or each name once when joining. */
+static int assemble(struct merger *m, FILE *spool)
+{
+	struct spanread sp;
+	int r = 0;
+
+	spanread_init(&sp, fileno(spool), "spool", 0);
+	m->out = m->final;
+	for (uint32_t i = 0; i < m->nsuites && !r; i++) {
+		struct counts n = { 0 };
+		double t = 0;
+
+		if (!segmented(m, i) || m->suites[i].join != i)
+			continue;
+		for (uint32_t j = i; j != NONE; j = m->suites[j].next_join) {
+			add(&n, m->opt->flatten ? &m->suites[j].own
+						: &m->suites[j].total);
+			t += suite_time(m, j);
+		}
+		r = write_suite_start(m, &m->suites[i], &n, t);
+		for (uint32_t j = i; j != NONE && !r; j = m->suites[j].next_join)
+			r = copy_segments(m, &sp, m->suites[j].segs,
+					  m->suites[j].nsegs);
+		if (!r)
+			r = puts_(m, "</testsuite>\n");
+	}
+	if (!r)
+		r = copy_segments(m, &sp, m->root_segs, m->nroot_segs);
+	spanread_release(&sp);
+	return r;
+}
+
+static int pass2(struct merger *m)
+{
+	struct junit_handler h = {
+		.testcase = p2_case, .element_start = p2_start,
+		.element_end = p2_end, .data = m,
+	};
+	FILE *spool = NULL;
+	int r = 0;
+
+	m->spooling = m->opt->flatten || m->opt->join_suites;
+	if (m->spooling && !(spool = tmpfile()))
+		return shard_error_set(m->err, SHARD_EENV,
+				       "temporary file: %s", strerror(errno));
+	m->out = m->spooling ? spool : m->final;
+	if (!m->spooling && write_root_start(m))
+		goto out;
+	for (uint32_t i = 0; i < m->st->files && !r; i++) {
+		if (m->spooling)
+			seg_open(m, NONE);
+		r = read_input(m, i, &h, &m->rd);
+		if (m->spooling)
+			seg_close(m, NONE);
+	}
+	if (!r && m->spooling && fflush(spool) == EOF)
+		r = shard_error_set(m->err, SHARD_EENV, "spool: %s",
+				    strerror(errno));
+	if (!r && m->spooling) {
+		m->out = m->final;
+		r = write_root_start(m);
+		if (!r)
+			r = assemble(m, spool);
+	}
+	if (!r)
+		r = write_missing(m);
+	if (!r)
+		r = puts_(m, "</testsuites>\n");
+out:
+	if (spool)
+		fclose(spool);
+	return r ? r : m->err->code;
+}
+
+static void merger_release(struct merger *m)
+{
+	for (size_t i = 0; i < m->nsuites; i++) {
+		for (size_t j = 0; m->suites[i].attrs && m->suites[i].attrs[j];
+		     j++)
+			free(m->suites[i].attrs[j]);
+		free(m->suites[i].attrs);
+		free(m->suites[i].segs);
+	}
+	for (size_t i = 0; m->fds && i < m->st->files; i++)
+		if (m->utf8[i])
+			close(m->fds[i]);
+	free(m->suites);
+	free(m->keys.slots);
+	free(m->plan_keys.slots);
+	free(m->plan_files.slots);
+	free(m->seen_files.slots);
+	free(m->attempts);
+	free(m->children);
+	free(m->pending);
+	free(m->stack);
+	free(m->missing);
+	free(m->root_segs);
+	free(m->fds);
+	free(m->utf8);
+	strmap_release(&m->retries);
+	pool_release(&m->retry_keys);
+	close_owned(m, m->back_input, m->back.buf ? m->back.fd : -1);
+	spanread_release(&m->back);
+	strbuf_release(&m->key);
+	strbuf_release(&m->tmp);
+}
+
+int merge_run(const struct merge_input *in, size_t n, FILE *out,
+	      const struct merge_options *opt, const struct shard_ctx *ctx,
+	      struct merge_stats *stats, struct shard_error *err)
+{
+	struct merger m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	memset(stats, 0, sizeof(*stats));
+	m.in = in;
+	m.opt = opt;
+	m.ctx = ctx;
+	m.st = stats;
+	m.err = err;
+	m.final = out;
+	m.back_input = NONE;
+	strbuf_init(&m.key, 0);
+	strbuf_init(&m.tmp, 0);
+	stats->files = n;
+	m.fds = xcalloc(n ? n : 1, sizeof(*m.fds));
+	m.utf8 = xcalloc(n ? n : 1, 1);
+	for (size_t i = 0; i < n; i++)
+		m.fds[i] = in[i].fd;
+	r = pass1(&m);
+	if (!r)
+		r = pass2(&m);
+	merger_release(&m);
+	return r;
+}

@@ -1,0 +1,92 @@
+#include "spanread.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "banned.h"
+
+#define SPANREAD_DEFAULT (1u << 20)
+
+void spanread_init(struct spanread *s, int fd, const char *path, size_t cap)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->path = path;
+	s->cap = cap ? cap : SPANREAD_DEFAULT;
+	s->buf = xmalloc(s->cap);
+}
+
+void spanread_release(struct spanread *s)
+{
+	free(s->buf);
+	s->buf = NULL;
+}
+
+/* Fill the window from offset start. */
+static int refill(struct spanread *s, unsigned long long start,
+		  struct shard_error *err)
+{
+	size_t got = 0;
+
+	while (got < s->cap) {
+		ssize_t n = pread(s->fd, s->buf + got, s->cap - got,
+				  (off_t)(start + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return shard_error_set(err, SHARD_EENV,
+					       "%s: read error: %s", s->path,
+					       strerror(errno));
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	s->base = start;
+	s->len = got;
+	return 0;
+}
+
+int spanread_get(struct spanread *s, unsigned long long start,
+		 unsigned long long end, const char **out,
+		 struct shard_error *err)
+{
+	if (end - start > s->cap)
+		return shard_error_set(err, SHARD_EENV,
+				       "%s: a span of %llu bytes is larger than "
+				       "the read window", s->path, end - start);
+	if (start < s->base || end > s->base + s->len) {
+		if (refill(s, start, err))
+			return err->code;
+		if (end > s->base + s->len)
+			return shard_error_set(err, SHARD_EENV,
+					       "%s: file changed while being "
+					       "read (ends before byte %llu)",
+					       s->path, end);
+	}
+	*out = s->buf + (start - s->base);
+	return 0;
+}
+
+int spanread_copy(struct spanread *s, unsigned long long start,
+		  unsigned long long end, FILE *f, struct shard_error *err)
+{
+	while (start < end) {
+		unsigned long long n = end - start;
+		const char *p;
+
+		if (n > s->cap)
+			n = s->cap;
+		if (spanread_get(s, start, start + n, &p, err))
+			return err->code;
+		if (fwrite(p, 1, (size_t)n, f) != (size_t)n)
+			return shard_error_set(err, SHARD_EENV,
+					       "write error: %s",
+					       strerror(errno));
+		start += n;
+	}
+	return 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * Reading byte spans of an input file again, by offset, through one
+ * window of memory: merge copies each testcase verbatim from its input
+ * after the parser has passed it. Spans come mostly in file order, so a
+ * window refilled with pread() serves a whole stretch of testcases per
+ * system call; a span larger than the window streams through it, so
+ * memory stays at the window's size whatever the testcase holds.
+ */
+#ifndef SHARD_SPANREAD_H
+#define SHARD_SPANREAD_H
+
+#include <stdio.h>
+
+#include "error.h"
+
+struct spanread {
+	int fd;
+	const char *path;   /* for messages */
+	char *buf;
+	size_t cap;         /* window size */
+	unsigned long long base; /* file offset of buf[0] */
+	size_t len;         /* valid bytes in buf */
+};
+
+/* fd stays the caller's; window of cap bytes (0: 1 MiB). */
+void spanread_init(struct spanread *s, int fd, const char *path, size_t cap);
+void spanread_release(struct spanread *s);
+
+/*
+ * Point *out at the bytes [start, end) when they fit in the window
+ * (end - start <= cap); returns 0, or SHARD_EENV (read error, short file).
+ * The pointer is valid until the next call.
+ */
+int spanread_get(struct spanread *s, unsigned long long start,
+		 unsigned long long end, const char **out,
+		 struct shard_error *err);
+
+/* Write the bytes [start, end) to f, of any length. */
+int spanread_copy(struct spanread *s, unsigned long long start,
+		  unsigned long long end, FILE *f, struct shard_error *err);
+
+#endif

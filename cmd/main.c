@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shard/store.h"
 #include "shard/banned.h"
 
 #define SHARD_VERSION "0.1.0"
@@ -117,6 +118,7 @@ int main(int argc, char **argv)
 	ctx.core.progress = progress_line;
 	ctx.core.data = &ctx;
 	ctx.started = wall_clock(NULL);
+	store_sqlite_global_init();
 	if (argc < 2) {
 		overview(stderr);
 		return EXIT_USAGE;

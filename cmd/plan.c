@@ -43,6 +43,7 @@ static const struct cmd_option plan_options[] = {
 	{ "history", 0, "PATH", "history store (default: $SHARD_HISTORY or "
 				".shard/history.db)" },
 	{ "no-improve", 0, NULL, "plain LPT, without the improvement pass" },
+	{ "verbose", 'v', NULL, "say how long each step took" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -57,13 +58,14 @@ static const struct cmd_usage plan_usage = {
 
 enum {
 	O_TESTS, O_COLLECT, O_SHARDS, O_TARGET, O_OVERHEAD, O_BY, O_INDEX,
-	O_FORMAT, O_OUTPUT, O_HISTORY, O_NO_IMPROVE,
+	O_FORMAT, O_OUTPUT, O_HISTORY, O_NO_IMPROVE, O_VERBOSE,
 };
 
 struct plan_args {
 	struct cmd_ctx *ctx;
 	const char *tests, *output, *history;
-	int collect, improve;
+	int collect, improve, verbose;
+	double last;                 /* --verbose: when the last step ended */
 	long shards, index;
 	double target, overhead;
 	int has_target;
@@ -115,6 +117,7 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_OUTPUT: a->output = arg; return 0;
 	case O_HISTORY: a->history = arg; return 0;
 	case O_NO_IMPROVE: a->improve = 0; return 0;
+	case O_VERBOSE: a->verbose = 1; return 0;
 	}
 	return 0;
 }
@@ -272,7 +275,7 @@ static int make_plan(struct plan_args *a, const struct testlist *list,
 	struct plan_request req = {
 		list->ids, w->seconds, list->nr, a->by,
 		a->shards > 0 ? (size_t)a->shards : 1, a->overhead, a->improve,
-		weigh_group_overhead, (void *)w,
+		weigh_group_overhead, (void *)w, list->lens,
 	};
 	size_t k;
 	int too_long = 0;
@@ -297,10 +300,23 @@ static int make_plan(struct plan_args *a, const struct testlist *list,
 	return 0;
 }
 
+static int step(struct plan_args *a, const char *what)
+{
+	double now = shard_now(&a->ctx->core);
+
+	if (a->verbose)
+		fprintf(a->ctx->err, "shard plan: %s in %.3f s\n", what,
+			now - a->last);
+	a->last = now;
+	return 0;
+}
+
 int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	struct plan_args a = { ctx, NULL, NULL, NULL, 0, 1, -1, -1, 0, 0, 0,
-			       PLAN_BY_TEST, PLANFILE_JSON };
+	struct plan_args a = {
+		.ctx = ctx, .improve = 1, .shards = -1, .index = -1,
+		.by = PLAN_BY_TEST, .format = PLANFILE_JSON,
+	};
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store_options so = { 0, 0, 0 };
 	struct testlist list;
@@ -317,10 +333,13 @@ int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx)
 	if ((r = check_args(&a, first < argc)))
 		return r;
 	testlist_init(&list);
+	a.last = ctx->started;
 	if (read_list(ctx, &a, argv + first, &list, &err) ||
+	    step(&a, "read the test list") ||
 	    store_open(cmd_history_path(ctx, a.history), &so, &st, &err) ||
 	    weigh_tests(st, list.ids, list.nr, &w, &err) ||
-	    make_plan(&a, &list, &w, &p, &err)) {
+	    step(&a, "weighed the tests") ||
+	    make_plan(&a, &list, &w, &p, &err) || step(&a, "planned")) {
 		r = cmd_fail(ctx, &err);
 		goto out;
 	}
@@ -329,6 +348,7 @@ int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx)
 		goto out;
 	if (write_plan(&a, &p, &list, &w, &err))
 		r = cmd_fail(ctx, &err);
+	step(&a, "wrote the plan");
 out:
 	plan_release(&p);
 	weigh_release(&w);

@@ -52,7 +52,7 @@ int atomicfile_commit(struct atomicfile *a, struct shard_error *err)
 					     strerror(errno))
 			   : 0;
 	}
-	bad = fflush(a->f) == EOF || fsync(fileno(a->f)) < 0;
+	bad = fflush(a->f) == EOF;
 	bad |= fclose(a->f) == EOF;
 	a->f = NULL;
 	if (bad || rename(a->tmp, a->path) < 0) {

@@ -46,17 +46,18 @@ static size_t go_marker_pos(const char *id)
 	return best ? (size_t)(best - id) : 0;
 }
 
-/* Length of s without a trailing "[...]" or ":123" locator. */
-static size_t path_base_len(const char *s)
+/* Length of s[0..n) without a trailing "[...]" or ":123" locator. */
+static size_t path_base_len_n(const char *s, size_t n)
 {
-	size_t n = strlen(s);
-	const char *sep = strrchr(s, '/');
-	const char *bs = strrchr(s, '\\');
-	const char *last = sep > bs ? sep : bs;
-	const char *from = last ? last : s;
-	const char *br = strchr(from, '[');
+	const char *from = s, *br;
 	size_t i;
 
+	for (i = n; i > 0; i--)
+		if (s[i - 1] == '/' || s[i - 1] == '\\') {
+			from = s + i;
+			break;
+		}
+	br = memchr(from, '[', (size_t)(s + n - from));
 	if (n && s[n - 1] == ']' && br)
 		return (size_t)(br - s);
 	for (i = n; i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9'; i--)
@@ -64,6 +65,11 @@ static size_t path_base_len(const char *s)
 	if (i < n && i > 0 && s[i - 1] == ':')
 		return i - 1;
 	return n;
+}
+
+static size_t path_base_len(const char *s)
+{
+	return path_base_len_n(s, strlen(s));
 }
 
 static int known_ext(const char *ext, size_t len)
@@ -75,9 +81,9 @@ static int known_ext(const char *ext, size_t len)
 	return 0;
 }
 
-int identity_is_path(const char *s)
+static int is_path_n(const char *s, size_t len)
 {
-	size_t n = path_base_len(s), seg = 0, dot = 0, i;
+	size_t n = path_base_len_n(s, len), seg = 0, dot = 0, i;
 	int has_sep = 0, letter = 0;
 
 	for (i = 0; i < n; i++) {
@@ -107,21 +113,17 @@ int identity_is_path(const char *s)
 	return letter <= 2 && known_ext(s + dot, n - dot);
 }
 
+int identity_is_path(const char *s)
+{
+	return is_path_n(s, strlen(s));
+}
+
 /* A pytest node id: "::" after a file path ("tests/x.py::t", "x.py::t"). */
 static int is_nodeid(const char *id)
 {
 	const char *sep = strstr(id, "::");
-	char path[4096];
-	size_t n;
 
-	if (!sep)
-		return 0;
-	n = (size_t)(sep - id);
-	if (n >= sizeof(path))
-		return 1;
-	memcpy(path, id, n);
-	path[n] = '\0';
-	return identity_is_path(path);
+	return sep && is_path_n(id, (size_t)(sep - id));
 }
 
 enum identity_kind identity_kind(const char *id)
@@ -150,6 +152,20 @@ static void path_n(struct strbuf *out, const char *path, size_t n)
 	for (i = start; i < out->len; i++)
 		if (out->buf[i] == '\\')
 			out->buf[i] = '/';
+}
+
+uint64_t identity_hash(const char *key, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)key[i];
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
 }
 
 void identity_path(struct strbuf *out, const char *path)
@@ -193,12 +209,15 @@ static void nodeid_key(struct strbuf *out, const char *id)
 	if (!param)
 		param = id + strlen(id);
 	while (p < param) {
-		if (p + 1 < param && p[0] == ':' && p[1] == ':') {
-			strbuf_addch(out, '.');
-			p += 2;
-		} else {
-			strbuf_addch(out, *p++);
+		const char *next = strstr(p, "::");
+
+		if (!next || next >= param) {
+			strbuf_add(out, p, (size_t)(param - p));
+			break;
 		}
+		strbuf_add(out, p, (size_t)(next - p));
+		strbuf_addch(out, '.');
+		p = next + 2;
 	}
 	strbuf_addstr(out, param);
 }

@@ -19,6 +19,7 @@
 #define SHARD_IDENTITY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strbuf.h"
 
@@ -51,6 +52,12 @@ void identity_case_key(struct strbuf *out, const char *classname,
  */
 int identity_case_file(struct strbuf *out, const char *file,
 		       const char *suite_file, const char *suite_name);
+
+/*
+ * The 64-bit hash of a canonical key, as history stores it beside the
+ * key: FNV-1a with a final mix. Persistent: never change it.
+ */
+uint64_t identity_hash(const char *key, size_t len);
 
 /* Append path with "./" prefixes stripped and "\" turned into "/". */
 void identity_path(struct strbuf *out, const char *path);

@@ -321,7 +321,7 @@ static int ingest_junit(struct ingest_state *s, int fd,
 		.suite_end = on_suite_end,
 		.data = s,
 	};
-	struct junit_options jo = { s->opt->recover, 0 };
+	struct junit_options jo = { .recover = s->opt->recover };
 	int r = junit_read_fd(fd, s->path, &jo, &h, s->ctx, err);
 
 	while (s->nframes)

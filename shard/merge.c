@@ -585,7 +585,8 @@ static int write_case_start(struct merger *m, const struct span *at, int open)
 	int empty = at->end_end == at->start_end;
 	size_t vat = 0, vlen = 0;
 	const char *tag;
-	double t;
+	double t = 0;
+	int rc = -1;
 
 	if (n > m->rd.cap)
 		return spanread_copy(&m->rd, at->start, at->start_end, m->out,
@@ -594,16 +595,18 @@ static int write_case_start(struct merger *m, const struct span *at, int open)
 		return m->err->code;
 	if (open && empty)
 		n -= 2;
-	if (!raw_attr(tag, (size_t)n, "time", &vat, &vlen) ||
-	    plain_time(tag + vat, vlen))
+	if (raw_attr(tag, (size_t)n, "time", &vat, &vlen) &&
+	    !plain_time(tag + vat, vlen)) {
+		strbuf_reset(&m->key);
+		strbuf_add(&m->key, tag + vat, vlen);
+		rc = junit_parse_time(m->key.buf, &t);
+	}
+	if (rc < 0) /* a plain number, or none we could write instead */
 		return put(m, tag, (size_t)n) || (open && empty && puts_(m, ">"))
 			       ? m->err->code : 0;
+	m->st->clamped += rc > 0;
 	strbuf_reset(&m->tmp);
 	strbuf_add(&m->tmp, tag, vat);
-	strbuf_reset(&m->key);
-	strbuf_add(&m->key, tag + vat, vlen);
-	if (junit_parse_time(m->key.buf, &t) > 0)
-		m->st->clamped++;
 	add_seconds(&m->tmp, t);
 	strbuf_add(&m->tmp, tag + vat + vlen, (size_t)n - vat - vlen);
 	if (open && empty)

@@ -14,18 +14,20 @@
 
 #include "digest.h"
 #include "identity.h"
+#include "strbuf.h"
 #include "strmap.h"
 #include "util.h"
 #include "banned.h"
 
 #define IMPROVE_CANDIDATES 4
 
+/* 32 bytes: a million of them are written, sorted and read again. */
 struct item {
 	double seconds;
 	const char *name;  /* tie-break: the id, or the group's prefix */
-	size_t name_len;
-	size_t first, count; /* members in the sorted id order */
-	size_t shard;
+	uint32_t name_len;
+	uint32_t first, count; /* members in the sorted id order */
+	uint32_t shard;
 };
 
 struct work {
@@ -96,14 +98,15 @@ static void build_items(struct work *w)
 		if (strmap_put(&groups, id, len, w->nitems, &g)) {
 			g = w->nitems++;
 			w->items[g].name = id;
-			w->items[g].name_len = len;
+			w->items[g].name_len = (uint32_t)len;
 		}
 		group_of[k] = g;
 		w->items[g].count++;
 		w->items[g].seconds += r->seconds[i];
 	}
 	for (size_t g = 1; g < w->nitems; g++)
-		w->items[g].first = w->items[g - 1].first + w->items[g - 1].count;
+		w->items[g].first = w->items[g - 1].first +
+				    w->items[g - 1].count;
 	fill = xcalloc(w->nitems ? w->nitems : 1, sizeof(*fill));
 	w->members = xmalloc((r->n ? r->n : 1) * sizeof(*w->members));
 	for (size_t k = 0; k < r->n; k++) {
@@ -120,6 +123,27 @@ static void build_items(struct work *w)
 	strmap_release(&groups);
 }
 
+/* --by test: every id its own item; no grouping, no global sort. */
+static void build_test_items(struct work *w)
+{
+	const struct plan_request *r = w->req;
+
+	w->items = xcalloc(r->n ? r->n : 1, sizeof(*w->items));
+	w->members = xmalloc((r->n ? r->n : 1) * sizeof(*w->members));
+	for (size_t i = 0; i < r->n; i++) {
+		struct item *it = &w->items[i];
+
+		it->seconds = r->seconds[i];
+		it->name = r->ids[i];
+		it->name_len = (uint32_t)(r->lens ? r->lens[i]
+						  : strlen(r->ids[i]));
+		it->first = (uint32_t)i;
+		it->count = 1;
+		w->members[i] = i;
+	}
+	w->nitems = r->n;
+}
+
 static int cmp_item(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
@@ -132,6 +156,103 @@ static int cmp_item(const void *a, const void *b)
 	if (c)
 		return c;
 	return (x->name_len > y->name_len) - (x->name_len < y->name_len);
+}
+
+/*
+ * Sort items by (seconds desc, name asc). Seconds are non-negative
+ * doubles, whose bit patterns sort as unsigned integers: an LSD radix sort
+ * on 16-bit digits orders a million of them in four linear passes, then
+ * only runs of equal seconds are sorted by name. The items are then put
+ * in that order in place.
+ */
+struct rank {
+	uint64_t key;            /* ~bits of seconds: ascending = longest first */
+	const struct item *item;
+};
+
+static int cmp_rank_name(const void *a, const void *b)
+{
+	return cmp_item(((const struct rank *)a)->item,
+			((const struct rank *)b)->item);
+}
+
+static uint64_t desc_key(double seconds)
+{
+	uint64_t bits;
+
+	if (!(seconds > 0))
+		seconds = 0; /* -0.0 and NaN sort with zero */
+	memcpy(&bits, &seconds, sizeof(bits));
+	return ~bits;
+}
+
+static void radix(struct rank *r, struct rank *tmp, size_t n)
+{
+	size_t *count = xmalloc(65536 * sizeof(*count));
+
+	for (int pass = 0; pass < 4; pass++) {
+		int shift = 16 * pass;
+		size_t sum = 0;
+
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[(r[i].key >> shift) & 0xffff]++;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(r[i].key >> shift) & 0xffff]++] = r[i];
+		memcpy(r, tmp, n * sizeof(*r));
+	}
+	free(count);
+}
+
+/* Move items into the order of r, following permutation cycles. */
+static void permute(struct work *w, const struct rank *r)
+{
+	size_t n = w->nitems;
+	uint32_t *dest = xmalloc((n ? n : 1) * sizeof(*dest));
+
+	for (size_t i = 0; i < n; i++)
+		dest[r[i].item - w->items] = (uint32_t)i;
+	for (size_t i = 0; i < n; i++) {
+		while (dest[i] != i) {
+			size_t j = dest[i];
+			struct item t = w->items[j];
+			uint32_t d = dest[j];
+
+			w->items[j] = w->items[i];
+			dest[j] = dest[i];
+			w->items[i] = t;
+			dest[i] = d;
+		}
+	}
+	free(dest);
+}
+
+static void sort_items(struct work *w)
+{
+	size_t n = w->nitems;
+	struct rank *r = xmalloc((n ? n : 1) * sizeof(*r));
+	struct rank *tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
+
+	for (size_t i = 0; i < n; i++) {
+		r[i].key = desc_key(w->items[i].seconds);
+		r[i].item = &w->items[i];
+	}
+	radix(r, tmp, n);
+	free(tmp);
+	for (size_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && r[b].key == r[a].key; b++)
+			;
+		if (b - a > 1)
+			qsort(r + a, b - a, sizeof(*r), cmp_rank_name);
+	}
+	permute(w, r);
+	free(r);
 }
 
 /* A binary min-heap of shards keyed by (load, index). */
@@ -170,7 +291,7 @@ static void shard_push_item(struct work *w, size_t s, size_t item)
 {
 	ALLOC_GROW(w->shard_items[s], w->shard_nr[s] + 1, w->shard_alloc[s]);
 	w->shard_items[s][w->shard_nr[s]++] = item;
-	w->items[item].shard = s;
+	w->items[item].shard = (uint32_t)s;
 }
 
 static void lpt(struct work *w, size_t k)
@@ -307,9 +428,31 @@ static size_t lowest(const struct work *w, size_t k, size_t m, size_t *out)
 	return n;
 }
 
+/*
+ * The bound no plan can beat (DESIGN.md), without overhead: once the
+ * longest shard is within a millionth of it, stop (a million tiny tests
+ * in a thousand shards would otherwise take thousands of rounds to gain
+ * microseconds).
+ */
+static double bound(const struct work *w, size_t k)
+{
+	double total = 0, b;
+
+	for (size_t g = 0; g < w->nitems; g++)
+		total += w->items[g].seconds;
+	b = total / (double)k;
+	if (w->nitems && w->items[0].seconds > b)
+		b = w->items[0].seconds;
+	if (w->nitems > k &&
+	    w->items[k - 1].seconds + w->items[k].seconds > b)
+		b = w->items[k - 1].seconds + w->items[k].seconds;
+	return b;
+}
+
 static void improve(struct work *w, size_t k)
 {
 	size_t cand[IMPROVE_CANDIDATES];
+	double floor = bound(w, k) * (1 + 1e-6) + 1e-6;
 
 	for (size_t round = 0; round < 2 * k + 100; round++) {
 		size_t m = 0, n;
@@ -318,6 +461,8 @@ static void improve(struct work *w, size_t k)
 		for (size_t s = 1; s < k; s++)
 			if (w->load[s] > w->load[m])
 				m = s;
+		if (w->load[m] <= floor)
+			return;
 		n = lowest(w, k, m, cand);
 		for (size_t q = 0; q < n && done; q++) {
 			struct choice c = best_exchange(w, m, cand[q]);
@@ -332,29 +477,40 @@ static void improve(struct work *w, size_t k)
 	}
 }
 
+/* Each shard's ids in byte order, whatever order they were placed in. */
+static void sort_shard(const struct plan_request *r, struct plan_shard *s)
+{
+	struct keyed *k = xmalloc((s->nr ? s->nr : 1) * sizeof(*k));
+
+	for (size_t q = 0; q < s->nr; q++) {
+		k[q].id = r->ids[s->tests[q]];
+		k[q].index = s->tests[q];
+	}
+	qsort(k, s->nr, sizeof(*k), cmp_keyed);
+	for (size_t q = 0; q < s->nr; q++)
+		s->tests[q] = k[q].index;
+	free(k);
+}
+
 static void finish(struct work *w, size_t k, struct plan *p)
 {
 	const struct plan_request *r = w->req;
-	size_t *item_of = xmalloc((r->n ? r->n : 1) * sizeof(*item_of));
 	double longest = 0;
 
 	for (size_t g = 0; g < w->nitems; g++) {
 		const struct item *it = &w->items[g];
+		struct plan_shard *s = &p->shards[it->shard];
 
-		for (size_t q = 0; q < it->count; q++)
-			item_of[w->members[it->first + q]] = g;
-		p->shards[it->shard].seconds += it->seconds;
+		s->seconds += it->seconds;
 		p->total += it->seconds;
 		if (it->seconds > longest)
 			longest = it->seconds;
+		ALLOC_GROW(s->tests, s->nr + it->count, s->alloc);
+		for (size_t q = 0; q < it->count; q++)
+			s->tests[s->nr++] = w->members[it->first + q];
 	}
-	for (size_t q = 0; q < r->n; q++) {
-		size_t i = w->order[q];
-		struct plan_shard *s = &p->shards[w->items[item_of[i]].shard];
-
-		ALLOC_GROW(s->tests, s->nr + 1, s->alloc);
-		s->tests[s->nr++] = i;
-	}
+	for (size_t s = 0; s < k; s++)
+		sort_shard(r, &p->shards[s]);
 	p->longest = longest;
 	p->items = w->nitems;
 	p->lower_bound = p->total / (double)k;
@@ -368,7 +524,6 @@ static void finish(struct work *w, size_t k, struct plan *p)
 		if (p->shards[s].seconds > p->makespan)
 			p->makespan = p->shards[s].seconds;
 	p->makespan += r->shard_overhead;
-	free(item_of);
 }
 
 static void work_release(struct work *w, size_t k)
@@ -395,9 +550,13 @@ int plan_make(const struct plan_request *req, struct plan *out,
 		return shard_error_set(err, SHARD_EINPUT,
 				       "the number of shards must be at least 1");
 	w.req = req;
-	w.order = sorted_order(req->ids, req->n);
-	build_items(&w);
-	qsort(w.items, w.nitems, sizeof(*w.items), cmp_item);
+	if (req->by == PLAN_BY_TEST) {
+		build_test_items(&w);
+	} else {
+		w.order = sorted_order(req->ids, req->n);
+		build_items(&w);
+	}
+	sort_items(&w);
 	w.shard_items = xcalloc(k, sizeof(*w.shard_items));
 	w.shard_nr = xcalloc(k, sizeof(*w.shard_nr));
 	w.shard_alloc = xcalloc(k, sizeof(*w.shard_alloc));
@@ -406,6 +565,7 @@ int plan_make(const struct plan_request *req, struct plan *out,
 	if (req->improve)
 		improve(&w, k);
 	out->nshards = k;
+	out->lens = req->lens;
 	out->overhead = req->shard_overhead;
 	out->shards = xcalloc(k, sizeof(*out->shards));
 	finish(&w, k, out);
@@ -428,18 +588,29 @@ void plan_hash_id(struct digest *d, const char *id, size_t len)
 	digest_update(d, "\n", 1);
 }
 
+/* The same bytes as plan_hash_shard/plan_hash_id, fed in 64 KiB pieces. */
 void plan_hash(const struct plan *p, const char *const *ids, char hex[65])
 {
 	struct digest *d = digest_new();
+	struct strbuf b = STRBUF_INIT;
 
+	strbuf_grow(&b, 65536 + 4096);
 	for (size_t s = 0; s < p->nshards; s++) {
-		plan_hash_shard(d, s);
+		strbuf_addf(&b, "shard %zu\n", s);
 		for (size_t q = 0; q < p->shards[s].nr; q++) {
-			const char *id = ids[p->shards[s].tests[q]];
+			size_t i = p->shards[s].tests[q];
 
-			plan_hash_id(d, id, strlen(id));
+			strbuf_add(&b, ids[i], p->lens ? p->lens[i]
+						       : strlen(ids[i]));
+			strbuf_addch(&b, '\n');
+			if (b.len >= 65536) {
+				digest_update(d, b.buf, b.len);
+				strbuf_reset(&b);
+			}
 		}
 	}
+	digest_update(d, b.buf, b.len);
+	strbuf_release(&b);
 	digest_final_hex(d, hex);
 }
 

@@ -32,6 +32,7 @@ struct plan {
 	double longest;        /* the longest item */
 	size_t items;          /* units placed (tests, classes or files) */
 	char hash[65];         /* sha256 of the assignment, see plan_hash() */
+	const size_t *lens;    /* the request's id lengths, or NULL */
 };
 
 struct plan_request {
@@ -49,6 +50,7 @@ struct plan_request {
 	 */
 	double (*file_overhead)(void *data, const char *id, size_t len);
 	void *data;
+	const size_t *lens;      /* the ids' lengths, or NULL */
 };
 
 /* Build the plan for req. Returns 0 or SHARD_EINPUT (no shards). */

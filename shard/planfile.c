@@ -33,22 +33,27 @@ void planfile_json_string(struct strbuf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 
+	size_t run = 0;
+
 	strbuf_addch(out, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c != '"' && c != '\\' && c >= 0x20)
+			continue;
+		strbuf_add(out, s + run, i - run); /* the plain bytes before */
+		run = i + 1;
 		if (c == '"' || c == '\\') {
 			strbuf_addch(out, '\\');
 			strbuf_addch(out, c);
-		} else if (c < 0x20) {
+		} else {
 			char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4],
 					hex[c & 15], 0 };
 
 			strbuf_addstr(out, esc);
-		} else {
-			strbuf_addch(out, c);
 		}
 	}
+	strbuf_add(out, s + run, len - run);
 	strbuf_addch(out, '"');
 }
 
@@ -96,11 +101,12 @@ static int write_json(FILE *f, const struct plan *p, const char *const *ids,
 		strbuf_addf(&b, "%s\n{\"index\":%zu,\"tests\":[", s ? "," : "",
 			    s);
 		for (size_t q = 0; q < sh->nr; q++) {
-			const char *id = ids[sh->tests[q]];
+			size_t i = sh->tests[q];
 
 			if (q)
 				strbuf_addch(&b, ',');
-			planfile_json_string(&b, id, strlen(id));
+			planfile_json_string(&b, ids[i], p->lens ? p->lens[i]
+							       : strlen(ids[i]));
 			if (b.len > 65536 && (r = flush(f, &b)))
 				break;
 		}

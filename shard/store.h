@@ -91,6 +91,22 @@ struct store_ops {
 	int (*each_estimate)(struct store *s,
 			     int (*fn)(void *data, const struct store_estimate *e),
 			     void *data, struct shard_error *err);
+	/*
+	 * Planning's fast path: the key hash (identity_hash) and estimate of
+	 * every test with one.
+	 */
+	int (*each_key_estimate)(struct store *s,
+				 int (*fn)(void *data, uint64_t key_hash,
+					   double seconds),
+				 void *data, struct shard_error *err);
+	/*
+	 * Per file: the sum of its tests' estimates, leaving out Go subtests
+	 * whose parent (whose time includes them) is known.
+	 */
+	int (*each_file_sum)(struct store *s,
+			     int (*fn)(void *data, const char *file,
+				       double seconds),
+			     void *data, struct shard_error *err);
 	int (*each_file_overhead)(struct store *s,
 				  int (*fn)(void *data, const char *file,
 					    double seconds),
@@ -124,6 +140,11 @@ void store_close(struct store *s);
 /* SQLite backend (store_sqlite.c). */
 int store_sqlite_open(const char *path, const struct store_options *opt,
 		      struct store **out, struct shard_error *err);
+/*
+ * Process-wide SQLite set-up, before any other use of SQLite (main() calls
+ * it first): statement journals kept in memory.
+ */
+void store_sqlite_global_init(void);
 /* The schema version this binary writes. */
 int store_sqlite_schema_version(void);
 

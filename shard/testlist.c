@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,26 +22,58 @@ void testlist_init(struct testlist *l)
 void testlist_release(struct testlist *l)
 {
 	free(l->ids);
+	free(l->lens);
 	pool_release(&l->pool);
-	strmap_release(&l->seen);
+	u64map_release(&l->seen);
+	strmap_release(&l->clashes);
 	strbuf_release(&l->partial);
+	free(l->batch);
 	testlist_init(l);
 }
 
-int testlist_add(struct testlist *l, const char *id, size_t len)
+/*
+ * Duplicates are found by a 64-bit hash of the id (a compact table, few
+ * cache misses for a million ids), confirmed by comparing bytes; two
+ * different ids with one hash go to a byte-keyed map.
+ */
+static int seen_before(struct testlist *l, const char *id, size_t len,
+		       uint64_t h)
 {
-	char *copy = pool_strndup(&l->pool, id, len);
+	size_t other;
 
-	if (!strmap_put(&l->seen, copy, len, l->nr, NULL)) {
+	if (u64map_put(&l->seen, h, l->nr, &other))
+		return 0;
+	if (l->lens[other] == len && !memcmp(l->ids[other], id, len))
+		return 1;
+	return !strmap_put(&l->clashes, pool_strndup(&l->pool, id, len), len,
+			   l->nr, NULL);
+}
+
+static int add_hashed(struct testlist *l, const char *id, size_t len,
+		      uint64_t hash)
+{
+	char *copy;
+
+	if (seen_before(l, id, len, hash)) {
 		if (!l->duplicates++) {
-			l->first_dup = copy;
+			l->first_dup = pool_strndup(&l->pool, id, len);
 			l->first_dup_line = l->line;
 		}
 		return 0;
 	}
-	ALLOC_GROW(l->ids, l->nr + 1, l->alloc);
+	copy = pool_strndup(&l->pool, id, len);
+	if (l->nr + 1 > l->alloc) {
+		ALLOC_GROW(l->ids, l->nr + 1, l->alloc);
+		l->lens = xrealloc(l->lens, l->alloc * sizeof(*l->lens));
+	}
+	l->lens[l->nr] = len;
 	l->ids[l->nr++] = copy;
 	return 1;
+}
+
+int testlist_add(struct testlist *l, const char *id, size_t len)
+{
+	return add_hashed(l, id, len, strmap_hash(id, len));
 }
 
 static int is_blank(const char *s, size_t len)
@@ -51,47 +84,88 @@ static int is_blank(const char *s, size_t len)
 	return 1;
 }
 
-static int take_line(struct testlist *l, const char *s, size_t len,
-		     const char *path, struct shard_error *err)
+/* A line without its CR, or length 0 when it is blank. */
+static size_t id_len(const char *s, size_t len)
 {
-	l->line++;
 	if (len && s[len - 1] == '\r')
 		len--;
-	if (is_blank(s, len))
+	return is_blank(s, len) ? 0 : len;
+}
+
+static int take_line(struct testlist *l, const char *s, size_t len,
+		     uint64_t hash, const char *path, struct shard_error *err)
+{
+	l->line++;
+	if (!len)
 		return 0;
 	if (memchr(s, '\0', len))
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s:%lu: NUL byte in a test id", path,
 				       l->line);
-	testlist_add(l, s, len);
+	add_hashed(l, s, len, hash);
 	return 0;
+}
+
+#define LOOKAHEAD 16
+
+/*
+ * The complete lines of a chunk are split and hashed first, so that each
+ * line's slot in the duplicate table can be prefetched LOOKAHEAD lines
+ * before it is probed: a million random probes cost mostly cache misses.
+ */
+static int take_lines(struct testlist *l, const char *buf, size_t len,
+		      const char *path, struct shard_error *err)
+{
+	size_t n = 0, at = 0;
+	int r = 0;
+
+	while (at < len) {
+		const char *nl = memchr(buf + at, '\n', len - at);
+		size_t end = (size_t)(nl - buf);
+
+		ALLOC_GROW(l->batch, n + 1, l->batch_alloc);
+		l->batch[n].start = at;
+		l->batch[n].len = id_len(buf + at, end - at);
+		l->batch[n].hash = strmap_hash(buf + at, l->batch[n].len);
+		n++;
+		at = end + 1;
+	}
+	for (size_t i = 0; i < n && !r; i++) {
+		if (i + LOOKAHEAD < n)
+			u64map_prefetch(&l->seen, l->batch[i + LOOKAHEAD].hash);
+		r = take_line(l, buf + l->batch[i].start, l->batch[i].len,
+			      l->batch[i].hash, path, err);
+	}
+	return r;
 }
 
 int testlist_feed(struct testlist *l, const char *buf, size_t len,
 		  const char *path, struct shard_error *err)
 {
-	while (len) {
-		const char *nl = memchr(buf, '\n', len);
-		size_t n = nl ? (size_t)(nl - buf) : len;
-		int r = 0;
+	const char *nl = memchr(buf, '\n', len), *last;
+	size_t n;
+	int r;
 
-		if (!nl) {
-			strbuf_add(&l->partial, buf, n);
-			return 0;
-		}
-		if (l->partial.len) {
-			strbuf_add(&l->partial, buf, n);
-			r = take_line(l, l->partial.buf, l->partial.len, path,
-				      err);
-			strbuf_reset(&l->partial);
-		} else {
-			r = take_line(l, buf, n, path, err);
-		}
+	if (!nl) {
+		strbuf_add(&l->partial, buf, len);
+		return 0;
+	}
+	if (l->partial.len) {
+		strbuf_add(&l->partial, buf, (size_t)(nl - buf));
+		n = id_len(l->partial.buf, l->partial.len);
+		r = take_line(l, l->partial.buf, n,
+			      strmap_hash(l->partial.buf, n), path, err);
+		strbuf_reset(&l->partial);
 		if (r)
 			return r;
-		buf += n + 1;
-		len -= n + 1;
+		len -= (size_t)(nl + 1 - buf);
+		buf = nl + 1;
 	}
+	for (last = buf + len; last > buf && last[-1] != '\n'; last--)
+		;
+	if ((r = take_lines(l, buf, (size_t)(last - buf), path, err)))
+		return r;
+	strbuf_add(&l->partial, last, (size_t)(buf + len - last));
 	return 0;
 }
 
@@ -99,7 +173,9 @@ int testlist_finish(struct testlist *l, const char *path,
 		    const struct shard_ctx *ctx, struct shard_error *err)
 {
 	if (l->partial.len) {
-		int r = take_line(l, l->partial.buf, l->partial.len, path, err);
+		size_t n = id_len(l->partial.buf, l->partial.len);
+		int r = take_line(l, l->partial.buf, n,
+				  strmap_hash(l->partial.buf, n), path, err);
 
 		strbuf_reset(&l->partial);
 		if (r)
@@ -117,6 +193,11 @@ int testlist_read_fd(struct testlist *l, int fd, const char *path,
 		     const struct shard_ctx *ctx, struct shard_error *err)
 {
 	char buf[65536];
+	struct stat st;
+
+	/* a file's size foretells about how many ids: no rehashing */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		u64map_reserve(&l->seen, (size_t)st.st_size / 48);
 
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));

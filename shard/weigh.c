@@ -1,9 +1,13 @@
 /*
- * The history is read once into a hash map (key -> estimate); files get
- * the sum of their top-level tests (a Go subtest whose parent is known is
- * already inside its parent's time). Relatives are found by grouping the
- * listed ids by prefix (class, file, directory): (group, seconds) pairs
- * sorted by group give each group's median without a map per level.
+ * Weighing joins the listed ids with history by the 64-bit hash of their
+ * canonical keys (identity_hash, stored beside each key): a map of the
+ * listed ids, then one scan of history's (hash, estimate) pairs, so that a
+ * million tests cost one map and no string copies. Files are read only
+ * when a listed path is not itself a key: each gets the sum of its
+ * top-level tests (a Go subtest whose parent is known is already inside
+ * its parent's time). Relatives are found, only for what is still
+ * unknown, by grouping the listed ids by prefix (class, file, directory):
+ * (group, seconds) pairs sorted by group give each group's median.
  */
 #include "weigh.h"
 
@@ -13,6 +17,7 @@
 #include "estimate.h"
 #include "identity.h"
 #include "strbuf.h"
+#include "u64map.h"
 #include "util.h"
 #include "banned.h"
 
@@ -25,51 +30,89 @@ const char *weigh_source_name(enum weigh_source s)
 	return source_names[s];
 }
 
-struct history {
+#define BATCH 32 /* probes prefetched together */
+
+/* The listed ids by key hash, for the scan of history. */
+struct listed {
+	const char *const *ids;
+	size_t n;
+	uint64_t *hash;
+	struct u64map by_hash;   /* hash -> first listed index */
+	struct weights *w;
+	uint64_t pending_hash[BATCH]; /* history rows not yet looked up */
+	double pending_seconds[BATCH];
+	size_t npending;
+};
+
+/* History's files, for listed paths that are not keys themselves. */
+struct files {
 	struct pool pool;
-	struct strmap tests;          /* key -> index */
-	double *est;
-	const char **parent, **file;
+	struct strmap by_path;        /* file -> index */
+	double *sum;
+	const char **name;
 	size_t nr, alloc;
-	struct strmap files;          /* file -> index into file_sum */
-	double *file_sum;
-	const char **file_name;
-	size_t nfiles, alloc_files;
 	struct strmap basenames;      /* a file's last component -> index */
 	struct strmap ambiguous;      /* basenames that name several files */
 };
 
-static int take_estimate(void *data, const struct store_estimate *e)
+static void flush_pending(struct listed *l)
 {
-	struct history *h = data;
-	const char *key = pool_strdup(&h->pool, e->key);
+	size_t i;
 
-	if (!strmap_put(&h->tests, key, strlen(key), h->nr, NULL))
-		return 0;
-	ALLOC_GROW(h->est, h->nr + 1, h->alloc);
-	h->parent = xrealloc(h->parent, h->alloc * sizeof(*h->parent));
-	h->file = xrealloc(h->file, h->alloc * sizeof(*h->file));
-	h->est[h->nr] = e->seconds;
-	h->parent[h->nr] = e->parent_key ? pool_strdup(&h->pool, e->parent_key)
-					 : NULL;
-	h->file[h->nr] = e->file ? pool_strdup(&h->pool, e->file) : NULL;
-	h->nr++;
+	for (size_t q = 0; q < l->npending; q++)
+		u64map_prefetch(&l->by_hash, l->pending_hash[q]);
+	for (size_t q = 0; q < l->npending; q++)
+		if (u64map_get(&l->by_hash, l->pending_hash[q], &i)) {
+			l->w->seconds[i] = l->pending_seconds[q];
+			l->w->source[i] = WEIGH_HISTORY;
+		}
+	l->npending = 0;
+}
+
+static int take_key_estimate(void *data, uint64_t hash, double seconds)
+{
+	struct listed *l = data;
+
+	l->pending_hash[l->npending] = hash;
+	l->pending_seconds[l->npending++] = seconds;
+	if (l->npending == BATCH)
+		flush_pending(l);
 	return 0;
 }
 
-static size_t file_slot(struct history *h, const char *file)
+static void hash_listed(struct listed *l)
 {
-	size_t idx;
+	struct strbuf key = STRBUF_INIT;
 
-	if (strmap_get(&h->files, file, strlen(file), &idx))
-		return idx;
-	ALLOC_GROW(h->file_sum, h->nfiles + 1, h->alloc_files);
-	h->file_name = xrealloc(h->file_name,
-				h->alloc_files * sizeof(*h->file_name));
-	h->file_sum[h->nfiles] = 0;
-	h->file_name[h->nfiles] = file;
-	strmap_put(&h->files, file, strlen(file), h->nfiles, NULL);
-	return h->nfiles++;
+	l->hash = xmalloc((l->n ? l->n : 1) * sizeof(*l->hash));
+	u64map_reserve(&l->by_hash, l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		strbuf_reset(&key);
+		identity_key(&key, l->ids[i]);
+		l->hash[i] = identity_hash(key.buf, key.len);
+		l->w->source[i] = WEIGH__COUNT;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (i + BATCH < l->n)
+			u64map_prefetch(&l->by_hash, l->hash[i + BATCH]);
+		u64map_put(&l->by_hash, l->hash[i], i, NULL);
+	}
+	strbuf_release(&key);
+}
+
+/* Two listed ids with one key ("./a.rb", "a.rb"): both get its time. */
+static void copy_same_keys(struct listed *l)
+{
+	struct weights *w = l->w;
+	size_t j;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (w->source[i] == WEIGH__COUNT &&
+		    u64map_get(&l->by_hash, l->hash[i], &j) &&
+		    w->source[j] == WEIGH_HISTORY) {
+			w->seconds[i] = w->seconds[j];
+			w->source[i] = WEIGH_HISTORY;
+		}
 }
 
 static const char *basename_of(const char *path)
@@ -79,19 +122,26 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/*
- * Reports name files relative to different roots (jest-junit's suite is
- * a basename, or a path under the package); index each file by its last
- * component so that a listed path can find it when that is unambiguous.
- */
-static void index_basenames(struct history *h)
+static int take_file_sum(void *data, const char *file, double seconds)
 {
-	for (size_t i = 0; i < h->nfiles; i++) {
-		const char *b = basename_of(h->file_name[i]);
+	struct files *f = data;
+	const char *name = pool_strdup(&f->pool, file);
+	const char *b = basename_of(name);
 
-		if (!strmap_put(&h->basenames, b, strlen(b), i, NULL))
-			strmap_put(&h->ambiguous, b, strlen(b), i, NULL);
-	}
+	ALLOC_GROW(f->sum, f->nr + 1, f->alloc);
+	f->name = xrealloc(f->name, f->alloc * sizeof(*f->name));
+	f->sum[f->nr] = seconds;
+	f->name[f->nr] = name;
+	strmap_put(&f->by_path, name, strlen(name), f->nr, NULL);
+	/*
+	 * Reports name files relative to different roots (jest-junit's
+	 * suite is a basename, or a path under the package): index each file
+	 * by its last component too, for when that is unambiguous.
+	 */
+	if (!strmap_put(&f->basenames, b, strlen(b), f->nr, NULL))
+		strmap_put(&f->ambiguous, b, strlen(b), f->nr, NULL);
+	f->nr++;
+	return 0;
 }
 
 /* 1 if the shorter of a and b is the longer's tail at a '/' boundary. */
@@ -102,22 +152,6 @@ static int same_file_tail(const char *a, const char *b)
 	size_t ll = la >= lb ? la : lb, ls = la >= lb ? lb : la;
 
 	return !strcmp(lng + ll - ls, sht) && (ll == ls || lng[ll - ls - 1] == '/');
-}
-
-static void sum_files(struct history *h)
-{
-	size_t idx;
-
-	for (size_t i = 0; i < h->nr; i++) {
-		if (!h->file[i])
-			continue;
-		if (h->parent[i] && strmap_get(&h->tests, h->parent[i],
-					       strlen(h->parent[i]), &idx))
-			continue;
-		idx = file_slot(h, h->file[i]);
-		h->file_sum[idx] += h->est[i];
-	}
-	index_basenames(h);
 }
 
 static int take_overhead(void *data, const char *file, double seconds)
@@ -132,22 +166,18 @@ static int take_overhead(void *data, const char *file, double seconds)
 	return 0;
 }
 
-static void history_release(struct history *h)
+static void files_release(struct files *f)
 {
-	pool_release(&h->pool);
-	strmap_release(&h->tests);
-	strmap_release(&h->files);
-	strmap_release(&h->basenames);
-	strmap_release(&h->ambiguous);
-	free(h->file_name);
-	free(h->est);
-	free(h->parent);
-	free(h->file);
-	free(h->file_sum);
+	pool_release(&f->pool);
+	strmap_release(&f->by_path);
+	strmap_release(&f->basenames);
+	strmap_release(&f->ambiguous);
+	free(f->sum);
+	free(f->name);
 }
 
 /* The history file a listed path names, or SIZE_MAX. */
-static size_t find_file(const struct history *h, const char *id,
+static size_t find_file(const struct files *f, const char *id,
 			struct strbuf *tmp)
 {
 	char *base = xstrndup(id, identity_file_len(id));
@@ -157,57 +187,59 @@ static size_t find_file(const struct history *h, const char *id,
 	strbuf_reset(tmp);
 	identity_path(tmp, base);
 	free(base);
-	if (strmap_get(&h->files, tmp->buf, tmp->len, &idx))
+	if (strmap_get(&f->by_path, tmp->buf, tmp->len, &idx))
 		return idx;
 	b = basename_of(tmp->buf);
-	if (strmap_get(&h->ambiguous, b, strlen(b), &idx) ||
-	    !strmap_get(&h->basenames, b, strlen(b), &idx) ||
-	    !same_file_tail(tmp->buf, h->file_name[idx]))
+	if (strmap_get(&f->ambiguous, b, strlen(b), &idx) ||
+	    !strmap_get(&f->basenames, b, strlen(b), &idx) ||
+	    !same_file_tail(tmp->buf, f->name[idx]))
 		return SIZE_MAX;
 	return idx;
 }
 
 /*
- * Listed ids history knows by key, else listed paths by their file: the
- * sum of its tests and its set-up, shared among the listed ids that name
- * that file (RSpec examples "spec/x_spec.rb:12" and "...[1:2]").
+ * Listed paths history does not know as keys, by their file: the sum of
+ * its tests and its set-up, shared among the listed ids that name that
+ * file (RSpec examples "spec/x_spec.rb:12" and "...[1:2]").
  */
-static void weigh_known(const struct history *h, const char *const *ids,
+static void weigh_files(const struct files *f, const char *const *ids,
 			size_t n, struct weights *w)
 {
-	struct strbuf key = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strbuf tmp = STRBUF_INIT;
 	size_t *file_of = xmalloc((n ? n : 1) * sizeof(*file_of));
-	size_t *listed = xcalloc(h->nfiles ? h->nfiles : 1, sizeof(*listed));
-	size_t idx;
+	size_t *listed = xcalloc(f->nr ? f->nr : 1, sizeof(*listed));
 
 	for (size_t i = 0; i < n; i++) {
-		strbuf_reset(&key);
-		identity_key(&key, ids[i]);
-		w->source[i] = WEIGH__COUNT;
 		file_of[i] = SIZE_MAX;
-		if (strmap_get(&h->tests, key.buf, key.len, &idx)) {
-			w->seconds[i] = h->est[idx];
-			w->source[i] = WEIGH_HISTORY;
-		} else if (identity_kind(ids[i]) == IDENTITY_PATH &&
-			   (file_of[i] = find_file(h, ids[i], &tmp)) != SIZE_MAX) {
+		if (w->source[i] == WEIGH__COUNT &&
+		    identity_kind(ids[i]) == IDENTITY_PATH &&
+		    (file_of[i] = find_file(f, ids[i], &tmp)) != SIZE_MAX)
 			listed[file_of[i]]++;
-		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *f;
+		const char *name;
 
 		if (file_of[i] == SIZE_MAX)
 			continue;
-		f = h->file_name[file_of[i]];
-		w->seconds[i] = (h->file_sum[file_of[i]] +
-				 weigh_file_overhead(w, f, strlen(f))) /
+		name = f->name[file_of[i]];
+		w->seconds[i] = (f->sum[file_of[i]] +
+				 weigh_file_overhead(w, name, strlen(name))) /
 				(double)listed[file_of[i]];
 		w->source[i] = WEIGH_FILE;
 	}
 	free(listed);
 	free(file_of);
-	strbuf_release(&key);
 	strbuf_release(&tmp);
+}
+
+static int unknown_paths(const char *const *ids, size_t n,
+			 const struct weights *w)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w->source[i] == WEIGH__COUNT &&
+		    identity_kind(ids[i]) == IDENTITY_PATH)
+			return 1;
+	return 0;
 }
 
 struct pair {
@@ -291,29 +323,55 @@ static void fill_median(size_t n, struct weights *w)
 	free(v);
 }
 
+static int weigh_history(struct store *st, const char *const *ids, size_t n,
+			 struct weights *w, struct shard_error *err)
+{
+	struct listed l = { .ids = ids, .n = n, .w = w };
+	struct files f = { 0 };
+	int r = 0;
+
+	hash_listed(&l);
+	if (st && ((r = st->ops->each_key_estimate(st, take_key_estimate, &l,
+						   err)) ||
+		   (flush_pending(&l), 0) ||
+		   (r = st->ops->each_file_overhead(st, take_overhead, w,
+						    err))))
+		goto out;
+	copy_same_keys(&l);
+	if (st && unknown_paths(ids, n, w)) {
+		if ((r = st->ops->each_file_sum(st, take_file_sum, &f, err)))
+			goto out;
+		weigh_files(&f, ids, n, w);
+	}
+out:
+	files_release(&f);
+	u64map_release(&l.by_hash);
+	free(l.hash);
+	return r;
+}
+
 int weigh_tests(struct store *st, const char *const *ids, size_t n,
 		struct weights *w, struct shard_error *err)
 {
-	struct history h = { 0 };
-	int r = 0;
+	size_t unknown = 0;
+	int r;
 
 	memset(w, 0, sizeof(*w));
 	w->seconds = xcalloc(n ? n : 1, sizeof(*w->seconds));
 	w->source = xcalloc(n ? n : 1, 1);
-	if (st && ((r = st->ops->each_estimate(st, take_estimate, &h, err)) ||
-		   (r = st->ops->each_file_overhead(st, take_overhead, w, err))))
-		goto out;
-	sum_files(&h);
-	weigh_known(&h, ids, n, w);
-	fill_level(ids, n, w, identity_class_len, WEIGH_CLASS);
-	fill_level(ids, n, w, identity_file_len, WEIGH_SAMEFILE);
-	fill_level(ids, n, w, identity_dir_len, WEIGH_DIR);
-	fill_median(n, w);
+	if ((r = weigh_history(st, ids, n, w, err)))
+		return r;
+	for (size_t i = 0; i < n; i++)
+		unknown += w->source[i] == WEIGH__COUNT;
+	if (unknown) {
+		fill_level(ids, n, w, identity_class_len, WEIGH_CLASS);
+		fill_level(ids, n, w, identity_file_len, WEIGH_SAMEFILE);
+		fill_level(ids, n, w, identity_dir_len, WEIGH_DIR);
+		fill_median(n, w);
+	}
 	for (size_t i = 0; i < n; i++)
 		w->count[w->source[i]]++;
-out:
-	history_release(&h);
-	return r;
+	return 0;
 }
 
 double weigh_file_overhead(const struct weights *w, const char *file,

@@ -405,6 +405,7 @@ static struct plan_request request(const struct suite *s, enum plan_by by,
 	struct plan_request r = {
 		(const char *const *)s->ids, s->seconds, s->n, by, k, overhead,
 		improve, NULL, NULL,
+		NULL,
 	};
 
 	return r;
@@ -666,6 +667,7 @@ static void plan_adds_file_overhead_once_per_file_when_by_file(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
 		ids, sec, 5, PLAN_BY_FILE, 1, 0, 1, file_overhead, &calls,
+		NULL,
 	};
 	double ox = overhead_of("a/test_x.py", 11);
 	double oy = overhead_of("b/test_y.py", 11);
@@ -709,6 +711,7 @@ static void plan_groups_path_ids_by_file_without_locators(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
 		ids, sec, 5, PLAN_BY_FILE, 3, 0, 1, NULL, NULL,
+		NULL,
 	};
 	size_t *shard_of;
 
@@ -767,6 +770,7 @@ static void plan_keeps_dotted_classes_together_when_by_class(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
 		ids, sec, 4, PLAN_BY_CLASS, 2, 0, 1, NULL, NULL,
+		NULL,
 	};
 	size_t *shard_of;
 
@@ -789,6 +793,7 @@ static void plan_refuses_fewer_than_one_shard(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
 		ids, sec, 2, PLAN_BY_TEST, 0, 0, 1, NULL, NULL,
+		NULL,
 	};
 
 	assert_int_equal(plan_make(&req, &f->p, &err), SHARD_EINPUT);
@@ -806,6 +811,7 @@ static void plan_hash_is_sha256_of_the_shard_listing(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
 		ids, sec, 2, PLAN_BY_TEST, 2, 0, 1, NULL, NULL,
+		NULL,
 	};
 	char hex[65];
 
@@ -943,6 +949,7 @@ static void choose_shards_counts_the_overhead_against_the_target(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
 		ids, sec, 5, PLAN_BY_TEST, 1, 1, 1, NULL, NULL,
+		NULL,
 	};
 	size_t k = 0;
 	int too_long = -1;
@@ -979,6 +986,7 @@ static void choose_shards_finds_the_smallest_k_when_not_monotone(void **state)
 	char names[N][8];
 	struct plan_request req = {
 		ids, sec, N, PLAN_BY_TEST, 1, 0, 1, NULL, NULL,
+		NULL,
 	};
 	size_t k = 0;
 	int too_long = -1;
@@ -1002,6 +1010,7 @@ static void choose_shards_flags_an_item_longer_than_the_target(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
 		ids, sec, 4, PLAN_BY_TEST, 1, 0, 1, NULL, NULL,
+		NULL,
 	};
 	size_t k = 0;
 	int too_long = -1;
@@ -1024,7 +1033,8 @@ static void choose_shards_flags_an_item_longer_than_the_target(void **state)
 		struct plan_request fr = {
 			fids, fsec, 3, PLAN_BY_FILE, 1, 0, 1, file_overhead,
 			&calls,
-		};
+		NULL,
+	};
 		double longest = 6 + overhead_of("t/test_a.py", 11);
 
 		assert_int_equal(plan_choose_shards(&fr, 6, 100, &k, &too_long,
@@ -1040,6 +1050,7 @@ static void choose_shards_refuses_a_target_not_above_overhead(void **state)
 	const double sec[] = { 1, 1 };
 	struct plan_request req = {
 		ids, sec, 2, PLAN_BY_TEST, 1, 2, 1, NULL, NULL,
+		NULL,
 	};
 	const double targets[] = { 2, 1.5, 0, -1 };
 	size_t k = 12345;

@@ -329,6 +329,7 @@ static void listed_file_overhead_counts_once_when_planned_by_file(void **state)
 	struct plan p;
 	struct plan_request req = {
 		ids, NULL, 1, PLAN_BY_FILE, 1, 0, 1, weigh_group_overhead, NULL,
+		NULL,
 	};
 	double got;
 

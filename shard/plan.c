@@ -449,10 +449,17 @@ static double bound(const struct work *w, size_t k)
 	return b;
 }
 
+/*
+ * Each exchange looks at every item of the two shards, so the pass gets a
+ * budget of item visits (a fixed multiple of the item count, the same on
+ * every machine): with many small items per shard LPT is already within a
+ * hair of the bound and the pass would spend seconds to gain microseconds.
+ */
 static void improve(struct work *w, size_t k)
 {
 	size_t cand[IMPROVE_CANDIDATES];
 	double floor = bound(w, k) * (1 + 1e-6) + 1e-6;
+	size_t budget = 20 * w->nitems + 100000;
 
 	for (size_t round = 0; round < 2 * k + 100; round++) {
 		size_t m = 0, n;
@@ -465,7 +472,13 @@ static void improve(struct work *w, size_t k)
 			return;
 		n = lowest(w, k, m, cand);
 		for (size_t q = 0; q < n && done; q++) {
-			struct choice c = best_exchange(w, m, cand[q]);
+			struct choice c;
+			size_t cost = w->shard_nr[m] + w->shard_nr[cand[q]];
+
+			if (cost > budget)
+				return;
+			budget -= cost;
+			c = best_exchange(w, m, cand[q]);
 
 			if (c.found) {
 				apply(w, m, cand[q], &c);

@@ -41,6 +41,7 @@ timed_once() {
 # timed [--setup 'SH'] CMD...: run CMD $BENCH_REPS times (running the shell
 # snippet SH before each, untimed); sets WALL to the median wall seconds and
 # RSS_MIB to the largest peak RSS in MiB.
+# Also sets RSS_MAX_KIB, the largest peak RSS in KiB (unrounded).
 timed() {
 	_t_setup=:
 	if [ "$1" = --setup ]; then _t_setup=$2; shift 2; fi
@@ -54,6 +55,7 @@ timed() {
 	done
 	WALL=$(printf '%s\n' $_t_walls | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	RSS_MIB=$(awk -v k="$_t_rss" 'BEGIN { printf "%.0f", k / 1024 }')
+	RSS_MAX_KIB=$_t_rss
 }
 
 # gen_suite N RUNS: generate (once) the suite of N tests with RUNS JUnit runs
@@ -80,4 +82,9 @@ human() {
 # verdict VALUE LIMIT: "ok" when VALUE < LIMIT, else "MISSED"
 verdict() {
 	awk -v v="$1" -v l="$2" 'BEGIN { print (v + 0 < l + 0) ? "ok" : "MISSED" }'
+}
+
+# mib KIB [DECIMALS]: KiB -> MiB, rounded to DECIMALS (default 0) places
+mib() {
+	awk -v k="$1" -v d="${2:-0}" 'BEGIN { printf "%." d "f", k / 1024 }'
 }

@@ -162,8 +162,8 @@ static int cmp_item(const void *a, const void *b)
  * Sort items by (seconds desc, name asc). Seconds are non-negative
  * doubles, whose bit patterns sort as unsigned integers: an LSD radix sort
  * on 16-bit digits orders a million of them in four linear passes, then
- * only runs of equal seconds are sorted by name. The items are then put
- * in that order in place.
+ * only runs of equal seconds are sorted by name. The items are then
+ * gathered in that order.
  */
 struct rank {
 	uint64_t key;            /* ~bits of seconds: ascending = longest first */
@@ -210,27 +210,22 @@ static void radix(struct rank *r, struct rank *tmp, size_t n)
 	free(count);
 }
 
-/* Move items into the order of r, following permutation cycles. */
-static void permute(struct work *w, const struct rank *r)
+/*
+ * Gather the items in the order of r into a new array: one random read
+ * per item, prefetched a few items ahead, and sequential writes.
+ */
+static void gather(struct work *w, const struct rank *r)
 {
 	size_t n = w->nitems;
-	uint32_t *dest = xmalloc((n ? n : 1) * sizeof(*dest));
+	struct item *sorted = xmalloc((n ? n : 1) * sizeof(*sorted));
 
-	for (size_t i = 0; i < n; i++)
-		dest[r[i].item - w->items] = (uint32_t)i;
 	for (size_t i = 0; i < n; i++) {
-		while (dest[i] != i) {
-			size_t j = dest[i];
-			struct item t = w->items[j];
-			uint32_t d = dest[j];
-
-			w->items[j] = w->items[i];
-			dest[j] = dest[i];
-			w->items[i] = t;
-			dest[i] = d;
-		}
+		if (i + 16 < n)
+			__builtin_prefetch(r[i + 16].item);
+		sorted[i] = *r[i].item;
 	}
-	free(dest);
+	free(w->items);
+	w->items = sorted;
 }
 
 static void sort_items(struct work *w)
@@ -251,7 +246,7 @@ static void sort_items(struct work *w)
 		if (b - a > 1)
 			qsort(r + a, b - a, sizeof(*r), cmp_rank_name);
 	}
-	permute(w, r);
+	gather(w, r);
 	free(r);
 }
 
@@ -490,16 +485,65 @@ static void improve(struct work *w, size_t k)
 	}
 }
 
-/* Each shard's ids in byte order, whatever order they were placed in. */
+/*
+ * Each shard's ids in byte order, whatever order they were placed in. Ids
+ * share long prefixes ("tests/pkg/test_mod.py::"), so comparing strings
+ * means a cache miss on each side; the 8 bytes after the shard's common
+ * prefix are kept beside each id as a big-endian integer, and most
+ * comparisons end there.
+ */
+struct prefixed {
+	uint64_t next8;      /* the bytes after the common prefix */
+	const char *rest;    /* the id from the common prefix on */
+	size_t index;
+};
+
+static int cmp_prefixed(const void *a, const void *b)
+{
+	const struct prefixed *x = a, *y = b;
+
+	if (x->next8 != y->next8)
+		return x->next8 < y->next8 ? -1 : 1;
+	return strcmp(x->rest, y->rest);
+}
+
+static size_t common_prefix(const char *const *ids, const size_t *tests,
+			    size_t n)
+{
+	size_t lcp = n ? strlen(ids[tests[0]]) : 0;
+
+	for (size_t q = 1; q < n && lcp; q++) {
+		const char *a = ids[tests[0]], *b = ids[tests[q]];
+		size_t i = 0;
+
+		while (i < lcp && a[i] == b[i])
+			i++;
+		lcp = i;
+	}
+	return lcp;
+}
+
+static uint64_t next8(const char *s)
+{
+	uint64_t v = 0;
+	int i = 0;
+
+	for (; i < 8 && s[i]; i++)
+		v = (v << 8) | (unsigned char)s[i];
+	return v << (8 * (8 - i));
+}
+
 static void sort_shard(const struct plan_request *r, struct plan_shard *s)
 {
-	struct keyed *k = xmalloc((s->nr ? s->nr : 1) * sizeof(*k));
+	struct prefixed *k = xmalloc((s->nr ? s->nr : 1) * sizeof(*k));
+	size_t lcp = common_prefix(r->ids, s->tests, s->nr);
 
 	for (size_t q = 0; q < s->nr; q++) {
-		k[q].id = r->ids[s->tests[q]];
+		k[q].rest = r->ids[s->tests[q]] + lcp;
+		k[q].next8 = next8(k[q].rest);
 		k[q].index = s->tests[q];
 	}
-	qsort(k, s->nr, sizeof(*k), cmp_keyed);
+	qsort(k, s->nr, sizeof(*k), cmp_prefixed);
 	for (size_t q = 0; q < s->nr; q++)
 		s->tests[q] = k[q].index;
 	free(k);

@@ -530,7 +530,7 @@ static uint64_t next8(const char *s)
 
 	for (; i < 8 && s[i]; i++)
 		v = (v << 8) | (unsigned char)s[i];
-	return v << (8 * (8 - i));
+	return i ? v << (8 * (8 - i)) : 0; /* shifting by 64 is undefined */
 }
 
 static void sort_shard(const struct plan_request *r, struct plan_shard *s)

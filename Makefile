@@ -86,3 +86,41 @@ clean:
 .SECONDARY:
 
 -include $(CORE_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_BIN:=.d)
+
+# `make fuzz`: libFuzzer targets for every parser of untrusted input
+# (tests/fuzz/fuzz_*.c, checks in tests/fuzz/targets.h), built with clang
+# into build/fuzz/ over the core compiled again with the fuzzer's coverage
+# and ASan/UBSan. Run one on its seed corpus (a scratch copy, since
+# libFuzzer adds to the first directory it is given):
+#   mkdir -p /tmp/c && build/fuzz/fuzz_junit /tmp/c tests/fuzz/corpus/junit
+FUZZ_CC ?= clang
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_CFLAGS := $(WARNINGS) -D_POSIX_C_SOURCE=200809L -I. $(PKG_CFLAGS) \
+	-g -O1 $(FUZZ_SAN) -MMD -MP
+FUZZ_CORE_SRC := $(sort $(wildcard shard/*.c))
+FUZZ_CORE_OBJ := $(FUZZ_CORE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJ := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+
+fuzz: $(FUZZ_BIN)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CLANG   $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libshard.a: $(FUZZ_CORE_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o \
+		$(FUZZ_BUILD)/libshard.a
+	@echo "  LINK    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -o $@ $< $(FUZZ_BUILD)/libshard.a $(LIBS)
+
+.PHONY: fuzz
+
+-include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -536,6 +536,20 @@ static void free_pairs(char **pairs)
 }
 
 /*
+ * The bytes of "/>" or '>' the parser stands on. Under recovery a start tag
+ * libxml2 could not finish is reported where it gave up, before the next
+ * '<': the tag ends there.
+ */
+static unsigned tag_close_len(const xmlParserInput *in)
+{
+	if (in->cur[0] == '>')
+		return 1;
+	if (in->cur[0] == '/' && in->cur[1] == '>')
+		return 2;
+	return 0;
+}
+
+/*
  * At startElementNs the parser stands on the start tag's '>' or "/>"
  * (libxml2 calls it before consuming them), so the tag's bytes are
  * [last '<', position + 1 or 2).
@@ -556,7 +570,7 @@ static void element_start(struct reader *r, const char *local,
 	ALLOC_GROW(r->tags, r->depth, r->tags_alloc);
 	t = &r->tags[r->depth - 1];
 	t->start = pos - back_to_lt(in);
-	t->start_end = pos + (in->cur[0] == '/' ? 2 : 1);
+	t->start_end = pos + tag_close_len(in);
 	t->xml_line = reader_line(r);
 	t->prefixed = prefix != NULL;
 	if (!r->h->element_start || r->failed)
@@ -746,18 +760,35 @@ static void reader_drain_cdata(struct reader *r)
 	}
 }
 
+/*
+ * xmlParseChunk() returns non-zero once the parser has stopped on a fatal
+ * error. Most arrive through on_xml_error first; an encoding error (bytes
+ * the declared encoding cannot convert) does not, so without recovery the
+ * code alone fails the read, at the last chunk too.
+ */
+static void reader_chunk_rc(struct reader *r, int rc)
+{
+	if (!rc || r->failed || r->recover)
+		return;
+	if (rc == XML_ERR_INVALID_ENCODING && r->xml->encoding)
+		reader_fail(r, SHARD_EINPUT, "bytes that are not valid %s",
+			    (const char *)r->xml->encoding);
+	else if (rc == XML_ERR_INVALID_ENCODING)
+		reader_fail(r, SHARD_EINPUT, "bytes not valid in the "
+			    "document's encoding");
+	else
+		reader_fail(r, SHARD_EINPUT, "XML parse error %d", rc);
+}
+
 static int reader_push(struct reader *r, const char *buf, size_t len)
 {
 	while (len && !r->failed) {
 		size_t n = len;
-		int rc;
 
 		if (r->xml->instate == XML_PARSER_CDATA_SECTION &&
 		    n > JUNIT_CDATA_PIECE)
 			n = JUNIT_CDATA_PIECE;
-		rc = xmlParseChunk(r->xml, buf, (int)n, 0);
-		if (rc && !r->failed && !r->recover)
-			reader_fail(r, SHARD_EINPUT, "XML parse error %d", rc);
+		reader_chunk_rc(r, xmlParseChunk(r->xml, buf, (int)n, 0));
 		buf += n;
 		len -= n;
 		reader_drain_cdata(r);
@@ -799,7 +830,7 @@ static int reader_finish(struct reader *r)
 		return reader_fail(r, SHARD_EINPUT,
 				   "empty file, not a JUnit report");
 	if (!r->failed)
-		xmlParseChunk(r->xml, NULL, 0, 1);
+		reader_chunk_rc(r, xmlParseChunk(r->xml, NULL, 0, 1));
 	if (r->failed)
 		return r->failed;
 	if (!r->root_seen && r->first_error[0])

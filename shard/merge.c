@@ -61,6 +61,10 @@ struct child {
 	unsigned char tag;
 };
 
+struct counts {
+	uint64_t tests, failures, errors, skipped;
+};
+
 /* A failed or errored result that a later retry may fold. */
 struct attempt {
 	uint32_t input;
@@ -68,6 +72,7 @@ struct attempt {
 	unsigned char outcome;
 	uint32_t first_child, nchildren;
 	int32_t prev;            /* the attempt it retried, or -1 */
+	struct counts nested;    /* testcases inside it, folded with it */
 };
 
 struct keystate {
@@ -79,10 +84,6 @@ struct keystate {
 struct keytable {
 	struct keystate *slots;
 	size_t mask, count;
-};
-
-struct counts {
-	uint64_t tests, failures, errors, skipped;
 };
 
 struct segment {
@@ -126,6 +127,8 @@ struct merger {
 	unsigned case_depth;
 	struct span case_at;
 	int case_ready;          /* case_at is the testcase being reported */
+	int case_ended;          /* pass 1: a testcase's end tag came */
+	struct counts nested;    /* pass 1: testcases in the open testcase */
 	struct child *pending;   /* outcome elements of the open testcase */
 	size_t npending, alloc_pending;
 	struct counts root;      /* testcases directly under the root */
@@ -134,6 +137,7 @@ struct merger {
 	FILE *final;             /* the output; out is a spool when spooling */
 	int spooling;
 	uint32_t next_suite;
+	unsigned long long last_inner; /* start of the last suite or case */
 	struct spanread rd, back;
 	uint32_t back_input;
 	struct strbuf key, tmp;
@@ -230,6 +234,22 @@ static void count(struct counts *n, enum junit_outcome o, int delta)
 		n->skipped += (uint64_t)delta;
 }
 
+static void add(struct counts *a, const struct counts *b)
+{
+	a->tests += b->tests;
+	a->failures += b->failures;
+	a->errors += b->errors;
+	a->skipped += b->skipped;
+}
+
+static void sub(struct counts *a, const struct counts *b)
+{
+	a->tests -= b->tests;
+	a->failures -= b->failures;
+	a->errors -= b->errors;
+	a->skipped -= b->skipped;
+}
+
 static struct counts *counts_of(struct merger *m, uint32_t suite)
 {
 	return suite == NONE ? &m->root : &m->suites[suite].own;
@@ -306,6 +326,7 @@ static int p1_start(void *data, const struct junit_element *e,
 	if (e->kind == JUNIT_EL_CASE && !m->in_case++) {
 		m->case_depth = e->depth;
 		m->npending = 0;
+		memset(&m->nested, 0, sizeof(m->nested));
 	} else if (e->kind == JUNIT_EL_SUITE && !m->in_case) {
 		open_suite(m, e);
 	}
@@ -320,6 +341,7 @@ static int p1_end(void *data, const struct junit_element *e,
 
 	(void)err;
 	if (e->kind == JUNIT_EL_CASE) {
+		m->case_ended = 1;
 		if (!--m->in_case) {
 			m->case_at = (struct span){ e->start, e->start_end,
 						    e->end, e->end_end };
@@ -349,6 +371,7 @@ static int32_t add_attempt(struct merger *m, uint32_t suite,
 	a->suite = suite;
 	a->outcome = (unsigned char)o;
 	a->prev = prev;
+	a->nested = m->nested;
 	a->first_child = (uint32_t)m->nchildren;
 	a->nchildren = (uint32_t)m->npending;
 	ALLOC_GROW(m->children, m->nchildren + m->npending,
@@ -369,6 +392,7 @@ static void fold_previous(struct merger *m, struct keystate *ks, uint32_t ord)
 	strmap_put(&m->retries, pool_strndup(&m->retry_keys, k, sizeof(k)),
 		   sizeof(k), (size_t)ks->last_bad, NULL);
 	count(counts_of(m, prev->suite), (enum junit_outcome)prev->outcome, -1);
+	sub(counts_of(m, prev->suite), &prev->nested);
 	m->st->folded++;
 }
 
@@ -394,11 +418,16 @@ static int p1_case(void *data, const struct junit_case *c,
 	uint32_t ord;
 
 	(void)err;
-	if (!m->in_case && !m->case_ready)
+	if (!m->case_ended)
 		return 0; /* cut short by a recovered error: not copied */
+	m->case_ended = 0;
+	if (m->in_case) {
+		/* nested in a testcase: copied and counted with it */
+		count(&m->nested, c->outcome, 1);
+		return 0;
+	}
 	count(counts_of(m, suite), c->outcome, 1);
-	if (m->in_case)
-		return 0; /* nested in a testcase: copied with it */
+	add(counts_of(m, suite), &m->nested);
 	m->case_ready = 0;
 	if (suite != NONE && c->has_time)
 		m->suites[suite].case_time += c->time;
@@ -768,6 +797,8 @@ static int p2_start(void *data, const struct junit_element *e,
 	const struct msuite *s;
 
 	(void)err;
+	if (e->kind == JUNIT_EL_CASE || e->kind == JUNIT_EL_SUITE)
+		m->last_inner = e->start;
 	if (e->kind == JUNIT_EL_CASE) {
 		m->in_case++;
 		return 0;
@@ -798,9 +829,15 @@ static int suite_end(struct merger *m)
 	return 0;
 }
 
-/* Copy a suite's own elements (properties, system-out, ...) as they are. */
+/*
+ * Copy a suite's own elements (properties, system-out, ...) as they are.
+ * One that holds a suite or a testcase (<foo><testcase/></foo>) is left
+ * out: those were written on their own, and would be twice.
+ */
 static int copy_element(struct merger *m, const struct junit_element *e)
 {
+	if (m->last_inner > e->start)
+		return 0;
 	if (spanread_copy(&m->rd, e->start, e->end_end, m->out, m->err))
 		return m->err->code;
 	return puts_(m, "\n");
@@ -973,7 +1010,9 @@ static int read_input(struct merger *m, uint32_t i,
 	m->input = i;
 	m->in_case = 0;
 	m->case_ready = 0;
+	m->case_ended = 0;
 	m->depth = 0;
+	m->last_inner = 0;
 	if (rd)
 		spanread_init(rd, fd, m->in[i].path, 0);
 	if (m->ctx)
@@ -1105,14 +1144,6 @@ static double suite_time(const struct merger *m, uint32_t i)
 	if (m->opt->flatten && s->total.tests != s->own.tests)
 		return s->case_time;
 	return s->time;
-}
-
-static void add(struct counts *a, const struct counts *b)
-{
-	a->tests += b->tests;
-	a->failures += b->failures;
-	a->errors += b->errors;
-	a->skipped += b->skipped;
 }
 
 static int write_root_start(struct merger *m)
@@ -1257,6 +1288,9 @@ static void merger_release(struct merger *m)
 		free(m->suites[i].attrs);
 		free(m->suites[i].segs);
 	}
+	/* the back reader's fd is told from the inputs' by m->fds */
+	close_owned(m, m->back_input, m->back.buf ? m->back.fd : -1);
+	spanread_release(&m->back);
 	for (size_t i = 0; m->fds && i < m->st->files; i++)
 		if (m->utf8[i])
 			close(m->fds[i]);
@@ -1275,8 +1309,6 @@ static void merger_release(struct merger *m)
 	free(m->utf8);
 	strmap_release(&m->retries);
 	pool_release(&m->retry_keys);
-	close_owned(m, m->back_input, m->back.buf ? m->back.fd : -1);
-	spanread_release(&m->back);
 	strbuf_release(&m->key);
 	strbuf_release(&m->tmp);
 }

@@ -61,6 +61,12 @@ int cmd_parse_count(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 		    const char *arg, long min, long max, long *out);
 int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 		      const char *arg, double *out);
+/*
+ * Copy standard input into an unlinked temporary file and return its fd,
+ * positioned at the start (ingest and merge read their inputs twice), or
+ * a negative code with err set.
+ */
+int cmd_spool_stdin(struct shard_error *err);
 /* History location: --history, else SHARD_HISTORY, else the default. */
 const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 

@@ -75,35 +75,6 @@ static int take_option(void *data, int opt, const char *arg)
 	return 0;
 }
 
-/* Copy standard input into an unlinked temporary file. */
-static int spool_stdin(struct shard_error *err)
-{
-	char tmpl[] = "/tmp/shard-stdin-XXXXXX", buf[65536];
-	int fd = mkstemp(tmpl);
-	ssize_t n;
-
-	if (fd < 0)
-		return shard_error_set(err, SHARD_EENV, "temporary file: %s",
-				       strerror(errno));
-	unlink(tmpl);
-	while ((n = read(0, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write(fd, buf, (size_t)n) != n) {
-			close(fd);
-			return shard_error_set(err, SHARD_EENV,
-					       "standard input: %s",
-					       strerror(errno));
-		}
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0) {
-		close(fd);
-		return shard_error_set(err, SHARD_EENV, "standard input: %s",
-				       strerror(errno));
-	}
-	return fd;
-}
-
 static void report(struct cmd_ctx *ctx, const char *path,
 		   const struct ingest_stats *s)
 {
@@ -127,7 +98,7 @@ static int ingest_one(struct cmd_ctx *ctx, struct store *st,
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct ingest_stats stats;
-	int fd = !strcmp(path, "-") ? spool_stdin(&err) : open(path, O_RDONLY);
+	int fd = !strcmp(path, "-") ? cmd_spool_stdin(&err) : open(path, O_RDONLY);
 	int r;
 
 	if (fd < 0) {

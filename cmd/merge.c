@@ -133,29 +133,6 @@ static int walk(struct inputs *in, const char *dir, struct shard_error *err)
 	return err->code;
 }
 
-static int spool_stdin(struct shard_error *err)
-{
-	char tmpl[] = "/tmp/shard-merge-XXXXXX", buf[65536];
-	int fd = mkstemp(tmpl);
-	ssize_t n;
-
-	if (fd < 0)
-		return shard_error_set(err, SHARD_EENV, "temporary file: %s",
-				       strerror(errno));
-	unlink(tmpl);
-	while ((n = read(0, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write(fd, buf, (size_t)n) != n) {
-			close(fd);
-			return shard_error_set(err, SHARD_EENV,
-					       "standard input: %s",
-					       strerror(errno));
-		}
-	}
-	return fd;
-}
-
 static int gather(struct inputs *in, char **argv, int argc,
 		  struct shard_error *err)
 {
@@ -164,7 +141,7 @@ static int gather(struct inputs *in, char **argv, int argc,
 		size_t from = in->npaths;
 
 		if (!strcmp(argv[i], "-")) {
-			int fd = spool_stdin(err);
+			int fd = cmd_spool_stdin(err);
 
 			if (fd < 0)
 				return err->code;

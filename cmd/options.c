@@ -4,10 +4,12 @@
  */
 #include "cmd/cmd.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shard/store.h"
 #include "shard/strbuf.h"
@@ -190,4 +192,32 @@ const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag)
 	if (env && *env)
 		return env;
 	return STORE_DEFAULT_PATH;
+}
+
+int cmd_spool_stdin(struct shard_error *err)
+{
+	char tmpl[] = "/tmp/shard-stdin-XXXXXX", buf[65536];
+	int fd = mkstemp(tmpl);
+	ssize_t n;
+
+	if (fd < 0)
+		return shard_error_set(err, SHARD_EENV, "temporary file: %s",
+				       strerror(errno));
+	unlink(tmpl);
+	while ((n = read(0, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			return shard_error_set(err, SHARD_EENV,
+					       "standard input: %s",
+					       strerror(errno));
+		}
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return shard_error_set(err, SHARD_EENV, "standard input: %s",
+				       strerror(errno));
+	}
+	return fd;
 }

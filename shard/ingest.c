@@ -370,7 +370,6 @@ static int on_timing(void *data, const struct json_member *m,
 	struct store_result res = { 0 };
 	const char *id;
 	unsigned long line;
-	size_t flen;
 
 	strbuf_reset(&t->id);
 	strbuf_add(&t->id, m->key, m->key_len);
@@ -389,11 +388,8 @@ static int on_timing(void *data, const struct json_member *m,
 	strbuf_reset(&s->file);
 	identity_key(&s->key, id);
 	if (identity_kind(id) == IDENTITY_NODEID ||
-	    identity_kind(id) == IDENTITY_PATH) {
-		flen = identity_file_len(id);
-		t->id.buf[flen] = '\0';
-		identity_path(&s->file, id);
-	}
+	    identity_kind(id) == IDENTITY_PATH)
+		identity_file_path(&s->file, id);
 	res.key = s->key.buf;
 	res.file = s->file.len ? s->file.buf : NULL;
 	res.seconds = m->number < 0 ? 0 : m->number;

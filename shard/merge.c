@@ -1058,47 +1058,41 @@ static void join_groups(struct merger *m)
 	strmap_release(&first);
 }
 
+/*
+ * A planned id's hash, and whether it names a file (jest, rspec: matched
+ * against the files reports name) or a test (matched by canonical key).
+ */
+static uint64_t plan_id_hash(struct merger *m, const char *id, int *is_file)
+{
+	strbuf_reset(&m->tmp);
+	*is_file = identity_kind(id) == IDENTITY_PATH;
+	if (*is_file)
+		identity_file_path(&m->tmp, id);
+	else
+		identity_key(&m->tmp, id);
+	return nonzero(strmap_hash(m->tmp.buf, m->tmp.len));
+}
+
 static void load_plan(struct merger *m)
 {
+	int is_file;
+
 	for (size_t i = 0; i < m->opt->plan_n; i++) {
-		const char *id = m->opt->plan_ids[i];
+		uint64_t h = plan_id_hash(m, m->opt->plan_ids[i], &is_file);
 
-		strbuf_reset(&m->tmp);
-		if (identity_kind(id) == IDENTITY_PATH) {
-			char *base = xstrndup(id, identity_file_len(id));
-
-			identity_path(&m->tmp, base);
-			free(base);
-			key_slot(&m->plan_files,
-				 nonzero(strmap_hash(m->tmp.buf, m->tmp.len)),
-				 1, NULL);
-		} else {
-			identity_key(&m->tmp, id);
-			key_slot(&m->plan_keys,
-				 nonzero(strmap_hash(m->tmp.buf, m->tmp.len)),
-				 1, NULL);
-		}
+		key_slot(is_file ? &m->plan_files : &m->plan_keys, h, 1, NULL);
 	}
 }
 
 static int find_missing(struct merger *m)
 {
+	int is_file;
+
 	for (size_t i = 0; i < m->opt->plan_n; i++) {
 		const char *id = m->opt->plan_ids[i];
-		struct keytable *t = &m->keys;
+		uint64_t h = plan_id_hash(m, id, &is_file);
 
-		strbuf_reset(&m->tmp);
-		if (identity_kind(id) == IDENTITY_PATH) {
-			char *base = xstrndup(id, identity_file_len(id));
-
-			identity_path(&m->tmp, base);
-			free(base);
-			t = &m->seen_files;
-		} else {
-			identity_key(&m->tmp, id);
-		}
-		if (key_slot(t, nonzero(strmap_hash(m->tmp.buf, m->tmp.len)),
-			     0, NULL))
+		if (key_slot(is_file ? &m->seen_files : &m->keys, h, 0, NULL))
 			continue;
 		ALLOC_GROW(m->missing, m->nmissing + 1, m->alloc_missing);
 		m->missing[m->nmissing++] = id;

@@ -180,13 +180,11 @@ static void files_release(struct files *f)
 static size_t find_file(const struct files *f, const char *id,
 			struct strbuf *tmp)
 {
-	char *base = xstrndup(id, identity_file_len(id));
 	const char *b;
 	size_t idx;
 
 	strbuf_reset(tmp);
-	identity_path(tmp, base);
-	free(base);
+	identity_file_path(tmp, id);
 	if (strmap_get(&f->by_path, tmp->buf, tmp->len, &idx))
 		return idx;
 	b = basename_of(tmp->buf);
@@ -388,16 +386,13 @@ double weigh_group_overhead(void *data, const char *id, size_t len)
 {
 	const struct weights *w = data;
 	struct strbuf path = STRBUF_INIT;
-	char *base;
 	double s;
 
 	if (identity_kind(id) == IDENTITY_PATH)
 		return 0;
-	base = xstrndup(id, len);
-	identity_path(&path, base);
+	identity_path_n(&path, id, len);
 	s = weigh_file_overhead(w, path.buf, path.len);
 	strbuf_release(&path);
-	free(base);
 	return s;
 }
 

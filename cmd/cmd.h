@@ -10,6 +10,7 @@
 
 #include "shard/ctx.h"
 #include "shard/error.h"
+#include "shard/testlist.h"
 
 struct cmd_ctx {
 	struct shard_ctx core;
@@ -70,8 +71,17 @@ int cmd_spool_stdin(struct shard_error *err);
 /* History location: --history, else SHARD_HISTORY, else the default. */
 const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 
+/*
+ * Read a test list from path ("-": standard input) or, when collect_cmd
+ * is not NULL, from the output of that command (argv, no shell).
+ */
+int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
+		   struct testlist *list, struct shard_error *err);
+
+int cmd_db(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -27,10 +27,12 @@ static int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
 
 /* Sorted by name. */
 static const struct subcommand commands[] = {
+	{ "db", cmd_db, "manage isolated databases (db gc)" },
 	{ "help", cmd_help, "show help for shard or one of its commands" },
 	{ "ingest", cmd_ingest, "record JUnit XML or timing JSON into history" },
 	{ "merge", cmd_merge, "merge JUnit XML reports into one" },
 	{ "plan", cmd_plan, "split a test list into balanced shards" },
+	{ "run", cmd_run, "run one shard's tests, or all shards locally" },
 };
 
 static const struct subcommand *find(const char *name)

@@ -183,6 +183,8 @@ static int prop_number(const char *path, const char *name, const char *v,
 	return 0;
 }
 
+static int record_shard(struct ingest_state *s, struct shard_error *err);
+
 static int on_property(void *data, const struct junit_suite *su,
 		       const char *name, const char *value,
 		       struct shard_error *err)
@@ -195,6 +197,10 @@ static int on_property(void *data, const struct junit_suite *su,
 	if (!name || strncmp(name, "shard.", 6) || !value)
 		return 0;
 	name += 6;
+	/* a merged report carries one set per shard: the next one starts */
+	if (!strcmp(name, "index") && s->has_shard_index &&
+	    record_shard(s, err))
+		return err->code;
 	if (!strcmp(name, "run_id"))
 		copy_prop(s->shard_run, sizeof(s->shard_run), value);
 	else if (!strcmp(name, "host"))
@@ -308,7 +314,13 @@ static int record_shard(struct ingest_state *s, struct shard_error *err)
 	s->shard.host = s->host[0] ? s->host : NULL;
 	if (start_run(s, err))
 		return err->code ? err->code : 0;
-	return s->st->ops->add_shard(s->st, s->run_id, &s->shard, err);
+	if (s->st->ops->add_shard(s->st, s->run_id, &s->shard, err))
+		return err->code;
+	memset(&s->shard, 0, sizeof(s->shard));
+	s->has_shard_index = 0;
+	s->host[0] = '\0';
+	s->top_seconds = 0;
+	return 0;
 }
 
 static int ingest_junit(struct ingest_state *s, int fd,

@@ -1180,8 +1180,11 @@ static int write_missing(struct merger *m)
 		strbuf_addstr(&m->tmp, "<testcase classname=\"shard\" name=\"");
 		escape_attr(&m->tmp, m->missing[i]);
 		strbuf_addstr(&m->tmp, "\" time=\"0\"><error type=\"shard."
-				       "missing\" message=\"planned but not "
-				       "reported\"/></testcase>\n");
+				       "missing\" message=\"");
+		escape_attr(&m->tmp, m->opt->missing_message ?
+			    m->opt->missing_message :
+			    "planned but not reported");
+		strbuf_addstr(&m->tmp, "\"/></testcase>\n");
 		if (m->tmp.len > 65536 && put(m, m->tmp.buf, m->tmp.len))
 			return m->err->code;
 		if (m->tmp.len > 65536)

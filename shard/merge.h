@@ -41,6 +41,7 @@ struct merge_options {
 	int recover;          /* libxml2's recovery mode, with warnings */
 	const char *const *plan_ids; /* check against a plan; NULL: none */
 	size_t plan_n;
+	const char *missing_message; /* NULL: "planned but not reported" */
 	/* callbacks, may be NULL; non-zero stops the merge */
 	int (*on_case)(void *data, const struct merge_case *c);
 	int (*on_missing)(void *data, const char *id);

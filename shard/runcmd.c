@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "banned.h"
@@ -102,4 +103,111 @@ int runcmd_capture(const char *const *argv, char *const *envp,
 	close(out[0]);
 	wait_child(pid, status);
 	return r;
+}
+
+static void group_child(const char *const *argv, char *const *envp,
+			int report)
+{
+	int devnull = open("/dev/null", O_RDONLY);
+	int e;
+
+	setpgid(0, 0);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	if (envp)
+		environ = (char **)envp;
+	execvp(argv[0], (char *const *)argv);
+	e = errno;
+	if (write(report, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+int runcmd_start(struct runcmd *c, struct shard_error *err)
+{
+	int report[2], e = 0, status;
+
+	if (cloexec_pipe(report) < 0)
+		return shard_error_set(err, SHARD_EENV, "pipe: %s",
+				       strerror(errno));
+	c->pid = fork();
+	if (c->pid < 0) {
+		close(report[0]);
+		close(report[1]);
+		return shard_error_set(err, SHARD_EENV, "fork: %s",
+				       strerror(errno));
+	}
+	if (c->pid == 0)
+		group_child(c->argv, c->envp, report[1]);
+	setpgid(c->pid, c->pid); /* also here: no race with an early kill */
+	close(report[1]);
+	if (read(report[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
+		close(report[0]);
+		wait_child(c->pid, &status);
+		c->pid = 0;
+		return shard_error_set(err, SHARD_EENV, "cannot run '%s': %s",
+				       c->argv[0], strerror(e));
+	}
+	close(report[0]);
+	return 0;
+}
+
+static int wait_child_raw(pid_t pid, int *st)
+{
+	while (waitpid(pid, st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+static void nap(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+int runcmd_wait(struct runcmd *c, const struct runcmd_wait *w, int *status,
+		enum runcmd_end *end, struct shard_error *err)
+{
+	double kill_at = 0;
+	int st;
+
+	*end = RUNCMD_EXITED;
+	for (;;) {
+		siginfo_t info;
+		double now;
+
+		/* WNOWAIT: the leader stays a zombie, so its group id cannot
+		 * be reused while we kill what it left behind */
+		memset(&info, 0, sizeof(info));
+		if (waitid(P_PID, (id_t)c->pid, &info,
+			   WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR)
+			return shard_error_set(err, SHARD_EENV, "waitid: %s",
+					       strerror(errno));
+		if (info.si_pid == c->pid)
+			break;
+		now = w->clock(w->data);
+		if (!kill_at && ((w->stop && *w->stop) ||
+				 (w->deadline > 0 && now >= w->deadline))) {
+			*end = w->stop && *w->stop ? RUNCMD_STOPPED
+						   : RUNCMD_TIMED_OUT;
+			kill(-c->pid, SIGTERM);
+			kill_at = now + w->grace;
+		} else if (kill_at && now >= kill_at) {
+			kill(-c->pid, SIGKILL);
+			kill_at = now + 3600;
+		}
+		nap();
+	}
+	kill(-c->pid, SIGKILL);
+	if (wait_child_raw(c->pid, &st) < 0)
+		return shard_error_set(err, SHARD_EENV, "waitpid: %s",
+				       strerror(errno));
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	c->pid = 0;
+	return 0;
 }

@@ -7,7 +7,9 @@
 #ifndef SHARD_RUNCMD_H
 #define SHARD_RUNCMD_H
 
+#include <signal.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -25,5 +27,44 @@ typedef int (*runcmd_sink)(void *data, const char *buf, size_t len,
 int runcmd_capture(const char *const *argv, char *const *envp,
 		   runcmd_sink sink, void *data, int *status,
 		   struct shard_error *err);
+
+/* A child started in its own process group, to be waited for with a
+ * deadline and a stop flag. */
+struct runcmd {
+	const char *const *argv;
+	char *const *envp;       /* NULL-terminated; NULL = inherit */
+	pid_t pid;               /* set by runcmd_start; also the group */
+};
+
+/*
+ * Start c->argv[0] (PATH lookup) in a new process group, stdin from
+ * /dev/null, stdout and stderr inherited. SHARD_EENV when it cannot be
+ * started (with execvp's reason).
+ */
+int runcmd_start(struct runcmd *c, struct shard_error *err);
+
+enum runcmd_end {
+	RUNCMD_EXITED,           /* on its own */
+	RUNCMD_TIMED_OUT,        /* the deadline passed: group killed */
+	RUNCMD_STOPPED,          /* *stop became non-zero: group killed */
+};
+
+struct runcmd_wait {
+	double deadline;         /* clock() value; 0 = none */
+	double grace;            /* seconds between TERM and KILL */
+	const volatile sig_atomic_t *stop;  /* may be NULL */
+	double (*clock)(void *data);        /* seconds */
+	void *data;
+};
+
+/*
+ * Wait for c. When the deadline passes or *stop is set, send TERM to its
+ * whole group, then KILL after the grace period, and reap it. *status is
+ * the exit code, or 128 + signal. Returns 0, or SHARD_EENV if waiting
+ * failed. Once it returns, no process of the group is left running
+ * (the group is killed after the leader exits, too).
+ */
+int runcmd_wait(struct runcmd *c, const struct runcmd_wait *w, int *status,
+		enum runcmd_end *end, struct shard_error *err);
 
 #endif

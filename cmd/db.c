@@ -1,0 +1,135 @@
+/*
+ * shard db gc: remove the databases and schemas that `shard run
+ * --isolate-db/--isolate-schema` created and a killed run left behind.
+ * A nested verb table, as DESIGN.md lays out for two-word commands.
+ */
+#include "cmd/cmd.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shard/isolate.h"
+#include "shard/banned.h"
+
+#define CMD "shard db gc"
+#define DAY (24.0 * 3600)
+
+static const struct cmd_option gc_options[] = {
+	{ "older-than", 0, "S", "also remove what was created more than S "
+				"seconds ago, wherever its creator runs "
+				"(default: 86400)" },
+	{ "dry-run", 'n', NULL, "list what would be removed; remove nothing" },
+	{ "quiet", 'q', NULL, "print nothing but errors" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct cmd_usage gc_usage = {
+	"shard db gc [OPTIONS] postgres://USER@HOST/DB",
+	"Remove the databases (of the whole server) and schemas (of DB) that\n"
+	"shard run created for its shards and did not drop because it was\n"
+	"killed: those whose creator process on this host is gone, and those\n"
+	"older than --older-than. Only objects carrying shard's comment are\n"
+	"ever touched.",
+	gc_options,
+};
+
+enum { O_OLDER, O_DRY_RUN, O_QUIET };
+
+struct gc_args {
+	struct cmd_ctx *ctx;
+	double older_than;
+	int dry_run, quiet;
+};
+
+static int take_option(void *data, int opt, const char *arg)
+{
+	struct gc_args *a = data;
+
+	switch (opt) {
+	case O_OLDER:
+		return cmd_parse_seconds(a->ctx, CMD, "--older-than", arg,
+					 &a->older_than);
+	case O_DRY_RUN: a->dry_run = 1; return 0;
+	case O_QUIET: a->quiet = 1; return 0;
+	}
+	return 0;
+}
+
+static int pid_alive(long pid)
+{
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+static void removed(void *data, const char *kind, const char *name,
+		    const char *why)
+{
+	struct gc_args *a = data;
+
+	if (!a->quiet)
+		fprintf(a->ctx->out, "%s %s %s (%s)\n",
+			a->dry_run ? "would remove" : "removed", kind, name,
+			why);
+}
+
+static int db_gc(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct gc_args a = { ctx, DAY, 0, 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+	char host[256] = "";
+	struct isolate_gc_options o = { 0 };
+	size_t n = 0;
+	int first = cmd_parse(argc, argv, &gc_usage, take_option, &a, ctx);
+
+	if (first < 0)
+		return first == -1 ? EXIT_OK : EXIT_USAGE;
+	if (argc - first != 1)
+		return cmd_usage_error(ctx, CMD, "give one postgres:// URL");
+	gethostname(host, sizeof(host) - 1);
+	o.now = shard_now(&ctx->core);
+	o.older_than = a.older_than;
+	o.host = host;
+	o.alive = pid_alive;
+	o.dry_run = a.dry_run;
+	o.removed = removed;
+	o.data = &a;
+	if (isolate_gc(argv[first], &o, &n, &err))
+		return cmd_fail(ctx, &err);
+	if (!a.quiet)
+		fprintf(ctx->err, "shard db gc: %s %zu\n",
+			a.dry_run ? "would remove" : "removed", n);
+	return EXIT_OK;
+}
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
+	const char *summary;
+};
+
+/* Sorted by name. */
+static const struct verb verbs[] = {
+	{ "gc", db_gc, "remove isolated databases and schemas left behind" },
+};
+
+int cmd_db(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	size_t n = sizeof(verbs) / sizeof(*verbs);
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		FILE *f = argc < 2 ? ctx->err : ctx->out;
+
+		fputs("usage: shard db <command> [options]\n\ncommands:\n", f);
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "  %-6s %s\n", verbs[i].name,
+				verbs[i].summary);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1, ctx);
+	fprintf(ctx->err, "shard: 'db %s' is not a shard command. See "
+			  "'shard db --help'.\n", argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,647 @@
+/*
+ * shard run: select a shard's tests (from a plan file, or by planning the
+ * list here exactly as `shard plan` does), give the command an isolated
+ * database or schema, run it through a runner adapter, and keep the
+ * shard's checked report. --local runs every shard (cmd/run_local.c).
+ */
+#include "cmd/run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shard/ci.h"
+#include "shard/ingest.h"
+#include "shard/runcmd.h"
+#include "shard/store.h"
+#include "shard/util.h"
+#include "shard/banned.h"
+
+#define MAX_SHARDS 256000
+
+volatile sig_atomic_t run_signal;
+
+static const struct cmd_option run_options[] = {
+	{ "tests", 't', "FILE", "test ids, one a line ('-': standard input)" },
+	{ "collect", 0, NULL, "collect the test list: with --runner pytest "
+			      "from the command itself; else from the "
+			      "command before a second '--'" },
+	{ "plan", 'p', "FILE", "take the shards from a plan file (shard plan)" },
+	{ "index", 'i', "I", "the shard to run (0-based; default: "
+			     "$SHARD_INDEX or the CI's)" },
+	{ "shards", 'k', "K", "number of shards (default: $SHARD_TOTAL or "
+			      "the CI's; with --local, -j)" },
+	{ "by", 0, "UNIT", "keep together when planning: test, class, file" },
+	{ "runner", 'r', "NAME", "generic (default: '{}' or '{@}' in the "
+				 "command), pytest, go, jest" },
+	{ "output", 'o', "FILE", "keep the shard's checked JUnit report in "
+				 "FILE (with --local: the merged report)" },
+	{ "isolate-db", 0, "URL", "a database per shard copied from the "
+				  "template postgres://USER@HOST/TEMPLATE" },
+	{ "isolate-schema", 0, "URL", "a schema per shard in the database "
+				      "postgres://USER@HOST/DB" },
+	{ "local", 0, NULL, "run every shard on this machine, -j at a time, "
+			    "and merge their reports" },
+	{ "jobs", 'j', "N", "with --local: shards at a time (default 2)" },
+	{ "retries", 0, "N", "rerun failed tests up to N times (default 0)" },
+	{ "timeout", 0, "S", "stop a shard after S seconds; its unreported "
+			     "tests become errors" },
+	{ "kill-grace", 0, "S", "seconds between TERM and KILL (default 10)" },
+	{ "history", 0, "PATH", "history store (default: $SHARD_HISTORY or "
+				".shard/history.db)" },
+	{ "no-record", 0, NULL, "do not record the results into history" },
+	{ "run-id", 0, "ID", "the run's identity (default: the CI's)" },
+	{ "quiet", 'q', NULL, "print only the summary line and errors" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct cmd_usage run_usage = {
+	"shard run [OPTIONS] [--tests FILE | --collect] "
+	"[--index I --shards K | --plan FILE --index I] -- CMD [ARG...]",
+	"Run one shard's tests through CMD (never a shell): an argument '{}'\n"
+	"becomes the test ids, '{@}' a file listing them, '{junit}' (inside\n"
+	"any argument) the path where the runner must write its JUnit report,\n"
+	"also given as $SHARD_JUNIT. Then check the report against the plan\n"
+	"(unreported tests become errors), keep it (-o), and record it into\n"
+	"history. Exit 0 when every test passed, 1 when any failed.",
+	run_options,
+};
+
+enum {
+	O_TESTS, O_COLLECT, O_PLAN, O_INDEX, O_SHARDS, O_BY, O_RUNNER,
+	O_OUTPUT, O_ISOLATE_DB, O_ISOLATE_SCHEMA, O_LOCAL, O_JOBS, O_RETRIES,
+	O_TIMEOUT, O_GRACE, O_HISTORY, O_NO_RECORD, O_RUN_ID, O_QUIET,
+};
+
+static int take_runner(struct run_args *a, const char *arg)
+{
+	int k = runner_parse(arg);
+
+	if (k < 0)
+		return cmd_usage_error(a->ctx, RUN_CMD, "--runner '%s': "
+				       "expected generic, pytest, go or jest",
+				       arg);
+	a->runner = (enum runner_kind)k;
+	return 0;
+}
+
+static int take_option(void *data, int opt, const char *arg)
+{
+	struct run_args *a = data;
+	struct cmd_ctx *c = a->ctx;
+
+	switch (opt) {
+	case O_TESTS: a->tests = arg; return 0;
+	case O_COLLECT: a->collect = 1; return 0;
+	case O_PLAN: a->plan = arg; return 0;
+	case O_INDEX:
+		return cmd_parse_count(c, RUN_CMD, "--index", arg, 0,
+				       MAX_SHARDS, &a->index);
+	case O_SHARDS:
+		return cmd_parse_count(c, RUN_CMD, "--shards", arg, 1,
+				       MAX_SHARDS, &a->shards);
+	case O_BY: a->by = arg; return 0;
+	case O_RUNNER: return take_runner(a, arg);
+	case O_OUTPUT: a->output = arg; return 0;
+	case O_ISOLATE_DB: a->isolate_db = arg; return 0;
+	case O_ISOLATE_SCHEMA: a->isolate_schema = arg; return 0;
+	case O_LOCAL: a->local = 1; return 0;
+	case O_JOBS:
+		return cmd_parse_count(c, RUN_CMD, "--jobs", arg, 1, 1024,
+				       &a->jobs);
+	case O_RETRIES:
+		return cmd_parse_count(c, RUN_CMD, "--retries", arg, 0, 100,
+				       &a->retries);
+	case O_TIMEOUT:
+		return cmd_parse_seconds(c, RUN_CMD, "--timeout", arg,
+					 &a->timeout);
+	case O_GRACE:
+		return cmd_parse_seconds(c, RUN_CMD, "--kill-grace", arg,
+					 &a->grace);
+	case O_HISTORY: a->history = arg; return 0;
+	case O_NO_RECORD: a->record = 0; return 0;
+	case O_RUN_ID: a->run_id = arg; return 0;
+	case O_QUIET: a->quiet = 1; return 0;
+	}
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	run_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary. */
+static const char *find_share_dir(struct cmd_ctx *ctx, char *buf, size_t size)
+{
+	const char *env = shard_getenv(&ctx->core, "SHARD_SHARE_DIR");
+	static const char *const rel[] = { "/share/shard", "/../share/shard" };
+	char exe[2048];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return NULL;
+	*slash = '\0';
+	for (int i = 0; i < 2; i++) {
+		snprintf(buf, size, "%s%s", exe, rel[i]);
+		if (!stat(buf, &st) && S_ISDIR(st.st_mode))
+			return buf;
+	}
+	return NULL;
+}
+
+/* Index, total and run identity: flags, then SHARD_*, then the CI's. */
+static int resolve(struct run_args *a, struct shard_error *err)
+{
+	struct ci_info ci;
+	const char *v = shard_getenv(&a->ctx->core, "SHARD_RUN_ID");
+
+	if (ci_detect(&a->ctx->core, &ci, err))
+		return err->code;
+	if (a->index < 0 && ci.index >= 0)
+		a->index = ci.index;
+	if (a->shards < 0 && ci.total > 0 && !a->plan)
+		a->shards = ci.total;
+	if (!a->run_id && v && *v)
+		a->run_id = v;
+	if (!a->run_id && ci.run_id[0]) {
+		snprintf(a->run_buf, sizeof(a->run_buf), "%s", ci.run_id);
+		a->run_id = a->run_buf;
+	}
+	gethostname(a->host, sizeof(a->host) - 1);
+	if (!a->run_id) {
+		snprintf(a->run_buf, sizeof(a->run_buf), "local-%.64s-%ld-%.0f",
+			 a->host, (long)getpid(), shard_now(&a->ctx->core));
+		a->run_id = a->run_buf;
+	}
+	v = shard_getenv(&a->ctx->core, "GITHUB_RUN_ATTEMPT");
+	if (!v || shard_parse_long(v, 1, 1000000, &a->attempt))
+		a->attempt = 1;
+	return 0;
+}
+
+/* Split the operands: [COLLECT_CMD... "--"] CMD... */
+static int split_operands(struct run_args *a, char **rest, int n)
+{
+	int sep = -1;
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(rest[i], "--")) {
+			sep = i;
+			break;
+		}
+	if (a->collect && a->runner != RUNNER_PYTEST) {
+		if (sep <= 0)
+			return cmd_usage_error(a->ctx, RUN_CMD, "--collect: give "
+					       "the collect command, then '--' "
+					       "and the command to run");
+		rest[sep] = NULL;
+		a->collect_cmd = rest;
+		a->cmd = rest + sep + 1;
+		return 0;
+	}
+	a->cmd = rest;
+	return 0;
+}
+
+static int check_args(struct run_args *a)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	int sources = !!a->tests + !!a->collect + !!a->plan;
+
+	if (sources != 1)
+		return cmd_usage_error(a->ctx, RUN_CMD, sources ? "--tests, "
+				       "--collect and --plan cannot be used "
+				       "together" : "give the tests with "
+				       "--tests FILE, --collect or --plan "
+				       "FILE");
+	if (a->isolate_db && a->isolate_schema)
+		return cmd_usage_error(a->ctx, RUN_CMD, "--isolate-db and "
+				       "--isolate-schema cannot be used "
+				       "together");
+	if (a->jobs > 0 && !a->local)
+		return cmd_usage_error(a->ctx, RUN_CMD, "--jobs needs --local");
+	if (runner_check(a->runner, (const char *const *)a->cmd, &err))
+		return cmd_usage_error(a->ctx, RUN_CMD, "%s", err.msg);
+	if (a->local) {
+		a->jobs = a->jobs > 0 ? a->jobs : 2;
+		if (a->shards < 0 && !a->plan)
+			a->shards = a->jobs;
+		return 0;
+	}
+	if (!a->plan && a->shards < 0)
+		return cmd_usage_error(a->ctx, RUN_CMD, "how many shards? Give "
+				       "--shards K (or --plan FILE, or "
+				       "--local)");
+	if (a->index < 0)
+		return cmd_usage_error(a->ctx, RUN_CMD, "which shard? Give "
+				       "--index I (or set SHARD_INDEX)");
+	return 0;
+}
+
+static void selection_alloc(struct selection *sel, size_t k)
+{
+	sel->nshards = k;
+	sel->ids = xcalloc(k, sizeof(*sel->ids));
+	sel->n = xcalloc(k, sizeof(*sel->n));
+	sel->predicted = xcalloc(k, sizeof(*sel->predicted));
+}
+
+static int select_from_file(struct run_args *a, struct selection *sel,
+			    struct shard_error *err)
+{
+	struct strbuf text = STRBUF_INIT;
+	int fd = open(a->plan, O_RDONLY);
+	char buf[65536];
+	ssize_t n;
+	struct planfile *p = &sel->pf;
+	int r;
+
+	if (fd < 0)
+		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
+							    : SHARD_EENV,
+				       "%s: %s", a->plan, strerror(errno));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_add(&text, buf, (size_t)n);
+	close(fd);
+	r = planfile_read(text.buf, text.len, a->plan, p, err);
+	strbuf_release(&text);
+	if (r)
+		return r;
+	sel->from_file = 1;
+	if (a->shards > 0 && (size_t)a->shards != p->nshards)
+		return shard_error_set(err, SHARD_EINPUT, "%s has %zu shards, "
+				       "not %ld", a->plan, p->nshards,
+				       a->shards);
+	selection_alloc(sel, p->nshards);
+	for (size_t i = 0; i < p->nshards; i++) {
+		size_t end = i + 1 < p->nshards ? p->first[i + 1]
+						: p->tests.nr;
+
+		sel->ids[i] = xcalloc(end - p->first[i] + 1, sizeof(char *));
+		for (size_t j = p->first[i]; j < end; j++)
+			sel->ids[i][j - p->first[i]] = p->tests.ids[j];
+		sel->n[i] = end - p->first[i];
+		sel->predicted[i] = p->predicted[i];
+		if (p->predicted[i] > sel->makespan)
+			sel->makespan = p->predicted[i];
+	}
+	return 0;
+}
+
+/* --collect with --runner pytest: the plugin lists the collected ids. */
+static int collect_pytest(struct run_args *a, const char *dir,
+			  struct testlist *list, struct shard_error *err)
+{
+	struct strvec argv, env;
+	struct strbuf out = STRBUF_INIT, pp = STRBUF_INIT;
+	const char *old = shard_getenv(&a->ctx->core, "PYTHONPATH");
+	int status = 0, r, fd;
+
+	strvec_init(&argv);
+	strvec_init(&env);
+	strvec_pushv(&argv, (const char *const *)a->cmd);
+	strvec_push(&argv, "--collect-only");
+	strvec_push(&argv, "-q");
+	strvec_push(&argv, "-p");
+	strvec_push(&argv, "shard_pytest");
+	strvec_pushv(&env, (const char *const *)a->ctx->core.envp);
+	strbuf_addf(&out, "%s/collected.txt", dir);
+	strvec_setenv(&env, "SHARD_COLLECT_FILE", out.buf);
+	strbuf_addstr(&pp, a->share_dir ? a->share_dir : ".");
+	if (old && *old)
+		strbuf_addf(&pp, ":%s", old);
+	strvec_setenv(&env, "PYTHONPATH", pp.buf);
+	r = runcmd_capture((const char *const *)argv.v, env.v, NULL, NULL,
+			   &status, err);
+	if (!r && status)
+		r = shard_error_set(err, SHARD_EENV, "collecting with '%s' "
+				    "failed (status %d)", a->cmd[0], status);
+	if (!r && (fd = open(out.buf, O_RDONLY)) < 0)
+		r = shard_error_set(err, SHARD_EENV, "%s: the pytest plugin "
+				    "wrote no list (is shard_pytest on "
+				    "PYTHONPATH?)", out.buf);
+	else if (!r) {
+		r = testlist_read_fd(list, fd, "collected list",
+				     &a->ctx->core, err);
+		close(fd);
+	}
+	strvec_release(&argv);
+	strvec_release(&env);
+	strbuf_release(&out);
+	strbuf_release(&pp);
+	return r;
+}
+
+static int parse_by(const char *by, enum plan_by *out)
+{
+	static const char *const names[] = { "test", "class", "file" };
+
+	for (int i = 0; i < 3; i++)
+		if (by && !strcmp(by, names[i])) {
+			*out = (enum plan_by)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int select_from_list(struct run_args *a, struct selection *sel,
+			    const char *dir, struct shard_error *err)
+{
+	struct store_options so = { 0, 0, 0 };
+	struct store *st = NULL;
+	struct plan_request req = { 0 };
+	enum plan_by by = PLAN_BY_TEST;
+	int r;
+
+	if (a->by && parse_by(a->by, &by))
+		return shard_error_set(err, SHARD_EINPUT, "--by '%s': expected "
+				       "test, class or file", a->by);
+	r = a->collect && !a->collect_cmd
+		    ? collect_pytest(a, dir, &sel->list, err)
+		    : cmd_read_tests(a->ctx, a->tests, a->collect_cmd,
+				     &sel->list, err);
+	if (r || store_open(cmd_history_path(a->ctx, a->history), &so, &st,
+			    err) ||
+	    weigh_tests(st, sel->list.ids, sel->list.nr, &sel->w, err)) {
+		store_close(st);
+		return err->code;
+	}
+	store_close(st);
+	req.ids = (const char *const *)sel->list.ids;
+	req.seconds = sel->w.seconds;
+	req.n = sel->list.nr;
+	req.by = by;
+	req.shards = (size_t)a->shards;
+	req.improve = 1;
+	req.file_overhead = weigh_group_overhead;
+	req.data = &sel->w;
+	req.lens = sel->list.lens;
+	if (plan_make(&req, &sel->plan, err))
+		return err->code;
+	selection_alloc(sel, sel->plan.nshards);
+	sel->makespan = sel->plan.makespan;
+	for (size_t i = 0; i < sel->plan.nshards; i++) {
+		const struct plan_shard *s = &sel->plan.shards[i];
+
+		sel->ids[i] = xcalloc(s->nr + 1, sizeof(char *));
+		for (size_t j = 0; j < s->nr; j++)
+			sel->ids[i][j] = sel->list.ids[s->tests[j]];
+		sel->n[i] = s->nr;
+		sel->predicted[i] = s->seconds + sel->plan.overhead;
+	}
+	return 0;
+}
+
+static void selection_release(struct selection *sel)
+{
+	for (size_t i = 0; sel->ids && i < sel->nshards; i++)
+		free(sel->ids[i]);
+	free(sel->ids);
+	free(sel->n);
+	free(sel->predicted);
+	if (sel->from_file)
+		planfile_release(&sel->pf);
+	plan_release(&sel->plan);
+	weigh_release(&sel->w);
+	testlist_release(&sel->list);
+}
+
+void run_shard_options(const struct run_args *a, const struct selection *sel,
+		       size_t i, const char *dir, struct shardrun_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->runner = a->runner;
+	o->cmd = (const char *const *)a->cmd;
+	o->ids = sel->ids[i];
+	o->n = sel->n[i];
+	o->index = i;
+	o->total = sel->nshards;
+	o->predicted = sel->predicted[i];
+	o->run_id = a->run_id;
+	o->host = a->host;
+	o->attempt = a->attempt;
+	o->dir = dir;
+	o->share_dir = a->share_dir;
+	o->timeout = a->timeout;
+	o->grace = a->grace;
+	o->retries = a->retries;
+	o->stop = &run_signal;
+	o->std_out = a->ctx->out;
+	o->arg_room = (size_t)sysconf(_SC_ARG_MAX);
+	for (char *const *e = a->ctx->core.envp; e && *e; e++)
+		o->arg_room -= runner_arg_cost(*e) < o->arg_room
+				       ? runner_arg_cost(*e) : 0;
+	o->arg_room -= 8192; /* the variables shard adds */
+}
+
+int run_isolate(const struct run_args *a, struct isolate *iso, size_t nshards,
+		const size_t *which, size_t n, struct shard_error *err)
+{
+	struct isolate_owner who = {
+		a->run_id, a->host, (long)getpid(), shard_now(&a->ctx->core),
+	};
+	const char *url = a->isolate_db ? a->isolate_db : a->isolate_schema;
+
+	if (!url)
+		return 0;
+	if (isolate_init(iso, a->isolate_db ? ISOLATE_DB : ISOLATE_SCHEMA, url,
+			 &who, nshards, err))
+		return err->code;
+	return isolate_create(iso, which, n, err);
+}
+
+int run_record(const struct run_args *a, const char *report)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_options so = { 1, 0, 0 };
+	struct ingest_options io = { 0 };
+	struct ingest_stats stats;
+	struct store *st = NULL;
+	int fd, r;
+
+	if (!a->record)
+		return 0;
+	io.run_key = a->run_id;
+	fd = open(report, O_RDONLY);
+	if (fd < 0) {
+		shard_error_set(&err, SHARD_EENV, "%s: %s", report,
+				strerror(errno));
+		return cmd_fail(a->ctx, &err);
+	}
+	r = store_open(cmd_history_path(a->ctx, a->history), &so, &st, &err);
+	if (!r)
+		r = ingest_fd(st, fd, report, &io, &a->ctx->core, &stats, &err);
+	close(fd);
+	store_close(st);
+	return r ? cmd_fail(a->ctx, &err) : 0;
+}
+
+int run_status(const struct shardrun_result *res)
+{
+	const struct merge_stats *s = &res->stats;
+
+	if (res->stopped)
+		return 0; /* the caller exits 128 + signal */
+	if (s->failed || s->errors || s->missing || res->timed_out ||
+	    res->status)
+		return EXIT_FAILED;
+	return EXIT_OK;
+}
+
+void run_rmdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct strbuf p = STRBUF_INIT;
+
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", dir, e->d_name);
+		unlink(p.buf);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	strbuf_release(&p);
+}
+
+static void summary(const struct run_args *a, const struct selection *sel,
+		    size_t i, const struct shardrun_result *res)
+{
+	const struct merge_stats *s = &res->stats;
+
+	fprintf(a->ctx->err, "shard run: shard %zu of %zu: %llu tests, %llu "
+		"passed, %llu failed, %llu errors, %llu skipped, %llu flaky, "
+		"%llu missing in %.1f s (predicted %.1f s)%s\n", i,
+		sel->nshards, (unsigned long long)s->tests,
+		(unsigned long long)s->passed, (unsigned long long)s->failed,
+		(unsigned long long)s->errors, (unsigned long long)s->skipped,
+		(unsigned long long)s->flaky, (unsigned long long)s->missing,
+		res->seconds, sel->predicted[i],
+		res->timed_out ? "; timed out" : res->stopped ? "; stopped"
+		: res->status && !s->failed && !s->errors && !s->missing
+		? "; the runner failed although its report is green" : "");
+}
+
+static int run_single(struct run_args *a, struct selection *sel,
+		      const char *dir)
+{
+	struct shard_error err = SHARD_ERROR_INIT, derr = SHARD_ERROR_INIT;
+	struct shardrun_options o;
+	struct shardrun_result res;
+	struct isolate iso = { 0 };
+	struct strvec env;
+	struct strbuf report = STRBUF_INIT;
+	size_t i = (size_t)a->index;
+	int r, status;
+
+	if (i >= sel->nshards)
+		return cmd_usage_error(a->ctx, RUN_CMD, "--index %ld is out of "
+				       "range: there are %zu shards (0 to "
+				       "%zu)", a->index, sel->nshards,
+				       sel->nshards - 1);
+	strvec_init(&env);
+	strvec_pushv(&env, (const char *const *)a->ctx->core.envp);
+	if (sel->n[i] && run_isolate(a, &iso, sel->nshards, &i, 1, &err)) {
+		isolate_drop(&iso, &derr);
+		isolate_release(&iso);
+		strvec_release(&env);
+		return cmd_fail(a->ctx, &err);
+	}
+	if (iso.names)
+		isolate_env(&iso, i, &env);
+	strbuf_addf(&report, "%s/report.xml", dir);
+	run_shard_options(a, sel, i, dir, &o);
+	o.envp = env.v;
+	o.output = a->output ? a->output : report.buf;
+	r = shardrun_run(&o, &a->ctx->core, &res, &err);
+	if (iso.names && isolate_drop(&iso, &derr))
+		cmd_fail(a->ctx, &derr);
+	isolate_release(&iso);
+	strvec_release(&env);
+	if (r) {
+		strbuf_release(&report);
+		return cmd_fail(a->ctx, &err);
+	}
+	status = run_status(&res);
+	if (!res.stopped && strcmp(o.output, "-")) {
+		int rr = run_record(a, o.output);
+
+		status = rr > status ? rr : status;
+	}
+	summary(a, sel, i, &res);
+	strbuf_release(&report);
+	if (derr.code)
+		status = status > EXIT_ENV ? status : EXIT_ENV;
+	return res.stopped ? 128 + run_signal : status;
+}
+
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct run_args a = {
+		.ctx = ctx, .record = 1, .runner = RUNNER_GENERIC,
+		.index = -1, .shards = -1, .jobs = -1, .grace = 10,
+	};
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct selection sel;
+	char share[4096], dir[4096];
+	const char *tmp = shard_getenv(&ctx->core, "TMPDIR");
+	int first = cmd_parse(argc, argv, &run_usage, take_option, &a, ctx);
+	int r;
+
+	if (first < 0)
+		return first == -1 ? EXIT_OK : EXIT_USAGE;
+	if ((r = split_operands(&a, argv + first, argc - first)))
+		return r;
+	if (resolve(&a, &err))
+		return cmd_fail(ctx, &err);
+	if ((r = check_args(&a)))
+		return r;
+	a.share_dir = find_share_dir(ctx, share, sizeof(share));
+	snprintf(dir, sizeof(dir), "%s/shard-run.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		shard_error_set(&err, SHARD_EENV, "mkdtemp %s: %s", dir,
+				strerror(errno));
+		return cmd_fail(ctx, &err);
+	}
+	catch_signals();
+	memset(&sel, 0, sizeof(sel));
+	testlist_init(&sel.list);
+	if (a.plan ? select_from_file(&a, &sel, &err)
+		   : select_from_list(&a, &sel, dir, &err))
+		r = cmd_fail(ctx, &err);
+	else
+		r = a.local ? run_local(&a, &sel, dir)
+			    : run_single(&a, &sel, dir);
+	selection_release(&sel);
+	run_rmdir(dir);
+	return r;
+}

@@ -1,0 +1,68 @@
+/*
+ * shard run, shared between cmd/run.c (options, the selection of tests,
+ * one shard) and cmd/run_local.c (every shard on this machine).
+ */
+#ifndef SHARD_CMD_RUN_H
+#define SHARD_CMD_RUN_H
+
+#include <signal.h>
+
+#include "cmd/cmd.h"
+#include "shard/isolate.h"
+#include "shard/plan.h"
+#include "shard/planfile.h"
+#include "shard/shardrun.h"
+#include "shard/testlist.h"
+#include "shard/weigh.h"
+
+#define RUN_CMD "shard run"
+
+struct run_args {
+	struct cmd_ctx *ctx;
+	const char *tests, *plan, *history, *output, *run_id, *by;
+	const char *isolate_db, *isolate_schema;
+	int collect, local, record, quiet;
+	enum runner_kind runner;
+	long index, shards, jobs, retries;
+	double timeout, grace;
+	char **cmd;                /* after "--" */
+	char **collect_cmd;        /* --collect: before a second "--" */
+	char host[256];
+	char run_buf[256];
+	long attempt;
+	const char *share_dir;
+};
+
+/* Every shard's tests, from a plan file or planned here from a list. */
+struct selection {
+	struct testlist list;
+	struct weights w;
+	struct plan plan;
+	struct planfile pf;
+	int from_file;
+	size_t nshards;
+	const char ***ids;         /* per shard */
+	size_t *n;
+	double *predicted;
+	double makespan;
+};
+
+/* Set by SIGINT/SIGTERM (the one global STYLE.md allows). */
+extern volatile sig_atomic_t run_signal;
+
+/* The options of shardrun_run for shard i, without output and env. */
+void run_shard_options(const struct run_args *a, const struct selection *sel,
+		       size_t i, const char *dir, struct shardrun_options *o);
+/* Create the isolation of the given shards (none without the flags). */
+int run_isolate(const struct run_args *a, struct isolate *iso, size_t nshards,
+		const size_t *which, size_t n, struct shard_error *err);
+/* Record a report into history unless --no-record. */
+int run_record(const struct run_args *a, const char *report);
+/* Exit status of a shard's outcome (DESIGN.md's table). */
+int run_status(const struct shardrun_result *res);
+/* Remove a scratch directory and what is in it (one level). */
+void run_rmdir(const char *dir);
+/* --local: every shard, -j at a time, their reports merged. */
+int run_local(struct run_args *a, struct selection *sel, const char *dir);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * libpq behind one module. Targets are parsed with PQconninfoParse, so a
+ * URL means what it means to psql; connections are opened from keyword
+ * arrays (never by pasting strings into a conninfo), and queries with
+ * parameters go through PQexecParams. Only statements that cannot take
+ * parameters (CREATE/DROP/COMMENT) are built as text, from identifiers
+ * and literals quoted by libpq itself.
+ */
+#include "pgconn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "util.h"
+#include "banned.h"
+
+struct pgconn {
+	PGconn *pg;
+	struct strbuf who;   /* user@host:port/db, for messages */
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static void add_option(struct strbuf *opts, const char *k, const char *v)
+{
+	if (opts->len)
+		strbuf_addch(opts, '&');
+	strbuf_addstr(opts, k);
+	strbuf_addch(opts, '=');
+	strbuf_addstr(opts, v);
+}
+
+int pg_target_parse(const char *url, struct pg_target *t,
+		    struct shard_error *err)
+{
+	char *msg = NULL;
+	PQconninfoOption *o = PQconninfoParse(url, &msg);
+	struct strbuf opts = STRBUF_INIT;
+
+	memset(t, 0, sizeof(*t));
+	if (!o) {
+		size_t len = msg ? strlen(msg) : 0;
+
+		while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+			len--;
+		shard_error_set(err, SHARD_EINPUT, "not a PostgreSQL URL: %.*s",
+				(int)len, msg ? msg : "out of memory");
+		PQfreemem(msg);
+		return SHARD_EINPUT;
+	}
+	for (PQconninfoOption *p = o; p->keyword; p++) {
+		if (!p->val)
+			continue;
+		if (!strcmp(p->keyword, "host") ||
+		    !strcmp(p->keyword, "hostaddr"))
+			t->host = t->host ? t->host : dup_or_null(p->val);
+		else if (!strcmp(p->keyword, "port"))
+			t->port = dup_or_null(p->val);
+		else if (!strcmp(p->keyword, "user"))
+			t->user = dup_or_null(p->val);
+		else if (!strcmp(p->keyword, "password"))
+			t->password = dup_or_null(p->val);
+		else if (!strcmp(p->keyword, "dbname"))
+			t->dbname = dup_or_null(p->val);
+		else
+			add_option(&opts, p->keyword, p->val);
+	}
+	PQconninfoFree(o);
+	t->options = opts.len ? strbuf_detach(&opts, NULL) : NULL;
+	strbuf_release(&opts);
+	return 0;
+}
+
+void pg_target_release(struct pg_target *t)
+{
+	free(t->host);
+	free(t->port);
+	free(t->user);
+	if (t->password)
+		memset(t->password, 0, strlen(t->password));
+	free(t->password);
+	free(t->dbname);
+	free(t->options);
+	memset(t, 0, sizeof(*t));
+}
+
+void pg_target_describe(const struct pg_target *t, const char *dbname,
+			struct strbuf *out)
+{
+	if (t->user)
+		strbuf_addf(out, "%s@", t->user);
+	strbuf_addstr(out, t->host ? t->host : "localhost");
+	if (t->port)
+		strbuf_addf(out, ":%s", t->port);
+	strbuf_addf(out, "/%s", dbname ? dbname : t->dbname ? t->dbname
+							    : "");
+}
+
+static void add_encoded(struct strbuf *out, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+			strbuf_addch(out, *p);
+			continue;
+		}
+		strbuf_addch(out, '%');
+		strbuf_addch(out, hex[*p >> 4]);
+		strbuf_addch(out, hex[*p & 15]);
+	}
+}
+
+/* Append "&k=v" (or "?k=v" first) to a URL's query, v encoded. */
+static void add_query(struct strbuf *out, int *first, const char *k,
+		      const char *v)
+{
+	strbuf_addch(out, *first ? '?' : '&');
+	*first = 0;
+	strbuf_addstr(out, k);
+	strbuf_addch(out, '=');
+	add_encoded(out, v);
+}
+
+void pg_target_url(const struct pg_target *t, const char *dbname,
+		   struct strbuf *out)
+{
+	int in_query = t->host && (t->host[0] == '/' || strchr(t->host, ','));
+	int first = 1;
+
+	strbuf_addstr(out, "postgresql://");
+	if (t->user) {
+		add_encoded(out, t->user);
+		if (t->password) {
+			strbuf_addch(out, ':');
+			add_encoded(out, t->password);
+		}
+		strbuf_addch(out, '@');
+	}
+	if (t->host && !in_query) {
+		int v6 = strchr(t->host, ':') != NULL;
+
+		strbuf_addf(out, v6 ? "[%s]" : "%s", t->host);
+		if (t->port)
+			strbuf_addf(out, ":%s", t->port);
+	}
+	strbuf_addch(out, '/');
+	add_encoded(out, dbname ? dbname : t->dbname ? t->dbname : "");
+	if (in_query) {
+		add_query(out, &first, "host", t->host);
+		if (t->port)
+			add_query(out, &first, "port", t->port);
+	}
+	for (const char *o = t->options; o && *o;) {
+		const char *amp = strchr(o, '&');
+		size_t len = amp ? (size_t)(amp - o) : strlen(o);
+		const char *eq = memchr(o, '=', len);
+		char *k = xstrndup(o, eq ? (size_t)(eq - o) : len);
+		char *v = eq ? xstrndup(eq + 1, len - (size_t)(eq + 1 - o))
+			     : xstrdup("");
+
+		add_query(out, &first, k, v);
+		free(k);
+		free(v);
+		o += len + (amp ? 1 : 0);
+	}
+}
+
+static void drop_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* libpq's message without its trailing newline. */
+static int pq_fail(struct pgconn *c, const char *what, const char *msg,
+		   struct shard_error *err)
+{
+	size_t len = msg ? strlen(msg) : 0;
+
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		len--;
+	return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: %s: %.*s",
+			       c->who.buf, what, (int)len, msg ? msg : "");
+}
+
+int pgconn_open(struct pgconn **out, const struct pg_target *t,
+		const char *dbname, struct shard_error *err)
+{
+	const char *keys[16], *vals[16];
+	struct pgconn *c = xcalloc(1, sizeof(*c));
+	int n = 0, r;
+
+#define KV(k, v) do { if (v) { keys[n] = k; vals[n] = v; n++; } } while (0)
+	KV("host", t->host);
+	KV("port", t->port);
+	KV("user", t->user);
+	KV("password", t->password);
+	KV("dbname", dbname ? dbname : t->dbname);
+	KV("application_name", "shard");
+	KV("connect_timeout", "30");
+#undef KV
+	keys[n] = NULL;
+	vals[n] = NULL;
+	strbuf_init(&c->who, 0);
+	pg_target_describe(t, dbname, &c->who);
+	c->pg = PQconnectdbParams(keys, vals, 0);
+	*out = NULL;
+	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+		r = pq_fail(c, "cannot connect", c->pg ? PQerrorMessage(c->pg)
+						       : "out of memory", err);
+		pgconn_close(c);
+		return r;
+	}
+	PQsetNoticeProcessor(c->pg, drop_notice, NULL);
+	*out = c;
+	return 0;
+}
+
+void pgconn_close(struct pgconn *c)
+{
+	if (!c)
+		return;
+	if (c->pg)
+		PQfinish(c->pg);
+	strbuf_release(&c->who);
+	free(c);
+}
+
+int pgconn_server_version(const struct pgconn *c)
+{
+	return PQserverVersion(c->pg);
+}
+
+int pgconn_exec(struct pgconn *c, const char *sql, int n,
+		const char *const *params, pgconn_row_fn row, void *data,
+		struct shard_error *err)
+{
+	PGresult *res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL,
+				     0);
+	ExecStatusType st = PQresultStatus(res);
+	const char *vals[64];
+	int r = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		r = pq_fail(c, "query failed", PQresultErrorMessage(res), err);
+		PQclear(res);
+		return r;
+	}
+	for (int i = 0; row && i < PQntuples(res) && !r; i++) {
+		int nf = PQnfields(res) < 64 ? PQnfields(res) : 64;
+
+		for (int j = 0; j < nf; j++)
+			vals[j] = PQgetisnull(res, i, j) ? NULL
+							: PQgetvalue(res, i, j);
+		r = row(data, nf, vals);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int quoted(struct pgconn *c, char *q, struct strbuf *out,
+		  struct shard_error *err)
+{
+	if (!q)
+		return pq_fail(c, "cannot quote", PQerrorMessage(c->pg), err);
+	strbuf_addstr(out, q);
+	PQfreemem(q);
+	return 0;
+}
+
+int pgconn_quote_ident(struct pgconn *c, const char *s, struct strbuf *out,
+		       struct shard_error *err)
+{
+	return quoted(c, PQescapeIdentifier(c->pg, s, strlen(s)), out, err);
+}
+
+int pgconn_quote_literal(struct pgconn *c, const char *s, struct strbuf *out,
+			 struct shard_error *err)
+{
+	return quoted(c, PQescapeLiteral(c->pg, s, strlen(s)), out, err);
+}

@@ -1,0 +1,390 @@
+/*
+ * Reports are read twice: once after each job (to know which tests
+ * failed or went unreported, for retries), once by the merge that writes
+ * the shard's report. A job whose report is missing or malformed is
+ * warned about and left out: its tests then count as unreported, and the
+ * merge records them as errors, so a crashed runner cannot hide tests.
+ */
+#include "shardrun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "identity.h"
+#include "junit.h"
+#include "runcmd.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "u64map.h"
+#include "util.h"
+#include "banned.h"
+
+#define NO_ID ((size_t)-1)
+
+/* What one attempt learnt about each planned id. */
+enum { SEEN = 1, FAILED = 2 };
+
+struct tracker {
+	const struct shardrun_options *o;
+	struct u64map by_key, by_file;   /* hash -> id index */
+	unsigned char *state;            /* per id, this attempt */
+	struct strbuf key;
+};
+
+static uint64_t nz(uint64_t h)
+{
+	return h ? h : 1;
+}
+
+static uint64_t hash_of(const struct strbuf *sb)
+{
+	return nz(identity_hash(sb->buf, sb->len));
+}
+
+static void tracker_init(struct tracker *t, const struct shardrun_options *o)
+{
+	struct u64map empty = U64MAP_INIT;
+
+	t->o = o;
+	t->by_key = empty;
+	t->by_file = empty;
+	t->state = xcalloc(o->n ? o->n : 1, 1);
+	strbuf_init(&t->key, 0);
+	for (size_t i = 0; i < o->n; i++) {
+		int is_file = identity_kind(o->ids[i]) == IDENTITY_PATH;
+
+		strbuf_reset(&t->key);
+		if (is_file)
+			identity_file_path(&t->key, o->ids[i]);
+		else
+			identity_key(&t->key, o->ids[i]);
+		u64map_put(is_file ? &t->by_file : &t->by_key,
+			   hash_of(&t->key), i, NULL);
+	}
+}
+
+static void tracker_release(struct tracker *t)
+{
+	u64map_release(&t->by_key);
+	u64map_release(&t->by_file);
+	free(t->state);
+	strbuf_release(&t->key);
+}
+
+static int track_case(void *data, const struct junit_case *c,
+		      struct shard_error *err)
+{
+	struct tracker *t = data;
+	const struct junit_suite *su = c->suite;
+	size_t ix = NO_ID;
+
+	(void)err;
+	strbuf_reset(&t->key);
+	identity_case_key(&t->key, c->classname, c->name, c->file,
+			  su ? su->file : NULL, su ? su->name : NULL);
+	if (!u64map_get(&t->by_key, hash_of(&t->key), &ix)) {
+		strbuf_reset(&t->key);
+		if (identity_case_file(&t->key, c->file, su ? su->file : NULL,
+				       su ? su->name : NULL))
+			u64map_get(&t->by_file, hash_of(&t->key), &ix);
+	}
+	if (ix == NO_ID)
+		return 0;
+	t->state[ix] |= SEEN;
+	if (c->outcome == JUNIT_FAILED || c->outcome == JUNIT_ERROR)
+		t->state[ix] |= FAILED;
+	return 0;
+}
+
+/* Read a job's report into t; a bad or missing one is warned about. */
+static int read_report(struct tracker *t, const char *path,
+		       const struct shard_ctx *ctx)
+{
+	struct junit_handler h = { .testcase = track_case, .data = t };
+	struct junit_options jo = { 0, 0, 0 };
+	struct shard_error e = SHARD_ERROR_INIT;
+	int fd = open(path, O_RDONLY);
+	int r;
+
+	if (fd < 0) {
+		shard_warn(ctx, "%s: the runner wrote no report", path);
+		return -1;
+	}
+	r = junit_read_fd(fd, path, &jo, &h, ctx, &e);
+	close(fd);
+	if (r) {
+		shard_warn(ctx, "the runner's report is unreadable: %s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+struct run_state {
+	const struct shardrun_options *o;
+	const struct shard_ctx *ctx;
+	struct shardrun_result *res;
+	struct tracker t;
+	struct strvec inputs;     /* reports to merge, in order */
+	double deadline;
+};
+
+/* The command's environment: the base one plus the job's variables. */
+static void job_env(const struct shardrun_options *o,
+		    const struct runner_job *j, struct strvec *env)
+{
+	strvec_init(env);
+	for (char *const *e = o->envp; e && *e; e++)
+		strvec_push(env, *e);
+	for (size_t i = 0; i < j->env.n; i++) {
+		const char *eq = strchr(j->env.v[i], '=');
+		char *name = xstrndup(j->env.v[i], (size_t)(eq - j->env.v[i]));
+
+		strvec_setenv(env, name, eq + 1);
+		free(name);
+	}
+}
+
+static int run_job(struct run_state *s, const struct runner_job *j,
+		   struct shard_error *err)
+{
+	const struct shardrun_options *o = s->o;
+	struct strvec env;
+	struct runcmd c = { (const char *const *)j->argv.v, NULL, 0 };
+	struct runcmd_wait w = { s->deadline, o->grace, o->stop,
+				 s->ctx->clock, s->ctx->data };
+	enum runcmd_end end;
+	int status = 0, r;
+
+	job_env(o, j, &env);
+	c.envp = env.v;
+	unlink(j->junit);
+	r = runcmd_start(&c, err);
+	if (!r)
+		r = runcmd_wait(&c, &w, &status, &end, err);
+	strvec_release(&env);
+	if (r)
+		return r;
+	s->res->jobs++;
+	if (status)
+		s->res->status = status;
+	s->res->timed_out |= end == RUNCMD_TIMED_OUT;
+	s->res->stopped |= end == RUNCMD_STOPPED;
+	if (read_report(&s->t, j->junit, s->ctx))
+		s->res->unreadable++;
+	else
+		strvec_push(&s->inputs, j->junit);
+	if (o->on_job)
+		o->on_job(o->data, j->n, status);
+	return 0;
+}
+
+/* The ids of this attempt that failed or went unreported. */
+static void failed_ids(struct run_state *s, const char *const *ids, size_t n,
+		       struct strvec *out)
+{
+	strvec_clear(out);
+	for (size_t i = 0; i < n; i++) {
+		size_t ix = NO_ID;
+		struct strbuf *k = &s->t.key;
+		int is_file = identity_kind(ids[i]) == IDENTITY_PATH;
+
+		strbuf_reset(k);
+		if (is_file)
+			identity_file_path(k, ids[i]);
+		else
+			identity_key(k, ids[i]);
+		u64map_get(is_file ? &s->t.by_file : &s->t.by_key, hash_of(k),
+			   &ix);
+		if (ix == NO_ID || s->t.state[ix] != SEEN)
+			strvec_push(out, ids[i]);
+	}
+}
+
+static int run_attempt(struct run_state *s, unsigned attempt,
+		       const char *const *ids, size_t n,
+		       struct shard_error *err)
+{
+	const struct shardrun_options *o = s->o;
+	char tag[32];
+	struct runner_request rq = {
+		o->runner, o->cmd, ids, n, o->dir, tag, o->index, o->total,
+		o->share_dir, NULL, o->arg_room,
+	};
+	struct runner_job *jobs = NULL;
+	size_t njobs = 0;
+	int r;
+
+	snprintf(tag, sizeof(tag), "a%u", attempt);
+	for (char *const *e = o->envp; e && *e; e++)
+		if (!strncmp(*e, "PYTHONPATH=", 11))
+			rq.pythonpath = *e + 11;
+	memset(s->t.state, 0, o->n ? o->n : 1);
+	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
+		return r;
+	if (njobs > 1 && attempt == 0 && o->runner != RUNNER_GO)
+		shard_warn(s->ctx, "%zu test ids exceed the argument limit: "
+			   "running them in %zu batches, each with its own "
+			   "report", n, njobs);
+	for (size_t i = 0; !r && i < njobs; i++) {
+		if (s->res->timed_out || s->res->stopped)
+			break;
+		r = run_job(s, &jobs[i], err);
+	}
+	runner_jobs_free(jobs, njobs);
+	s->res->attempts = attempt + 1;
+	return r;
+}
+
+static void add_attr_escaped(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': strbuf_addstr(sb, "&amp;"); break;
+		case '<': strbuf_addstr(sb, "&lt;"); break;
+		case '>': strbuf_addstr(sb, "&gt;"); break;
+		case '"': strbuf_addstr(sb, "&quot;"); break;
+		case '\n': strbuf_addstr(sb, "&#10;"); break;
+		case '\r': strbuf_addstr(sb, "&#13;"); break;
+		case '\t': strbuf_addstr(sb, "&#9;"); break;
+		default: strbuf_addch(sb, *s);
+		}
+	}
+}
+
+static void add_prop(struct strbuf *sb, const char *name, const char *value)
+{
+	strbuf_addf(sb, "<property name=\"shard.%s\" value=\"", name);
+	add_attr_escaped(sb, value);
+	strbuf_addstr(sb, "\"/>\n");
+}
+
+/* The shard's properties, as a report of its own merged first. */
+static int write_props(const struct run_state *s, const char *path,
+		       struct shard_error *err)
+{
+	const struct shardrun_options *o = s->o;
+	struct strbuf sb = STRBUF_INIT;
+	char num[64];
+	int fd, r = 0;
+
+	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			   "<testsuite name=\"shard\" tests=\"0\" "
+			   "failures=\"0\" errors=\"0\" skipped=\"0\" "
+			   "time=\"0\">\n<properties>\n");
+	snprintf(num, sizeof(num), "%zu", o->index);
+	add_prop(&sb, "index", num);
+	snprintf(num, sizeof(num), "%zu", o->total);
+	add_prop(&sb, "total", num);
+	if (o->predicted >= 0) {
+		snprintf(num, sizeof(num), "%.3f", o->predicted);
+		add_prop(&sb, "predicted_seconds", num);
+	}
+	snprintf(num, sizeof(num), "%.3f", s->res->seconds);
+	add_prop(&sb, "actual_seconds", num);
+	add_prop(&sb, "run_id", o->run_id ? o->run_id : "");
+	add_prop(&sb, "host", o->host ? o->host : "");
+	snprintf(num, sizeof(num), "%ld", o->attempt);
+	add_prop(&sb, "attempt", num);
+	strbuf_addstr(&sb, "</properties>\n</testsuite>\n");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, sb.buf, sb.len) != (ssize_t)sb.len)
+		r = shard_error_set(err, SHARD_EENV, "%s: %s", path,
+				    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&sb);
+	return r;
+}
+
+static const char *missing_message(const struct run_state *s, char *buf,
+				   size_t size)
+{
+	if (s->res->timed_out)
+		snprintf(buf, size, "timed out after %.0f s", s->o->timeout);
+	else if (s->res->stopped)
+		snprintf(buf, size, "not run: shard run was stopped");
+	else if (s->res->status)
+		snprintf(buf, size, "planned but not reported (the runner "
+			 "exited with status %d)", s->res->status);
+	else
+		return NULL;
+	return buf;
+}
+
+static int write_report(struct run_state *s, struct shard_error *err)
+{
+	const struct shardrun_options *o = s->o;
+	struct merge_input *in = xcalloc(s->inputs.n, sizeof(*in));
+	struct merge_options mo = { 0 };
+	struct atomicfile out;
+	char msg[128];
+	int r;
+
+	for (size_t i = 0; i < s->inputs.n; i++) {
+		in[i].path = s->inputs.v[i];
+		in[i].fd = -1;
+	}
+	mo.plan_ids = o->ids;
+	mo.plan_n = o->n;
+	mo.missing_message = missing_message(s, msg, sizeof(msg));
+	r = atomicfile_open(&out, o->output, o->std_out, err);
+	if (!r)
+		r = merge_run(in, s->inputs.n, out.f, &mo, s->ctx,
+			      &s->res->stats, err);
+	if (!r)
+		r = atomicfile_commit(&out, err);
+	else if (out.f)
+		atomicfile_abort(&out);
+	free(in);
+	return r;
+}
+
+int shardrun_run(const struct shardrun_options *o, const struct shard_ctx *ctx,
+		 struct shardrun_result *res, struct shard_error *err)
+{
+	struct run_state s = { o, ctx, res, { 0 }, { 0 }, 0 };
+	struct strvec again, prev, props;
+	double start = shard_now(ctx);
+	int r = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (o->n && runner_check(o->runner, o->cmd, err))
+		return err->code;
+	tracker_init(&s.t, o);
+	strvec_init(&s.inputs);
+	strvec_init(&again);
+	strvec_init(&props);
+	strvec_pushf(&props, "%s/shard-properties.xml", o->dir);
+	strvec_push(&s.inputs, props.v[0]);
+	s.deadline = o->timeout > 0 ? start + o->timeout : 0;
+	if (o->n)
+		r = run_attempt(&s, 0, o->ids, o->n, err);
+	strvec_init(&prev);
+	strvec_pushv(&prev, o->ids);
+	for (unsigned a = 1; !r && a <= (unsigned)o->retries; a++) {
+		if (res->timed_out || res->stopped)
+			break;
+		failed_ids(&s, (const char *const *)prev.v, prev.n, &again);
+		if (!again.n)
+			break;
+		r = run_attempt(&s, a, (const char *const *)again.v, again.n,
+				err);
+		strvec_clear(&prev);
+		strvec_pushv(&prev, (const char *const *)again.v);
+	}
+	strvec_release(&prev);
+	res->seconds = shard_now(ctx) - start;
+	if (!r)
+		r = write_props(&s, props.v[0], err);
+	if (!r)
+		r = write_report(&s, err);
+	strvec_release(&again);
+	strvec_release(&props);
+	strvec_release(&s.inputs);
+	tracker_release(&s.t);
+	return r;
+}

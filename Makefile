@@ -42,7 +42,13 @@ CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libshard.a
 
-all: $(BUILD)/shard
+SHARE := $(BUILD)/share/shard/shard_pytest.py
+
+all: $(BUILD)/shard $(SHARE)
+
+$(SHARE): share/shard_pytest.py
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
 
 $(BUILD)/shard: $(CMD_OBJ) $(LIB)
 	@echo "  LINK    $@"
@@ -66,11 +72,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(CMOCKA_LIBS) $(LIBS)
 
-check: $(BUILD)/shard $(UNIT_BIN)
+check: $(BUILD)/shard $(SHARE) $(UNIT_BIN)
 	@SHARD_BIN=$(CURDIR)/$(BUILD)/shard SHARD_BUILD=$(CURDIR)/$(BUILD) \
 		tests/run-tests $(UNIT_BIN) $(sort $(wildcard tests/cli/t[0-9]*.sh))
 
-example: $(BUILD)/shard
+example: $(BUILD)/shard $(SHARE)
 	@SHARD_BIN=$(CURDIR)/$(BUILD)/shard tests/example/run
 
 bench: all

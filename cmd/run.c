@@ -537,12 +537,14 @@ static void summary(const struct run_args *a, const struct selection *sel,
 {
 	const struct merge_stats *s = &res->stats;
 
+	/* as the report counts them: unreported tests are errors */
 	fprintf(a->ctx->err, "shard run: shard %zu of %zu: %llu tests, %llu "
 		"passed, %llu failed, %llu errors, %llu skipped, %llu flaky, "
 		"%llu missing in %.1f s (predicted %.1f s)%s\n", i,
-		sel->nshards, (unsigned long long)s->tests,
+		sel->nshards, (unsigned long long)(s->tests + s->missing),
 		(unsigned long long)s->passed, (unsigned long long)s->failed,
-		(unsigned long long)s->errors, (unsigned long long)s->skipped,
+		(unsigned long long)(s->errors + s->missing),
+		(unsigned long long)s->skipped,
 		(unsigned long long)s->flaky, (unsigned long long)s->missing,
 		res->seconds, sel->predicted[i],
 		res->timed_out ? "; timed out" : res->stopped ? "; stopped"

@@ -57,3 +57,20 @@ json_ids() {
     $PY -c 'import json,sys
 print("\n".join(json.load(open(sys.argv[1]))))' "$1"
 }
+
+# pg_start: start a throwaway PostgreSQL server in $SCRATCH/pg (ci/pg-start),
+# stopped when the script exits. Sets $PG_ADMIN (the superuser's URL of
+# the `postgres` database) and $PG_DIR; pg_url DB gives a database's URL.
+pg_start() {
+    PG_DIR=$SCRATCH/pg
+    mkdir -p "$PG_DIR"
+    trap '"$REPO/ci/pg-stop" "$PG_DIR"; rm -rf "$SCRATCH"' EXIT
+    PG_ADMIN=$("$REPO/ci/pg-start" "$PG_DIR") || fail "cannot start PostgreSQL"
+}
+pg_url() {
+    echo "$PG_ADMIN" | sed "s|/postgres?|/$1?|"
+}
+# psql_admin SQL: run SQL as the superuser, print rows unaligned.
+psql_admin() {
+    psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_ADMIN" -c "$1"
+}

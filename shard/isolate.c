@@ -168,7 +168,7 @@ void isolate_env(const struct isolate *iso, size_t index, struct strvec *env)
 		return;
 	pg_target_url(t, db, &url);
 	if (iso->kind == ISOLATE_SCHEMA)
-		strbuf_addf(&url, "%coptions=-csearch_path%%3D%s",
+		strbuf_addf(&url, "%coptions=-csearch_path%%3D%s%%2Cpublic",
 			    strchr(url.buf, '?') ? '&' : '?', name);
 	strvec_setenv(env, "DATABASE_URL", url.buf);
 	strbuf_release(&url);
@@ -184,7 +184,8 @@ void isolate_env(const struct isolate *iso, size_t index, struct strvec *env)
 	if (iso->kind == ISOLATE_SCHEMA) {
 		struct strbuf opt = STRBUF_INIT;
 
-		strbuf_addf(&opt, "-c search_path=%s", name);
+		/* public stays visible: the database's own tables, extensions */
+		strbuf_addf(&opt, "-c search_path=%s,public", name);
 		strvec_setenv(env, "PGOPTIONS", opt.buf);
 		strvec_setenv(env, "SHARD_SCHEMA", name);
 		strbuf_release(&opt);

@@ -62,7 +62,7 @@ const char *isolate_name(const struct isolate *iso, size_t index);
 /*
  * Set the variables that point a child at shard index's resource:
  * DATABASE_URL, PGHOST, PGPORT, PGUSER, PGDATABASE (PGPASSWORD when the
- * URL has one); for a schema also PGOPTIONS (-c search_path=<schema>) and
+ * URL has one); for a schema also PGOPTIONS (-c search_path=<schema>,public) and
  * SHARD_SCHEMA.
  */
 void isolate_env(const struct isolate *iso, size_t index, struct strvec *env);

@@ -88,3 +88,12 @@ expect_status 3 "$SHARD" run --no-record --tests tests.txt --shards 1 --index 0 
 expect_grep "cannot run './no-such-runner'" err
 expect_status 0 "$SHARD" run --help
 expect_grep '^usage: shard run' out
+
+# --collect: the list from a command before a second '--'
+: >"$FAKE_LOG"
+expect_status 0 "$SHARD" run --no-record --collect --shards 1 --index 0 \
+    -- cat tests.txt -- "$FAKE" {}
+[ "$($PY -c "import json,sys; print(len(json.loads(open(sys.argv[1]).read().splitlines()[-1])['argv']))" "$FAKE_LOG")" = 4 ] ||
+    fail "--collect did not feed the command"
+expect_status 2 "$SHARD" run --collect --shards 1 --index 0 -- "$FAKE" {}
+expect_grep "give the collect command" err

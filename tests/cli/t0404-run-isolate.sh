@@ -90,6 +90,22 @@ expect_grep 'removed database app_template_s1_[0-9a-f]{8} \(its creator' out
 [ "$(left)" = 0 ] || fail "gc left the killed run's databases"
 [ "$(psql_admin "SELECT count(*) FROM pg_database WHERE datname IN ('other_s0_deadbeef', 'noted_s1_deadbeef', 'shared', 'schemas', 'app_template')")" = 5 ] ||
     fail "gc touched databases shard did not create"
+# Ctrl-C on --local: every shard stops, every database is dropped, 130
+: >"$FAKE_LOG"
+FAKE_MODE=hang setsid "$SHARD" run --local -j 2 --shards 2 --no-record \
+    --kill-grace 1 --tests fake.txt --isolate-db "$TEMPLATE" -- "$FAKE" {} \
+    >/dev/null 2>&1 &
+victim=$!
+n=0
+until [ "$(wc -l <"$FAKE_LOG")" -ge 2 ] || [ $n -ge 200 ]; do sleep 0.05; n=$((n + 1)); done
+[ "$(left)" = 2 ] || fail "the run did not create its databases"
+$PY -c "import os, signal, sys; os.killpg(int(sys.argv[1]), signal.SIGINT)" $victim
+wait $victim
+got=$?
+[ $got -eq 130 ] || fail "Ctrl-C: exit $got, not 130"
+[ "$(left)" = 0 ] || fail "Ctrl-C left databases behind"
+pgrep -f "$FAKE" >/dev/null && fail "Ctrl-C left runners behind"
+
 expect_status 2 "$SHARD" db gc "not a url at all"
 expect_status 3 "$SHARD" db gc "postgresql://nobody@/postgres?host=$SCRATCH/nowhere"
 exit 0

@@ -354,3 +354,18 @@ void runner_jobs_free(struct runner_job *jobs, size_t n)
 	}
 	free(jobs);
 }
+
+void runner_job_env(char *const *base, const struct runner_job *j,
+		    struct strvec *env)
+{
+	strvec_init(env);
+	for (char *const *e = base; e && *e; e++)
+		strvec_push(env, *e);
+	for (size_t i = 0; i < j->env.n; i++) {
+		const char *eq = strchr(j->env.v[i], '=');
+		char *name = xstrndup(j->env.v[i], (size_t)(eq - j->env.v[i]));
+
+		strvec_setenv(env, name, eq + 1);
+		free(name);
+	}
+}

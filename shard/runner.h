@@ -73,6 +73,11 @@ int runner_jobs(const struct runner_request *rq, struct runner_job **jobs,
 		size_t *njobs, struct shard_error *err);
 void runner_jobs_free(struct runner_job *jobs, size_t n);
 
+/* Initialise env with base (NULL-terminated, may be NULL) and j's
+ * variables set over it (release with strvec_release). */
+void runner_job_env(char *const *base, const struct runner_job *j,
+		    struct strvec *env);
+
 /* Bytes one argument takes against the limit (string, NUL, pointer). */
 size_t runner_arg_cost(const char *s);
 

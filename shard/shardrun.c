@@ -14,85 +14,42 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
-#include "identity.h"
+#include "idmatch.h"
 #include "junit.h"
 #include "runcmd.h"
 #include "strbuf.h"
 #include "strvec.h"
-#include "u64map.h"
 #include "util.h"
 #include "banned.h"
-
-#define NO_ID ((size_t)-1)
 
 /* What one attempt learnt about each planned id. */
 enum { SEEN = 1, FAILED = 2 };
 
 struct tracker {
-	const struct shardrun_options *o;
-	struct u64map by_key, by_file;   /* hash -> id index */
+	struct idmatch m;
 	unsigned char *state;            /* per id, this attempt */
-	struct strbuf key;
 };
-
-static uint64_t nz(uint64_t h)
-{
-	return h ? h : 1;
-}
-
-static uint64_t hash_of(const struct strbuf *sb)
-{
-	return nz(identity_hash(sb->buf, sb->len));
-}
 
 static void tracker_init(struct tracker *t, const struct shardrun_options *o)
 {
-	struct u64map empty = U64MAP_INIT;
-
-	t->o = o;
-	t->by_key = empty;
-	t->by_file = empty;
+	idmatch_init(&t->m, o->ids, o->n);
 	t->state = xcalloc(o->n ? o->n : 1, 1);
-	strbuf_init(&t->key, 0);
-	for (size_t i = 0; i < o->n; i++) {
-		int is_file = identity_kind(o->ids[i]) == IDENTITY_PATH;
-
-		strbuf_reset(&t->key);
-		if (is_file)
-			identity_file_path(&t->key, o->ids[i]);
-		else
-			identity_key(&t->key, o->ids[i]);
-		u64map_put(is_file ? &t->by_file : &t->by_key,
-			   hash_of(&t->key), i, NULL);
-	}
 }
 
 static void tracker_release(struct tracker *t)
 {
-	u64map_release(&t->by_key);
-	u64map_release(&t->by_file);
+	idmatch_release(&t->m);
 	free(t->state);
-	strbuf_release(&t->key);
 }
 
 static int track_case(void *data, const struct junit_case *c,
 		      struct shard_error *err)
 {
 	struct tracker *t = data;
-	const struct junit_suite *su = c->suite;
-	size_t ix = NO_ID;
+	size_t ix = idmatch_case(&t->m, c);
 
 	(void)err;
-	strbuf_reset(&t->key);
-	identity_case_key(&t->key, c->classname, c->name, c->file,
-			  su ? su->file : NULL, su ? su->name : NULL);
-	if (!u64map_get(&t->by_key, hash_of(&t->key), &ix)) {
-		strbuf_reset(&t->key);
-		if (identity_case_file(&t->key, c->file, su ? su->file : NULL,
-				       su ? su->name : NULL))
-			u64map_get(&t->by_file, hash_of(&t->key), &ix);
-	}
-	if (ix == NO_ID)
+	if (ix == IDMATCH_NONE)
 		return 0;
 	t->state[ix] |= SEEN;
 	if (c->outcome == JUNIT_FAILED || c->outcome == JUNIT_ERROR)
@@ -132,22 +89,6 @@ struct run_state {
 	double deadline;
 };
 
-/* The command's environment: the base one plus the job's variables. */
-static void job_env(const struct shardrun_options *o,
-		    const struct runner_job *j, struct strvec *env)
-{
-	strvec_init(env);
-	for (char *const *e = o->envp; e && *e; e++)
-		strvec_push(env, *e);
-	for (size_t i = 0; i < j->env.n; i++) {
-		const char *eq = strchr(j->env.v[i], '=');
-		char *name = xstrndup(j->env.v[i], (size_t)(eq - j->env.v[i]));
-
-		strvec_setenv(env, name, eq + 1);
-		free(name);
-	}
-}
-
 static int run_job(struct run_state *s, const struct runner_job *j,
 		   struct shard_error *err)
 {
@@ -159,7 +100,7 @@ static int run_job(struct run_state *s, const struct runner_job *j,
 	enum runcmd_end end;
 	int status = 0, r;
 
-	job_env(o, j, &env);
+	runner_job_env(o->envp, j, &env);
 	c.envp = env.v;
 	unlink(j->junit);
 	r = runcmd_start(&c, err);
@@ -188,18 +129,9 @@ static void failed_ids(struct run_state *s, const char *const *ids, size_t n,
 {
 	strvec_clear(out);
 	for (size_t i = 0; i < n; i++) {
-		size_t ix = NO_ID;
-		struct strbuf *k = &s->t.key;
-		int is_file = identity_kind(ids[i]) == IDENTITY_PATH;
+		size_t ix = idmatch_id(&s->t.m, ids[i]);
 
-		strbuf_reset(k);
-		if (is_file)
-			identity_file_path(k, ids[i]);
-		else
-			identity_key(k, ids[i]);
-		u64map_get(is_file ? &s->t.by_file : &s->t.by_key, hash_of(k),
-			   &ix);
-		if (ix == NO_ID || s->t.state[ix] != SEEN)
+		if (ix == IDMATCH_NONE || s->t.state[ix] != SEEN)
 			strvec_push(out, ids[i]);
 	}
 }
@@ -346,7 +278,7 @@ static int write_report(struct run_state *s, struct shard_error *err)
 int shardrun_run(const struct shardrun_options *o, const struct shard_ctx *ctx,
 		 struct shardrun_result *res, struct shard_error *err)
 {
-	struct run_state s = { o, ctx, res, { 0 }, { 0 }, 0 };
+	struct run_state s = { .o = o, .ctx = ctx, .res = res };
 	struct strvec again, prev, props;
 	double start = shard_now(ctx);
 	int r = 0;

@@ -82,6 +82,7 @@ int cmd_db(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx);
+int cmd_queue(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx);
 
 #endif

@@ -32,6 +32,7 @@ static const struct subcommand commands[] = {
 	{ "ingest", cmd_ingest, "record JUnit XML or timing JSON into history" },
 	{ "merge", cmd_merge, "merge JUnit XML reports into one" },
 	{ "plan", cmd_plan, "split a test list into balanced shards" },
+	{ "queue", cmd_queue, "a queue run's progress or report" },
 	{ "run", cmd_run, "run one shard's tests, or all shards locally" },
 };
 

@@ -57,6 +57,14 @@ static const struct cmd_option run_options[] = {
 	{ "no-record", 0, NULL, "do not record the results into history" },
 	{ "run-id", 0, "ID", "the run's identity (default: the CI's)" },
 	{ "quiet", 'q', NULL, "print only the summary line and errors" },
+	{ "queue", 0, "URL", "pull batches of tests from a queue in "
+			     "PostgreSQL (every matrix job the same URL)" },
+	{ "lease-seconds", 0, "S", "--queue: a claim's lease (default 30)" },
+	{ "heartbeat-seconds", 0, "S", "--queue: lease renewal (default 10)" },
+	{ "min-batch-seconds", 0, "S", "--queue: smallest batch (default 10x "
+				       "the command's measured overhead)" },
+	{ "workers", 0, "N", "--queue: expected workers (default: --shards "
+			     "or the CI's total)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -76,6 +84,7 @@ enum {
 	O_TESTS, O_COLLECT, O_PLAN, O_INDEX, O_SHARDS, O_BY, O_RUNNER,
 	O_OUTPUT, O_ISOLATE_DB, O_ISOLATE_SCHEMA, O_LOCAL, O_JOBS, O_RETRIES,
 	O_TIMEOUT, O_GRACE, O_HISTORY, O_NO_RECORD, O_RUN_ID, O_QUIET,
+	O_QUEUE, O_LEASE, O_HEARTBEAT, O_MIN_BATCH, O_WORKERS,
 };
 
 static int take_runner(struct run_args *a, const char *arg)
@@ -127,6 +136,19 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_NO_RECORD: a->record = 0; return 0;
 	case O_RUN_ID: a->run_id = arg; return 0;
 	case O_QUIET: a->quiet = 1; return 0;
+	case O_QUEUE: a->queue = arg; return 0;
+	case O_LEASE:
+		return cmd_parse_seconds(c, RUN_CMD, "--lease-seconds", arg,
+					 &a->lease);
+	case O_HEARTBEAT:
+		return cmd_parse_seconds(c, RUN_CMD, "--heartbeat-seconds", arg,
+					 &a->heartbeat);
+	case O_MIN_BATCH:
+		return cmd_parse_seconds(c, RUN_CMD, "--min-batch-seconds", arg,
+					 &a->min_batch);
+	case O_WORKERS:
+		return cmd_parse_count(c, RUN_CMD, "--workers", arg, 1, 100000,
+				       &a->workers);
 	}
 	return 0;
 }
@@ -188,12 +210,18 @@ static int resolve(struct run_args *a, struct shard_error *err)
 		a->shards = ci.total;
 	if (!a->run_id && v && *v)
 		a->run_id = v;
+	/* a queue is shared by the attempts of a CI run: the run without
+	 * its attempt (a re-run of failed jobs resumes it) */
+	v = shard_getenv(&a->ctx->core, "GITHUB_RUN_ID");
+	if (!a->run_id && a->queue && v && *v)
+		a->run_id = v;
 	if (!a->run_id && ci.run_id[0]) {
 		snprintf(a->run_buf, sizeof(a->run_buf), "%s", ci.run_id);
 		a->run_id = a->run_buf;
 	}
 	gethostname(a->host, sizeof(a->host) - 1);
 	if (!a->run_id) {
+		a->run_id_generated = 1;
 		snprintf(a->run_buf, sizeof(a->run_buf), "local-%.64s-%ld-%.0f",
 			 a->host, (long)getpid(), shard_now(&a->ctx->core));
 		a->run_id = a->run_buf;
@@ -247,6 +275,17 @@ static int check_args(struct run_args *a)
 		return cmd_usage_error(a->ctx, RUN_CMD, "--jobs needs --local");
 	if (runner_check(a->runner, (const char *const *)a->cmd, &err))
 		return cmd_usage_error(a->ctx, RUN_CMD, "%s", err.msg);
+	if (a->queue) {
+		if (a->plan || a->local)
+			return cmd_usage_error(a->ctx, RUN_CMD, "--queue takes "
+					       "--tests or --collect, not "
+					       "--plan or --local");
+		if (a->heartbeat >= a->lease)
+			return cmd_usage_error(a->ctx, RUN_CMD, "the heartbeat "
+					       "must come more often than the "
+					       "lease runs out");
+		return 0;
+	}
 	if (a->local) {
 		a->jobs = a->jobs > 0 ? a->jobs : 2;
 		if (a->shards < 0 && !a->plan)
@@ -357,6 +396,15 @@ static int collect_pytest(struct run_args *a, const char *dir,
 	return r;
 }
 
+int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
+		  struct shard_error *err)
+{
+	return a->collect && !a->collect_cmd
+		       ? collect_pytest(a, dir, list, err)
+		       : cmd_read_tests(a->ctx, a->tests, a->collect_cmd, list,
+					err);
+}
+
 static int parse_by(const char *by, enum plan_by *out)
 {
 	static const char *const names[] = { "test", "class", "file" };
@@ -381,10 +429,7 @@ static int select_from_list(struct run_args *a, struct selection *sel,
 	if (a->by && parse_by(a->by, &by))
 		return shard_error_set(err, SHARD_EINPUT, "--by '%s': expected "
 				       "test, class or file", a->by);
-	r = a->collect && !a->collect_cmd
-		    ? collect_pytest(a, dir, &sel->list, err)
-		    : cmd_read_tests(a->ctx, a->tests, a->collect_cmd,
-				     &sel->list, err);
+	r = run_read_list(a, dir, &sel->list, err);
 	if (r || store_open(cmd_history_path(a->ctx, a->history), &so, &st,
 			    err) ||
 	    weigh_tests(st, sel->list.ids, sel->list.nr, &sel->w, err)) {
@@ -610,6 +655,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	struct run_args a = {
 		.ctx = ctx, .record = 1, .runner = RUNNER_GENERIC,
 		.index = -1, .shards = -1, .jobs = -1, .grace = 10,
+		.lease = 30, .heartbeat = 10, .min_batch = -1, .workers = -1,
 	};
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct selection sel;
@@ -635,6 +681,11 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 		return cmd_fail(ctx, &err);
 	}
 	catch_signals();
+	if (a.queue) {
+		r = run_queue(&a, dir);
+		run_rmdir(dir);
+		return r;
+	}
 	memset(&sel, 0, sizeof(sel));
 	testlist_init(&sel.list);
 	if (a.plan ? select_from_file(&a, &sel, &err)

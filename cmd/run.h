@@ -21,6 +21,9 @@ struct run_args {
 	struct cmd_ctx *ctx;
 	const char *tests, *plan, *history, *output, *run_id, *by;
 	const char *isolate_db, *isolate_schema;
+	const char *queue;               /* --queue URL */
+	double lease, heartbeat, min_batch;
+	long workers;
 	int collect, local, record, quiet;
 	enum runner_kind runner;
 	long index, shards, jobs, retries;
@@ -29,6 +32,7 @@ struct run_args {
 	char **collect_cmd;        /* --collect: before a second "--" */
 	char host[256];
 	char run_buf[256];
+	int run_id_generated;          /* no flag, variable or CI gave one */
 	long attempt;
 	const char *share_dir;
 };
@@ -50,6 +54,11 @@ struct selection {
 /* Set by SIGINT/SIGTERM (the one global STYLE.md allows). */
 extern volatile sig_atomic_t run_signal;
 
+/* The test list of --tests or --collect (pytest's plugin or a command). */
+int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
+		  struct shard_error *err);
+/* --queue: pull batches from a PostgreSQL queue until it is drained. */
+int run_queue(struct run_args *a, const char *dir);
 /* The options of shardrun_run for shard i, without output and env. */
 void run_shard_options(const struct run_args *a, const struct selection *sel,
 		       size_t i, const char *dir, struct shardrun_options *o);

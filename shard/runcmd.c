@@ -191,6 +191,8 @@ int runcmd_wait(struct runcmd *c, const struct runcmd_wait *w, int *status,
 		if (info.si_pid == c->pid)
 			break;
 		now = w->clock(w->data);
+		if (w->tick)
+			w->tick(w->tick_data, now);
 		if (!kill_at && ((w->stop && *w->stop) ||
 				 (w->deadline > 0 && now >= w->deadline))) {
 			*end = w->stop && *w->stop ? RUNCMD_STOPPED

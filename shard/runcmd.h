@@ -55,6 +55,9 @@ struct runcmd_wait {
 	const volatile sig_atomic_t *stop;  /* may be NULL */
 	double (*clock)(void *data);        /* seconds */
 	void *data;
+	/* called at every poll (about 50 times a second), may be NULL */
+	void (*tick)(void *tick_data, double now);
+	void *tick_data;
 };
 
 /*

@@ -95,8 +95,10 @@ static int run_job(struct run_state *s, const struct runner_job *j,
 	const struct shardrun_options *o = s->o;
 	struct strvec env;
 	struct runcmd c = { (const char *const *)j->argv.v, NULL, 0 };
-	struct runcmd_wait w = { s->deadline, o->grace, o->stop,
-				 s->ctx->clock, s->ctx->data };
+	struct runcmd_wait w = {
+		.deadline = s->deadline, .grace = o->grace, .stop = o->stop,
+		.clock = s->ctx->clock, .data = s->ctx->data,
+	};
 	enum runcmd_end end;
 	int status = 0, r;
 

@@ -1,0 +1,139 @@
+/*
+ * shard run --queue: this matrix job is one worker of a queue in
+ * PostgreSQL. The test list and history estimates seed the queue (the
+ * first worker to arrive does it); then batches are claimed and run until
+ * the queue is drained (shard/queuerun.c).
+ */
+#include "cmd/run.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shard/ci.h"
+#include "shard/queuerun.h"
+#include "shard/store.h"
+#include "shard/util.h"
+#include "shard/banned.h"
+
+struct progress {
+	struct run_args *a;
+	size_t tests, failed;
+};
+
+static void on_batch(void *data, size_t tests, size_t failed, double secs)
+{
+	struct progress *p = data;
+
+	p->tests += tests;
+	p->failed += failed;
+	if (!p->a->quiet)
+		fprintf(p->a->ctx->err, "shard run: batch of %zu tests in %.1f s"
+			" (%zu failed); %zu done by this worker\n", tests,
+			secs, failed, p->tests);
+}
+
+/* The list and its estimates (history, else relatives, else equal). */
+static int seed_queue(struct run_args *a, struct queue *q, const char *dir,
+		      struct shard_error *err)
+{
+	struct testlist list;
+	struct weights w = { 0 };
+	struct store_options so = { 0, 0, 0 };
+	struct store *st = NULL;
+	int seeded = 0, r;
+
+	testlist_init(&list);
+	r = run_read_list(a, dir, &list, err);
+	if (!r)
+		r = store_open(cmd_history_path(a->ctx, a->history), &so, &st,
+			       err);
+	if (!r)
+		r = weigh_tests(st, list.ids, list.nr, &w, err);
+	store_close(st);
+	if (!r)
+		r = queue_seed(q, list.ids, w.seconds, list.nr, a->attempt,
+			       &seeded, err);
+	if (!r && !a->quiet)
+		fprintf(a->ctx->err, "shard run: queue %s: %s %zu tests\n",
+			a->run_id, seeded ? "seeded with" : "joined; the list "
+			"has", list.nr);
+	weigh_release(&w);
+	testlist_release(&list);
+	return r;
+}
+
+static void worker_options(struct run_args *a, const char *dir,
+			   struct progress *p, struct queuerun_options *o)
+{
+	struct ci_info ci;
+	struct shard_error e = SHARD_ERROR_INIT;
+
+	memset(o, 0, sizeof(*o));
+	o->runner = a->runner;
+	o->cmd = (const char *const *)a->cmd;
+	o->dir = dir;
+	o->share_dir = a->share_dir;
+	o->envp = a->ctx->core.envp;
+	o->arg_room = (size_t)sysconf(_SC_ARG_MAX) / 2;
+	o->index = a->index >= 0 ? (size_t)a->index : 0;
+	o->total = a->shards > 0 ? (size_t)a->shards : 1;
+	o->workers = a->workers > 0 ? a->workers : a->shards > 0 ? a->shards
+								 : 1;
+	if (a->workers <= 0 && a->shards <= 0 && !ci_detect(&a->ctx->core, &ci,
+							    &e) &&
+	    ci.total > 0)
+		o->workers = ci.total;
+	o->heartbeat = a->heartbeat;
+	o->poll = a->lease / 10 < 1 ? a->lease / 10 : 1;
+	o->min_batch = a->min_batch;
+	o->grace = a->grace;
+	o->stop = &run_signal;
+	o->output = a->output;
+	o->on_batch = on_batch;
+	o->data = p;
+}
+
+int run_queue(struct run_args *a, const char *dir)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct queue *q = NULL;
+	struct queuerun_options o;
+	struct queuerun_result res;
+	struct progress p = { a, 0, 0 };
+	char worker[320];
+	int status;
+
+	if (a->run_id_generated)
+		return cmd_usage_error(a->ctx, RUN_CMD, "--queue needs the run "
+				       "every worker shares: give --run-id ID "
+				       "(in CI the run's id is used)");
+	snprintf(worker, sizeof(worker), "%.200s-%ld", a->host,
+		 (long)getpid());
+	if (queue_open(&q, a->queue, a->run_id, worker, a->lease, &err) ||
+	    seed_queue(a, q, dir, &err)) {
+		queue_close(q);
+		return cmd_fail(a->ctx, &err);
+	}
+	worker_options(a, dir, &p, &o);
+	if (queuerun_run(q, &o, &a->ctx->core, &res, &err)) {
+		queue_close(q);
+		return cmd_fail(a->ctx, &err);
+	}
+	queue_close(q);
+	fprintf(a->ctx->err, "shard run: worker %s: %zu batches, %zu tests, "
+		"%zu failed%s; overhead %.2f s an invocation%s\n", worker,
+		res.batches, res.tests, res.failed,
+		res.rejected ? " (some results came after the lease was "
+			       "lost: left to the new claim)" : "",
+		res.overhead, res.stopped ? "; stopped" : "");
+	if (res.stopped)
+		return 128 + run_signal;
+	status = res.failed ? EXIT_FAILED : EXIT_OK;
+	if (a->output && strcmp(a->output, "-") && res.tests) {
+		int rr = run_record(a, a->output);
+
+		status = rr > status ? rr : status;
+	}
+	return status;
+}

@@ -1,0 +1,711 @@
+/*
+ * Every statement is parameterised; arrays travel as PostgreSQL array
+ * literals built here (each element quoted), so a batch is claimed or
+ * completed in a constant number of round trips.
+ */
+#include "queue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pgconn.h"
+#include "strbuf.h"
+#include "util.h"
+#include "banned.h"
+
+#define SCAN_LIMIT "2000"
+
+struct queue {
+	struct pg_target target;
+	struct pgconn *c;
+	char *run_id, *worker;
+	char lease[32];
+};
+
+static const char *const schema_sql[] = {
+	"CREATE TABLE IF NOT EXISTS shard_queue_run("
+	" run_id text PRIMARY KEY, attempt int NOT NULL,"
+	" total int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+	"CREATE TABLE IF NOT EXISTS shard_queue("
+	" run_id text NOT NULL, pos int NOT NULL, test_id text NOT NULL,"
+	" estimate double precision NOT NULL,"
+	" state text NOT NULL DEFAULT 'pending',"
+	" worker text, batch bigint, lease_until timestamptz,"
+	" attempts int NOT NULL DEFAULT 0, requeued int NOT NULL DEFAULT 0,"
+	" outcome text, seconds double precision, suite text, xml text,"
+	" PRIMARY KEY(run_id, pos))",
+	"CREATE INDEX IF NOT EXISTS shard_queue_open ON shard_queue(run_id, pos)"
+	" WHERE state IN ('pending', 'claimed')",
+	"CREATE TABLE IF NOT EXISTS shard_queue_worker("
+	" run_id text NOT NULL, worker text NOT NULL,"
+	" started_at timestamptz NOT NULL DEFAULT now(),"
+	" last_seen timestamptz NOT NULL DEFAULT now(),"
+	" batches int NOT NULL DEFAULT 0, tests int NOT NULL DEFAULT 0,"
+	" failed int NOT NULL DEFAULT 0, PRIMARY KEY(run_id, worker))",
+	"CREATE SEQUENCE IF NOT EXISTS shard_queue_batch",
+};
+
+static int exec0(struct queue *q, const char *sql, struct shard_error *err)
+{
+	return pgconn_exec(q->c, sql, 0, NULL, NULL, NULL, err);
+}
+
+/* Run sql in a transaction; roll back on failure. */
+static int in_tx(struct queue *q, int (*fn)(struct queue *, void *,
+					   struct shard_error *),
+		 void *data, struct shard_error *err)
+{
+	int r = exec0(q, "BEGIN", err);
+
+	if (!r)
+		r = fn(q, data, err);
+	if (!r)
+		return exec0(q, "COMMIT", err);
+	exec0(q, "ROLLBACK", NULL);
+	return r;
+}
+
+static int make_schema(struct queue *q, void *data, struct shard_error *err)
+{
+	(void)data;
+	if (exec0(q, "SELECT pg_advisory_xact_lock(7346297431)", err))
+		return err->code;
+	for (size_t i = 0; i < sizeof(schema_sql) / sizeof(*schema_sql); i++)
+		if (exec0(q, schema_sql[i], err))
+			return err->code;
+	return 0;
+}
+
+int queue_open(struct queue **out, const char *url, const char *run_id,
+	       const char *worker, double lease_seconds,
+	       struct shard_error *err)
+{
+	struct queue *q = xcalloc(1, sizeof(*q));
+	int r;
+
+	*out = NULL;
+	if ((r = pg_target_parse(url, &q->target, err))) {
+		free(q);
+		return r;
+	}
+	q->run_id = xstrdup(run_id);
+	q->worker = xstrdup(worker);
+	snprintf(q->lease, sizeof(q->lease), "%.3f", lease_seconds);
+	r = pgconn_open(&q->c, &q->target, NULL, err);
+	if (!r)
+		r = in_tx(q, make_schema, NULL, err);
+	if (r) {
+		queue_close(q);
+		return r;
+	}
+	*out = q;
+	return 0;
+}
+
+void queue_close(struct queue *q)
+{
+	if (!q)
+		return;
+	pgconn_close(q->c);
+	pg_target_release(&q->target);
+	free(q->run_id);
+	free(q->worker);
+	free(q);
+}
+
+/* PostgreSQL array literals: "{\"a\",\"b\"}", NULL unquoted. */
+static void array_start(struct strbuf *a)
+{
+	strbuf_reset(a);
+	strbuf_addch(a, '{');
+}
+
+static void array_add(struct strbuf *a, const char *s)
+{
+	if (a->len > 1)
+		strbuf_addch(a, ',');
+	if (!s) {
+		strbuf_addstr(a, "NULL");
+		return;
+	}
+	strbuf_addch(a, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			strbuf_addch(a, '\\');
+		strbuf_addch(a, *s);
+	}
+	strbuf_addch(a, '"');
+}
+
+static void array_end(struct strbuf *a)
+{
+	strbuf_addch(a, '}');
+}
+
+static void array_add_num(struct strbuf *a, double v)
+{
+	char num[64];
+
+	snprintf(num, sizeof(num), "%.17g", v);
+	array_add(a, num);
+}
+
+/* ---- seeding ---- */
+
+struct seed {
+	const char *const *ids;
+	const double *seconds;
+	size_t n;
+	long attempt;
+	int *seeded;
+	long found;           /* the run's attempt, -1 when absent */
+};
+
+static int got_long(void *data, int ncols, const char *const *v)
+{
+	long *out = data;
+
+	if (ncols > 0 && v[0] && shard_parse_long(v[0], -1, 1L << 30, out))
+		*out = -1;
+	return 0;
+}
+
+struct seed_item {
+	double seconds;
+	const char *id;
+};
+
+/* Longest first, then by id: the same order on every worker. */
+static int seed_cmp(const void *a, const void *b)
+{
+	const struct seed_item *x = a, *y = b;
+
+	if (x->seconds != y->seconds)
+		return x->seconds > y->seconds ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* Insert the tests longest first, 10,000 rows a statement. */
+static int insert_tests(struct queue *q, const struct seed *s,
+			struct shard_error *err)
+{
+	struct seed_item *order = xmalloc((s->n ? s->n : 1) * sizeof(*order));
+	struct strbuf ids = STRBUF_INIT, secs = STRBUF_INIT;
+	char base[32];
+	int r = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		order[i].seconds = s->seconds[i];
+		order[i].id = s->ids[i];
+	}
+	qsort(order, s->n, sizeof(*order), seed_cmp);
+	for (size_t from = 0; !r && from < s->n; from += 10000) {
+		size_t to = from + 10000 < s->n ? from + 10000 : s->n;
+		const char *p[4] = { q->run_id, base, NULL, NULL };
+
+		array_start(&ids);
+		array_start(&secs);
+		for (size_t k = from; k < to; k++) {
+			array_add(&ids, order[k].id);
+			array_add_num(&secs, order[k].seconds);
+		}
+		array_end(&ids);
+		array_end(&secs);
+		snprintf(base, sizeof(base), "%zu", from);
+		p[2] = ids.buf;
+		p[3] = secs.buf;
+		r = pgconn_exec(q->c, "INSERT INTO shard_queue(run_id, pos,"
+				" test_id, estimate) SELECT $1, $2::int +"
+				" t.ord::int - 1, t.id, t.est FROM"
+				" unnest($3::text[], $4::float8[]) WITH"
+				" ORDINALITY AS t(id, est, ord)", 4, p, NULL,
+				NULL, err);
+	}
+	free(order);
+	strbuf_release(&ids);
+	strbuf_release(&secs);
+	return r;
+}
+
+static int seed_tx(struct queue *q, void *data, struct shard_error *err)
+{
+	struct seed *s = data;
+	char attempt[32], total[32];
+	const char *p[3] = { q->run_id, attempt, total };
+	const char *w[2] = { q->run_id, q->worker };
+
+	snprintf(attempt, sizeof(attempt), "%ld", s->attempt);
+	snprintf(total, sizeof(total), "%zu", s->n);
+	s->found = -1;
+	if (pgconn_exec(q->c, "SELECT pg_advisory_xact_lock(hashtext("
+			"'shard_queue:' || $1))", 1, p, NULL, NULL, err) ||
+	    pgconn_exec(q->c, "SELECT attempt FROM shard_queue_run WHERE"
+			" run_id = $1", 1, p, got_long, &s->found, err))
+		return err->code;
+	if (s->found < 0) {
+		*s->seeded = 1;
+		if (pgconn_exec(q->c, "INSERT INTO shard_queue_run(run_id,"
+				" attempt, total) VALUES($1, $2, $3)", 3, p,
+				NULL, NULL, err) ||
+		    insert_tests(q, s, err))
+			return err->code;
+	} else if (s->found < s->attempt &&
+		   (pgconn_exec(q->c, "UPDATE shard_queue SET state ="
+				" 'pending', worker = NULL, batch = NULL,"
+				" lease_until = NULL WHERE run_id = $1 AND"
+				" state IN ('failed', 'claimed')", 1, p, NULL,
+				NULL, err) ||
+		    pgconn_exec(q->c, "UPDATE shard_queue_run SET attempt = $2"
+				" WHERE run_id = $1", 2, p, NULL, NULL, err)))
+		return err->code;
+	return pgconn_exec(q->c, "INSERT INTO shard_queue_worker(run_id,"
+			   " worker) VALUES($1, $2) ON CONFLICT(run_id,"
+			   " worker) DO UPDATE SET last_seen = now()", 2, w,
+			   NULL, NULL, err);
+}
+
+int queue_seed(struct queue *q, const char *const *ids,
+	       const double *seconds, size_t n, long attempt, int *seeded,
+	       struct shard_error *err)
+{
+	struct seed s = { ids, seconds, n, attempt, seeded, -1 };
+
+	*seeded = 0;
+	return in_tx(q, seed_tx, &s, err);
+}
+
+/* ---- claims ---- */
+
+struct scan {
+	double target, sum;
+	struct queue_batch *b;
+	size_t alloc;
+	int full;
+};
+
+static int scan_row(void *data, int ncols, const char *const *v)
+{
+	struct scan *s = data;
+	struct queue_batch *b = s->b;
+	long pos = 0;
+	double est = 0;
+
+	if (s->full || ncols < 3 || !v[0] || !v[1] ||
+	    shard_parse_long(v[0], 0, INT32_MAX, &pos) ||
+	    shard_parse_double(v[2] ? v[2] : "0", &est))
+		return 0;
+	if (b->n && s->sum + est > s->target) {
+		s->full = 1;
+		return 0;
+	}
+	if (b->n + 1 > s->alloc) {
+		s->alloc = s->alloc ? 2 * s->alloc : 64;
+		b->pos = xrealloc(b->pos, s->alloc * sizeof(*b->pos));
+		b->ids = xrealloc(b->ids, s->alloc * sizeof(*b->ids));
+	}
+	b->pos[b->n] = (int32_t)pos;
+	b->ids[b->n++] = xstrdup(v[1]);
+	s->sum += est;
+	return 0;
+}
+
+static int got_id(void *data, int ncols, const char *const *v)
+{
+	long long *out = data;
+	char *end;
+
+	if (ncols > 0 && v[0])
+		*out = strtoll(v[0], &end, 10);
+	return 0;
+}
+
+static int claim_tx(struct queue *q, void *data, struct shard_error *err)
+{
+	struct scan *s = data;
+	struct queue_batch *b = s->b;
+	struct strbuf pos = STRBUF_INIT;
+	char batch[32];
+	long long id = 0;
+	const char *p[5] = { q->run_id, q->worker, batch, q->lease, NULL };
+	int r;
+
+	r = pgconn_exec(q->c, "SELECT pos, test_id, estimate FROM shard_queue"
+			" WHERE run_id = $1 AND (state = 'pending' OR (state ="
+			" 'claimed' AND lease_until < now())) ORDER BY pos"
+			" LIMIT " SCAN_LIMIT " FOR UPDATE SKIP LOCKED", 1, p,
+			scan_row, s, err);
+	if (r || !b->n)
+		return r;
+	r = pgconn_exec(q->c, "SELECT nextval('shard_queue_batch')", 0, NULL,
+			got_id, &id, err);
+	b->id = id;
+	snprintf(batch, sizeof(batch), "%lld", id);
+	array_start(&pos);
+	for (size_t i = 0; i < b->n; i++)
+		array_add_num(&pos, b->pos[i]);
+	array_end(&pos);
+	p[4] = pos.buf;
+	if (!r)
+		r = pgconn_exec(q->c, "UPDATE shard_queue SET requeued ="
+				" requeued + (state = 'claimed')::int, state ="
+				" 'claimed', worker = $2, batch = $3::bigint,"
+				" lease_until = now() + ($4 || ' seconds')"
+				"::interval, attempts = attempts + 1 WHERE"
+				" run_id = $1 AND pos = ANY($5::int[])", 5, p,
+				NULL, NULL, err);
+	if (!r)
+		r = pgconn_exec(q->c, "UPDATE shard_queue_worker SET last_seen"
+				" = now(), batches = batches + 1 WHERE run_id ="
+				" $1 AND worker = $2", 2, p, NULL, NULL, err);
+	strbuf_release(&pos);
+	return r;
+}
+
+int queue_claim(struct queue *q, double target, struct queue_batch *b,
+		struct shard_error *err)
+{
+	struct scan s = { target, 0, b, 0, 0 };
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	r = in_tx(q, claim_tx, &s, err);
+	b->seconds = s.sum;
+	if (r)
+		queue_batch_release(b);
+	return r;
+}
+
+void queue_batch_release(struct queue_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->ids[i]);
+	free(b->ids);
+	free(b->pos);
+	memset(b, 0, sizeof(*b));
+}
+
+int queue_heartbeat(struct queue *q, const struct queue_batch *b,
+		    struct shard_error *err)
+{
+	char batch[32];
+	const char *p[4] = { q->run_id, q->worker, batch, q->lease };
+
+	snprintf(batch, sizeof(batch), "%lld", (long long)b->id);
+	if (pgconn_exec(q->c, "UPDATE shard_queue SET lease_until = now() +"
+			" ($4 || ' seconds')::interval WHERE run_id = $1 AND"
+			" worker = $2 AND batch = $3::bigint AND state ="
+			" 'claimed'", 4, p, NULL, NULL, err))
+		return err->code;
+	return pgconn_exec(q->c, "UPDATE shard_queue_worker SET last_seen ="
+			   " now() WHERE run_id = $1 AND worker = $2", 2, p,
+			   NULL, NULL, err);
+}
+
+static const char *outcome_name(enum junit_outcome o)
+{
+	switch (o) {
+	case JUNIT_FAILED: return "failed";
+	case JUNIT_ERROR: return "error";
+	case JUNIT_SKIPPED: return "skipped";
+	default: return "passed";
+	}
+}
+
+struct accept {
+	const struct queue_batch *b;
+	int *accepted;
+	long count;
+};
+
+static int got_accepted(void *data, int ncols, const char *const *v)
+{
+	struct accept *a = data;
+	long pos;
+
+	if (ncols < 1 || !v[0] || shard_parse_long(v[0], 0, INT32_MAX, &pos))
+		return 0;
+	for (size_t i = 0; i < a->b->n; i++)
+		if (a->b->pos[i] == pos) {
+			a->accepted[i] = 1;
+			a->count++;
+		}
+	return 0;
+}
+
+int queue_complete(struct queue *q, const struct queue_batch *b,
+		   const struct queue_result *const *res, int *accepted,
+		   struct shard_error *err)
+{
+	struct strbuf arr[6];
+	char batch[32], failed[32], done[32];
+	const char *p[10];
+	struct accept acc = { b, accepted, 0 };
+	long nfailed = 0;
+	int r;
+
+	for (int k = 0; k < 6; k++) {
+		strbuf_init(&arr[k], 0);
+		array_start(&arr[k]);
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		const struct queue_result *x = res[i];
+		int bad = !x || x->outcome == JUNIT_FAILED ||
+			  x->outcome == JUNIT_ERROR;
+
+		accepted[i] = 0;
+		nfailed += bad;
+		array_add_num(&arr[0], b->pos[i]);
+		array_add(&arr[1], bad ? "failed" : "done");
+		array_add(&arr[2], x ? outcome_name(x->outcome) : "error");
+		array_add_num(&arr[3], x ? x->seconds : 0);
+		array_add(&arr[4], x ? x->suite : NULL);
+		array_add(&arr[5], x ? x->xml : NULL);
+	}
+	snprintf(batch, sizeof(batch), "%lld", (long long)b->id);
+	p[0] = q->run_id;
+	p[1] = q->worker;
+	p[2] = batch;
+	for (int k = 0; k < 6; k++) {
+		array_end(&arr[k]);
+		p[3 + k] = arr[k].buf;
+	}
+	r = pgconn_exec(q->c, "UPDATE shard_queue q SET state = r.state,"
+			" outcome = r.outcome, seconds = r.seconds, suite ="
+			" r.suite, xml = r.xml, lease_until = NULL FROM"
+			" unnest($4::int[], $5::text[], $6::text[],"
+			" $7::float8[], $8::text[], $9::text[]) AS r(pos,"
+			" state, outcome, seconds, suite, xml) WHERE q.run_id"
+			" = $1 AND q.worker = $2 AND q.batch = $3::bigint AND"
+			" q.state = 'claimed' AND q.pos = r.pos RETURNING"
+			" q.pos", 9, p, got_accepted, &acc, err);
+	snprintf(done, sizeof(done), "%ld", acc.count);
+	snprintf(failed, sizeof(failed), "%ld", nfailed);
+	p[2] = done;
+	p[3] = failed;
+	if (!r)
+		r = pgconn_exec(q->c, "UPDATE shard_queue_worker SET last_seen"
+				" = now(), tests = tests + $3::int, failed ="
+				" failed + $4::int WHERE run_id = $1 AND worker"
+				" = $2", 4, p, NULL, NULL, err);
+	for (int k = 0; k < 6; k++)
+		strbuf_release(&arr[k]);
+	return r;
+}
+
+int queue_unclaim(struct queue *q, const struct queue_batch *b,
+		  struct shard_error *err)
+{
+	char batch[32];
+	const char *p[3] = { q->run_id, q->worker, batch };
+
+	snprintf(batch, sizeof(batch), "%lld", (long long)b->id);
+	return pgconn_exec(q->c, "UPDATE shard_queue SET state = 'pending',"
+			   " worker = NULL, batch = NULL, lease_until = NULL,"
+			   " attempts = greatest(attempts - 1, 0) WHERE run_id"
+			   " = $1 AND worker = $2 AND batch = $3::bigint AND"
+			   " state = 'claimed'", 3, p, NULL, NULL, err);
+}
+
+/* ---- progress and reports ---- */
+
+static int got_left(void *data, int ncols, const char *const *v)
+{
+	struct queue_left *l = data;
+	char *end;
+
+	if (ncols < 3)
+		return 0;
+	l->pending = v[0] ? strtoll(v[0], &end, 10) : 0;
+	if (v[1])
+		shard_parse_double(v[1], &l->pending_seconds);
+	l->claimed = v[2] ? strtoll(v[2], &end, 10) : 0;
+	return 0;
+}
+
+int queue_left(struct queue *q, struct queue_left *out,
+	       struct shard_error *err)
+{
+	const char *p[2] = { q->run_id, q->lease };
+	long long workers = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (pgconn_exec(q->c, "SELECT count(*) FILTER (WHERE o),"
+			" coalesce(sum(estimate) FILTER (WHERE o), 0),"
+			" count(*) FILTER (WHERE state = 'claimed' AND NOT o)"
+			" FROM (SELECT estimate, state, state = 'pending' OR"
+			" (state = 'claimed' AND lease_until < now()) AS o"
+			" FROM shard_queue WHERE run_id = $1 AND state IN"
+			" ('pending', 'claimed')) t", 1, p, got_left, out,
+			err) ||
+	    pgconn_exec(q->c, "SELECT count(*) FROM shard_queue_worker WHERE"
+			" run_id = $1 AND last_seen > now() - ($2 ||"
+			" ' seconds')::interval", 2, p, got_id, &workers, err))
+		return err->code;
+	out->workers = workers;
+	return 0;
+}
+
+static int got_status(void *data, int ncols, const char *const *v)
+{
+	struct queue_status *s = data;
+	int64_t *f[] = { &s->total, &s->pending, &s->claimed, &s->done,
+			 &s->failed, &s->requeued };
+	char *end;
+
+	for (int i = 0; i < 6 && i < ncols; i++)
+		*f[i] = v[i] ? strtoll(v[i], &end, 10) : 0;
+	return 0;
+}
+
+static int got_worker(void *data, int ncols, const char *const *v)
+{
+	struct queue_status *s = data;
+	struct queue_worker_status *w;
+	char *end;
+
+	if (ncols < 5)
+		return 0;
+	s->workers = xrealloc(s->workers, (s->nworkers + 1) *
+						  sizeof(*s->workers));
+	w = &s->workers[s->nworkers++];
+	snprintf(w->name, sizeof(w->name), "%s", v[0] ? v[0] : "");
+	w->batches = v[1] ? strtoll(v[1], &end, 10) : 0;
+	w->tests = v[2] ? strtoll(v[2], &end, 10) : 0;
+	w->failed = v[3] ? strtoll(v[3], &end, 10) : 0;
+	w->last_seen_ago = 0;
+	if (v[4])
+		shard_parse_double(v[4], &w->last_seen_ago);
+	return 0;
+}
+
+int queue_status(struct queue *q, struct queue_status *out,
+		 struct shard_error *err)
+{
+	const char *p[1] = { q->run_id };
+
+	memset(out, 0, sizeof(*out));
+	out->attempt = -1;
+	if (pgconn_exec(q->c, "SELECT attempt FROM shard_queue_run WHERE"
+			" run_id = $1", 1, p, got_long, &out->attempt, err))
+		return err->code;
+	out->exists = out->attempt >= 0;
+	if (!out->exists)
+		return 0;
+	if (pgconn_exec(q->c, "SELECT count(*), count(*) FILTER (WHERE state ="
+			" 'pending' OR (state = 'claimed' AND lease_until <"
+			" now())), count(*) FILTER (WHERE state = 'claimed'"
+			" AND lease_until >= now()), count(*) FILTER (WHERE"
+			" state = 'done'), count(*) FILTER (WHERE state ="
+			" 'failed'), coalesce(sum(requeued), 0) FROM"
+			" shard_queue WHERE run_id = $1", 1, p, got_status,
+			out, err))
+		return err->code;
+	return pgconn_exec(q->c, "SELECT worker, batches, tests, failed,"
+			   " extract(epoch FROM now() - last_seen) FROM"
+			   " shard_queue_worker WHERE run_id = $1 ORDER BY"
+			   " worker", 1, p, got_worker, out, err);
+}
+
+void queue_status_release(struct queue_status *s)
+{
+	free(s->workers);
+	s->workers = NULL;
+	s->nworkers = 0;
+}
+
+struct report {
+	FILE *out;
+	struct strbuf suite, cases;
+	long tests, failures, errors, skipped;
+	double time;
+	int started;
+};
+
+static void add_escaped(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': strbuf_addstr(sb, "&amp;"); break;
+		case '<': strbuf_addstr(sb, "&lt;"); break;
+		case '"': strbuf_addstr(sb, "&quot;"); break;
+		case '\n': strbuf_addstr(sb, "&#10;"); break;
+		default: strbuf_addch(sb, *s);
+		}
+	}
+}
+
+static void flush_suite(struct report *r)
+{
+	struct strbuf head = STRBUF_INIT;
+
+	if (!r->started)
+		return;
+	strbuf_addstr(&head, "<testsuite name=\"");
+	add_escaped(&head, r->suite.buf);
+	strbuf_addf(&head, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\""
+		    " skipped=\"%ld\" time=\"%.3f\">\n", r->tests, r->failures,
+		    r->errors, r->skipped, r->time);
+	fwrite(head.buf, 1, head.len, r->out);
+	fwrite(r->cases.buf, 1, r->cases.len, r->out);
+	fputs("</testsuite>\n", r->out);
+	strbuf_release(&head);
+	strbuf_reset(&r->cases);
+	r->tests = r->failures = r->errors = r->skipped = 0;
+	r->time = 0;
+	r->started = 0;
+}
+
+/* Rows: suite, xml, outcome, seconds, test_id; grouped by suite. */
+static int report_row(void *data, int ncols, const char *const *v)
+{
+	struct report *r = data;
+	const char *suite = v[0] ? v[0] : "shard";
+	double secs = 0;
+
+	if (ncols < 5)
+		return 0;
+	if (r->started && strcmp(suite, r->suite.buf))
+		flush_suite(r);
+	if (!r->started) {
+		strbuf_reset(&r->suite);
+		strbuf_addstr(&r->suite, suite);
+		r->started = 1;
+	}
+	r->tests++;
+	if (!v[1]) {
+		r->errors++;
+		strbuf_addstr(&r->cases, "<testcase classname=\"shard\" name=\"");
+		add_escaped(&r->cases, v[4] ? v[4] : "");
+		strbuf_addstr(&r->cases, "\" time=\"0\"><error type=\"shard."
+					 "missing\" message=\"not run\"/>"
+					 "</testcase>\n");
+		return 0;
+	}
+	r->failures += v[2] && !strcmp(v[2], "failed");
+	r->errors += v[2] && !strcmp(v[2], "error");
+	r->skipped += v[2] && !strcmp(v[2], "skipped");
+	if (v[3] && !shard_parse_double(v[3], &secs))
+		r->time += secs;
+	strbuf_addstr(&r->cases, v[1]);
+	strbuf_addch(&r->cases, '\n');
+	return 0;
+}
+
+int queue_report(struct queue *q, FILE *out, struct shard_error *err)
+{
+	struct report r = { out, STRBUF_INIT, STRBUF_INIT, 0, 0, 0, 0, 0, 0 };
+	const char *p[1] = { q->run_id };
+	int rc;
+
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", out);
+	rc = pgconn_exec(q->c, "SELECT CASE WHEN xml IS NULL THEN 'shard'"
+			 " ELSE coalesce(suite, 'shard') END, xml, outcome,"
+			 " seconds, test_id FROM shard_queue WHERE run_id = $1"
+			 " ORDER BY 1, pos", 1, p, report_row, &r, err);
+	flush_suite(&r);
+	fputs("</testsuites>\n", out);
+	strbuf_release(&r.suite);
+	strbuf_release(&r.cases);
+	return rc;
+}

@@ -1,0 +1,398 @@
+/*
+ * A worker is one loop: size, claim, run, read, complete, write. Results
+ * are completed in the queue before they go into the worker's file, so
+ * the files never hold a test twice (a completion whose claim was lost
+ * is rejected, and the test is left to the worker that holds it now).
+ */
+#include "queuerun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "idmatch.h"
+#include "runcmd.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "util.h"
+#include "banned.h"
+
+/* What a batch's reports said about each of its tests. */
+struct batch_read {
+	struct idmatch m;
+	struct queue_result *res;     /* per batch test */
+	struct queue_result **ptr;    /* &res[i] when reported, else NULL */
+	char **xml, **suite;          /* owned, per batch test */
+	int fd, raw;
+	unsigned long long start, end;
+	double reported;              /* seconds the testcases report */
+	size_t failed;
+	struct strbuf tmp;
+};
+
+static void batch_read_init(struct batch_read *br, const struct queue_batch *b)
+{
+	size_t n = b->n ? b->n : 1;
+
+	memset(br, 0, sizeof(*br));
+	idmatch_init(&br->m, (const char *const *)b->ids, b->n);
+	br->res = xcalloc(n, sizeof(*br->res));
+	br->ptr = xcalloc(n, sizeof(*br->ptr));
+	br->xml = xcalloc(n, sizeof(*br->xml));
+	br->suite = xcalloc(n, sizeof(*br->suite));
+	strbuf_init(&br->tmp, 0);
+}
+
+static void batch_read_release(struct batch_read *br, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(br->xml[i]);
+		free(br->suite[i]);
+	}
+	free(br->xml);
+	free(br->suite);
+	free(br->res);
+	free(br->ptr);
+	idmatch_release(&br->m);
+	strbuf_release(&br->tmp);
+}
+
+static int on_element_end(void *data, const struct junit_element *e,
+			  struct shard_error *err)
+{
+	struct batch_read *br = data;
+
+	(void)err;
+	if (e->kind == JUNIT_EL_CASE) {
+		br->start = e->start;
+		br->end = e->end_end;
+		br->raw = e->raw;
+	}
+	return 0;
+}
+
+/* The testcase's bytes as the runner wrote them (UTF-8 input). */
+static char *case_bytes(struct batch_read *br, const struct junit_case *c)
+{
+	size_t len = (size_t)(br->end - br->start);
+	char *buf;
+
+	if (!br->raw || br->end <= br->start) {
+		strbuf_reset(&br->tmp);
+		strbuf_addf(&br->tmp, "<testcase name=\"%s\" time=\"%.3f\"/>",
+			    "unreadable", c->time);
+		return xstrdup(br->tmp.buf);
+	}
+	buf = xmalloc(len + 1);
+	if (pread(br->fd, buf, len, (off_t)br->start) != (ssize_t)len)
+		len = 0;
+	buf[len] = '\0';
+	return buf;
+}
+
+static int on_case(void *data, const struct junit_case *c,
+		   struct shard_error *err)
+{
+	struct batch_read *br = data;
+	size_t ix = idmatch_case(&br->m, c);
+
+	(void)err;
+	br->reported += c->has_time ? c->time : 0;
+	if (ix == IDMATCH_NONE)
+		return 0;
+	free(br->xml[ix]);
+	free(br->suite[ix]);
+	br->xml[ix] = case_bytes(br, c);
+	br->suite[ix] = c->suite && c->suite->name ? xstrdup(c->suite->name)
+						   : NULL;
+	br->res[ix].outcome = c->outcome;
+	br->res[ix].seconds = c->time;
+	br->res[ix].xml = br->xml[ix];
+	br->res[ix].suite = br->suite[ix];
+	br->ptr[ix] = &br->res[ix];
+	return 0;
+}
+
+static void read_job_report(struct batch_read *br, const char *path,
+			    const struct shard_ctx *ctx)
+{
+	struct junit_handler h = {
+		.testcase = on_case, .element_end = on_element_end, .data = br,
+	};
+	struct junit_options jo = { 0, 0, 0 };
+	struct shard_error e = SHARD_ERROR_INIT;
+
+	br->fd = open(path, O_RDONLY);
+	if (br->fd < 0) {
+		shard_warn(ctx, "%s: the runner wrote no report", path);
+		return;
+	}
+	if (junit_read_fd(br->fd, path, &jo, &h, ctx, &e))
+		shard_warn(ctx, "the runner's report is unreadable: %s", e.msg);
+	close(br->fd);
+	br->fd = -1;
+}
+
+struct worker {
+	struct queue *q;
+	const struct queuerun_options *o;
+	const struct shard_ctx *ctx;
+	struct queuerun_result *res;
+	struct strbuf file;            /* completed testsuites, for -o */
+	size_t file_tests, file_failures, file_errors, file_skipped;
+	const struct queue_batch *batch;  /* being run */
+	double next_beat;
+	int beat_failed;
+};
+
+static void beat(void *data, double now)
+{
+	struct worker *w = data;
+	struct shard_error e = SHARD_ERROR_INIT;
+
+	if (!w->batch || now < w->next_beat)
+		return;
+	w->next_beat = now + w->o->heartbeat;
+	if (queue_heartbeat(w->q, w->batch, &e) && !w->beat_failed) {
+		shard_warn(w->ctx, "heartbeat: %s", e.msg);
+		w->beat_failed = 1;
+	}
+}
+
+/* Run the batch's jobs; returns their wall seconds in *wall. */
+static int run_batch(struct worker *w, const struct queue_batch *b,
+		     struct batch_read *br, size_t *jobs_run, double *wall,
+		     struct shard_error *err)
+{
+	const struct queuerun_options *o = w->o;
+	char tag[48];
+	struct runner_request rq = {
+		o->runner, o->cmd, (const char *const *)b->ids, b->n, o->dir,
+		tag, o->index, o->total, o->share_dir, NULL, o->arg_room,
+	};
+	struct runner_job *jobs = NULL;
+	size_t njobs = 0;
+	double start = shard_now(w->ctx);
+	int r;
+
+	snprintf(tag, sizeof(tag), "b%lld", (long long)b->id);
+	for (char *const *e = o->envp; e && *e; e++)
+		if (!strncmp(*e, "PYTHONPATH=", 11))
+			rq.pythonpath = *e + 11;
+	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
+		return r;
+	for (size_t i = 0; !r && i < njobs && !w->res->stopped; i++) {
+		struct strvec env;
+		struct runcmd c = { (const char *const *)jobs[i].argv.v, NULL,
+				    0 };
+		struct runcmd_wait wt = {
+			.grace = o->grace, .stop = o->stop,
+			.clock = w->ctx->clock, .data = w->ctx->data,
+			.tick = beat, .tick_data = w,
+		};
+		enum runcmd_end end;
+		int status = 0;
+
+		runner_job_env(o->envp, &jobs[i], &env);
+		c.envp = env.v;
+		unlink(jobs[i].junit);
+		r = runcmd_start(&c, err);
+		if (!r)
+			r = runcmd_wait(&c, &wt, &status, &end, err);
+		strvec_release(&env);
+		if (r)
+			break;
+		(*jobs_run)++;
+		if (status)
+			w->res->status = status;
+		if (end == RUNCMD_STOPPED)
+			w->res->stopped = 1;
+		else
+			read_job_report(br, jobs[i].junit, w->ctx);
+		unlink(jobs[i].junit);
+		unlink(jobs[i].tests_file);
+	}
+	runner_jobs_free(jobs, njobs);
+	*wall = shard_now(w->ctx) - start;
+	return r;
+}
+
+static void add_to_file(struct worker *w, const struct queue_batch *b,
+			const struct batch_read *br, const int *accepted)
+{
+	struct strbuf cases = STRBUF_INIT;
+	size_t n = 0, failures = 0, errors = 0, skipped = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const struct queue_result *x = br->ptr[i];
+
+		if (!accepted[i])
+			continue;
+		n++;
+		if (!x) {
+			errors++;
+			strbuf_addstr(&cases, "<testcase classname=\"shard\" "
+					      "name=\"");
+			for (const char *p = b->ids[i]; *p; p++) {
+				if (*p == '&') strbuf_addstr(&cases, "&amp;");
+				else if (*p == '<') strbuf_addstr(&cases, "&lt;");
+				else if (*p == '"') strbuf_addstr(&cases, "&quot;");
+				else strbuf_addch(&cases, *p);
+			}
+			strbuf_addstr(&cases, "\" time=\"0\"><error type=\"shard."
+					      "missing\" message=\"not reported"
+					      "\"/></testcase>\n");
+			continue;
+		}
+		failures += x->outcome == JUNIT_FAILED;
+		errors += x->outcome == JUNIT_ERROR;
+		skipped += x->outcome == JUNIT_SKIPPED;
+		strbuf_addstr(&cases, x->xml);
+		strbuf_addch(&cases, '\n');
+	}
+	if (n)
+		strbuf_addf(&w->file, "<testsuite name=\"shard batch %lld\" "
+			    "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+			    "skipped=\"%zu\">\n%s</testsuite>\n",
+			    (long long)b->id, n, failures, errors, skipped,
+			    cases.buf);
+	w->file_tests += n;
+	w->file_failures += failures;
+	w->file_errors += errors;
+	w->file_skipped += skipped;
+	strbuf_release(&cases);
+}
+
+static int write_file(struct worker *w, struct shard_error *err)
+{
+	struct atomicfile out;
+
+	if (!w->o->output)
+		return 0;
+	if (atomicfile_open(&out, w->o->output, NULL, err))
+		return err->code;
+	fprintf(out.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<testsuites tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+		"skipped=\"%zu\">\n", w->file_tests, w->file_failures,
+		w->file_errors, w->file_skipped);
+	fwrite(w->file.buf, 1, w->file.len, out.f);
+	fputs("</testsuites>\n", out.f);
+	return atomicfile_commit(&out, err);
+}
+
+static void nap(double seconds)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+/* The batch to aim at now (guided self-scheduling). */
+static double target_seconds(const struct worker *w,
+			     const struct queue_left *left)
+{
+	long workers = left->workers > w->o->workers ? (long)left->workers
+						     : w->o->workers;
+	double t = left->pending_seconds / (2.0 * (double)(workers ? workers
+								   : 1));
+	double min = w->o->min_batch >= 0 ? w->o->min_batch
+		     : w->res->overhead > 0 ? 10 * w->res->overhead : 0;
+
+	return t > min ? t : min;
+}
+
+/* Run one claimed batch, complete it, record it in the file. */
+static int do_batch(struct worker *w, const struct queue_batch *b,
+		    struct shard_error *err)
+{
+	struct batch_read br;
+	int *accepted = xcalloc(b->n ? b->n : 1, sizeof(*accepted));
+	size_t jobs = 0, failed = 0;
+	double wall = 0;
+	int r;
+
+	batch_read_init(&br, b);
+	w->batch = b;
+	w->next_beat = shard_now(w->ctx) + w->o->heartbeat;
+	r = run_batch(w, b, &br, &jobs, &wall, err);
+	w->batch = NULL;
+	if (!r && w->res->stopped)
+		r = queue_unclaim(w->q, b, err);
+	else if (!r)
+		r = queue_complete(w->q, b,
+				   (const struct queue_result *const *)br.ptr,
+				   accepted, err);
+	if (!r && !w->res->stopped) {
+		for (size_t i = 0; i < b->n; i++) {
+			int bad = !br.ptr[i] ||
+				  br.ptr[i]->outcome == JUNIT_FAILED ||
+				  br.ptr[i]->outcome == JUNIT_ERROR;
+
+			w->res->rejected += !accepted[i];
+			w->res->tests += (size_t)accepted[i];
+			failed += (size_t)(accepted[i] && bad);
+		}
+		w->res->failed += failed;
+		w->res->batches++;
+		add_to_file(w, b, &br, accepted);
+		r = write_file(w, err);
+		if (jobs) {
+			/* per invocation: wall less what the tests report */
+			double o = (wall - br.reported) / (double)jobs;
+
+			o = o > 0 ? o : 0;
+			w->res->overhead = w->res->overhead > 0
+				? 0.7 * w->res->overhead + 0.3 * o : o;
+		}
+		if (w->o->on_batch)
+			w->o->on_batch(w->o->data, b->n, failed, wall);
+	}
+	batch_read_release(&br, b->n);
+	free(accepted);
+	return r;
+}
+
+int queuerun_run(struct queue *q, const struct queuerun_options *o,
+		 const struct shard_ctx *ctx, struct queuerun_result *res,
+		 struct shard_error *err)
+{
+	struct worker w = { .q = q, .o = o, .ctx = ctx, .res = res };
+	int r = 0;
+
+	memset(res, 0, sizeof(*res));
+	strbuf_init(&w.file, 0);
+	if (runner_check(o->runner, o->cmd, err))
+		return err->code;
+	r = write_file(&w, err);
+	while (!r && !(o->stop && *o->stop)) {
+		struct queue_left left;
+		struct queue_batch b;
+
+		if ((r = queue_left(q, &left, err)))
+			break;
+		if (!left.pending && !left.claimed)
+			break; /* drained */
+		if (!left.pending) {
+			/* only others' claims: wait, they may be lost */
+			nap(o->poll);
+			continue;
+		}
+		if ((r = queue_claim(q, target_seconds(&w, &left), &b, err)))
+			break;
+		if (b.n)
+			r = do_batch(&w, &b, err);
+		queue_batch_release(&b);
+		if (res->stopped)
+			break;
+	}
+	if (o->stop && *o->stop)
+		res->stopped = 1;
+	strbuf_release(&w.file);
+	return r;
+}

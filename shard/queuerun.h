@@ -1,0 +1,58 @@
+/*
+ * A queue worker (DESIGN.md "run", queue mode): claim a batch, run the
+ * command on it through a runner adapter with the lease kept alive,
+ * complete the batch with each test's outcome and testcase XML, and keep
+ * this worker's JUnit file (all its completed batches) rewritten whole
+ * after every batch, until the queue is drained.
+ *
+ * Batch size: guided self-scheduling on the estimates: a batch aims at
+ * the pending estimated seconds / (2 x workers), so batches are large
+ * while much work remains and shrink toward single tests at the end, and
+ * never below the minimum (default 10x the measured per-invocation
+ * overhead: wall time of an invocation less the time its tests report).
+ */
+#ifndef SHARD_QUEUERUN_H
+#define SHARD_QUEUERUN_H
+
+#include <signal.h>
+
+#include "ctx.h"
+#include "error.h"
+#include "queue.h"
+#include "runner.h"
+
+struct queuerun_options {
+	enum runner_kind runner;
+	const char *const *cmd;
+	const char *dir;               /* scratch directory */
+	const char *share_dir;
+	char *const *envp;
+	size_t arg_room;
+	size_t index, total;           /* this worker, for SHARD_INDEX/TOTAL */
+	long workers;                  /* expected workers (>= 1) */
+	double heartbeat;              /* seconds between lease renewals */
+	double poll;                   /* seconds between looks when only
+					  others' claims are left */
+	double min_batch;              /* seconds; < 0: 10x the overhead */
+	double grace;
+	const volatile sig_atomic_t *stop;
+	const char *output;            /* this worker's JUnit file, or NULL */
+	/* told after each batch: tests, failures among them, seconds */
+	void (*on_batch)(void *data, size_t tests, size_t failed,
+			 double seconds);
+	void *data;
+};
+
+struct queuerun_result {
+	size_t batches, tests, failed;
+	size_t rejected;               /* results whose claim was lost */
+	double overhead;               /* measured per invocation, seconds */
+	int status;                    /* the last non-zero command status */
+	int stopped;
+};
+
+int queuerun_run(struct queue *q, const struct queuerun_options *o,
+		 const struct shard_ctx *ctx, struct queuerun_result *res,
+		 struct shard_error *err);
+
+#endif

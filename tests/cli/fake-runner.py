@@ -16,7 +16,8 @@ $FAKE_MODE changes the runner itself:
   red     writes a green report, then exits 3
   silent  writes no report at all, exits 0
 $FAKE_LOG: each invocation appends one JSON line with its argv and its
-SHARD_* and PG* variables, and the ids SHARD_TESTS_FILE lists. $FAKE_SLEEP: seconds each test takes.
+SHARD_* and PG* variables, the ids SHARD_TESTS_FILE lists, its pid
+and its parent's. $FAKE_SLEEP: seconds each test takes.
 """
 import hashlib
 import json
@@ -79,8 +80,9 @@ def main(argv):
                       newline="") as f:
                 listed = f.read().split("\n")[:-1]
         with open(log, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"argv": argv, "env": env,
-                                "listed": listed}) + "\n")
+            f.write(json.dumps({"argv": argv, "env": env, "listed": listed,
+                                "pid": os.getpid(),
+                                "ppid": os.getppid()}) + "\n")
     mode = os.environ.get("FAKE_MODE", "")
     report = os.environ["SHARD_JUNIT"]
     if mode == "hang":

@@ -9,7 +9,8 @@
  * the pending estimated seconds / (2 x workers), so batches are large
  * while much work remains and shrink toward single tests at the end, and
  * never below the minimum (default 10x the measured per-invocation
- * overhead: wall time of an invocation less the time its tests report).
+ * overhead: wall time of an invocation less the time its tests report,
+ * the least seen so far, as a busy machine only ever adds to it).
  */
 #ifndef SHARD_QUEUERUN_H
 #define SHARD_QUEUERUN_H

@@ -327,11 +327,12 @@ static int select_from_file(struct run_args *a, struct selection *sel,
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		strbuf_add(&text, buf, (size_t)n);
 	close(fd);
+	/* released by selection_release, also after a failed read */
+	sel->from_file = 1;
 	r = planfile_read(text.buf, text.len, a->plan, p, err);
 	strbuf_release(&text);
 	if (r)
 		return r;
-	sel->from_file = 1;
 	if (a->shards > 0 && (size_t)a->shards != p->nshards)
 		return shard_error_set(err, SHARD_EINPUT, "%s has %zu shards, "
 				       "not %ld", a->plan, p->nshards,

@@ -33,6 +33,7 @@ static const struct subcommand commands[] = {
 	{ "merge", cmd_merge, "merge JUnit XML reports into one" },
 	{ "plan", cmd_plan, "split a test list into balanced shards" },
 	{ "queue", cmd_queue, "a queue run's progress or report" },
+	{ "report", cmd_report, "report timings, shards and flaky tests" },
 	{ "run", cmd_run, "run one shard's tests, or all shards locally" },
 };
 

@@ -114,6 +114,37 @@ struct store_ops {
 	int (*summary)(struct store *s, struct store_summary *out,
 		       struct shard_error *err);
 	void (*close)(struct store *s);
+
+	/*
+	 * Reads for `shard report` (report/model.c). Each is one plain
+	 * SELECT, so that every backend serves them alike.
+	 */
+	/*
+	 * The last `limit` runs, newest first (by started_at, then the
+	 * store's id): SELECT ... FROM runs ORDER BY started_at DESC, id DESC
+	 * LIMIT limit. Strings are borrowed for the callback.
+	 */
+	int (*each_recent_run)(struct store *s, unsigned limit,
+			       int (*fn)(void *data, int64_t run_id,
+					 const struct store_run *run),
+			       void *data, struct shard_error *err);
+	/*
+	 * Every shard row of a run, every attempt, ordered by shard index
+	 * then attempt.
+	 */
+	int (*each_run_shard)(struct store *s, int64_t run_id,
+			      int (*fn)(void *data,
+					const struct store_shard *sh),
+			      void *data, struct shard_error *err);
+	/*
+	 * Every result of a run joined with its test (key, file, parent_key),
+	 * ordered by source then attempt, so that a key's last row is its
+	 * last attempt. has_time is 0 when the result had no time.
+	 */
+	int (*each_run_result)(struct store *s, int64_t run_id,
+			       int (*fn)(void *data,
+					 const struct store_result *r),
+			       void *data, struct shard_error *err);
 };
 
 struct store {

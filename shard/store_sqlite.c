@@ -641,11 +641,23 @@ static void s_close(struct store *base)
 	free(s);
 }
 
+/* The report's reads, at the end of this file. */
+static int s_each_recent_run(struct store *base, unsigned limit,
+			     int (*fn)(void *, int64_t,
+				       const struct store_run *),
+			     void *data, struct shard_error *err);
+static int s_each_run_shard(struct store *base, int64_t run_id,
+			    int (*fn)(void *, const struct store_shard *),
+			    void *data, struct shard_error *err);
+static int s_each_run_result(struct store *base, int64_t run_id,
+			     int (*fn)(void *, const struct store_result *),
+			     void *data, struct shard_error *err);
+
 static const struct store_ops sqlite_ops = {
 	s_begin, s_commit, s_rollback, s_add_run, s_add_source, s_add_result,
 	s_add_shard, s_add_file_overhead, s_each_estimate,
 	s_each_key_estimate, s_each_file_sum, s_each_file_overhead, s_summary,
-	s_close,
+	s_close, s_each_recent_run, s_each_run_shard, s_each_run_result,
 };
 
 /* mkdir -p for the directory part of path (".shard/" by default). */
@@ -714,4 +726,142 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
 	}
 	*out = &s->base;
 	return 0;
+}
+
+/*
+ * The report's reads (report/model.c): each one plain SELECT, prepared per
+ * call, since a report makes a handful of calls.
+ */
+
+static const char *col_text_or_null(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
+							  : col_text(st, i);
+}
+
+/* Prepare sql and bind ?1 to an integer; NULL with err set on failure. */
+static sqlite3_stmt *prepare_with(struct sqlite_store *s, const char *sql,
+				  int64_t param, const char *what,
+				  struct shard_error *err)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, err, what);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, param);
+	return st;
+}
+
+/* Finish a read loop: a step error unless fn stopped it with r. */
+static int finish_read(struct sqlite_store *s, sqlite3_stmt *st, int rc,
+		       int r, const char *what, struct shard_error *err)
+{
+	if (!r && rc != SQLITE_DONE)
+		r = db_error(s, err, what);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int s_each_recent_run(struct store *base, unsigned limit,
+			     int (*fn)(void *, int64_t,
+				       const struct store_run *),
+			     void *data, struct shard_error *err)
+{
+	static const char what[] = "reading runs";
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = prepare_with(
+		s,
+		"SELECT id, run_key, started_at, commit_sha, branch, ci"
+		" FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
+		limit, what, err);
+	int rc = SQLITE_DONE, r = 0;
+
+	if (!st)
+		return err->code;
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_run run = {
+			col_text(st, 1), sqlite3_column_double(st, 2),
+			col_text_or_null(st, 3), col_text_or_null(st, 4),
+			col_text_or_null(st, 5),
+		};
+
+		r = fn(data, sqlite3_column_int64(st, 0), &run);
+	}
+	return finish_read(s, st, rc, r, what, err);
+}
+
+static int s_each_run_shard(struct store *base, int64_t run_id,
+			    int (*fn)(void *, const struct store_shard *),
+			    void *data, struct shard_error *err)
+{
+	static const char what[] = "reading shards";
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = prepare_with(
+		s,
+		"SELECT shard_index, shard_total, predicted, actual, host,"
+		" attempt FROM shards WHERE run_id = ?1"
+		" ORDER BY shard_index, attempt",
+		run_id, what, err);
+	int rc = SQLITE_DONE, r = 0;
+
+	if (!st)
+		return err->code;
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_shard sh = {
+			sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+			sqlite3_column_double(st, 2),
+			sqlite3_column_double(st, 3),
+			sqlite3_column_type(st, 2) != SQLITE_NULL,
+			sqlite3_column_type(st, 3) != SQLITE_NULL,
+			col_text_or_null(st, 4),
+			(unsigned)sqlite3_column_int(st, 5),
+		};
+
+		r = fn(data, &sh);
+	}
+	return finish_read(s, st, rc, r, what, err);
+}
+
+static enum junit_outcome outcome_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(outcome_names) / sizeof(*outcome_names);
+	     i++)
+		if (name && !strcmp(name, outcome_names[i]))
+			return (enum junit_outcome)i;
+	return JUNIT_ERROR;
+}
+
+static int s_each_run_result(struct store *base, int64_t run_id,
+			     int (*fn)(void *, const struct store_result *),
+			     void *data, struct shard_error *err)
+{
+	static const char what[] = "reading results";
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = prepare_with(
+		s,
+		"SELECT t.key, t.file, t.parent_key, r.outcome, r.seconds,"
+		" r.shard FROM results r JOIN tests t ON t.id = r.test_id"
+		" WHERE r.run_id = ?1 ORDER BY r.source_id, r.attempt",
+		run_id, what, err);
+	int rc = SQLITE_DONE, r = 0;
+
+	if (!st)
+		return err->code;
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_result res = {
+			col_text(st, 0), col_text_or_null(st, 1),
+			col_text_or_null(st, 2), outcome_of(col_text(st, 3)),
+			sqlite3_column_double(st, 4),
+			sqlite3_column_type(st, 4) != SQLITE_NULL,
+			sqlite3_column_type(st, 5) == SQLITE_NULL
+				? -1
+				: sqlite3_column_int(st, 5),
+		};
+
+		r = fn(data, &res);
+	}
+	return finish_read(s, st, rc, r, what, err);
 }

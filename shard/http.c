@@ -400,8 +400,14 @@ int http_fetch_temp(const struct http_options *o, const char *url,
 		    struct shard_error *err)
 {
 	char tmpl[] = "/tmp/shard-fetch-XXXXXX";
+	struct http_options defaults;
 	struct http_result res;
 	int fd = mkstemp(tmpl);
+
+	if (!o) {
+		http_options_init(&defaults);
+		o = &defaults;
+	}
 
 	if (fd < 0)
 		return shard_error_set(err, SHARD_EENV, "temporary file: %s",

@@ -106,7 +106,8 @@ void http_wait(const struct http_options *o, unsigned attempt);
 /*
  * Download url (GET, 2xx required) into an unlinked temporary file and
  * return its fd positioned at 0, or a negative code with err set. For
- * `shard ingest URL` and `shard merge URL`.
+ * `shard ingest URL` and `shard merge URL`; o NULL: the defaults, no
+ * credentials (a report URL is presigned or public).
  */
 int http_fetch_temp(const struct http_options *o, const char *url,
 		    struct shard_error *err);

@@ -315,12 +315,39 @@ static int curl_failure(const char *method, const char *url, CURLcode rc,
 	return err->code;
 }
 
-/* Rewind fd for another attempt; a GET also drops what it received. */
-static int rewind_fd(int fd, int truncate)
+/*
+ * One attempt: from the start of the file (a GET truncates what an
+ * earlier attempt received), the answer's status in x->res.
+ */
+static CURLcode attempt_once(CURL *c, const struct http_options *o,
+			     const char *url, struct curl_slist *headers,
+			     struct xfer *x, char *errbuf)
 {
-	if (truncate && ftruncate(fd, 0) < 0)
-		return -1;
-	return lseek(fd, 0, SEEK_SET) < 0 ? -1 : 0;
+	off_t size = 0;
+	CURLcode rc;
+
+	errbuf[0] = '\0';
+	x->res->status = 0;
+	x->res->etag[0] = '\0';
+	x->io_errno = 0;
+	if ((!x->put && ftruncate(x->fd, 0) < 0) ||
+	    (x->put && (size = lseek(x->fd, 0, SEEK_END)) < 0) ||
+	    lseek(x->fd, 0, SEEK_SET) < 0) {
+		x->io_errno = errno;
+		return CURLE_WRITE_ERROR;
+	}
+	curl_easy_reset(c);
+	setup(c, o, url, headers, x, errbuf);
+	if (x->put) {
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+	}
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x->res->status);
+	return rc;
 }
 
 static int perform(const struct http_options *o, const char *method,
@@ -328,11 +355,10 @@ static int perform(const struct http_options *o, const char *method,
 		   int none_match, struct http_result *res,
 		   struct shard_error *err)
 {
-	int put = !strcmp(method, "PUT");
 	struct curl_slist *headers = header_list(o, if_match, none_match);
-	struct xfer x = { fd, put, 0, res };
+	struct xfer x = { fd, !strcmp(method, "PUT"), 0, res };
 	char errbuf[CURL_ERROR_SIZE];
-	CURLcode rc = CURLE_OK;
+	CURLcode rc;
 	unsigned attempt = 0;
 	CURL *c = curl_easy_init();
 	int r = 0;
@@ -342,34 +368,8 @@ static int perform(const struct http_options *o, const char *method,
 		return shard_error_set(err, SHARD_EENV, "libcurl: cannot start");
 	}
 	for (;;) {
-		off_t size;
-
-		attempt++;
-		errbuf[0] = '\0';
-		res->status = 0;
-		res->etag[0] = '\0';
-		x.io_errno = 0;
-		curl_easy_reset(c);
-		setup(c, o, url, headers, &x, errbuf);
-		if (rewind_fd(fd, !put) < 0 ||
-		    (put && (size = lseek(fd, 0, SEEK_END)) < 0) ||
-		    (put && lseek(fd, 0, SEEK_SET) < 0)) {
-			x.io_errno = errno;
-			rc = CURLE_WRITE_ERROR;
-			break;
-		}
-		if (put) {
-			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-			curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-			curl_easy_setopt(c, CURLOPT_READDATA, &x);
-			curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
-					 (curl_off_t)size);
-		}
-		rc = curl_easy_perform(c);
-		if (rc == CURLE_OK)
-			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE,
-					  &res->status);
-		if (attempt > o->retries || x.io_errno ||
+		rc = attempt_once(c, o, url, headers, &x, errbuf);
+		if (++attempt > o->retries || x.io_errno ||
 		    (rc != CURLE_OK ? !transient(rc) : res->status < 500))
 			break;
 		http_wait(o, attempt);

@@ -1,8 +1,8 @@
 /*
  * shard ingest FILE...: each file one transaction; a bad file is reported
  * and skipped while the others land, and the exit status is 2 at the end.
- * Standard input ("-") is spooled to a temporary file first, because
- * ingest reads a file twice (digest, then parse).
+ * Standard input ("-") and http(s):// URLs are spooled to a temporary
+ * file first, because ingest reads a file twice (digest, then parse).
  */
 #include "cmd/cmd.h"
 
@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "shard/ci.h"
+#include "shard/http.h"
 #include "shard/ingest.h"
 #include "shard/store.h"
+#include "shard/strbuf.h"
 #include "shard/banned.h"
 
 static const struct cmd_option ingest_options[] = {
@@ -36,7 +38,8 @@ static const struct cmd_usage ingest_usage = {
 	"or timing JSON ({\"test id\": seconds}, as pytest-split's\n"
 	".test_durations and knapsack reports hold), told apart by content.\n"
 	"Each file is one transaction; a file already recorded for the same\n"
-	"run is skipped. '-' reads standard input.",
+	"run is skipped. '-' reads standard input; an http(s):// URL is\n"
+	"downloaded first.",
 	ingest_options,
 };
 
@@ -98,7 +101,10 @@ static int ingest_one(struct cmd_ctx *ctx, struct store *st,
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct ingest_stats stats;
-	int fd = !strcmp(path, "-") ? cmd_spool_stdin(&err) : open(path, O_RDONLY);
+	struct strbuf url = STRBUF_INIT;
+	int fd = !strcmp(path, "-") ? cmd_spool_stdin(&err)
+		 : http_is_url(path) ? http_fetch_temp(NULL, path, &err)
+				     : open(path, O_RDONLY);
 	int r;
 
 	if (fd < 0) {
@@ -108,14 +114,17 @@ static int ingest_one(struct cmd_ctx *ctx, struct store *st,
 					"%s: %s", path, strerror(errno));
 		return cmd_fail(ctx, &err);
 	}
+	if (http_is_url(path)) {
+		http_redact(path, &url);
+		path = url.buf;
+	}
 	r = ingest_fd(st, fd, strcmp(path, "-") ? path : "<stdin>", &a->opt,
 		      &ctx->core, &stats, &err);
 	close(fd);
-	if (r)
-		return cmd_fail(ctx, &err);
-	if (!a->quiet)
+	if (!r && !a->quiet)
 		report(ctx, path, &stats);
-	return EXIT_OK;
+	strbuf_release(&url);
+	return r ? cmd_fail(ctx, &err) : EXIT_OK;
 }
 
 static void fill_from_ci(struct cmd_ctx *ctx, struct ingest_args *a,

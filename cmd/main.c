@@ -29,6 +29,7 @@ static int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
 static const struct subcommand commands[] = {
 	{ "db", cmd_db, "manage isolated databases (db gc)" },
 	{ "help", cmd_help, "show help for shard or one of its commands" },
+	{ "history", cmd_history, "show, prune, export/import, pull/push history" },
 	{ "ingest", cmd_ingest, "record JUnit XML or timing JSON into history" },
 	{ "merge", cmd_merge, "merge JUnit XML reports into one" },
 	{ "plan", cmd_plan, "split a test list into balanced shards" },

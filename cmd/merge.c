@@ -1,8 +1,9 @@
 /*
  * shard merge: many JUnit XML files into one, written whole or not at all.
  * Inputs are taken in command-line order; a directory gives its *.xml
- * files (recursively) in byte order of their paths; "-" is standard input,
- * spooled to a temporary file because merge reads every input twice.
+ * files (recursively) in byte order of their paths; "-" is standard input
+ * and an http(s):// URL a download, each spooled to a temporary file
+ * because merge reads every input twice.
  */
 #include "cmd/cmd.h"
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "shard/atomicfile.h"
+#include "shard/http.h"
 #include "shard/merge.h"
 #include "shard/planfile.h"
 #include "shard/strbuf.h"
@@ -41,7 +43,7 @@ static const struct cmd_option merge_options[] = {
 
 static const struct cmd_usage merge_usage = {
 	"shard merge [OPTIONS] INPUT...",
-	"Merge JUnit XML reports (files, directories of *.xml, or '-') into\n"
+	"Merge JUnit XML reports (files, directories of *.xml, URLs or '-') into\n"
 	"one, streaming. Counts are recounted from the testcases; a test\n"
 	"repeated after it failed is a retry, folded into one testcase marked\n"
 	"flaky when it passed at last. Every JUnit dialect is accepted.",
@@ -133,6 +135,21 @@ static int walk(struct inputs *in, const char *dir, struct shard_error *err)
 	return err->code;
 }
 
+/* Download url; its name in messages is redacted (a presigned query). */
+static int fetch_url(struct inputs *in, const char *url,
+		     struct shard_error *err)
+{
+	struct strbuf name = STRBUF_INIT;
+	int fd = http_fetch_temp(NULL, url, err);
+
+	if (fd < 0)
+		return fd;
+	http_redact(url, &name);
+	ALLOC_GROW(in->paths, in->npaths + 1, in->alloc_paths);
+	in->paths[in->npaths++] = strbuf_detach(&name, NULL);
+	return add_input(in, in->paths[in->npaths - 1], fd);
+}
+
 static int gather(struct inputs *in, char **argv, int argc,
 		  struct shard_error *err)
 {
@@ -146,6 +163,9 @@ static int gather(struct inputs *in, char **argv, int argc,
 			if (fd < 0)
 				return err->code;
 			add_input(in, "<stdin>", fd);
+		} else if (http_is_url(argv[i])) {
+			if (fetch_url(in, argv[i], err))
+				return err->code;
 		} else if (stat(argv[i], &st) < 0) {
 			return shard_error_set(err, errno == ENOENT
 					       ? SHARD_EINPUT : SHARD_EENV,

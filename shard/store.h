@@ -61,6 +61,28 @@ struct store_summary {
 	int schema_version;
 };
 
+/* A test as export and import see it: identity and sample window. */
+struct store_test {
+	const char *key;
+	const char *file;        /* NULL when unknown */
+	const char *parent_key;  /* NULL unless a subtest */
+	const double *samples;   /* oldest first */
+	size_t n;
+	int64_t sample_count;    /* samples ever taken, beyond the window */
+};
+
+/* A file's set-up time samples (add_file_overhead), oldest first. */
+struct store_file {
+	const char *file;
+	const double *samples;
+	size_t n;
+};
+
+struct store_prune_stats {
+	int64_t runs, results, tests;   /* deleted */
+	int64_t bytes_before, bytes_after;
+};
+
 struct store;
 
 struct store_ops {
@@ -145,6 +167,65 @@ struct store_ops {
 			       int (*fn)(void *data,
 					 const struct store_result *r),
 			       void *data, struct shard_error *err);
+
+	/*
+	 * History lifecycle (shard history: export, import, merge, prune,
+	 * push). Appended: members above keep their places.
+	 *
+	 * Iteration, for export and for merging one history into another.
+	 * Runs come oldest first (started_at, then id); a run's sources and
+	 * shards, and a source's results, in the order they were recorded.
+	 * Pointers are borrowed for the callback; a non-zero return from fn
+	 * stops the walk and is returned.
+	 */
+	int (*each_run)(struct store *s,
+			int (*fn)(void *data, int64_t run_id,
+				  const struct store_run *run),
+			void *data, struct shard_error *err);
+	int (*each_source)(struct store *s, int64_t run_id,
+			   int (*fn)(void *data, int64_t source_id,
+				     const char *digest, const char *name),
+			   void *data, struct shard_error *err);
+	/* r->file and r->parent_key are the test's; r->shard -1 if unknown. */
+	int (*each_result)(struct store *s, int64_t source_id,
+			   int (*fn)(void *data, const struct store_result *r),
+			   void *data, struct shard_error *err);
+	int (*each_shard)(struct store *s, int64_t run_id,
+			  int (*fn)(void *data, const struct store_shard *sh),
+			  void *data, struct shard_error *err);
+	/* Every test with its sample window, in key order. */
+	int (*each_test)(struct store *s,
+			 int (*fn)(void *data, const struct store_test *t),
+			 void *data, struct shard_error *err);
+	/* Every file's set-up time samples, in file order. */
+	int (*each_file)(struct store *s,
+			 int (*fn)(void *data, const struct store_file *f),
+			 void *data, struct shard_error *err);
+	/*
+	 * Create test t with its window (at most the store's window, newest
+	 * kept) and the estimate from it. Returns 1 when created; 0 when the
+	 * key was there, left alone, or with replace its window, sample count
+	 * and estimate set from t. Inside begin/commit.
+	 */
+	int (*put_test)(struct store *s, const struct store_test *t,
+			int replace, struct shard_error *err);
+	/* The same for a file's set-up time samples. */
+	int (*put_file)(struct store *s, const struct store_file *f,
+			int replace, struct shard_error *err);
+	/*
+	 * Keep the keep_runs most recent runs (by started_at): delete older
+	 * runs with their sources, results and shards, and the tests no kept
+	 * run has a result for; then give the space back (the file shrinks).
+	 * Outside a transaction. Fills out with what was deleted.
+	 */
+	int (*prune)(struct store *s, unsigned keep_runs,
+		     struct store_prune_stats *out, struct shard_error *err);
+	/*
+	 * Make the store's file complete on its own before it is copied
+	 * (SQLite: PRAGMA wal_checkpoint(TRUNCATE)). A server store has
+	 * nothing to do and returns 0.
+	 */
+	int (*checkpoint)(struct store *s, struct shard_error *err);
 };
 
 struct store {

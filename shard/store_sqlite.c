@@ -641,6 +641,33 @@ static void s_close(struct store *base)
 	free(s);
 }
 
+/* History lifecycle operations, defined in the block at the end. */
+static int s_each_run(struct store *, int (*)(void *, int64_t,
+					      const struct store_run *),
+		      void *, struct shard_error *);
+static int s_each_source(struct store *, int64_t,
+			 int (*)(void *, int64_t, const char *, const char *),
+			 void *, struct shard_error *);
+static int s_each_result(struct store *, int64_t,
+			 int (*)(void *, const struct store_result *), void *,
+			 struct shard_error *);
+static int s_each_shard(struct store *, int64_t,
+			int (*)(void *, const struct store_shard *), void *,
+			struct shard_error *);
+static int s_each_test(struct store *,
+		       int (*)(void *, const struct store_test *), void *,
+		       struct shard_error *);
+static int s_each_file(struct store *,
+		       int (*)(void *, const struct store_file *), void *,
+		       struct shard_error *);
+static int s_put_test(struct store *, const struct store_test *, int,
+		      struct shard_error *);
+static int s_put_file(struct store *, const struct store_file *, int,
+		      struct shard_error *);
+static int s_prune(struct store *, unsigned, struct store_prune_stats *,
+		   struct shard_error *);
+static int s_checkpoint(struct store *, struct shard_error *);
+
 /* The report's reads, at the end of this file. */
 static int s_each_recent_run(struct store *base, unsigned limit,
 			     int (*fn)(void *, int64_t,
@@ -658,6 +685,8 @@ static const struct store_ops sqlite_ops = {
 	s_add_shard, s_add_file_overhead, s_each_estimate,
 	s_each_key_estimate, s_each_file_sum, s_each_file_overhead, s_summary,
 	s_close, s_each_recent_run, s_each_run_shard, s_each_run_result,
+	s_each_run, s_each_source, s_each_result, s_each_shard, s_each_test,
+	s_each_file, s_put_test, s_put_file, s_prune, s_checkpoint,
 };
 
 /* mkdir -p for the directory part of path (".shard/" by default). */
@@ -864,4 +893,419 @@ static int s_each_run_result(struct store *base, int64_t run_id,
 		r = fn(data, &res);
 	}
 	return finish_read(s, st, rc, r, what, err);
+}
+
+/*
+ * History lifecycle: iteration for export and merging, put_test/put_file
+ * for import, prune and checkpoint (shard history). Statements here run
+ * rarely, so they are prepared per call rather than kept.
+ */
+
+static int prepare(struct sqlite_store *s, const char *sql, sqlite3_stmt **st,
+		   struct shard_error *err, const char *what)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_error(s, err, what);
+	return 0;
+}
+
+/* Step st to the end, calling row(st) for each row until it returns non-0. */
+static int each_row(struct sqlite_store *s, sqlite3_stmt *st,
+		    int (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+		    struct shard_error *err, const char *what)
+{
+	int rc = SQLITE_DONE, r = 0;
+
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		r = row(st, ctx);
+	if (!r && rc != SQLITE_DONE)
+		r = db_error(s, err, what);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* A callback and its data, for each_row's adapters. */
+struct walk {
+	union {
+		int (*run)(void *, int64_t, const struct store_run *);
+		int (*source)(void *, int64_t, const char *, const char *);
+		int (*result)(void *, const struct store_result *);
+		int (*shard)(void *, const struct store_shard *);
+		int (*test)(void *, const struct store_test *);
+		int (*file)(void *, const struct store_file *);
+	} fn;
+	void *data;
+};
+
+static int run_row(sqlite3_stmt *st, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_run run = {
+		col_text(st, 1), sqlite3_column_double(st, 2), col_text(st, 3),
+		col_text(st, 4), col_text(st, 5),
+	};
+
+	return w->fn.run(w->data, sqlite3_column_int64(st, 0), &run);
+}
+
+static int s_each_run(struct store *base,
+		      int (*fn)(void *, int64_t, const struct store_run *),
+		      void *data, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	struct walk w = { .fn.run = fn, .data = data };
+	sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT id, run_key, started_at, commit_sha, branch, ci"
+		       " FROM runs ORDER BY started_at, id", &st, err,
+		    "reading runs"))
+		return err->code;
+	return each_row(s, st, run_row, &w, err, "reading runs");
+}
+
+static int source_row(sqlite3_stmt *st, void *ctx)
+{
+	struct walk *w = ctx;
+
+	return w->fn.source(w->data, sqlite3_column_int64(st, 0),
+			    col_text(st, 1),
+		  col_text(st, 2));
+}
+
+static int s_each_source(struct store *base, int64_t run_id,
+			 int (*fn)(void *, int64_t, const char *, const char *),
+			 void *data, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	struct walk w = { .fn.source = fn, .data = data };
+	sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT id, digest, name FROM sources"
+		       " WHERE run_id = ?1 ORDER BY id", &st, err,
+		    "reading sources"))
+		return err->code;
+	sqlite3_bind_int64(st, 1, run_id);
+	return each_row(s, st, source_row, &w, err, "reading sources");
+}
+
+
+static int result_row(sqlite3_stmt *st, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_result r = {
+		col_text(st, 0), col_text(st, 1), col_text(st, 2),
+		outcome_of(col_text(st, 3)), sqlite3_column_double(st, 4),
+		sqlite3_column_type(st, 4) != SQLITE_NULL,
+		sqlite3_column_type(st, 5) == SQLITE_NULL
+			? -1 : sqlite3_column_int(st, 5),
+	};
+
+	return w->fn.result(w->data, &r);
+}
+
+static int s_each_result(struct store *base, int64_t source_id,
+			 int (*fn)(void *, const struct store_result *),
+			 void *data, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	struct walk w = { .fn.result = fn, .data = data };
+	sqlite3_stmt *st = NULL;
+
+	/* run_id first: results are indexed by run, not by source */
+	if (prepare(s, "SELECT t.key, t.file, t.parent_key, r.outcome,"
+		       " r.seconds, r.shard FROM results r"
+		       " JOIN tests t ON t.id = r.test_id"
+		       " WHERE r.run_id = (SELECT run_id FROM sources"
+		       " WHERE id = ?1) AND r.source_id = ?1 ORDER BY r.rowid",
+		    &st, err, "reading results"))
+		return err->code;
+	sqlite3_bind_int64(st, 1, source_id);
+	return each_row(s, st, result_row, &w, err, "reading results");
+}
+
+static int shard_row(sqlite3_stmt *st, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_shard sh = {
+		sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+		sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
+		sqlite3_column_type(st, 2) != SQLITE_NULL,
+		sqlite3_column_type(st, 3) != SQLITE_NULL, col_text(st, 4),
+		(unsigned)sqlite3_column_int(st, 5),
+	};
+
+	return w->fn.shard(w->data, &sh);
+}
+
+static int s_each_shard(struct store *base, int64_t run_id,
+			int (*fn)(void *, const struct store_shard *),
+			void *data, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	struct walk w = { .fn.shard = fn, .data = data };
+	sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT shard_index, shard_total, predicted, actual,"
+		       " host, attempt FROM shards WHERE run_id = ?1"
+		       " ORDER BY shard_index, attempt", &st, err,
+		    "reading shards"))
+		return err->code;
+	sqlite3_bind_int64(st, 1, run_id);
+	return each_row(s, st, shard_row, &w, err, "reading shards");
+}
+
+static size_t decode_col(sqlite3_stmt *st, int i, double *out)
+{
+	const void *blob = sqlite3_column_blob(st, i);
+
+	if (!blob)
+		return 0;
+	return estimate_decode(blob, (size_t)sqlite3_column_bytes(st, i), out,
+			       ESTIMATE_WINDOW_MAX);
+}
+
+static int test_row(sqlite3_stmt *st, void *ctx)
+{
+	struct walk *w = ctx;
+	double samples[ESTIMATE_WINDOW_MAX];
+	struct store_test t = {
+		col_text(st, 0), col_text(st, 1), col_text(st, 2), samples,
+		decode_col(st, 3, samples), sqlite3_column_int64(st, 4),
+	};
+
+	return w->fn.test(w->data, &t);
+}
+
+static int s_each_test(struct store *base,
+		       int (*fn)(void *, const struct store_test *),
+		       void *data, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	struct walk w = { .fn.test = fn, .data = data };
+	sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT key, file, parent_key, samples, sample_count"
+		       " FROM tests ORDER BY key", &st, err, "reading tests"))
+		return err->code;
+	return each_row(s, st, test_row, &w, err, "reading tests");
+}
+
+static int file_row(sqlite3_stmt *st, void *ctx)
+{
+	struct walk *w = ctx;
+	double samples[ESTIMATE_WINDOW_MAX];
+	struct store_file f = {
+		col_text(st, 0), samples, decode_col(st, 1, samples),
+	};
+
+	return w->fn.file(w->data, &f);
+}
+
+static int s_each_file(struct store *base,
+		       int (*fn)(void *, const struct store_file *),
+		       void *data, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	struct walk w = { .fn.file = fn, .data = data };
+	sqlite3_stmt *st = NULL;
+
+	if (prepare(s, "SELECT file, samples FROM files ORDER BY file", &st,
+		    err, "reading files"))
+		return err->code;
+	return each_row(s, st, file_row, &w, err, "reading files");
+}
+
+/* The newest window of samples as the store keeps them; returns bytes. */
+static size_t encode_window(struct sqlite_store *s, const double *samples,
+			    size_t n, unsigned char *out)
+{
+	unsigned char tmp[ESTIMATE_SAMPLE_BYTES * ESTIMATE_WINDOW_MAX];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		len = estimate_push(out, len, samples[i], s->base.window, tmp);
+		memcpy(out, tmp, len);
+	}
+	return len;
+}
+
+static void bind_blob_or_null(sqlite3_stmt *st, int i, const void *b,
+			      size_t len)
+{
+	if (len)
+		sqlite3_bind_blob(st, i, b, (int)len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Run one statement (parameters bound by bind); returns changes or < 0. */
+static int put_step(struct sqlite_store *s, sqlite3_stmt *st,
+		    struct shard_error *err, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, what);
+	return sqlite3_changes(s->db);
+}
+
+/*
+ * What put_test and put_file write: ?1 key (or file), ?2 the window,
+ * ?3 the estimator; tests also ?4 file, ?5 parent_key, ?6 sample_count,
+ * ?7 key_hash.
+ */
+struct put_row {
+	const char *name, *file, *parent_key;
+	const double *samples;
+	size_t n;
+	int64_t sample_count;
+};
+
+/* sql[0] inserts unless present, sql[1] replaces; returns 1 if inserted. */
+static int put_row(struct sqlite_store *s, const char *const sql[2],
+		   const struct put_row *row, int replace,
+		   struct shard_error *err)
+{
+	unsigned char blob[ESTIMATE_SAMPLE_BYTES * ESTIMATE_WINDOW_MAX];
+	size_t len = encode_window(s, row->samples, row->n, blob);
+	int created = 0;
+
+	for (int i = 0; i < 2 && !created && (i == 0 || replace); i++) {
+		sqlite3_stmt *st = NULL;
+		int r;
+
+		if (prepare(s, sql[i], &st, err, "importing"))
+			return err->code;
+		sqlite3_bind_text(st, 1, row->name, -1, SQLITE_STATIC);
+		bind_blob_or_null(st, 2, blob, len);
+		sqlite3_bind_int(st, 3, (int)s->base.method);
+		if (sqlite3_bind_parameter_count(st) > 3) { /* a test */
+			bind_text_or_null(st, 4, row->file);
+			bind_text_or_null(st, 5, row->parent_key);
+			sqlite3_bind_int64(st, 6, row->sample_count);
+			sqlite3_bind_int64(st, 7, (sqlite3_int64)identity_hash(
+					   row->name, strlen(row->name)));
+		}
+		if ((r = put_step(s, st, err, "importing")) < 0)
+			return r;
+		created = i == 0 && r > 0;
+	}
+	return created;
+}
+
+static int s_put_test(struct store *base, const struct store_test *t,
+		      int replace, struct shard_error *err)
+{
+	static const char *const sql[2] = {
+		"INSERT INTO tests(key, samples, estimate, file, parent_key,"
+		" sample_count, key_hash) VALUES(?1, ?2,"
+		" shard_estimate(?2, ?3), ?4, ?5, ?6, ?7)"
+		" ON CONFLICT(key) DO NOTHING",
+		"UPDATE tests SET samples = ?2,"
+		" estimate = shard_estimate(?2, ?3), sample_count = ?6,"
+		" file = coalesce(file, ?4), parent_key = coalesce(parent_key, ?5)"
+		" WHERE key = ?1",
+	};
+	struct put_row row = { t->key, t->file, t->parent_key, t->samples,
+			       t->n, t->sample_count };
+
+	return put_row(to_sqlite(base), sql, &row, replace, err);
+}
+
+static int s_put_file(struct store *base, const struct store_file *f,
+		      int replace, struct shard_error *err)
+{
+	static const char *const sql[2] = {
+		"INSERT INTO files(file, samples, overhead)"
+		" VALUES(?1, ?2, shard_estimate(?2, ?3))"
+		" ON CONFLICT(file) DO NOTHING",
+		"UPDATE files SET samples = ?2,"
+		" overhead = shard_estimate(?2, ?3) WHERE file = ?1",
+	};
+	struct put_row row = { f->file, NULL, NULL, f->samples, f->n, 0 };
+
+	return put_row(to_sqlite(base), sql, &row, replace, err);
+}
+
+/* Deletes in prune's order; ?1 is the number of runs kept. */
+static const char *const prune_sql[] = {
+	"DELETE FROM results WHERE run_id IN (SELECT id FROM runs"
+	" ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?1)",
+	"DELETE FROM shards WHERE run_id IN (SELECT id FROM runs"
+	" ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?1)",
+	"DELETE FROM sources WHERE run_id IN (SELECT id FROM runs"
+	" ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?1)",
+	"DELETE FROM runs WHERE id IN (SELECT id FROM runs"
+	" ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?1)",
+	"DELETE FROM tests WHERE id NOT IN (SELECT test_id FROM results)",
+	"DELETE FROM files WHERE file NOT IN"
+	" (SELECT file FROM tests WHERE file IS NOT NULL)",
+};
+
+static int prune_deletes(struct sqlite_store *s, unsigned keep,
+			 struct store_prune_stats *out, struct shard_error *err)
+{
+	int64_t *counts[] = { &out->results, NULL, NULL, &out->runs,
+			      &out->tests, NULL };
+
+	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
+		sqlite3_stmt *st = NULL;
+		int r;
+
+		if (prepare(s, prune_sql[i], &st, err, "pruning"))
+			return err->code;
+		if (sqlite3_bind_parameter_count(st))
+			sqlite3_bind_int64(st, 1, keep);
+		if ((r = put_step(s, st, err, "pruning")) < 0)
+			return r;
+		if (counts[i])
+			*counts[i] = r;
+	}
+	return 0;
+}
+
+static int s_prune(struct store *base, unsigned keep_runs,
+		   struct store_prune_stats *out, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	const char *size = "SELECT page_count * page_size"
+			   " FROM pragma_page_count, pragma_page_size";
+
+	memset(out, 0, sizeof(*out));
+	out->bytes_before = count(s, size);
+	if (exec(s, "BEGIN IMMEDIATE", err))
+		return err->code;
+	if (prune_deletes(s, keep_runs, out, err) || exec(s, "COMMIT", err)) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return err->code;
+	}
+	if (exec(s, "VACUUM", err) || s_checkpoint(base, err))
+		return err->code;
+	out->bytes_after = count(s, size);
+	return 0;
+}
+
+static int s_checkpoint(struct store *base, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = NULL;
+	int busy = 0;
+
+	if (prepare(s, "PRAGMA wal_checkpoint(TRUNCATE)", &st, err,
+		    "checkpoint"))
+		return err->code;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		busy = sqlite3_column_int(st, 0);
+	else
+		busy = -1;
+	sqlite3_finalize(st);
+	if (busy < 0)
+		return db_error(s, err, "checkpoint");
+	if (busy)
+		return shard_error_set(err, SHARD_EENV,
+				       "%s: checkpoint: the history is busy "
+				       "(another process is using it)",
+				       s->path);
+	return 0;
 }

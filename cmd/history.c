@@ -1,0 +1,607 @@
+/*
+ * shard history show|prune|export|import|pull|push: the history's
+ * lifecycle. A nested verb table (DESIGN.md's layout); the local verbs
+ * share one options struct, pull and push share the HTTP options. This
+ * file reads the environment (SHARD_HISTORY_TOKEN, TMPDIR) and hands the
+ * core plain values; the token is never printed.
+ */
+#include "cmd/cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shard/atomicfile.h"
+#include "shard/history.h"
+#include "shard/http.h"
+#include "shard/planfile.h"
+#include "shard/store.h"
+#include "shard/strbuf.h"
+#include "shard/strvec.h"
+#include "shard/util.h"
+#include "shard/banned.h"
+
+#define HISTORY_OPTION { "history", 0, "PATH", "history store (default: " \
+				"$SHARD_HISTORY or .shard/history.db)" }
+
+struct history_args {
+	struct cmd_ctx *ctx;
+	const char *cmd;                /* "shard history show", for errors */
+	const char *history, *output, *header_file, *cacert;
+	long keep_runs, retries, conflicts;
+	double timeout, retry_delay;
+	int json, quiet;
+};
+
+/* Option ids shared by every verb's table (each table names a subset). */
+enum {
+	O_HISTORY, O_FORMAT, O_KEEP_RUNS, O_OUTPUT, O_HEADER_FILE, O_CACERT,
+	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_CONFLICTS, O_QUIET,
+};
+
+static const char *const option_names[] = {
+	[O_HISTORY] = "history", [O_FORMAT] = "format",
+	[O_KEEP_RUNS] = "keep-runs", [O_OUTPUT] = "output",
+	[O_HEADER_FILE] = "header-file", [O_CACERT] = "cacert",
+	[O_TIMEOUT] = "timeout", [O_RETRIES] = "retries",
+	[O_RETRY_DELAY] = "retry-delay", [O_CONFLICTS] = "max-conflicts",
+	[O_QUIET] = "quiet",
+};
+
+struct verb_parse {
+	struct history_args *a;
+	const struct cmd_usage *u;
+};
+
+static int option_id(const struct cmd_usage *u, int opt)
+{
+	for (size_t i = 0; i < sizeof(option_names) / sizeof(*option_names);
+	     i++)
+		if (!strcmp(u->options[opt].name, option_names[i]))
+			return (int)i;
+	return -1;
+}
+
+static int take_option(void *data, int opt, const char *arg)
+{
+	struct verb_parse *p = data;
+	struct history_args *a = p->a;
+
+	switch (option_id(p->u, opt)) {
+	case O_HISTORY: a->history = arg; return 0;
+	case O_OUTPUT: a->output = arg; return 0;
+	case O_HEADER_FILE: a->header_file = arg; return 0;
+	case O_CACERT: a->cacert = arg; return 0;
+	case O_QUIET: a->quiet = 1; return 0;
+	case O_FORMAT:
+		if (strcmp(arg, "text") && strcmp(arg, "json"))
+			return cmd_usage_error(a->ctx, a->cmd, "--format '%s': "
+					       "text or json", arg);
+		a->json = !strcmp(arg, "json");
+		return 0;
+	case O_KEEP_RUNS:
+		return cmd_parse_count(a->ctx, a->cmd, "--keep-runs", arg, 1,
+				       1000000, &a->keep_runs);
+	case O_TIMEOUT:
+		return cmd_parse_seconds(a->ctx, a->cmd, "--timeout", arg,
+					 &a->timeout);
+	case O_RETRIES:
+		return cmd_parse_count(a->ctx, a->cmd, "--retries", arg, 0, 20,
+				       &a->retries);
+	case O_RETRY_DELAY:
+		return cmd_parse_seconds(a->ctx, a->cmd, "--retry-delay", arg,
+					 &a->retry_delay);
+	case O_CONFLICTS:
+		return cmd_parse_count(a->ctx, a->cmd, "--max-conflicts", arg,
+				       0, 100, &a->conflicts);
+	}
+	return 0;
+}
+
+/* Parse a verb's argv; returns the first operand's index or -1/-2. */
+static int parse(int argc, char **argv, const char *name,
+		 const struct cmd_usage *u, struct history_args *a,
+		 struct cmd_ctx *ctx)
+{
+	struct verb_parse p = { a, u };
+
+	memset(a, 0, sizeof(*a));
+	a->ctx = ctx;
+	a->cmd = name;
+	a->keep_runs = HISTORY_KEEP_RUNS_DEFAULT;
+	a->retries = HTTP_RETRIES_DEFAULT;
+	a->conflicts = HISTORY_CONFLICTS_DEFAULT;
+	a->timeout = HTTP_TIMEOUT_DEFAULT;
+	a->retry_delay = HTTP_BACKOFF_DEFAULT;
+	return cmd_parse(argc, argv, u, take_option, &p, ctx);
+}
+
+static int open_history(struct history_args *a, int create, struct store **st,
+			struct shard_error *err)
+{
+	struct store_options so = { create, 0, 0 };
+
+	return store_open(cmd_history_path(a->ctx, a->history), &so, st, err);
+}
+
+/* A location for messages: user info and query redacted from URLs. */
+static void say_location(struct strbuf *sb, const char *location)
+{
+	if (strstr(location, "://"))
+		http_redact(location, sb);
+	else
+		strbuf_addstr(sb, location);
+}
+
+/* ---- show ---- */
+
+static const struct cmd_option show_options[] = {
+	HISTORY_OPTION,
+	{ "format", 'f', "FMT", "text (default) or json" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct cmd_usage show_usage = {
+	"shard history show [OPTIONS]",
+	"Print what the history holds: runs (the oldest and newest kept),\n"
+	"tests, results and its size on disk.",
+	show_options,
+};
+
+struct run_span {
+	char *oldest, *newest;
+};
+
+static int note_run(void *data, int64_t run_id, const struct store_run *run)
+{
+	struct run_span *s = data;
+
+	(void)run_id;
+	if (!s->oldest)
+		s->oldest = xstrdup(run->run_key);
+	free(s->newest);
+	s->newest = xstrdup(run->run_key);
+	return 0;
+}
+
+static void show_json(struct history_args *a, const char *where,
+		      const struct store_summary *sum,
+		      const struct run_span *span)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, "{\"history\":");
+	planfile_json_string(&sb, where, strlen(where));
+	strbuf_addf(&sb, ",\"runs\":%lld,\"tests\":%lld,\"results\":%lld,"
+		    "\"bytes\":%lld,\"schema_version\":%d,\"oldest_run\":",
+		    (long long)sum->runs, (long long)sum->tests,
+		    (long long)sum->results, (long long)sum->bytes,
+		    sum->schema_version);
+	if (span->oldest)
+		planfile_json_string(&sb, span->oldest, strlen(span->oldest));
+	else
+		strbuf_addstr(&sb, "null");
+	strbuf_addstr(&sb, ",\"newest_run\":");
+	if (span->newest)
+		planfile_json_string(&sb, span->newest, strlen(span->newest));
+	else
+		strbuf_addstr(&sb, "null");
+	fprintf(a->ctx->out, "%s}\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void show_text(struct history_args *a, const char *where,
+		      const struct store_summary *sum,
+		      const struct run_span *span)
+{
+	FILE *f = a->ctx->out;
+
+	fprintf(f, "history  %s%s\n", where, sum->schema_version ? ""
+						 : " (none yet)");
+	fprintf(f, "runs     %lld", (long long)sum->runs);
+	if (span->oldest)
+		fprintf(f, " (oldest %s, newest %s)", span->oldest,
+			span->newest);
+	fprintf(f, "\ntests    %lld\nresults  %lld\nsize     %lld bytes "
+		"(%.1f MiB)\n", (long long)sum->tests,
+		(long long)sum->results, (long long)sum->bytes,
+		(double)sum->bytes / (1024.0 * 1024.0));
+}
+
+static int history_show(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct history_args a;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_summary sum = { 0 };
+	struct run_span span = { NULL, NULL };
+	struct strbuf where = STRBUF_INIT;
+	struct store *st = NULL;
+	int first = parse(argc, argv, "shard history show", &show_usage, &a,
+			  ctx), r = EXIT_OK;
+
+	if (first < 0)
+		return first == -1 ? EXIT_OK : EXIT_USAGE;
+	if (first < argc)
+		return cmd_usage_error(ctx, a.cmd, "no operands expected");
+	say_location(&where, cmd_history_path(ctx, a.history));
+	if (open_history(&a, 0, &st, &err) ||
+	    (st && (st->ops->summary(st, &sum, &err) ||
+		    st->ops->each_run(st, note_run, &span, &err)))) {
+		r = cmd_fail(ctx, &err);
+	} else if (a.json) {
+		show_json(&a, where.buf, &sum, &span);
+	} else {
+		show_text(&a, where.buf, &sum, &span);
+	}
+	store_close(st);
+	strbuf_release(&where);
+	free(span.oldest);
+	free(span.newest);
+	return r;
+}
+
+/* ---- prune ---- */
+
+static const struct cmd_option prune_options[] = {
+	HISTORY_OPTION,
+	{ "keep-runs", 0, "N", "keep the N most recent runs (default: 50)" },
+	{ "quiet", 'q', NULL, "print nothing but errors" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct cmd_usage prune_usage = {
+	"shard history prune [OPTIONS]",
+	"Keep the most recent runs (by start time) and delete older ones with\n"
+	"their results and shard figures, and the tests no kept run has\n"
+	"seen; then compact the file, so that a history kept in a CI cache\n"
+	"stays bounded. Estimates of the kept tests are left as they are.",
+	prune_options,
+};
+
+static int history_prune(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct history_args a;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_prune_stats ps;
+	struct store *st = NULL;
+	int first = parse(argc, argv, "shard history prune", &prune_usage, &a,
+			  ctx), r = EXIT_OK;
+
+	if (first < 0)
+		return first == -1 ? EXIT_OK : EXIT_USAGE;
+	if (first < argc)
+		return cmd_usage_error(ctx, a.cmd, "no operands expected");
+	if (open_history(&a, 0, &st, &err))
+		return cmd_fail(ctx, &err);
+	if (!st) {
+		if (!a.quiet)
+			fprintf(ctx->err, "shard history prune: no history "
+					  "yet, nothing to prune\n");
+		return EXIT_OK;
+	}
+	if (st->ops->prune(st, (unsigned)a.keep_runs, &ps, &err))
+		r = cmd_fail(ctx, &err);
+	else if (!a.quiet)
+		fprintf(ctx->err, "shard history prune: deleted %lld runs, "
+			"%lld results, %lld tests; %lld -> %lld bytes\n",
+			(long long)ps.runs, (long long)ps.results,
+			(long long)ps.tests, (long long)ps.bytes_before,
+			(long long)ps.bytes_after);
+	store_close(st);
+	return r;
+}
+
+/* ---- export and import ---- */
+
+static const struct cmd_option export_options[] = {
+	HISTORY_OPTION,
+	{ "output", 'o', "FILE", "write to FILE (default: standard output)" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct cmd_usage export_usage = {
+	"shard history export [OPTIONS]",
+	"Write the whole history as JSON (README: shard history), for another\n"
+	"backend or machine: shard history import reads it back.",
+	export_options,
+};
+
+static int history_export_cmd(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct history_args a;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct atomicfile out = { 0 };
+	struct store *st = NULL;
+	int first = parse(argc, argv, "shard history export", &export_usage,
+			  &a, ctx), r = EXIT_OK;
+
+	if (first < 0)
+		return first == -1 ? EXIT_OK : EXIT_USAGE;
+	if (first < argc)
+		return cmd_usage_error(ctx, a.cmd, "no operands expected");
+	if (open_history(&a, 0, &st, &err))
+		return cmd_fail(ctx, &err);
+	if (!st) {
+		shard_error_set(&err, SHARD_EINPUT, "%s: no history to export",
+				cmd_history_path(ctx, a.history));
+		return cmd_fail(ctx, &err);
+	}
+	if (atomicfile_open(&out, a.output ? a.output : "-", ctx->out, &err) ||
+	    history_export(st, out.f, &err) || atomicfile_commit(&out, &err)) {
+		atomicfile_abort(&out);
+		r = cmd_fail(ctx, &err);
+	}
+	store_close(st);
+	return r;
+}
+
+static const struct cmd_option import_options[] = {
+	HISTORY_OPTION,
+	{ "quiet", 'q', NULL, "print nothing but errors" },
+	{ NULL, 0, NULL, NULL },
+};
+
+static const struct cmd_usage import_usage = {
+	"shard history import [OPTIONS] FILE",
+	"Merge a JSON export ('-': standard input) into the history, creating\n"
+	"it if needed, in one transaction. Runs already there (same run id)\n"
+	"gain only the reports they lack, so importing twice changes nothing.",
+	import_options,
+};
+
+static int read_all(const char *path, struct strbuf *out,
+		    struct shard_error *err)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0)
+		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
+							    : SHARD_EENV,
+				       "%s: %s", path, strerror(errno));
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		strbuf_add(out, buf, (size_t)n);
+	}
+	if (fd)
+		close(fd);
+	if (n < 0)
+		return shard_error_set(err, SHARD_EENV, "%s: %s", path,
+				       strerror(errno));
+	return 0;
+}
+
+static void say_counts(struct cmd_ctx *ctx, const char *what,
+		       const struct history_counts *c)
+{
+	fprintf(ctx->err, "%s: %lld new runs, %lld new reports (%lld "
+		"results), %lld new tests\n", what, (long long)c->runs,
+		(long long)c->sources, (long long)c->results,
+		(long long)c->tests);
+}
+
+static int history_import_cmd(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	struct history_args a;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct history_counts added;
+	struct strbuf text = STRBUF_INIT;
+	struct store *st = NULL;
+	int first = parse(argc, argv, "shard history import", &import_usage,
+			  &a, ctx), r = EXIT_OK;
+
+	if (first < 0)
+		return first == -1 ? EXIT_OK : EXIT_USAGE;
+	if (argc - first != 1)
+		return cmd_usage_error(ctx, a.cmd, "give one FILE");
+	if (read_all(argv[first], &text, &err) ||
+	    open_history(&a, 1, &st, &err) ||
+	    history_import(st, text.buf, text.len,
+			   strcmp(argv[first], "-") ? argv[first] : "<stdin>",
+			   &added, &err))
+		r = cmd_fail(ctx, &err);
+	else if (!a.quiet)
+		say_counts(ctx, "shard history import", &added);
+	store_close(st);
+	strbuf_release(&text);
+	return r;
+}
+
+/* ---- pull and push ---- */
+
+static const struct cmd_option remote_options[] = {
+	HISTORY_OPTION,
+	{ "header-file", 0, "FILE", "send FILE's 'Name: value' lines as "
+				    "request headers" },
+	{ "cacert", 0, "FILE", "trust the CA certificates in FILE" },
+	{ "timeout", 0, "S", "give up on one attempt after S seconds "
+			     "(default: 300)" },
+	{ "retries", 0, "N", "attempts after a 5xx answer or a connection "
+			     "error (default: 3)" },
+	{ "retry-delay", 0, "S", "wait S seconds before the first retry, "
+				 "doubling (default: 1)" },
+	{ "max-conflicts", 0, "N", "push: merge and retry at most N times "
+				   "after a 412 (default: 5)" },
+	{ "quiet", 'q', NULL, "print nothing but errors" },
+	{ NULL, 0, NULL, NULL },
+};
+
+#define AUTH_HELP \
+	"\n\nAuthorization: $SHARD_HISTORY_TOKEN as a bearer token, and/or\n" \
+	"--header-file. Neither is ever printed. TLS peers are verified."
+
+static const struct cmd_usage pull_usage = {
+	"shard history pull [OPTIONS] URL",
+	"Download the history at URL (a plain object: a presigned S3 URL, or\n"
+	"any server that does GET and PUT with ETags) and merge it into the\n"
+	"local history file, creating it if needed; no local run is lost.\n"
+	"The ETag seen is kept beside the history (PATH.etag) for push. A\n"
+	"missing object (404) is not an error: there is no history yet."
+	AUTH_HELP,
+	remote_options,
+};
+
+static const struct cmd_usage push_usage = {
+	"shard history push [OPTIONS] URL",
+	"Upload the local history file to URL, conditionally: If-Match on\n"
+	"the ETag the last pull or push saw, If-None-Match: * when there is\n"
+	"none. When someone else pushed in between (412), pull again, merge\n"
+	"(no run is lost from either side) and retry."
+	AUTH_HELP,
+	remote_options,
+};
+
+struct remote {
+	struct history_args a;
+	struct http_options http;
+	struct strvec headers;
+	struct history_remote rm;
+};
+
+static int remote_setup(struct remote *x, int argc, char **argv, int first,
+			struct shard_error *err)
+{
+	struct history_args *a = &x->a;
+	const char *token = shard_getenv(&a->ctx->core, "SHARD_HISTORY_TOKEN");
+	const char *tmp = shard_getenv(&a->ctx->core, "TMPDIR");
+
+	if (argc - first != 1)
+		return cmd_usage_error(a->ctx, a->cmd, "give one URL");
+	if (!http_is_url(argv[first]))
+		return cmd_usage_error(a->ctx, a->cmd, "'%s' is not an "
+				       "http:// or https:// URL", argv[first]);
+	x->rm.history = cmd_history_path(a->ctx, a->history);
+	if (strstr(x->rm.history, "://"))
+		return cmd_usage_error(a->ctx, a->cmd, "pull and push work "
+				       "on a SQLite history file");
+	if (a->header_file &&
+	    http_read_header_file(a->header_file, &x->headers, err))
+		return cmd_fail(a->ctx, err);
+	http_options_init(&x->http);
+	x->http.bearer = token && *token ? token : NULL;
+	x->http.headers = &x->headers;
+	x->http.cacert = a->cacert;
+	x->http.timeout = a->timeout < 1 ? 1 : (long)(a->timeout + 0.999);
+	x->http.retries = (unsigned)a->retries;
+	x->http.backoff = a->retry_delay;
+	x->rm.url = argv[first];
+	x->rm.http = &x->http;
+	x->rm.conflicts = (unsigned)a->conflicts;
+	x->rm.tmpdir = tmp && *tmp ? tmp : NULL;
+	return 0;
+}
+
+static int remote_parse(struct remote *x, int argc, char **argv,
+			const char *name, const struct cmd_usage *u,
+			struct cmd_ctx *ctx, struct shard_error *err)
+{
+	int first = parse(argc, argv, name, u, &x->a, ctx);
+
+	strvec_init(&x->headers);
+	memset(&x->rm, 0, sizeof(x->rm));
+	if (first < 0)
+		return first == -1 ? -1 : EXIT_USAGE;
+	return remote_setup(x, argc, argv, first, err);
+}
+
+static void say_pushed(struct cmd_ctx *ctx, const struct remote *x,
+		       const char *url, const struct history_push_result *res)
+{
+	fprintf(ctx->err, "shard history push: %s -> %s", x->rm.history, url);
+	if (res->conflicts)
+		fprintf(ctx->err, " after %u conflict%s (merged %lld runs "
+			"pushed by others)", res->conflicts,
+			res->conflicts == 1 ? "" : "s",
+			(long long)res->merged.runs);
+	fputc('\n', ctx->err);
+}
+
+/* pull or push: parse, transfer, say what happened. */
+static int remote_cmd(int argc, char **argv, struct cmd_ctx *ctx, int push)
+{
+	struct remote x;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct history_pull_result pulled;
+	struct history_push_result pushed;
+	struct strbuf u = STRBUF_INIT;
+	int r = remote_parse(&x, argc, argv,
+			     push ? "shard history push" : "shard history pull",
+			     push ? &push_usage : &pull_usage, ctx, &err);
+
+	if (r) {
+		strvec_release(&x.headers);
+		return r < 0 ? EXIT_OK : r;
+	}
+	http_redact(x.rm.url, &u);
+	if (push ? history_push(&x.rm, &pushed, &err)
+		 : history_pull(&x.rm, &pulled, &err))
+		r = cmd_fail(ctx, &err);
+	else if (x.a.quiet)
+		;
+	else if (push)
+		say_pushed(ctx, &x, u.buf, &pushed);
+	else if (!pulled.found)
+		fprintf(ctx->err, "shard history pull: %s: no history there "
+				  "yet\n", u.buf);
+	else
+		say_counts(ctx, "shard history pull", &pulled.added);
+	strbuf_release(&u);
+	strvec_release(&x.headers);
+	return r;
+}
+
+static int history_pull_cmd(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	return remote_cmd(argc, argv, ctx, 0);
+}
+
+static int history_push_cmd(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	return remote_cmd(argc, argv, ctx, 1);
+}
+
+/* ---- the verb table ---- */
+
+struct verb {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
+	const char *summary;
+};
+
+/* Sorted by name. */
+static const struct verb verbs[] = {
+	{ "export", history_export_cmd, "write the history as JSON" },
+	{ "import", history_import_cmd, "merge a JSON export into the history" },
+	{ "prune", history_prune, "keep the most recent runs, compact the file" },
+	{ "pull", history_pull_cmd, "download a remote history and merge it" },
+	{ "push", history_push_cmd, "upload the history, merging on conflict" },
+	{ "show", history_show, "runs, tests and size of the history" },
+};
+
+int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	size_t n = sizeof(verbs) / sizeof(*verbs);
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		FILE *f = argc < 2 ? ctx->err : ctx->out;
+
+		fputs("usage: shard history <command> [options]\n\n"
+		      "commands:\n", f);
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "  %-7s %s\n", verbs[i].name,
+				verbs[i].summary);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1, ctx);
+	fprintf(ctx->err, "shard: 'history %s' is not a shard command. See "
+			  "'shard history --help'.\n", argv[1]);
+	return EXIT_USAGE;
+}

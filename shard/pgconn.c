@@ -238,31 +238,16 @@ int pgconn_server_version(const struct pgconn *c)
 	return PQserverVersion(c->pg);
 }
 
+static int take_result(struct pgconn *c, PGresult *res, pgconn_row_fn row,
+		       void *data, struct shard_error *err);
+
 int pgconn_exec(struct pgconn *c, const char *sql, int n,
 		const char *const *params, pgconn_row_fn row, void *data,
 		struct shard_error *err)
 {
-	PGresult *res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL,
-				     0);
-	ExecStatusType st = PQresultStatus(res);
-	const char *vals[64];
-	int r = 0;
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		r = pq_fail(c, "query failed", PQresultErrorMessage(res), err);
-		PQclear(res);
-		return r;
-	}
-	for (int i = 0; row && i < PQntuples(res) && !r; i++) {
-		int nf = PQnfields(res) < 64 ? PQnfields(res) : 64;
-
-		for (int j = 0; j < nf; j++)
-			vals[j] = PQgetisnull(res, i, j) ? NULL
-							: PQgetvalue(res, i, j);
-		r = row(data, nf, vals);
-	}
-	PQclear(res);
-	return r;
+	return take_result(c, PQexecParams(c->pg, sql, n, NULL, params, NULL,
+					   NULL, 0),
+			   row, data, err);
 }
 
 static int quoted(struct pgconn *c, char *q, struct strbuf *out,
@@ -285,4 +270,107 @@ int pgconn_quote_literal(struct pgconn *c, const char *s, struct strbuf *out,
 			 struct shard_error *err)
 {
 	return quoted(c, PQescapeLiteral(c->pg, s, strlen(s)), out, err);
+}
+
+/*
+ * --- Prepared statements and COPY (for the PostgreSQL store) ---
+ */
+
+/* Hand rows of a finished statement to row; frees res. */
+static int take_result(struct pgconn *c, PGresult *res, pgconn_row_fn row,
+		       void *data, struct shard_error *err)
+{
+	ExecStatusType st = PQresultStatus(res);
+	const char *vals[64];
+	int r = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		r = pq_fail(c, "query failed", res ? PQresultErrorMessage(res)
+						   : PQerrorMessage(c->pg),
+			    err);
+		PQclear(res);
+		return r;
+	}
+	for (int i = 0; row && i < PQntuples(res) && !r; i++) {
+		int nf = PQnfields(res) < 64 ? PQnfields(res) : 64;
+
+		for (int j = 0; j < nf; j++)
+			vals[j] = PQgetisnull(res, i, j) ? NULL
+							: PQgetvalue(res, i, j);
+		r = row(data, nf, vals);
+	}
+	PQclear(res);
+	return r;
+}
+
+int pgconn_prepare(struct pgconn *c, const char *name, const char *sql,
+		   int n, struct shard_error *err)
+{
+	return take_result(c, PQprepare(c->pg, name, sql, n, NULL), NULL, NULL,
+			   err);
+}
+
+int pgconn_exec_prepared(struct pgconn *c, const char *name, int n,
+			 const char *const *params, pgconn_row_fn row,
+			 void *data, struct shard_error *err)
+{
+	return take_result(c, PQexecPrepared(c->pg, name, n, params, NULL,
+					     NULL, 0),
+			   row, data, err);
+}
+
+int pgconn_copy_begin(struct pgconn *c, const char *sql,
+		      struct shard_error *err)
+{
+	PGresult *res = PQexec(c->pg, sql);
+
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		return take_result(c, res, NULL, NULL, err);
+	PQclear(res);
+	return 0;
+}
+
+int pgconn_copy_put(struct pgconn *c, const char *buf, size_t len,
+		    struct shard_error *err)
+{
+	while (len) {
+		int n = len > (1u << 30) ? 1 << 30 : (int)len;
+
+		if (PQputCopyData(c->pg, buf, n) != 1)
+			return pq_fail(c, "COPY failed", PQerrorMessage(c->pg),
+				       err);
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int pgconn_copy_end(struct pgconn *c, const char *abort,
+		    struct shard_error *err)
+{
+	PGresult *res;
+	int r = 0;
+
+	if (PQputCopyEnd(c->pg, abort) != 1)
+		return pq_fail(c, "COPY failed", PQerrorMessage(c->pg), err);
+	while ((res = PQgetResult(c->pg))) {
+		ExecStatusType st = PQresultStatus(res);
+
+		if (!r && !abort && st != PGRES_COMMAND_OK)
+			r = pq_fail(c, "COPY failed",
+				    PQresultErrorMessage(res), err);
+		PQclear(res);
+	}
+	return r;
+}
+
+int pgconn_exec_script(struct pgconn *c, const char *sql,
+		       struct shard_error *err)
+{
+	return take_result(c, PQexec(c->pg, sql), NULL, NULL, err);
+}
+
+const char *pgconn_describe(const struct pgconn *c)
+{
+	return c->who.buf;
 }

@@ -71,4 +71,37 @@ int pgconn_quote_ident(struct pgconn *c, const char *s, struct strbuf *out,
 int pgconn_quote_literal(struct pgconn *c, const char *s, struct strbuf *out,
 			 struct shard_error *err);
 
+/*
+ * --- Prepared statements and COPY (for the PostgreSQL store) ---
+ */
+
+/* Prepare sql (n text parameters) under name for this connection. */
+int pgconn_prepare(struct pgconn *c, const char *name, const char *sql,
+		   int n, struct shard_error *err);
+/* As pgconn_exec, for a statement prepared with pgconn_prepare. */
+int pgconn_exec_prepared(struct pgconn *c, const char *name, int n,
+			 const char *const *params, pgconn_row_fn row,
+			 void *data, struct shard_error *err);
+/*
+ * Start "COPY ... FROM STDIN" (sql), then send its data in any chunks
+ * with pgconn_copy_put, and finish with pgconn_copy_end: abort NULL ends
+ * it, else it is abandoned with abort as the reason (the statement then
+ * fails and its transaction is aborted; no error is reported for that).
+ * No other query may run between pgconn_copy_begin and pgconn_copy_end.
+ */
+int pgconn_copy_begin(struct pgconn *c, const char *sql,
+		      struct shard_error *err);
+int pgconn_copy_put(struct pgconn *c, const char *buf, size_t len,
+		    struct shard_error *err);
+int pgconn_copy_end(struct pgconn *c, const char *abort,
+		    struct shard_error *err);
+/*
+ * Run a script of several statements without parameters (DDL), in one
+ * implicit transaction unless it holds its own BEGIN/COMMIT.
+ */
+int pgconn_exec_script(struct pgconn *c, const char *sql,
+		       struct shard_error *err);
+/* The description "user@host:port/db" used in messages (borrowed). */
+const char *pgconn_describe(const struct pgconn *c);
+
 #endif

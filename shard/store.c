@@ -13,10 +13,7 @@ int store_open(const char *location, const struct store_options *opt,
 	*out = NULL;
 	if (!strncmp(location, "postgres://", 11) ||
 	    !strncmp(location, "postgresql://", 13))
-		return shard_error_set(err, SHARD_EINPUT,
-				       "%s: the PostgreSQL history backend is "
-				       "not built yet; use a SQLite path",
-				       location);
+		return store_pg_open(location, opt, out, err);
 	if (!strncmp(location, "http://", 7) ||
 	    !strncmp(location, "https://", 8))
 		return shard_error_set(err, SHARD_EINPUT,

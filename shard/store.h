@@ -241,8 +241,9 @@ struct store_options {
 };
 
 /*
- * Open the store at location (a path, or later a postgres:// URL). With
- * !opt->create a missing SQLite file gives *out = NULL and returns 0: the
+ * Open the store at location (a path, or a postgres:// or postgresql://
+ * URL). With !opt->create a missing SQLite file, or a PostgreSQL database
+ * without the history's schema, gives *out = NULL and returns 0: the
  * history knows nothing yet. An https:// URL is refused (DESIGN.md).
  */
 int store_open(const char *location, const struct store_options *opt,
@@ -259,5 +260,16 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
 void store_sqlite_global_init(void);
 /* The schema version this binary writes. */
 int store_sqlite_schema_version(void);
+
+/*
+ * PostgreSQL backend (store_pg.c): the tables live in the schema
+ * shard_history of the URL's database, created (with opt->create, or
+ * when older) under an advisory lock. Messages name the database as
+ * user@host:port/db, never with a password.
+ */
+int store_pg_open(const char *url, const struct store_options *opt,
+		  struct store **out, struct shard_error *err);
+/* The PostgreSQL schema version this binary writes. */
+int store_pg_schema_version(void);
 
 #endif

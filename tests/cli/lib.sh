@@ -74,3 +74,26 @@ pg_url() {
 psql_admin() {
     psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_ADMIN" -c "$1"
 }
+
+# pg_history NAME: a fresh database for a PostgreSQL history, on the run's
+# server (SHARD_TEST_PG, which tests/run-tests exports) or else on one that
+# pg_start starts for this script; dropped when the script exits. Sets
+# $PG_ADMIN and $PG_HISTORY (the database's URL, for --history).
+pg_history() {
+    if [ -n "${SHARD_TEST_PG:-}" ]; then
+        PG_ADMIN=$SHARD_TEST_PG
+        PG_HISTORY_DB="$1_$$"
+        trap 'psql_admin "DROP DATABASE IF EXISTS $PG_HISTORY_DB WITH (FORCE)"
+            rm -rf "$SCRATCH"' EXIT
+    else
+        pg_start
+        PG_HISTORY_DB=$1
+    fi
+    psql_admin "CREATE DATABASE $PG_HISTORY_DB" ||
+        fail "cannot create database $PG_HISTORY_DB"
+    PG_HISTORY=$(pg_url "$PG_HISTORY_DB")
+}
+# psql_history SQL: run SQL on the history database, print rows unaligned.
+psql_history() {
+    psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_HISTORY" -c "$1"
+}

@@ -1009,11 +1009,251 @@ static void p_close(struct store *base)
 	free(s);
 }
 
+/*
+ * The report's reads (report/model.c): plain SELECTs over the same
+ * columns as the SQLite store's.
+ */
+
+struct run_read {
+	int (*fn)(void *, int64_t, const struct store_run *);
+	void *data;
+};
+
+struct shard_read {
+	int (*fn)(void *, const struct store_shard *);
+	void *data;
+};
+
+struct result_read {
+	int (*fn)(void *, const struct store_result *);
+	void *data;
+};
+
+static double num_or(const char *v, double dflt)
+{
+	double d;
+
+	return v && !shard_parse_double(v, &d) ? d : dflt;
+}
+
+static int64_t int_or(const char *v, int64_t dflt)
+{
+	long l;
+
+	return v && !shard_parse_long(v, -INT64_MAX, INT64_MAX, &l) ? l : dflt;
+}
+
+static int recent_run_row(void *data, int ncols, const char *const *v)
+{
+	struct run_read *c = data;
+	struct store_run run = { 0 };
+
+	if (ncols < 6)
+		return 0;
+	run.run_key = v[1];
+	run.started_at = num_or(v[2], 0);
+	run.commit = v[3];
+	run.branch = v[4];
+	run.ci = v[5];
+	return c->fn(c->data, int_or(v[0], 0), &run);
+}
+
+static int p_each_recent_run(struct store *base, unsigned limit,
+			     int (*fn)(void *, int64_t,
+				       const struct store_run *),
+			     void *data, struct shard_error *err)
+{
+	struct pg_store *s = to_pg(base);
+	struct run_read c = { fn, data };
+	char lim[32];
+	const char *p[1] = { lim };
+	int r;
+
+	snprintf(lim, sizeof(lim), "%u", limit);
+	r = pgconn_exec(s->c, "SELECT id, run_key, started_at, commit_sha,"
+			" branch, ci FROM shard_history.runs ORDER BY"
+			" started_at DESC, id DESC LIMIT $1::bigint", 1, p,
+			recent_run_row, &c, err);
+	return r < 0 ? r : err && err->code ? err->code : r;
+}
+
+static int run_shard_row(void *data, int ncols, const char *const *v)
+{
+	struct shard_read *c = data;
+	struct store_shard sh = { 0 };
+
+	if (ncols < 6)
+		return 0;
+	sh.index = (int)int_or(v[0], 0);
+	sh.total = (int)int_or(v[1], 0);
+	sh.has_predicted = v[2] != NULL;
+	sh.predicted = num_or(v[2], 0);
+	sh.has_actual = v[3] != NULL;
+	sh.actual = num_or(v[3], 0);
+	sh.host = v[4];
+	sh.attempt = (unsigned)int_or(v[5], 1);
+	return c->fn(c->data, &sh);
+}
+
+static int p_each_run_shard(struct store *base, int64_t run_id,
+			    int (*fn)(void *, const struct store_shard *),
+			    void *data, struct shard_error *err)
+{
+	struct pg_store *s = to_pg(base);
+	struct shard_read c = { fn, data };
+	char id[32];
+	const char *p[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", (long long)run_id);
+	return pgconn_exec(s->c, "SELECT shard_index, shard_total, predicted,"
+			   " actual, host, attempt FROM shard_history.shards"
+			   " WHERE run_id = $1::bigint ORDER BY shard_index,"
+			   " attempt", 1, p, run_shard_row, &c, err);
+}
+
+static enum junit_outcome outcome_named(const char *name)
+{
+	static const char *const names[] = { "passed", "failed", "error",
+					      "skipped" };
+	static const enum junit_outcome values[] = {
+		JUNIT_PASSED, JUNIT_FAILED, JUNIT_ERROR, JUNIT_SKIPPED,
+	};
+
+	for (size_t i = 0; i < 4; i++)
+		if (name && !strcmp(name, names[i]))
+			return values[i];
+	return JUNIT_ERROR;
+}
+
+static int run_result_row(void *data, int ncols, const char *const *v)
+{
+	struct result_read *c = data;
+	struct store_result r = { 0 };
+
+	if (ncols < 6)
+		return 0;
+	r.key = v[0];
+	r.file = v[1];
+	r.parent_key = v[2];
+	r.outcome = outcome_named(v[3]);
+	r.has_time = v[4] != NULL;
+	r.seconds = num_or(v[4], 0);
+	r.shard = (int)int_or(v[5], -1);
+	return c->fn(c->data, &r);
+}
+
+static int p_each_run_result(struct store *base, int64_t run_id,
+			     int (*fn)(void *, const struct store_result *),
+			     void *data, struct shard_error *err)
+{
+	struct pg_store *s = to_pg(base);
+	struct result_read c = { fn, data };
+	char id[32];
+	const char *p[1] = { id };
+
+	snprintf(id, sizeof(id), "%lld", (long long)run_id);
+	return pgconn_exec(s->c, "SELECT t.key, t.file, t.parent_key,"
+			   " r.outcome, r.seconds, r.shard FROM"
+			   " shard_history.results r JOIN shard_history.tests"
+			   " t ON t.id = r.test_id WHERE r.run_id = $1::bigint"
+			   " ORDER BY r.source_id, r.attempt", 1, p,
+			   run_result_row, &c, err);
+}
+
+/*
+ * The history lifecycle (shard history export/import/prune/push) is
+ * SQLite's for now: on PostgreSQL these say so instead of half-working.
+ */
+static int not_yet(const char *what, struct shard_error *err)
+{
+	return shard_error_set(err, SHARD_EINPUT, "shard history %s: not "
+			       "supported on a PostgreSQL history yet", what);
+}
+
+static int p_each_run(struct store *base, int (*fn)(void *, int64_t,
+						    const struct store_run *),
+		      void *data, struct shard_error *err)
+{
+	(void)base, (void)fn, (void)data;
+	return not_yet("export", err);
+}
+
+static int p_each_source(struct store *base, int64_t run_id,
+			 int (*fn)(void *, int64_t, const char *,
+				   const char *),
+			 void *data, struct shard_error *err)
+{
+	(void)base, (void)run_id, (void)fn, (void)data;
+	return not_yet("export", err);
+}
+
+static int p_each_result(struct store *base, int64_t source_id,
+			 int (*fn)(void *, const struct store_result *),
+			 void *data, struct shard_error *err)
+{
+	(void)base, (void)source_id, (void)fn, (void)data;
+	return not_yet("export", err);
+}
+
+static int p_each_shard(struct store *base, int64_t run_id,
+			int (*fn)(void *, const struct store_shard *),
+			void *data, struct shard_error *err)
+{
+	(void)base, (void)run_id, (void)fn, (void)data;
+	return not_yet("export", err);
+}
+
+static int p_each_test(struct store *base,
+		       int (*fn)(void *, const struct store_test *),
+		       void *data, struct shard_error *err)
+{
+	(void)base, (void)fn, (void)data;
+	return not_yet("export", err);
+}
+
+static int p_each_file(struct store *base,
+		       int (*fn)(void *, const struct store_file *),
+		       void *data, struct shard_error *err)
+{
+	(void)base, (void)fn, (void)data;
+	return not_yet("export", err);
+}
+
+static int p_put_test(struct store *base, const struct store_test *t,
+		      int replace, struct shard_error *err)
+{
+	(void)base, (void)t, (void)replace;
+	return not_yet("import", err);
+}
+
+static int p_put_file(struct store *base, const struct store_file *f,
+		      int replace, struct shard_error *err)
+{
+	(void)base, (void)f, (void)replace;
+	return not_yet("import", err);
+}
+
+static int p_prune(struct store *base, unsigned keep,
+		   struct store_prune_stats *st, struct shard_error *err)
+{
+	(void)base, (void)keep, (void)st;
+	return not_yet("prune", err);
+}
+
+/* Nothing to checkpoint: the server owns its write-ahead log. */
+static int p_checkpoint(struct store *base, struct shard_error *err)
+{
+	(void)base, (void)err;
+	return 0;
+}
+
 static const struct store_ops pg_ops = {
 	p_begin, p_commit, p_rollback, p_add_run, p_add_source, p_add_result,
 	p_add_shard, p_add_file_overhead, p_each_estimate,
 	p_each_key_estimate, p_each_file_sum, p_each_file_overhead, p_summary,
-	p_close,
+	p_close, p_each_recent_run, p_each_run_shard, p_each_run_result,
+	p_each_run, p_each_source, p_each_result, p_each_shard, p_each_test,
+	p_each_file, p_put_test, p_put_file, p_prune, p_checkpoint,
 };
 
 int store_pg_open(const char *url, const struct store_options *opt,

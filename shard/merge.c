@@ -12,15 +12,16 @@
  * is read (patchout.h). The output is a file for that: the caller's when
  * it may be thrown away on error, else a temporary one copied at the end.
  *
- * Retries: per distinct key 16 bytes (a 64-bit hash of the canonical
- * key, its last failed attempt). A failed or errored result keeps the
- * byte spans of its outcome elements and where it was written. When a
- * later result of its key retries it, the earlier one is blanked out in
- * the output (spaces are still well-formed XML), its counts are taken
- * back, and the retry is written where it stands, carrying the earlier
- * outcome elements as <flakyFailure>/<rerunFailure>. Callbacks about a
- * failed or errored result wait for the end, when it is known not to be
- * folded.
+ * Retries: a table keyed by a 64-bit hash of the canonical key holds the
+ * keys whose last result failed or errored (16 bytes each; a key that
+ * only ever passed takes no room, so the table stays in the caches). A
+ * failed or errored result keeps the byte spans of its outcome elements
+ * and where it was written. When a later result of its key retries it,
+ * the earlier one is blanked out in the output (spaces are still
+ * well-formed XML), its counts are taken back, and the retry is written
+ * where it stands, carrying the earlier outcome elements as
+ * <flakyFailure>/<rerunFailure>. Callbacks about a failed or errored
+ * result wait for the end, when it is known not to be folded.
  *
  * --flatten and --join-suites write suite contents to a spool instead,
  * as segments per suite, and assemble the output from them at the end.
@@ -168,7 +169,7 @@ struct merger {
 	size_t nroot_segs, alloc_root_segs;
 	unsigned long long root_seg_start;
 	/* --plan */
-	struct keytable plan_keys, plan_files, seen_files;
+	struct keytable plan_keys, plan_files, seen_keys, seen_files;
 	const char **missing;
 	size_t nmissing, alloc_missing;
 	/* inputs in another encoding, converted to UTF-8 temporary files */
@@ -177,8 +178,29 @@ struct merger {
 	char encoding[64];
 };
 
-static uint64_t nonzero(uint64_t h)
+/*
+ * The hash of a key or a file, never 0 (an empty slot): 8 bytes a step,
+ * each step a bijection of the state, so keys of one length never
+ * collide; the length seeds it and a final mix spreads the bits (the
+ * tables index by the low ones). In memory only, so word order is free;
+ * FNV-1a, a byte a step, cost a tenth of merge.
+ */
+static uint64_t key_hash(const char *s, size_t n)
 {
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = (uint64_t)n * k, w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
 	return h ? h : 1;
 }
 
@@ -221,7 +243,7 @@ static uint64_t case_hash(struct merger *m, const struct junit_case *c)
 	strbuf_reset(&m->key);
 	identity_case_key(&m->key, c->classname, c->name, c->file,
 			  su ? su->file : NULL, su ? su->name : NULL);
-	return nonzero(strmap_hash(m->key.buf, m->key.len));
+	return key_hash(m->key.buf, m->key.len);
 }
 
 static void count(struct counts *n, enum junit_outcome o, int delta)
@@ -428,6 +450,11 @@ static int write_suite_start(struct merger *m, struct msuite *s,
 	return put(m, m->tmp.buf, m->tmp.len);
 }
 
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /*
  * In a start tag's bytes (well-formed: the parser has accepted it), find
  * the value of attribute name: *at and *len, or 0 if absent.
@@ -437,28 +464,27 @@ static int raw_attr(const char *tag, size_t n, const char *name,
 {
 	size_t i = 1, nl = strlen(name);
 
-	while (i < n && !strchr(" \t\r\n/>", tag[i]))
+	while (i < n && !is_space(tag[i]) && tag[i] != '/' && tag[i] != '>')
 		i++; /* the element name */
 	while (i < n) {
 		size_t a, end;
-		char q;
+		const char *q;
 
-		while (i < n && strchr(" \t\r\n", tag[i]))
+		while (i < n && is_space(tag[i]))
 			i++;
 		if (i >= n || tag[i] == '>' || tag[i] == '/')
 			return 0;
 		a = i;
-		while (i < n && !strchr(" \t\r\n=", tag[i]))
+		while (i < n && !is_space(tag[i]) && tag[i] != '=')
 			i++;
 		end = i;
 		while (i < n && tag[i] != '"' && tag[i] != '\'')
 			i++;
 		if (i >= n)
 			return 0;
-		q = tag[i++];
-		*at = i;
-		while (i < n && tag[i] != q)
-			i++;
+		q = memchr(tag + i + 1, tag[i], n - i - 1);
+		*at = i + 1;
+		i = q ? (size_t)(q - tag) : n;
 		*len = i - *at;
 		if (end - a == nl && !memcmp(tag + a, name, nl))
 			return 1;
@@ -471,7 +497,8 @@ static int raw_attr(const char *tag, size_t n, const char *name,
 static int plain_time(const char *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789.eE+", v[i]))
+		if (!((v[i] >= '0' && v[i] <= '9') || v[i] == '.' ||
+		      v[i] == 'e' || v[i] == 'E' || v[i] == '+'))
 			return 0;
 	return n > 0;
 }
@@ -809,7 +836,7 @@ static void note_file(struct merger *m, const struct junit_case *c)
 	if (identity_case_file(&m->tmp, c->file, su ? su->file : NULL,
 			       su ? su->name : NULL))
 		key_slot(&m->seen_files,
-			 nonzero(strmap_hash(m->tmp.buf, m->tmp.len)), 1);
+			 key_hash(m->tmp.buf, m->tmp.len), 1);
 }
 
 /* Reported but not in the plan (by key, or by file for file ids)? */
@@ -824,7 +851,7 @@ static int unplanned(struct merger *m, const struct junit_case *c,
 	return !(identity_case_file(&m->tmp, c->file, su ? su->file : NULL,
 				    su ? su->name : NULL) &&
 		 key_slot(&m->plan_files,
-			  nonzero(strmap_hash(m->tmp.buf, m->tmp.len)), 0));
+			  key_hash(m->tmp.buf, m->tmp.len), 0));
 }
 
 static int32_t add_attempt(struct merger *m, uint32_t suite,
@@ -906,17 +933,24 @@ static int fold_previous(struct merger *m, int32_t prev)
 			      (size_t)(a->out_end - a->out_start - 1), m->err);
 }
 
-/* Counts of a testcase in its suite, and its key's entry. */
+/*
+ * Counts of a testcase in its suite, and its key's entry in the table of
+ * keys whose last result failed (added when bad): the only keys a retry
+ * can fold, few enough to stay in the caches. Every key goes to another
+ * table only for --plan.
+ */
 static struct keystate *count_case(struct merger *m, const struct junit_case *c,
-				   uint32_t suite, uint64_t hash)
+				   uint32_t suite, uint64_t hash, int bad)
 {
 	count(counts_of(m, suite), c->outcome, 1);
 	add(counts_of(m, suite), &m->nested);
 	if (suite != NONE && c->has_time)
 		m->suites[suite].case_time += c->time;
-	if (m->opt->plan_ids)
+	if (m->opt->plan_ids) {
 		note_file(m, c);
-	return key_slot(&m->keys, hash, 1);
+		key_slot(&m->seen_keys, hash, 1);
+	}
+	return key_slot(&m->keys, hash, bad);
 }
 
 static int on_case(void *data, const struct junit_case *c,
@@ -945,8 +979,8 @@ static int on_case(void *data, const struct junit_case *c,
 		return 0;
 	}
 	hash = case_hash(m, c);
-	ks = count_case(m, c, suite, hash);
-	if (!m->opt->keep_duplicates && ks->last_bad >= 0) {
+	ks = count_case(m, c, suite, hash, bad);
+	if (ks && !m->opt->keep_duplicates && ks->last_bad >= 0) {
 		prev = ks->last_bad;
 		if (fold_previous(m, prev))
 			return m->err->code;
@@ -959,12 +993,14 @@ static int on_case(void *data, const struct junit_case *c,
 	m->st->flaky += (uint64_t)out.flaky;
 	stray = m->opt->plan_ids && unplanned(m, c, hash);
 	m->st->unplanned += (uint64_t)stray;
-	ks->last_bad = -1;
+	if (ks)
+		ks->last_bad = -1;
 	if (bad) {
 		ks->last_bad = self = add_attempt(m, suite, c->outcome, prev);
 		m->attempts[self].out_start = at;
 		m->attempts[self].out_end = patchout_tell(m->w);
-		m->attempts[self].held = hold(m, &out, stray);
+		if (m->opt->on_case || stray)
+			m->attempts[self].held = hold(m, &out, stray);
 		return 0;
 	}
 	if (stray && m->opt->on_unplanned)
@@ -1077,11 +1113,10 @@ static int read_input(struct merger *m, uint32_t i)
 	m->case_ended = 0;
 	m->depth = 0;
 	m->last_inner = 0;
-	spanread_init(&m->rd, fd, m->in[i].path, 0);
+	spanread_reuse(&m->rd, fd, m->in[i].path);
 	r = junit_read_fd(fd, m->in[i].path, &jo, &h, m->ctx, m->err);
 	while (!r && m->depth)
 		r = close_suite(m); /* recovered: close what was open */
-	spanread_release(&m->rd);
 	close_owned(m, i, fd);
 	return r;
 }
@@ -1169,7 +1204,7 @@ static uint64_t plan_id_hash(struct merger *m, const char *id, int *is_file)
 		identity_file_path(&m->tmp, id);
 	else
 		identity_key(&m->tmp, id);
-	return nonzero(strmap_hash(m->tmp.buf, m->tmp.len));
+	return key_hash(m->tmp.buf, m->tmp.len);
 }
 
 static void load_plan(struct merger *m)
@@ -1191,7 +1226,7 @@ static int find_missing(struct merger *m)
 		const char *id = m->opt->plan_ids[i];
 		uint64_t h = plan_id_hash(m, id, &is_file);
 
-		if (key_slot(is_file ? &m->seen_files : &m->keys, h, 0))
+		if (key_slot(is_file ? &m->seen_files : &m->seen_keys, h, 0))
 			continue;
 		ALLOC_GROW(m->missing, m->nmissing + 1, m->alloc_missing);
 		m->missing[m->nmissing++] = id;
@@ -1461,6 +1496,7 @@ static void merger_release(struct merger *m)
 	/* the back reader's fd is told from the inputs' by m->fds */
 	close_owned(m, m->back_input, m->back.buf ? m->back.fd : -1);
 	spanread_release(&m->back);
+	spanread_release(&m->rd);
 	for (size_t i = 0; m->fds && i < m->st->files; i++)
 		if (m->utf8[i])
 			close(m->fds[i]);
@@ -1475,6 +1511,7 @@ static void merger_release(struct merger *m)
 	free(m->plan_keys.slots);
 	free(m->plan_files.slots);
 	free(m->seen_files.slots);
+	free(m->seen_keys.slots);
 	free(m->attempts);
 	free(m->children);
 	free(m->held);
@@ -1491,10 +1528,10 @@ static void merger_release(struct merger *m)
 }
 
 /*
- * Size the key table for the inputs at hand (about one testcase per 150
- * bytes of XML) so that it is not rehashed again and again (the first
- * insertion allocates it), and the room for counts: no count exceeds the
- * inputs' bytes plus the planned tests.
+ * Size the table of every key (--plan) for the inputs at hand (about one
+ * testcase per 150 bytes of XML) so that it is not rehashed again and
+ * again, and the room for counts: no count exceeds the inputs' bytes plus
+ * the planned tests.
  */
 static void presize(struct merger *m, size_t n)
 {
@@ -1508,7 +1545,8 @@ static void presize(struct merger *m, size_t n)
 			bytes += (unsigned long long)st.st_size;
 	while (cap < (1u << 26) && cap < 2 * bytes / 150)
 		cap *= 2;
-	m->keys.mask = cap - 1; /* slots stay NULL until the first key */
+	if (m->opt->plan_ids)
+		m->seen_keys.mask = cap - 1; /* NULL until the first key */
 	m->digits = digits_of(bytes + m->opt->plan_n);
 }
 
@@ -1538,6 +1576,7 @@ int merge_run(const struct merge_input *in, size_t n, FILE *out,
 	for (size_t i = 0; i < n; i++)
 		m.fds[i] = in[i].fd;
 	presize(&m, n);
+	spanread_init(&m.rd, -1, NULL, 0);
 	r = merge_all(&m);
 	merger_release(&m);
 	return r;

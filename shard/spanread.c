@@ -19,6 +19,14 @@ void spanread_init(struct spanread *s, int fd, const char *path, size_t cap)
 	s->buf = xmalloc(s->cap);
 }
 
+void spanread_reuse(struct spanread *s, int fd, const char *path)
+{
+	s->fd = fd;
+	s->path = path;
+	s->base = 0;
+	s->len = 0;
+}
+
 void spanread_release(struct spanread *s)
 {
 	free(s->buf);
@@ -68,25 +76,5 @@ int spanread_get(struct spanread *s, unsigned long long start,
 					       s->path, end);
 	}
 	*out = s->buf + (start - s->base);
-	return 0;
-}
-
-int spanread_copy(struct spanread *s, unsigned long long start,
-		  unsigned long long end, FILE *f, struct shard_error *err)
-{
-	while (start < end) {
-		unsigned long long n = end - start;
-		const char *p;
-
-		if (n > s->cap)
-			n = s->cap;
-		if (spanread_get(s, start, start + n, &p, err))
-			return err->code;
-		if (fwrite(p, 1, (size_t)n, f) != (size_t)n)
-			return shard_error_set(err, SHARD_EENV,
-					       "write error: %s",
-					       strerror(errno));
-		start += n;
-	}
 	return 0;
 }

@@ -9,7 +9,7 @@
 #ifndef SHARD_SPANREAD_H
 #define SHARD_SPANREAD_H
 
-#include <stdio.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -24,6 +24,8 @@ struct spanread {
 
 /* fd stays the caller's; window of cap bytes (0: 1 MiB). */
 void spanread_init(struct spanread *s, int fd, const char *path, size_t cap);
+/* Read another file through the same window. */
+void spanread_reuse(struct spanread *s, int fd, const char *path);
 void spanread_release(struct spanread *s);
 
 /*
@@ -34,9 +36,5 @@ void spanread_release(struct spanread *s);
 int spanread_get(struct spanread *s, unsigned long long start,
 		 unsigned long long end, const char **out,
 		 struct shard_error *err);
-
-/* Write the bytes [start, end) to f, of any length. */
-int spanread_copy(struct spanread *s, unsigned long long start,
-		  unsigned long long end, FILE *f, struct shard_error *err);
 
 #endif

@@ -50,6 +50,7 @@
 #include "banned.h"
 
 #define JUNIT_CHUNK (64 * 1024)
+#define JUNIT_KEEP (64 * 1024) /* of a window, before what is parsed next */
 #define JUNIT_DEFAULT_DEPTH 256
 #define JUNIT_CDATA_PIECE 300 /* libxml2's XML_PARSER_BIG_BUFFER_SIZE */
 
@@ -79,7 +80,8 @@ struct suite_frame {
 /* Strings of open testcases live on one stack of text (reader.text). */
 struct case_frame {
 	size_t base;            /* its text starts here */
-	size_t classname, name, file, message; /* offsets, or NO_TEXT */
+	size_t classname, name, file, message, time_text; /* offsets, or
+							     NO_TEXT */
 	long line;
 	double time;
 	int has_time;
@@ -419,6 +421,7 @@ static void case_view(const struct reader *r, struct junit_case *c)
 	c->line = f->line;
 	c->time = f->time;
 	c->has_time = f->has_time;
+	c->time_text = text_at(r, f->time_text);
 	c->outcome = f->outcome;
 	c->message = text_at(r, f->message);
 	c->flaky = f->flaky;
@@ -506,6 +509,8 @@ static void case_attrs(struct reader *r, struct case_frame *f, int n,
 		f->file = case_text(r, first[2]);
 	if (!first[3] || read_line(attr_scratch(r, first[3]), &f->line))
 		f->line = 0;
+	if (first[4])
+		f->time_text = case_text(r, first[4]);
 	read_time(r, first[4], &f->time, &f->has_time);
 	if ((first[5] && (value_is(first[5], "disabled") ||
 			  value_is(first[5], "notrun"))) ||
@@ -523,6 +528,7 @@ static void case_start(struct reader *r, int n, const xmlChar **attrs)
 	memset(f, 0, sizeof(*f));
 	f->base = r->text.len;
 	f->classname = f->name = f->file = f->message = NO_TEXT;
+	f->time_text = NO_TEXT;
 	case_attrs(r, f, n, attrs);
 	f->suites = r->nsuites;
 	f->xml_line = reader_line(r);
@@ -1079,16 +1085,40 @@ static ssize_t read_full(int fd, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* Read through opt->window from offset 0 (junit_options). */
+static int read_window(struct reader *r, struct spanread *w)
+{
+	unsigned long long off = 0;
+	const char *p;
+	size_t n;
+	int rc;
+
+	do {
+		if (spanread_next(w, off, JUNIT_CHUNK, JUNIT_KEEP, &p, &n,
+				  r->err))
+			return r->err->code;
+		if (n && (rc = reader_feed(r, p, n)))
+			return rc;
+		off += n;
+	} while (n);
+	return reader_finish(r);
+}
+
 int junit_read_fd(int fd, const char *path, const struct junit_options *opt,
 		  const struct junit_handler *h, const struct shard_ctx *ctx,
 		  struct shard_error *err)
 {
 	struct reader r;
-	char *buf = xmalloc(JUNIT_CHUNK);
+	char *buf = NULL;
 	ssize_t n;
 	int rc;
 
 	reader_init(&r, path, opt, h, ctx, err);
+	if (opt && opt->window) {
+		rc = read_window(&r, opt->window);
+		goto out;
+	}
+	buf = xmalloc(JUNIT_CHUNK);
 	do {
 		n = read_full(fd, buf, JUNIT_CHUNK);
 		if (n < 0) {

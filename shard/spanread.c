@@ -25,6 +25,7 @@ void spanread_reuse(struct spanread *s, int fd, const char *path)
 	s->path = path;
 	s->base = 0;
 	s->len = 0;
+	s->eof = 0;
 }
 
 void spanread_release(struct spanread *s)
@@ -55,6 +56,7 @@ static int refill(struct spanread *s, unsigned long long start,
 	}
 	s->base = start;
 	s->len = got;
+	s->eof = got < s->cap;
 	return 0;
 }
 
@@ -76,5 +78,29 @@ int spanread_get(struct spanread *s, unsigned long long start,
 					       s->path, end);
 	}
 	*out = s->buf + (start - s->base);
+	return 0;
+}
+
+int spanread_holds(const struct spanread *s, unsigned long long start,
+		   unsigned long long end)
+{
+	return start >= s->base && end <= s->base + s->len;
+}
+
+int spanread_next(struct spanread *s, unsigned long long off, size_t want,
+		  size_t keep, const char **out, size_t *n,
+		  struct shard_error *err)
+{
+	unsigned long long end;
+
+	if (want > s->cap - keep)
+		want = s->cap - keep;
+	if (!spanread_holds(s, off, off + want) &&
+	    !(s->eof && spanread_holds(s, off, off)) &&
+	    refill(s, off > keep ? off - keep : 0, err))
+		return err->code;
+	end = s->base + s->len;
+	*out = s->buf + (off < end ? off - s->base : s->len);
+	*n = off < end ? (size_t)(end - off < want ? end - off : want) : 0;
 	return 0;
 }

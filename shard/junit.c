@@ -607,16 +607,16 @@ static void property(struct reader *r, int n, const xmlChar **attrs)
 static enum kind start_kind(struct reader *r, const char *local,
 			    enum kind parent, int n, const xmlChar **attrs)
 {
-	if (!strcmp(local, "testsuites"))
-		return KIND_SUITES;
-	if (!strcmp(local, "testsuite")) {
-		suite_start(r, n, attrs);
-		return KIND_SUITE;
-	}
-	if (!strcmp(local, "testcase")) {
+	if (local[0] == 't' && !strcmp(local, "testcase")) {
 		case_start(r, n, attrs);
 		return KIND_CASE;
 	}
+	if (local[0] == 't' && !strcmp(local, "testsuite")) {
+		suite_start(r, n, attrs);
+		return KIND_SUITE;
+	}
+	if (local[0] == 't' && !strcmp(local, "testsuites"))
+		return KIND_SUITES;
 	if (parent == KIND_SUITE && !strcmp(local, "properties"))
 		return KIND_PROPERTIES;
 	if (parent == KIND_PROPERTIES && !strcmp(local, "property"))

@@ -1566,10 +1566,12 @@ static void merger_release(struct merger *m)
 }
 
 /*
- * Size the table of every key (--plan) for the inputs at hand (about one
- * testcase per 150 bytes of XML) so that it is not rehashed again and
- * again, and the room for counts: no count exceeds the inputs' bytes plus
- * the planned tests.
+ * The room for counts: no count exceeds the inputs' bytes plus the
+ * planned tests. With --plan, the table of every key is sized for the
+ * planned tests, about as many as the reports hold, so that it is not
+ * rehashed again and again (sizing it from the inputs' bytes made a
+ * 384 MiB table for 1 GiB of system-out, and huge pages made a few keys
+ * touch much of it).
  */
 static void presize(struct merger *m, size_t n)
 {
@@ -1581,7 +1583,7 @@ static void presize(struct merger *m, size_t n)
 		if (m->in[i].fd >= 0 ? fstat(m->in[i].fd, &st) == 0
 				     : stat(m->in[i].path, &st) == 0)
 			bytes += (unsigned long long)st.st_size;
-	while (cap < (1u << 26) && cap < 2 * bytes / 150)
+	while (cap < (1u << 26) && cap < 2 * m->opt->plan_n)
 		cap *= 2;
 	if (m->opt->plan_ids)
 		m->seen_keys.mask = cap - 1; /* NULL until the first key */

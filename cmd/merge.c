@@ -3,7 +3,7 @@
  * Inputs are taken in command-line order; a directory gives its *.xml
  * files (recursively) in byte order of their paths; "-" is standard input
  * and an http(s):// URL a download, each spooled to a temporary file
- * because merge reads every input twice.
+ * because merge copies testcases from their input by offset (pread).
  */
 #include "cmd/cmd.h"
 
@@ -363,7 +363,9 @@ int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx)
 	if (a.annotate && !strcmp(a.output, "-"))
 		return cmd_usage_error(ctx, CMD, "--annotate prints to standard "
 				       "output: write the report with -o FILE");
-	a.opt.on_case = annotate;
+	if (a.annotate)
+		a.opt.on_case = annotate; /* else failures need not be kept */
+	a.opt.out_discardable = strcmp(a.output, "-") != 0;
 	a.opt.on_missing = say_missing;
 	a.opt.on_unplanned = say_unplanned;
 	a.opt.data = &a;

@@ -30,10 +30,12 @@
  * up in its buffer until "Huge input lookup". While in CDATA we push small
  * pieces and drain with empty xmlParseChunk() calls (reader_push).
  */
+#define _GNU_SOURCE /* memrchr */
 #include "junit.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +45,12 @@
 #include <libxml/SAX2.h>
 #include <libxml/parser.h>
 
+#include "strbuf.h"
 #include "util.h"
 #include "banned.h"
 
 #define JUNIT_CHUNK (64 * 1024)
+#define JUNIT_KEEP (64 * 1024) /* of a window, before what is parsed next */
 #define JUNIT_DEFAULT_DEPTH 256
 #define JUNIT_CDATA_PIECE 300 /* libxml2's XML_PARSER_BIG_BUFFER_SIZE */
 
@@ -71,8 +75,13 @@ struct suite_frame {
 	double case_seconds;
 };
 
+#define NO_TEXT SIZE_MAX
+
+/* Strings of open testcases live on one stack of text (reader.text). */
 struct case_frame {
-	char *classname, *name, *file, *message;
+	size_t base;            /* its text starts here */
+	size_t classname, name, file, message, time_text; /* offsets, or
+							     NO_TEXT */
 	long line;
 	double time;
 	int has_time;
@@ -101,6 +110,8 @@ struct reader {
 	size_t nsuites, suites_alloc;
 	struct case_frame *cases;
 	size_t ncases, cases_alloc;
+	struct strbuf text;     /* strings of the open testcases */
+	struct strbuf scratch;  /* a time or line value being parsed */
 	int root_seen;
 	int failed;             /* the code to return once the read must stop */
 	char first_error[512];  /* recover mode: the first error, as a warning */
@@ -176,12 +187,48 @@ static int time_copy(const char *s, char *buf, size_t size)
 	return 0;
 }
 
+/*
+ * "12.345" with a mantissa below 2^53 and at most 22 decimals: both the
+ * mantissa and the power of ten are exact doubles, so one division gives
+ * the correctly rounded value, as strtod() would. Returns -1 for anything
+ * else (blanks, signs, exponents, separators): the slow path decides.
+ */
+static int plain_decimal(const char *s, double *out)
+{
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+		1e22,
+	};
+	uint64_t mant = 0;
+	int digits = 0, decimals = -1;
+
+	for (; *s; s++) {
+		if (*s == '.' && decimals < 0) {
+			decimals = 0;
+			continue;
+		}
+		if (!is_digit(*s) || mant >= (UINT64_C(1) << 53) / 10 ||
+		    decimals >= 22)
+			return -1;
+		mant = mant * 10 + (uint64_t)(*s - '0');
+		digits++;
+		decimals += decimals >= 0;
+	}
+	if (!digits)
+		return -1;
+	*out = (double)mant / pow10[decimals > 0 ? decimals : 0];
+	return 0;
+}
+
 int junit_parse_time(const char *s, double *out)
 {
 	char buf[64];
 	double v;
 
 	*out = 0;
+	if (s && !plain_decimal(s, out))
+		return 0;
 	if (!s || time_copy(s, buf, sizeof(buf)) ||
 	    shard_parse_double(buf, &v))
 		return -1;
@@ -278,20 +325,36 @@ static char *attr_dup(int n, const xmlChar **attrs, const char *name)
 	return out;
 }
 
-static int attr_is(int n, const xmlChar **attrs, const char *name,
-		   const char *value)
+/* Append attribute a's value to sb, "&#38;" as '&' (see attr_dup). */
+static void attr_add(struct strbuf *sb, const xmlChar **a)
 {
-	const xmlChar **a = attr_find(n, attrs, name);
-	size_t len = strlen(value);
+	const char *v = (const char *)a[3], *end = (const char *)a[4];
+	const char *amp;
 
-	return a && (size_t)(a[4] - a[3]) == len && !memcmp(a[3], value, len);
+	while ((amp = memchr(v, '&', (size_t)(end - v)))) {
+		strbuf_add(sb, v, (size_t)(amp - v) + 1);
+		v = amp + 1;
+		if (end - amp >= 5 && !memcmp(amp, "&#38;", 5))
+			v = amp + 5;
+	}
+	strbuf_add(sb, v, (size_t)(end - v));
 }
 
-/* The time attribute; warns about negative or unparsable values. */
-static void read_time(struct reader *r, int n, const xmlChar **attrs,
-		      double *time, int *has_time)
+/* Attribute a's value in r->scratch, or NULL when a is NULL. */
+static const char *attr_scratch(struct reader *r, const xmlChar **a)
 {
-	char *s = attr_dup(n, attrs, "time");
+	if (!a)
+		return NULL;
+	strbuf_reset(&r->scratch);
+	attr_add(&r->scratch, a);
+	return r->scratch.buf;
+}
+
+/* The time attribute a; warns about negative or unparsable values. */
+static void read_time(struct reader *r, const xmlChar **a, double *time,
+		      int *has_time)
+{
+	const char *s = attr_scratch(r, a);
 	int rc = junit_parse_time(s, time);
 
 	*has_time = s && rc >= 0;
@@ -301,7 +364,6 @@ static void read_time(struct reader *r, int n, const xmlChar **attrs,
 	else if (rc < 0 && s && *s && !r->unparsable++)
 		shard_warn(r->ctx, "%s:%lu: unparsable time '%s' ignored",
 			   r->path, reader_line(r), s);
-	free(s);
 }
 
 static void suite_start(struct reader *r, int n, const xmlChar **attrs)
@@ -321,7 +383,8 @@ static void suite_start(struct reader *r, int n, const xmlChar **attrs)
 	f->pub.timestamp = f->timestamp;
 	f->pub.depth = (unsigned)(r->nsuites - 1);
 	f->pub.xml_line = reader_line(r);
-	read_time(r, n, attrs, &f->pub.time, &f->pub.has_time);
+	read_time(r, attr_find(n, attrs, "time"), &f->pub.time,
+		  &f->pub.has_time);
 	if (r->h->suite_start)
 		reader_check(r, r->h->suite_start(r->h->data, &f->pub, r->err));
 }
@@ -340,33 +403,133 @@ static void suite_end(struct reader *r)
 	r->nsuites--;
 }
 
-/* Skipped by attribute, as googletest (status, result) and others write. */
-static int skipped_by_attr(int n, const xmlChar **attrs)
+static const char *text_at(const struct reader *r, size_t at)
 {
-	return attr_is(n, attrs, "status", "disabled") ||
-	       attr_is(n, attrs, "status", "notrun") ||
-	       attr_is(n, attrs, "result", "skipped") ||
-	       attr_is(n, attrs, "result", "suppressed");
+	return at == NO_TEXT ? NULL : r->text.buf + at;
+}
+
+/* The innermost testcase as read so far; valid until the text grows. */
+static void case_view(const struct reader *r, struct junit_case *c)
+{
+	const struct case_frame *f = &r->cases[r->ncases - 1];
+	struct suite_frame *s = f->suites ? &r->suites[f->suites - 1] : NULL;
+
+	memset(c, 0, sizeof(*c));
+	c->classname = text_at(r, f->classname);
+	c->name = text_at(r, f->name);
+	c->file = text_at(r, f->file);
+	c->line = f->line;
+	c->time = f->time;
+	c->has_time = f->has_time;
+	c->time_text = text_at(r, f->time_text);
+	c->outcome = f->outcome;
+	c->message = text_at(r, f->message);
+	c->flaky = f->flaky;
+	c->reruns = f->reruns;
+	c->suite = s ? &s->pub : NULL;
+	c->xml_line = f->xml_line;
+}
+
+/* Push attribute a's value on the testcase text stack: its offset. */
+static size_t case_text(struct reader *r, const xmlChar **a)
+{
+	size_t at = r->text.len;
+
+	attr_add(&r->text, a);
+	strbuf_addch(&r->text, '\0');
+	return at;
+}
+
+static int value_is(const xmlChar **a, const char *value)
+{
+	size_t len = strlen(value);
+
+	return (size_t)(a[4] - a[3]) == len && !memcmp(a[3], value, len);
+}
+
+/*
+ * The attributes a testcase is read for, in one pass (the first of each
+ * name counts). Skipped by attribute, as googletest (status, result) and
+ * others write.
+ */
+/* A line="" value: shard_parse_long's answer, short digit runs at once. */
+static int read_line(const char *s, long *out)
+{
+	long v = 0;
+	size_t i;
+
+	for (i = 0; is_digit(s[i]) && i < 18; i++)
+		v = v * 10 + (s[i] - '0');
+	if (i && !s[i]) {
+		*out = v;
+		return 0;
+	}
+	return shard_parse_long(s, 0, LONG_MAX, out);
+}
+
+/* Index of a testcase attribute case_attrs() reads, or -1. */
+static int case_attr_index(const char *name)
+{
+	static const char *const names[] = {
+		"classname", "name", "file", "line", "time", "status",
+		"result",
+	};
+	int k;
+
+	switch (name[0]) {
+	case 'c': k = 0; break;
+	case 'n': k = 1; break;
+	case 'f': k = 2; break;
+	case 'l': k = 3; break;
+	case 't': k = 4; break;
+	case 's': k = 5; break;
+	case 'r': k = 6; break;
+	default: return -1;
+	}
+	return strcmp(name, names[k]) ? -1 : k;
+}
+
+static void case_attrs(struct reader *r, struct case_frame *f, int n,
+		       const xmlChar **attrs)
+{
+	const xmlChar **first[7] = { NULL };
+
+	for (int i = 0; i < n; i++) {
+		const xmlChar **a = attrs + 5 * i;
+		int k = a[1] ? -1 : case_attr_index((const char *)a[0]);
+
+		if (k >= 0 && !first[k])
+			first[k] = a;
+	}
+	if (first[0])
+		f->classname = case_text(r, first[0]);
+	if (first[1])
+		f->name = case_text(r, first[1]);
+	if (first[2])
+		f->file = case_text(r, first[2]);
+	if (!first[3] || read_line(attr_scratch(r, first[3]), &f->line))
+		f->line = 0;
+	if (first[4])
+		f->time_text = case_text(r, first[4]);
+	read_time(r, first[4], &f->time, &f->has_time);
+	if ((first[5] && (value_is(first[5], "disabled") ||
+			  value_is(first[5], "notrun"))) ||
+	    (first[6] && (value_is(first[6], "skipped") ||
+			  value_is(first[6], "suppressed"))))
+		f->outcome = JUNIT_SKIPPED;
 }
 
 static void case_start(struct reader *r, int n, const xmlChar **attrs)
 {
 	struct case_frame *f;
-	char *line;
 
 	ALLOC_GROW(r->cases, r->ncases + 1, r->cases_alloc);
 	f = &r->cases[r->ncases++];
 	memset(f, 0, sizeof(*f));
-	f->classname = attr_dup(n, attrs, "classname");
-	f->name = attr_dup(n, attrs, "name");
-	f->file = attr_dup(n, attrs, "file");
-	line = attr_dup(n, attrs, "line");
-	if (!line || shard_parse_long(line, 0, LONG_MAX, &f->line))
-		f->line = 0;
-	free(line);
-	read_time(r, n, attrs, &f->time, &f->has_time);
-	if (skipped_by_attr(n, attrs))
-		f->outcome = JUNIT_SKIPPED;
+	f->base = r->text.len;
+	f->classname = f->name = f->file = f->message = NO_TEXT;
+	f->time_text = NO_TEXT;
+	case_attrs(r, f, n, attrs);
 	f->suites = r->nsuites;
 	f->xml_line = reader_line(r);
 }
@@ -391,6 +554,7 @@ static void case_child(struct reader *r, const char *local, int n,
 		       const xmlChar **attrs)
 {
 	struct case_frame *f = &r->cases[r->ncases - 1];
+	const xmlChar **a;
 
 	for (size_t i = 0; i < sizeof(outcome_tags) / sizeof(*outcome_tags); i++) {
 		int rank = outcome_rank(outcome_tags[i].outcome);
@@ -400,11 +564,12 @@ static void case_child(struct reader *r, const char *local, int n,
 		f->flaky += (unsigned)outcome_tags[i].flaky;
 		f->reruns += (unsigned)outcome_tags[i].rerun;
 		if (!rank || rank < outcome_rank(f->outcome) ||
-		    (rank == outcome_rank(f->outcome) && f->message))
+		    (rank == outcome_rank(f->outcome) &&
+		     f->message != NO_TEXT))
 			return;
+		a = attr_find(n, attrs, "message");
 		f->outcome = outcome_tags[i].outcome;
-		free(f->message);
-		f->message = attr_dup(n, attrs, "message");
+		f->message = a ? case_text(r, a) : NO_TEXT;
 		return;
 	}
 }
@@ -413,22 +578,14 @@ static void case_end(struct reader *r)
 {
 	struct case_frame *f = &r->cases[r->ncases - 1];
 	struct suite_frame *s = f->suites ? &r->suites[f->suites - 1] : NULL;
-	struct junit_case c = {
-		.classname = f->classname, .name = f->name, .file = f->file,
-		.line = f->line, .time = f->time, .has_time = f->has_time,
-		.outcome = f->outcome, .message = f->message,
-		.flaky = f->flaky, .reruns = f->reruns,
-		.suite = s ? &s->pub : NULL, .xml_line = f->xml_line,
-	};
+	struct junit_case c;
 
+	case_view(r, &c);
 	if (s && f->has_time)
 		s->case_seconds += f->time;
 	if (r->h->testcase && !r->failed)
 		reader_check(r, r->h->testcase(r->h->data, &c, r->err));
-	free(f->classname);
-	free(f->name);
-	free(f->file);
-	free(f->message);
+	strbuf_setlen(&r->text, f->base);
 	r->ncases--;
 }
 
@@ -450,16 +607,16 @@ static void property(struct reader *r, int n, const xmlChar **attrs)
 static enum kind start_kind(struct reader *r, const char *local,
 			    enum kind parent, int n, const xmlChar **attrs)
 {
-	if (!strcmp(local, "testsuites"))
-		return KIND_SUITES;
-	if (!strcmp(local, "testsuite")) {
-		suite_start(r, n, attrs);
-		return KIND_SUITE;
-	}
-	if (!strcmp(local, "testcase")) {
+	if (local[0] == 't' && !strcmp(local, "testcase")) {
 		case_start(r, n, attrs);
 		return KIND_CASE;
 	}
+	if (local[0] == 't' && !strcmp(local, "testsuite")) {
+		suite_start(r, n, attrs);
+		return KIND_SUITE;
+	}
+	if (local[0] == 't' && !strcmp(local, "testsuites"))
+		return KIND_SUITES;
 	if (parent == KIND_SUITE && !strcmp(local, "properties"))
 		return KIND_PROPERTIES;
 	if (parent == KIND_PROPERTIES && !strcmp(local, "property"))
@@ -477,11 +634,9 @@ static int wants_elements(const struct reader *r)
 /* Bytes from the last '<' before the parser's position to it. */
 static unsigned long long back_to_lt(const xmlParserInput *in)
 {
-	const xmlChar *p = in->cur;
+	const xmlChar *p = memrchr(in->base, '<', (size_t)(in->cur - in->base));
 
-	while (p > in->base && *--p != '<')
-		;
-	return (unsigned long long)(in->cur - p);
+	return (unsigned long long)(in->cur - (p ? p : in->base));
 }
 
 /*
@@ -867,16 +1022,12 @@ static void reader_init(struct reader *r, const char *path,
 	r->max_depth = opt && opt->max_depth ? opt->max_depth
 					     : JUNIT_DEFAULT_DEPTH;
 	r->raw = -1;
+	strbuf_init(&r->text, 0);
+	strbuf_init(&r->scratch, 0);
 }
 
 static void reader_release(struct reader *r)
 {
-	for (size_t i = 0; i < r->ncases; i++) {
-		free(r->cases[i].classname);
-		free(r->cases[i].name);
-		free(r->cases[i].file);
-		free(r->cases[i].message);
-	}
 	for (size_t i = 0; i < r->nsuites; i++) {
 		free(r->suites[i].name);
 		free(r->suites[i].file);
@@ -884,6 +1035,8 @@ static void reader_release(struct reader *r)
 		free(r->suites[i].timestamp);
 	}
 	free(r->cases);
+	strbuf_release(&r->text);
+	strbuf_release(&r->scratch);
 	free(r->suites);
 	free(r->tags);
 	free(r->kinds);
@@ -932,16 +1085,40 @@ static ssize_t read_full(int fd, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* Read through opt->window from offset 0 (junit_options). */
+static int read_window(struct reader *r, struct spanread *w)
+{
+	unsigned long long off = 0;
+	const char *p;
+	size_t n;
+	int rc;
+
+	do {
+		if (spanread_next(w, off, JUNIT_CHUNK, JUNIT_KEEP, &p, &n,
+				  r->err))
+			return r->err->code;
+		if (n && (rc = reader_feed(r, p, n)))
+			return rc;
+		off += n;
+	} while (n);
+	return reader_finish(r);
+}
+
 int junit_read_fd(int fd, const char *path, const struct junit_options *opt,
 		  const struct junit_handler *h, const struct shard_ctx *ctx,
 		  struct shard_error *err)
 {
 	struct reader r;
-	char *buf = xmalloc(JUNIT_CHUNK);
+	char *buf = NULL;
 	ssize_t n;
 	int rc;
 
 	reader_init(&r, path, opt, h, ctx, err);
+	if (opt && opt->window) {
+		rc = read_window(&r, opt->window);
+		goto out;
+	}
+	buf = xmalloc(JUNIT_CHUNK);
 	do {
 		n = read_full(fd, buf, JUNIT_CHUNK);
 		if (n < 0) {

@@ -13,6 +13,7 @@
 
 #include "ctx.h"
 #include "error.h"
+#include "spanread.h"
 
 enum junit_outcome {
 	JUNIT_PASSED = 0,
@@ -40,6 +41,7 @@ struct junit_case {
 	long line;              /* the line="" attribute, 0 when absent */
 	double time;
 	int has_time;
+	const char *time_text;  /* the time="" attribute, NULL when absent */
 	enum junit_outcome outcome; /* failure > error > skipped > passed by child */
 	const char *message;    /* message="" of the outcome element, or NULL */
 	unsigned flaky;         /* <flakyFailure>/<flakyError> children */
@@ -114,6 +116,10 @@ struct junit_options {
 	unsigned max_depth;     /* element nesting bound; 0 means 256 */
 	int utf8;               /* the input is UTF-8 whatever it declares
 				   (it was transcoded): XML_PARSE_IGNORE_ENC */
+	struct spanread *window; /* junit_read_fd reads through it (on the
+				    fd it holds) rather than read(2), and
+				    never moves it while a chunk is parsed:
+				    callbacks may copy spans from it */
 };
 
 /*

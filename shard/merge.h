@@ -1,11 +1,11 @@
 /*
  * Merging JUnit XML reports into one (DESIGN.md "Retries and repeats",
- * "Contracts"). Two streaming passes over the inputs: the first counts
- * every suite and finds retries (a repeat of a key that follows its
- * failed or errored result), the second writes. Testcases are copied
- * from their input byte for byte; suites get start tags of our own with
- * counts recounted from their testcases. Memory grows with the number of
- * distinct tests, never with the size of a text or a file.
+ * "Contracts"). One streaming pass over the inputs writes as it reads:
+ * testcases are copied from their input byte for byte; suites get start
+ * tags of our own whose counts, recounted from their testcases, are
+ * filled in at the end. Memory grows with the number of distinct tests
+ * (and of failed results, when a callback wants them), never with the
+ * size of a text or a file.
  */
 #ifndef SHARD_MERGE_H
 #define SHARD_MERGE_H
@@ -39,10 +39,21 @@ struct merge_options {
 	int flatten;          /* nested suites become top-level ones */
 	int keep_duplicates;  /* do not fold retries */
 	int recover;          /* libxml2's recovery mode, with warnings */
+	int out_discardable;  /* out is thrown away on error (a temporary
+				 file, atomicfile.h): when it is a regular
+				 file, write and patch it in place; else the
+				 output goes to a temporary file first and
+				 out is written only on success */
 	const char *const *plan_ids; /* check against a plan; NULL: none */
 	size_t plan_n;
 	const char *missing_message; /* NULL: "planned but not reported" */
-	/* callbacks, may be NULL; non-zero stops the merge */
+	/*
+	 * Callbacks, may be NULL; non-zero stops the merge. on_case comes
+	 * once per testcase written: passed and skipped ones as they are
+	 * read, failed and errored ones (a later retry may fold them) after
+	 * the last input, in the order read; so does on_unplanned for them.
+	 * on_missing comes after the last input, before those.
+	 */
 	int (*on_case)(void *data, const struct merge_case *c);
 	int (*on_missing)(void *data, const char *id);
 	int (*on_unplanned)(void *data, const char *key);
@@ -62,7 +73,8 @@ struct merge_stats {
  * Merge the n inputs, in order, into out. Returns 0 or a negative code:
  * SHARD_EINPUT "path:line:column: message" for malformed input or a
  * non-JUnit root, SHARD_EENV for I/O errors. On error out holds a partial
- * document: write it to a temporary file (atomicfile.h).
+ * document when opt->out_discardable is set, else nothing new. Suite and
+ * root start tags are followed by blanks (room their counts had).
  */
 int merge_run(const struct merge_input *in, size_t n, FILE *out,
 	      const struct merge_options *opt, const struct shard_ctx *ctx,

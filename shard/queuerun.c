@@ -123,7 +123,7 @@ static void read_job_report(struct batch_read *br, const char *path,
 	struct junit_handler h = {
 		.testcase = on_case, .element_end = on_element_end, .data = br,
 	};
-	struct junit_options jo = { 0, 0, 0 };
+	struct junit_options jo = { .recover = 0 };
 	struct shard_error e = SHARD_ERROR_INIT;
 
 	br->fd = open(path, O_RDONLY);

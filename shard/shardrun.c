@@ -62,7 +62,7 @@ static int read_report(struct tracker *t, const char *path,
 		       const struct shard_ctx *ctx)
 {
 	struct junit_handler h = { .testcase = track_case, .data = t };
-	struct junit_options jo = { 0, 0, 0 };
+	struct junit_options jo = { .recover = 0 };
 	struct shard_error e = SHARD_ERROR_INIT;
 	int fd = open(path, O_RDONLY);
 	int r;

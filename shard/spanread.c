@@ -19,6 +19,15 @@ void spanread_init(struct spanread *s, int fd, const char *path, size_t cap)
 	s->buf = xmalloc(s->cap);
 }
 
+void spanread_reuse(struct spanread *s, int fd, const char *path)
+{
+	s->fd = fd;
+	s->path = path;
+	s->base = 0;
+	s->len = 0;
+	s->eof = 0;
+}
+
 void spanread_release(struct spanread *s)
 {
 	free(s->buf);
@@ -47,6 +56,7 @@ static int refill(struct spanread *s, unsigned long long start,
 	}
 	s->base = start;
 	s->len = got;
+	s->eof = got < s->cap;
 	return 0;
 }
 
@@ -71,22 +81,26 @@ int spanread_get(struct spanread *s, unsigned long long start,
 	return 0;
 }
 
-int spanread_copy(struct spanread *s, unsigned long long start,
-		  unsigned long long end, FILE *f, struct shard_error *err)
+int spanread_holds(const struct spanread *s, unsigned long long start,
+		   unsigned long long end)
 {
-	while (start < end) {
-		unsigned long long n = end - start;
-		const char *p;
+	return start >= s->base && end <= s->base + s->len;
+}
 
-		if (n > s->cap)
-			n = s->cap;
-		if (spanread_get(s, start, start + n, &p, err))
-			return err->code;
-		if (fwrite(p, 1, (size_t)n, f) != (size_t)n)
-			return shard_error_set(err, SHARD_EENV,
-					       "write error: %s",
-					       strerror(errno));
-		start += n;
-	}
+int spanread_next(struct spanread *s, unsigned long long off, size_t want,
+		  size_t keep, const char **out, size_t *n,
+		  struct shard_error *err)
+{
+	unsigned long long end;
+
+	if (want > s->cap - keep)
+		want = s->cap - keep;
+	if (!spanread_holds(s, off, off + want) &&
+	    !(s->eof && spanread_holds(s, off, off)) &&
+	    refill(s, off > keep ? off - keep : 0, err))
+		return err->code;
+	end = s->base + s->len;
+	*out = s->buf + (off < end ? off - s->base : s->len);
+	*n = off < end ? (size_t)(end - off < want ? end - off : want) : 0;
 	return 0;
 }

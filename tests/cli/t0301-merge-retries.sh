@@ -73,3 +73,23 @@ expect_status 0 "$SHARD" merge -o g-out.xml g.xml
 expect_grep "1 tests, 0 failed, 0 skipped, 1 flaky" err
 [ "$(xmllint --xpath 'count(//testcase/flakyFailure)' g-out.xml)" = 1 ] || fail "no flakyFailure"
 expect_status 1 "$SHARD" merge --fail-on-failure -o f.xml a.xml
+
+# a retry more than a write buffer (1 MiB) after its failed attempt: the
+# attempt, already in the file, is blanked there; counts patched in place
+$PY - <<'PY'
+with open("big1.xml", "w") as f:
+    f.write('<testsuite name="big"><testcase classname="B" name="t"><failure message="early">x</failure></testcase>\n')
+    for i in range(12000):
+        f.write('<testcase classname="B" name="p%d" time="0.1"><system-out>%s</system-out></testcase>\n' % (i, "o" * 80))
+    f.write('</testsuite>\n')
+with open("big2.xml", "w") as f:
+    f.write('<testsuite name="big2"><testcase classname="B" name="t" time="2"/></testsuite>\n')
+PY
+expect_status 0 "$SHARD" merge -o big.xml big1.xml big2.xml
+expect_grep "12,001 tests, 0 failed, 0 skipped, 1 flaky \(1 retries folded\)" err
+xmllint --noout big.xml || fail "big merge not well-formed"
+[ "$(xmllint --xpath 'count(//failure)' big.xml)" = 0 ] || fail "folded attempt left in place"
+[ "$(xmllint --xpath 'string(/testsuites/testsuite[@name="big"]/@tests)' big.xml)" = 12000 ] ||
+    fail "first suite's count not patched"
+$PY "$REPO/tests/cli/junit_check.py" big.xml 1 big1.xml big2.xml >/dev/null ||
+    fail "big merge counts"

@@ -160,6 +160,55 @@ static void merge_folds_a_retry_across_inputs(void **state)
 	assert_non_null(strstr(f->out, "<testsuite name=\"s\" tests=\"0\""));
 }
 
+static int count_case(void *data, const struct junit_case *c,
+		      struct shard_error *err)
+{
+	(void)c, (void)err;
+	(*(int *)data)++;
+	return 0;
+}
+
+static void merge_blanks_a_folded_attempt_in_a_file_it_patches(void **state)
+{
+	struct fixture *f = *state;
+	struct merge_options opt = { 0 };
+	struct merge_stats st;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct junit_handler h = { .testcase = count_case };
+	FILE *out = tmpfile();
+	int cases = 0;
+	long len;
+
+	h.data = &cases;
+	input(f, "g.xml", "<testsuite name=\"g\"><testcase classname=\"G\""
+			  " name=\"t\"><failure message=\"x\">one</failure>"
+			  "</testcase><testcase classname=\"G\" name=\"t\"/>"
+			  "</testsuite>");
+	opt.out_discardable = 1;
+	assert_non_null(out);
+	assert_int_equal(merge_run(f->in, f->n, out, &opt, NULL, &st, &err),
+			 0);
+	assert_int_equal(st.flaky, 1);
+	len = ftell(out);
+	assert_true(len > 0);
+	f->out = calloc(1, (size_t)len + 1);
+	rewind(out);
+	assert_int_equal(fread(f->out, 1, (size_t)len, out), (size_t)len);
+	fclose(out);
+	/* written where it was read: the first attempt is blanks now */
+	assert_null(strstr(f->out, "<failure"));
+	assert_non_null(strstr(f->out, "<testsuite name=\"g\" tests=\"1\""
+				       " failures=\"0\" errors=\"0\""
+				       " skipped=\"0\" time=\"0\">"));
+	assert_non_null(strstr(f->out, "<testcase classname=\"G\" name=\"t\">"
+				       "<flakyFailure message=\"x\">"
+				       "<stackTrace>one</stackTrace>"
+				       "</flakyFailure></testcase>"));
+	assert_int_equal(junit_read_mem(f->out, (size_t)len, "out", NULL, &h,
+					NULL, &err), 0);
+	assert_int_equal(cases, 1);
+}
+
 static void merge_checks_the_plan(void **state)
 {
 	struct fixture *f = *state;
@@ -223,6 +272,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(merge_recounts_suites_and_root),
 		T(merge_folds_a_retry_across_inputs),
+		T(merge_blanks_a_folded_attempt_in_a_file_it_patches),
 		T(merge_checks_the_plan),
 		T(merge_reports_malformed_input_with_its_position),
 		T(merge_reports_a_missing_input),

@@ -645,6 +645,23 @@ void plan_hash_id(struct digest *d, const char *id, size_t len)
 	digest_update(d, "\n", 1);
 }
 
+#define PREFETCH_ID 16    /* ids ahead whose bytes are fetched */
+#define PREFETCH_INDEX 32 /* ids ahead whose pointer and length are */
+
+void plan_prefetch(const struct plan *p, const char *const *ids,
+		   const struct plan_shard *sh, size_t q)
+{
+	if (q + PREFETCH_ID < sh->nr)
+		__builtin_prefetch(ids[sh->tests[q + PREFETCH_ID]]);
+	if (q + PREFETCH_INDEX < sh->nr) {
+		size_t i = sh->tests[q + PREFETCH_INDEX];
+
+		__builtin_prefetch(&ids[i]);
+		if (p->lens)
+			__builtin_prefetch(&p->lens[i]);
+	}
+}
+
 /* The same bytes as plan_hash_shard/plan_hash_id, fed in 64 KiB pieces. */
 void plan_hash(const struct plan *p, const char *const *ids, char hex[65])
 {
@@ -657,6 +674,7 @@ void plan_hash(const struct plan *p, const char *const *ids, char hex[65])
 		for (size_t q = 0; q < p->shards[s].nr; q++) {
 			size_t i = p->shards[s].tests[q];
 
+			plan_prefetch(p, ids, &p->shards[s], q);
 			strbuf_add(&b, ids[i], p->lens ? p->lens[i]
 						       : strlen(ids[i]));
 			strbuf_addch(&b, '\n');

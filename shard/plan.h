@@ -77,6 +77,14 @@ struct digest;
 void plan_hash_shard(struct digest *d, size_t index);
 void plan_hash_id(struct digest *d, const char *id, size_t len);
 
+/*
+ * Hint that shard sh's ids a little after position q will be read soon:
+ * a shard's ids lie all over the list's memory, and a writer that walks
+ * them in order otherwise waits on a cache miss for each.
+ */
+void plan_prefetch(const struct plan *p, const char *const *ids,
+		   const struct plan_shard *sh, size_t q);
+
 void plan_release(struct plan *p);
 
 #endif

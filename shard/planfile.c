@@ -29,17 +29,24 @@ int planfile_format_parse(const char *name)
 	return -1;
 }
 
+static int needs_escape(unsigned char c)
+{
+	return c == '"' || c == '\\' || c < 0x20;
+}
+
 void planfile_json_string(struct strbuf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t run = 0, i = 0;
 
-	size_t run = 0;
-
+	while (i < len && !needs_escape((unsigned char)s[i]))
+		i++;
+	strbuf_grow(out, len + 2); /* the usual id: one piece, one grow */
 	strbuf_addch(out, '"');
-	for (size_t i = 0; i < len; i++) {
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c != '"' && c != '\\' && c >= 0x20)
+		if (!needs_escape(c))
 			continue;
 		strbuf_add(out, s + run, i - run); /* the plain bytes before */
 		run = i + 1;
@@ -103,6 +110,7 @@ static int write_json(FILE *f, const struct plan *p, const char *const *ids,
 		for (size_t q = 0; q < sh->nr; q++) {
 			size_t i = sh->tests[q];
 
+			plan_prefetch(p, ids, sh, q);
 			if (q)
 				strbuf_addch(&b, ',');
 			planfile_json_string(&b, ids[i], p->lens ? p->lens[i]

@@ -8,6 +8,7 @@
 #include "plan.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -620,6 +621,100 @@ static void sort_shard(const struct plan *p, const char *const *ids,
 	free(k);
 }
 
+#define HASH_PIECE 65536  /* bytes fed to the digest at a time */
+#define THREAD_MIN_IDS 16384 /* fewer ids are not worth a thread */
+
+/* The text the plan hash covers for shard s: "shard <s>\n", ids and "\n". */
+static void add_hashed_text(struct strbuf *b, const struct plan *p,
+			    const char *const *ids, size_t s)
+{
+	const struct plan_shard *sh = &p->shards[s];
+
+	strbuf_addf(b, "shard %zu\n", s);
+	for (size_t q = 0; q < sh->nr; q++) {
+		size_t i = sh->tests[q];
+
+		plan_prefetch(p, ids, sh, q);
+		strbuf_add(b, ids[i], p->lens ? p->lens[i] : strlen(ids[i]));
+		strbuf_addch(b, '\n');
+	}
+}
+
+static void feed(struct digest *d, struct strbuf *b, size_t at_least)
+{
+	if (b->len < at_least)
+		return;
+	digest_update(d, b->buf, b->len);
+	strbuf_reset(b);
+}
+
+/*
+ * Shards [from, to) sorted, and their hashed text written right after
+ * each sort, while its ids are still in cache. The first part feeds the
+ * digest as it goes; the second keeps its text until the first is in.
+ */
+struct part {
+	struct plan *p;
+	const char *const *ids;
+	size_t from, to;
+	struct digest *d;    /* NULL: keep all the text */
+	struct strbuf text;
+};
+
+static void *sort_part(void *data)
+{
+	struct part *t = data;
+
+	for (size_t s = t->from; s < t->to; s++) {
+		sort_shard(t->p, t->ids, &t->p->shards[s]);
+		add_hashed_text(&t->text, t->p, t->ids, s);
+		if (t->d)
+			feed(t->d, &t->text, HASH_PIECE);
+	}
+	return NULL;
+}
+
+/* The first shard of the second half of the ids. */
+static size_t middle(const struct plan *p, size_t *total)
+{
+	size_t s = 0, half = 0;
+
+	*total = 0;
+	for (size_t q = 0; q < p->nshards; q++)
+		*total += p->shards[q].nr;
+	for (; s < p->nshards && 2 * half < *total; s++)
+		half += p->shards[s].nr;
+	return s;
+}
+
+/*
+ * Sort every shard and hash the plan, the two halves of the ids on two
+ * threads when there are enough of them. Each shard is sorted by one
+ * thread alone and the digest takes the halves in order, so the result
+ * is the same whichever thread runs first (or when no thread starts).
+ */
+static void sort_and_hash(struct plan *p, const char *const *ids)
+{
+	size_t total, mid = middle(p, &total);
+	struct digest *d = digest_new();
+	struct part first = { p, ids, 0, mid, d, STRBUF_INIT };
+	struct part second = { p, ids, mid, p->nshards, NULL, STRBUF_INIT };
+	pthread_t helper;
+	int threaded = total >= THREAD_MIN_IDS &&
+		       !pthread_create(&helper, NULL, sort_part, &second);
+
+	sort_part(&first);
+	if (threaded)
+		pthread_join(helper, NULL);
+	else
+		sort_part(&second);
+	feed(d, &first.text, 0);
+	feed(d, &second.text, 0);
+	digest_final_hex(d, p->hash);
+	strbuf_release(&first.text);
+	strbuf_release(&second.text);
+}
+
 static void finish(struct work *w, size_t k, struct plan *p)
 {
 	const struct plan_request *r = w->req;
@@ -641,8 +736,7 @@ static void finish(struct work *w, size_t k, struct plan *p)
 		for (size_t q = 0; q < it->count; q++)
 			s->tests[s->nr++] = w->members[it->first + q];
 	}
-	for (size_t s = 0; s < k; s++)
-		sort_shard(p, r->ids, &p->shards[s]);
+	sort_and_hash(p, r->ids);
 	p->longest = longest;
 	p->items = w->nitems;
 	p->lower_bound = p->total / (double)k;
@@ -703,7 +797,6 @@ int plan_make(const struct plan_request *req, struct plan *out,
 	out->overhead = req->shard_overhead;
 	out->shards = xcalloc(k, sizeof(*out->shards));
 	finish(&w, k, out);
-	plan_hash(out, req->ids, out->hash);
 	work_release(&w, k);
 	return 0;
 }
@@ -745,23 +838,11 @@ void plan_hash(const struct plan *p, const char *const *ids, char hex[65])
 	struct digest *d = digest_new();
 	struct strbuf b = STRBUF_INIT;
 
-	strbuf_grow(&b, 65536 + 4096);
 	for (size_t s = 0; s < p->nshards; s++) {
-		strbuf_addf(&b, "shard %zu\n", s);
-		for (size_t q = 0; q < p->shards[s].nr; q++) {
-			size_t i = p->shards[s].tests[q];
-
-			plan_prefetch(p, ids, &p->shards[s], q);
-			strbuf_add(&b, ids[i], p->lens ? p->lens[i]
-						       : strlen(ids[i]));
-			strbuf_addch(&b, '\n');
-			if (b.len >= 65536) {
-				digest_update(d, b.buf, b.len);
-				strbuf_reset(&b);
-			}
-		}
+		add_hashed_text(&b, p, ids, s);
+		feed(d, &b, HASH_PIECE);
 	}
-	digest_update(d, b.buf, b.len);
+	feed(d, &b, 0);
 	strbuf_release(&b);
 	digest_final_hex(d, hex);
 }

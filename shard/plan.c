@@ -622,7 +622,6 @@ static void sort_shard(const struct plan *p, const char *const *ids,
 }
 
 #define HASH_PIECE 65536  /* bytes fed to the digest at a time */
-#define THREAD_MIN_IDS 16384 /* fewer ids are not worth a thread */
 
 /* The text the plan hash covers for shard s: "shard <s>\n", ids and "\n". */
 static void add_hashed_text(struct strbuf *b, const struct plan *p,
@@ -674,8 +673,7 @@ static void *sort_part(void *data)
 	return NULL;
 }
 
-/* The first shard of the second half of the ids. */
-static size_t middle(const struct plan *p, size_t *total)
+size_t plan_halfway(const struct plan *p, size_t *total)
 {
 	size_t s = 0, half = 0;
 
@@ -695,12 +693,12 @@ static size_t middle(const struct plan *p, size_t *total)
  */
 static void sort_and_hash(struct plan *p, const char *const *ids)
 {
-	size_t total, mid = middle(p, &total);
+	size_t total, mid = plan_halfway(p, &total);
 	struct digest *d = digest_new();
 	struct part first = { p, ids, 0, mid, d, STRBUF_INIT };
 	struct part second = { p, ids, mid, p->nshards, NULL, STRBUF_INIT };
 	pthread_t helper;
-	int threaded = total >= THREAD_MIN_IDS &&
+	int threaded = total >= PLAN_THREAD_MIN_IDS &&
 		       !pthread_create(&helper, NULL, sort_part, &second);
 
 	sort_part(&first);

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "shard/digest.h"
+#include "shard/planfile.h"
 #include "shard/strbuf.h"
 #include "shard/banned.h"
 
@@ -643,6 +644,53 @@ static void plan_is_the_same_when_shards_are_sorted_on_two_threads(void **state)
 	}
 }
 
+/* The whole of f, from its start, into sb. */
+static void read_back(FILE *f, struct strbuf *sb)
+{
+	char buf[65536];
+	size_t n;
+
+	rewind(f);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(sb, buf, n);
+	assert_false(ferror(f));
+}
+
+/*
+ * A plan large enough to be written as JSON in two halves on two threads
+ * reads back whole: its hash matches its shards, which hold the plan's
+ * ids in the plan's order.
+ */
+static void plan_json_written_on_two_threads_reads_back_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct strbuf text = STRBUF_INIT;
+	struct planfile pf;
+	struct rng r = { 99 };
+	struct plan_request req;
+	FILE *out = tmpfile();
+
+	assert_non_null(out);
+	suite_make(&f->a, &r, 40000, SHAPE_PYTEST, W_UNIFORM);
+	req = request(&f->a, PLAN_BY_TEST, 7, 0, 1);
+	assert_int_equal(plan_make(&req, &f->p, &err), 0);
+	assert_int_equal(planfile_write(out, PLANFILE_JSON, &f->p, req.ids, 0,
+					NULL), 0);
+	read_back(out, &text);
+	fclose(out);
+	assert_int_equal(planfile_read(text.buf, text.len, "plan.json", &pf,
+				       &err), 0);
+	assert_string_equal(pf.hash, f->p.hash);
+	assert_int_equal(pf.nshards, 7);
+	for (size_t s = 0, at = 0; s < pf.nshards; s++)
+		for (size_t q = 0; q < f->p.shards[s].nr; q++, at++)
+			assert_string_equal(pf.tests.ids[at],
+					    req.ids[f->p.shards[s].tests[q]]);
+	planfile_release(&pf);
+	strbuf_release(&text);
+}
+
 /* No two shards hold tests of one file (checked pairwise, by bytes). */
 static void check_files_whole(struct fixture *f, const struct plan *p,
 			      const char *const *ids)
@@ -1122,6 +1170,7 @@ int main(void)
 		T(plan_improvement_never_makes_the_makespan_worse),
 		T(plan_is_identical_for_any_input_order),
 		T(plan_is_the_same_when_shards_are_sorted_on_two_threads),
+		T(plan_json_written_on_two_threads_reads_back_whole),
 		T(plan_never_splits_a_file_when_by_file),
 		T(plan_adds_file_overhead_once_per_file_when_by_file),
 		T(plan_groups_path_ids_by_file_without_locators),

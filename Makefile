@@ -24,9 +24,9 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 ALL_CFLAGS := $(WARNINGS) -D_POSIX_C_SOURCE=200809L -I. $(PKG_CFLAGS) \
-	$(CFLAGS) $(SAN_FLAGS) -MMD -MP
+	-pthread $(CFLAGS) $(SAN_FLAGS) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
-LIBS := $(PKG_LIBS) -lm
+LIBS := $(PKG_LIBS) -lm -pthread
 
 ifeq ($(V),1)
 Q :=
@@ -104,7 +104,7 @@ FUZZ_BUILD := build/fuzz
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS := $(WARNINGS) -D_POSIX_C_SOURCE=200809L -I. $(PKG_CFLAGS) \
-	-g -O1 $(FUZZ_SAN) -MMD -MP
+	-pthread -g -O1 $(FUZZ_SAN) -MMD -MP
 FUZZ_CORE_SRC := $(sort $(wildcard shard/*.c))
 FUZZ_CORE_OBJ := $(FUZZ_CORE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

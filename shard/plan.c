@@ -8,6 +8,7 @@
 #include "plan.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,20 +162,14 @@ static int cmp_item(const void *a, const void *b)
 /*
  * Sort items by (seconds desc, name asc). Seconds are non-negative
  * doubles, whose bit patterns sort as unsigned integers: an LSD radix sort
- * on 16-bit digits orders a million of them in four linear passes, then
- * only runs of equal seconds are sorted by name. The items are then
- * gathered in that order.
+ * on 16-bit digits orders a million of them in four linear passes; the
+ * items are gathered in that order, and only runs of equal seconds are
+ * then sorted by name.
  */
 struct rank {
 	uint64_t key;            /* ~bits of seconds: ascending = longest first */
 	const struct item *item;
 };
-
-static int cmp_rank_name(const void *a, const void *b)
-{
-	return cmp_item(((const struct rank *)a)->item,
-			((const struct rank *)b)->item);
-}
 
 static uint64_t desc_key(double seconds)
 {
@@ -212,17 +207,27 @@ static void radix(struct rank *r, struct rank *tmp, size_t n)
 
 /*
  * Gather the items in the order of r into a new array: one random read
- * per item, prefetched a few items ahead, and sequential writes.
+ * per item, prefetched a few items ahead, and sequential writes. A run of
+ * equal seconds is sorted by name as soon as it is gathered, while the
+ * names prefetched for it are still in cache.
  */
 static void gather(struct work *w, const struct rank *r)
 {
 	size_t n = w->nitems;
 	struct item *sorted = xmalloc((n ? n : 1) * sizeof(*sorted));
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, run = 0; i < n; i++) {
+		if (i + 32 < n)
+			__builtin_prefetch(r[i + 32].item);
 		if (i + 16 < n)
-			__builtin_prefetch(r[i + 16].item);
+			__builtin_prefetch(r[i + 16].item->name);
 		sorted[i] = *r[i].item;
+		if (i + 1 < n && r[i + 1].key == r[i].key)
+			continue;
+		if (i > run)
+			qsort(sorted + run, i + 1 - run, sizeof(*sorted),
+			      cmp_item);
+		run = i + 1;
 	}
 	free(w->items);
 	w->items = sorted;
@@ -240,44 +245,42 @@ static void sort_items(struct work *w)
 	}
 	radix(r, tmp, n);
 	free(tmp);
-	for (size_t a = 0, b; a < n; a = b) {
-		for (b = a + 1; b < n && r[b].key == r[a].key; b++)
-			;
-		if (b - a > 1)
-			qsort(r + a, b - a, sizeof(*r), cmp_rank_name);
-	}
 	gather(w, r);
 	free(r);
 }
 
-/* A binary min-heap of shards keyed by (load, index). */
-struct heap {
-	size_t *a;
-	size_t n;
-	const double *load;
+/*
+ * A binary min-heap of shards keyed by (load, index), each entry holding
+ * its shard's load: a million placements sift through it without a
+ * lookup on the side.
+ */
+struct heap_entry {
+	double load;
+	size_t shard;
 };
 
-static int heap_less(const struct heap *h, size_t x, size_t y)
+static int heap_less(const struct heap_entry *x, const struct heap_entry *y)
 {
-	if (h->load[x] != h->load[y])
-		return h->load[x] < h->load[y];
-	return x < y;
+	if (x->load != y->load)
+		return x->load < y->load;
+	return x->shard < y->shard;
 }
 
-static void heap_down(struct heap *h, size_t i)
+static void heap_down(struct heap_entry *h, size_t n, size_t i)
 {
 	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct heap_entry t;
 
-		if (l < h->n && heap_less(h, h->a[l], h->a[m]))
+		if (l < n && heap_less(&h[l], &h[m]))
 			m = l;
-		if (r < h->n && heap_less(h, h->a[r], h->a[m]))
+		if (r < n && heap_less(&h[r], &h[m]))
 			m = r;
 		if (m == i)
 			return;
-		t = h->a[i];
-		h->a[i] = h->a[m];
-		h->a[m] = t;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
 		i = m;
 	}
 }
@@ -289,20 +292,38 @@ static void shard_push_item(struct work *w, size_t s, size_t item)
 	w->items[item].shard = (uint32_t)s;
 }
 
+/* Each item onto the least-loaded shard; only the item records where. */
 static void lpt(struct work *w, size_t k)
 {
-	struct heap h = { xmalloc(k * sizeof(size_t)), k, w->load };
+	struct heap_entry *h = xmalloc(k * sizeof(*h));
 
-	for (size_t s = 0; s < k; s++)
-		h.a[s] = s;
-	for (size_t i = 0; i < w->nitems; i++) {
-		size_t s = h.a[0];
-
-		shard_push_item(w, s, i);
-		w->load[s] += w->items[i].seconds;
-		heap_down(&h, 0);
+	for (size_t s = 0; s < k; s++) {
+		h[s].load = 0;
+		h[s].shard = s;
 	}
-	free(h.a);
+	for (size_t i = 0; i < w->nitems; i++) {
+		h[0].load += w->items[i].seconds;
+		w->items[i].shard = (uint32_t)h[0].shard;
+		heap_down(h, k, 0);
+	}
+	for (size_t s = 0; s < k; s++)
+		w->load[h[s].shard] = h[s].load;
+	free(h);
+}
+
+/* Each shard's items in placement order, for the improvement pass. */
+static void list_shard_items(struct work *w, size_t k)
+{
+	for (size_t i = 0; i < w->nitems; i++)
+		w->shard_alloc[w->items[i].shard]++;
+	for (size_t s = 0; s < k; s++)
+		w->shard_items[s] = xmalloc(w->shard_alloc[s] *
+					    sizeof(**w->shard_items));
+	for (size_t i = 0; i < w->nitems; i++) {
+		size_t s = w->items[i].shard;
+
+		w->shard_items[s][w->shard_nr[s]++] = i;
+	}
 }
 
 struct choice {
@@ -498,24 +519,74 @@ struct prefixed {
 	size_t index;
 };
 
-static int cmp_prefixed(const void *a, const void *b)
+static int prefixed_before(const struct prefixed *x, const struct prefixed *y)
 {
-	const struct prefixed *x = a, *y = b;
-
 	if (x->next8 != y->next8)
-		return x->next8 < y->next8 ? -1 : 1;
-	return strcmp(x->rest, y->rest);
+		return x->next8 < y->next8;
+	return strcmp(x->rest, y->rest) < 0;
 }
 
-static size_t common_prefix(const char *const *ids, const size_t *tests,
-			    size_t n)
-{
-	size_t lcp = n ? strlen(ids[tests[0]]) : 0;
+#define SORT_RUN 8 /* insertion-sorted before merging */
 
-	for (size_t q = 1; q < n && lcp; q++) {
-		const char *a = ids[tests[0]], *b = ids[tests[q]];
+static void insertion_sort(struct prefixed *a, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct prefixed t = a[i];
+		size_t j = i;
+
+		for (; j > 0 && prefixed_before(&t, &a[j - 1]); j--)
+			a[j] = a[j - 1];
+		a[j] = t;
+	}
+}
+
+static void merge(const struct prefixed *a, size_t mid, size_t n,
+		  struct prefixed *out)
+{
+	size_t i = 0, j = mid, o = 0;
+
+	while (i < mid && j < n)
+		out[o++] = prefixed_before(&a[j], &a[i]) ? a[j++] : a[i++];
+	while (i < mid)
+		out[o++] = a[i++];
+	while (j < n)
+		out[o++] = a[j++];
+}
+
+/*
+ * Bottom-up merge sort of a (tmp as large): with the comparison inlined it
+ * runs about twice as fast as qsort's indirect calls. Returns whichever of
+ * a and tmp holds the result.
+ */
+static struct prefixed *sort_prefixed(struct prefixed *a, struct prefixed *tmp,
+				      size_t n)
+{
+	for (size_t lo = 0; lo < n; lo += SORT_RUN)
+		insertion_sort(a + lo, n - lo < SORT_RUN ? n - lo : SORT_RUN);
+	for (size_t width = SORT_RUN; width < n; width *= 2) {
+		struct prefixed *t = a;
+
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t len = n - lo < 2 * width ? n - lo : 2 * width;
+
+			merge(a + lo, len < width ? len : width, len, tmp + lo);
+		}
+		a = tmp;
+		tmp = t;
+	}
+	return a;
+}
+
+static size_t common_prefix(const struct plan *p, const char *const *ids,
+			    const struct plan_shard *s)
+{
+	size_t lcp = s->nr ? strlen(ids[s->tests[0]]) : 0;
+
+	for (size_t q = 1; q < s->nr && lcp; q++) {
+		const char *a = ids[s->tests[0]], *b = ids[s->tests[q]];
 		size_t i = 0;
 
+		plan_prefetch(p, ids, s, q);
 		while (i < lcp && a[i] == b[i])
 			i++;
 		lcp = i;
@@ -533,20 +604,113 @@ static uint64_t next8(const char *s)
 	return i ? v << (8 * (8 - i)) : 0; /* shifting by 64 is undefined */
 }
 
-static void sort_shard(const struct plan_request *r, struct plan_shard *s)
+static void sort_shard(const struct plan *p, const char *const *ids,
+		       struct plan_shard *s)
 {
-	struct prefixed *k = xmalloc((s->nr ? s->nr : 1) * sizeof(*k));
-	size_t lcp = common_prefix(r->ids, s->tests, s->nr);
+	struct prefixed *k = xmalloc(2 * s->nr * sizeof(*k)), *sorted;
+	size_t lcp = common_prefix(p, ids, s);
 
 	for (size_t q = 0; q < s->nr; q++) {
-		k[q].rest = r->ids[s->tests[q]] + lcp;
+		k[q].rest = ids[s->tests[q]] + lcp;
 		k[q].next8 = next8(k[q].rest);
 		k[q].index = s->tests[q];
 	}
-	qsort(k, s->nr, sizeof(*k), cmp_prefixed);
+	sorted = sort_prefixed(k, k + s->nr, s->nr);
 	for (size_t q = 0; q < s->nr; q++)
-		s->tests[q] = k[q].index;
+		s->tests[q] = sorted[q].index;
 	free(k);
+}
+
+#define HASH_PIECE 65536  /* bytes fed to the digest at a time */
+
+/* The text the plan hash covers for shard s: "shard <s>\n", ids and "\n". */
+static void add_hashed_text(struct strbuf *b, const struct plan *p,
+			    const char *const *ids, size_t s)
+{
+	const struct plan_shard *sh = &p->shards[s];
+
+	strbuf_addf(b, "shard %zu\n", s);
+	for (size_t q = 0; q < sh->nr; q++) {
+		size_t i = sh->tests[q];
+
+		plan_prefetch(p, ids, sh, q);
+		strbuf_add(b, ids[i], p->lens ? p->lens[i] : strlen(ids[i]));
+		strbuf_addch(b, '\n');
+	}
+}
+
+static void feed(struct digest *d, struct strbuf *b, size_t at_least)
+{
+	if (b->len < at_least)
+		return;
+	digest_update(d, b->buf, b->len);
+	strbuf_reset(b);
+}
+
+/*
+ * Shards [from, to) sorted, and their hashed text written right after
+ * each sort, while its ids are still in cache. The first part feeds the
+ * digest as it goes; the second keeps its text until the first is in.
+ */
+struct part {
+	struct plan *p;
+	const char *const *ids;
+	size_t from, to;
+	struct digest *d;    /* NULL: keep all the text */
+	struct strbuf text;
+};
+
+static void *sort_part(void *data)
+{
+	struct part *t = data;
+
+	for (size_t s = t->from; s < t->to; s++) {
+		sort_shard(t->p, t->ids, &t->p->shards[s]);
+		add_hashed_text(&t->text, t->p, t->ids, s);
+		if (t->d)
+			feed(t->d, &t->text, HASH_PIECE);
+	}
+	return NULL;
+}
+
+size_t plan_halfway(const struct plan *p, size_t *total)
+{
+	size_t s = 0, half = 0;
+
+	*total = 0;
+	for (size_t q = 0; q < p->nshards; q++)
+		*total += p->shards[q].nr;
+	for (; s < p->nshards && 2 * half < *total; s++)
+		half += p->shards[s].nr;
+	return s;
+}
+
+/*
+ * Sort every shard and hash the plan, the two halves of the ids on two
+ * threads when there are enough of them. Each shard is sorted by one
+ * thread alone and the digest takes the halves in order, so the result
+ * is the same whichever thread runs first (or when no thread starts).
+ */
+static void sort_and_hash(struct plan *p, const char *const *ids)
+{
+	size_t total, mid = plan_halfway(p, &total);
+	struct digest *d = digest_new();
+	struct part first = { p, ids, 0, mid, d, STRBUF_INIT };
+	struct part second = { p, ids, mid, p->nshards, NULL, STRBUF_INIT };
+	pthread_t helper;
+	int threaded = total >= PLAN_THREAD_MIN_IDS &&
+		       !pthread_create(&helper, NULL, sort_part, &second);
+
+	sort_part(&first);
+	if (threaded)
+		pthread_join(helper, NULL);
+	else
+		sort_part(&second);
+	feed(d, &first.text, 0);
+	feed(d, &second.text, 0);
+	digest_final_hex(d, p->hash);
+	strbuf_release(&first.text);
+	strbuf_release(&second.text);
 }
 
 static void finish(struct work *w, size_t k, struct plan *p)
@@ -554,6 +718,11 @@ static void finish(struct work *w, size_t k, struct plan *p)
 	const struct plan_request *r = w->req;
 	double longest = 0;
 
+	for (size_t g = 0; g < w->nitems; g++)
+		p->shards[w->items[g].shard].alloc += w->items[g].count;
+	for (size_t s = 0; s < k; s++)
+		p->shards[s].tests = xmalloc(p->shards[s].alloc *
+					     sizeof(*p->shards[s].tests));
 	for (size_t g = 0; g < w->nitems; g++) {
 		const struct item *it = &w->items[g];
 		struct plan_shard *s = &p->shards[it->shard];
@@ -562,12 +731,10 @@ static void finish(struct work *w, size_t k, struct plan *p)
 		p->total += it->seconds;
 		if (it->seconds > longest)
 			longest = it->seconds;
-		ALLOC_GROW(s->tests, s->nr + it->count, s->alloc);
 		for (size_t q = 0; q < it->count; q++)
 			s->tests[s->nr++] = w->members[it->first + q];
 	}
-	for (size_t s = 0; s < k; s++)
-		sort_shard(r, &p->shards[s]);
+	sort_and_hash(p, r->ids);
 	p->longest = longest;
 	p->items = w->nitems;
 	p->lower_bound = p->total / (double)k;
@@ -619,14 +786,15 @@ int plan_make(const struct plan_request *req, struct plan *out,
 	w.shard_alloc = xcalloc(k, sizeof(*w.shard_alloc));
 	w.load = xcalloc(k, sizeof(*w.load));
 	lpt(&w, k);
-	if (req->improve)
+	if (req->improve) {
+		list_shard_items(&w, k);
 		improve(&w, k);
+	}
 	out->nshards = k;
 	out->lens = req->lens;
 	out->overhead = req->shard_overhead;
 	out->shards = xcalloc(k, sizeof(*out->shards));
 	finish(&w, k, out);
-	plan_hash(out, req->ids, out->hash);
 	work_release(&w, k);
 	return 0;
 }
@@ -645,28 +813,34 @@ void plan_hash_id(struct digest *d, const char *id, size_t len)
 	digest_update(d, "\n", 1);
 }
 
+#define PREFETCH_ID 16    /* ids ahead whose bytes are fetched */
+#define PREFETCH_INDEX 32 /* ids ahead whose pointer and length are */
+
+void plan_prefetch(const struct plan *p, const char *const *ids,
+		   const struct plan_shard *sh, size_t q)
+{
+	if (q + PREFETCH_ID < sh->nr)
+		__builtin_prefetch(ids[sh->tests[q + PREFETCH_ID]]);
+	if (q + PREFETCH_INDEX < sh->nr) {
+		size_t i = sh->tests[q + PREFETCH_INDEX];
+
+		__builtin_prefetch(&ids[i]);
+		if (p->lens)
+			__builtin_prefetch(&p->lens[i]);
+	}
+}
+
 /* The same bytes as plan_hash_shard/plan_hash_id, fed in 64 KiB pieces. */
 void plan_hash(const struct plan *p, const char *const *ids, char hex[65])
 {
 	struct digest *d = digest_new();
 	struct strbuf b = STRBUF_INIT;
 
-	strbuf_grow(&b, 65536 + 4096);
 	for (size_t s = 0; s < p->nshards; s++) {
-		strbuf_addf(&b, "shard %zu\n", s);
-		for (size_t q = 0; q < p->shards[s].nr; q++) {
-			size_t i = p->shards[s].tests[q];
-
-			strbuf_add(&b, ids[i], p->lens ? p->lens[i]
-						       : strlen(ids[i]));
-			strbuf_addch(&b, '\n');
-			if (b.len >= 65536) {
-				digest_update(d, b.buf, b.len);
-				strbuf_reset(&b);
-			}
-		}
+		add_hashed_text(&b, p, ids, s);
+		feed(d, &b, HASH_PIECE);
 	}
-	digest_update(d, b.buf, b.len);
+	feed(d, &b, 0);
 	strbuf_release(&b);
 	digest_final_hex(d, hex);
 }

@@ -77,6 +77,23 @@ struct digest;
 void plan_hash_shard(struct digest *d, size_t index);
 void plan_hash_id(struct digest *d, const char *id, size_t len);
 
+/*
+ * Plans of this many ids and more are sorted, hashed and written in two
+ * halves on two threads (the same bytes as on one).
+ */
+#define PLAN_THREAD_MIN_IDS 16384
+
+/* The first shard of the second half of p's ids; *total gets their count. */
+size_t plan_halfway(const struct plan *p, size_t *total);
+
+/*
+ * Hint that shard sh's ids a little after position q will be read soon:
+ * a shard's ids lie all over the list's memory, and a writer that walks
+ * them in order otherwise waits on a cache miss for each.
+ */
+void plan_prefetch(const struct plan *p, const char *const *ids,
+		   const struct plan_shard *sh, size_t q);
+
 void plan_release(struct plan *p);
 
 #endif

@@ -1,10 +1,12 @@
 /*
- * Writers stream straight to the FILE: a million ids never sit in memory
- * twice. Numbers are printed with a fixed precision in the C locale, so
- * the output is byte-identical on every machine.
+ * Writers stream straight to the FILE, except that a large plan's JSON is
+ * rendered in two halves on two threads: the second half waits in memory
+ * while the first is written. Numbers are printed with a fixed precision
+ * in the C locale, so the output is byte-identical on every machine.
  */
 #include "planfile.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,17 +31,24 @@ int planfile_format_parse(const char *name)
 	return -1;
 }
 
+static int needs_escape(unsigned char c)
+{
+	return c == '"' || c == '\\' || c < 0x20;
+}
+
 void planfile_json_string(struct strbuf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t run = 0, i = 0;
 
-	size_t run = 0;
-
+	while (i < len && !needs_escape((unsigned char)s[i]))
+		i++;
+	strbuf_grow(out, len + 2); /* the usual id: one piece, one grow */
 	strbuf_addch(out, '"');
-	for (size_t i = 0; i < len; i++) {
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c != '"' && c != '\\' && c >= 0x20)
+		if (!needs_escape(c))
 			continue;
 		strbuf_add(out, s + run, i - run); /* the plain bytes before */
 		run = i + 1;
@@ -76,47 +85,91 @@ static int flush(FILE *f, struct strbuf *b)
 	return r;
 }
 
-static int write_json(FILE *f, const struct plan *p, const char *const *ids,
-		      const struct planfile_meta *meta)
+static void write_head(struct strbuf *b, const struct plan *p,
+		       const struct planfile_meta *meta)
 {
-	struct strbuf b = STRBUF_INIT;
-	int r = 0;
-
-	strbuf_addf(&b, "{\"version\":1,\"plan_hash\":\"%s\","
-			"\"lower_bound_seconds\":%.6f,"
-			"\"predicted_makespan_seconds\":%.6f,"
-			"\"shard_overhead_seconds\":%.6f,\"by\":\"%s\"",
+	strbuf_addf(b, "{\"version\":1,\"plan_hash\":\"%s\","
+		       "\"lower_bound_seconds\":%.6f,"
+		       "\"predicted_makespan_seconds\":%.6f,"
+		       "\"shard_overhead_seconds\":%.6f,\"by\":\"%s\"",
 		    p->hash, p->lower_bound, p->makespan, p->overhead,
 		    meta && meta->by ? meta->by : "test");
 	if (meta && meta->weights) {
-		write_estimates(&b, meta->weights);
+		write_estimates(b, meta->weights);
 		if (meta->weights->equal)
-			strbuf_addstr(&b, ",\"warning\":\"no history for "
-					  "these tests: all weighted equally\"");
+			strbuf_addstr(b, ",\"warning\":\"no history for "
+					 "these tests: all weighted equally\"");
 	}
-	strbuf_addstr(&b, ",\"shards\":[");
-	for (size_t s = 0; s < p->nshards && !r; s++) {
+	strbuf_addstr(b, ",\"shards\":[");
+}
+
+/*
+ * The JSON of shards [from, to): with f, written out in pieces of about
+ * 64 KiB (r set on a write error); without, kept whole in text.
+ */
+struct json_part {
+	FILE *f;
+	const struct plan *p;
+	const char *const *ids;
+	size_t from, to;
+	struct strbuf text;
+	int r;
+};
+
+static void *render_shards(void *data)
+{
+	struct json_part *t = data;
+	const struct plan *p = t->p;
+
+	for (size_t s = t->from; s < t->to && !t->r; s++) {
 		const struct plan_shard *sh = &p->shards[s];
 
-		strbuf_addf(&b, "%s\n{\"index\":%zu,\"tests\":[", s ? "," : "",
-			    s);
-		for (size_t q = 0; q < sh->nr; q++) {
+		strbuf_addf(&t->text, "%s\n{\"index\":%zu,\"tests\":[",
+			    s ? "," : "", s);
+		for (size_t q = 0; q < sh->nr && !t->r; q++) {
 			size_t i = sh->tests[q];
 
+			plan_prefetch(p, t->ids, sh, q);
 			if (q)
-				strbuf_addch(&b, ',');
-			planfile_json_string(&b, ids[i], p->lens ? p->lens[i]
-							       : strlen(ids[i]));
-			if (b.len > 65536 && (r = flush(f, &b)))
-				break;
+				strbuf_addch(&t->text, ',');
+			planfile_json_string(&t->text, t->ids[i],
+					     p->lens ? p->lens[i]
+						     : strlen(t->ids[i]));
+			if (t->f && t->text.len > 65536)
+				t->r = flush(t->f, &t->text);
 		}
-		strbuf_addf(&b, "],\"predicted_seconds\":%.6f}",
+		strbuf_addf(&t->text, "],\"predicted_seconds\":%.6f}",
 			    sh->seconds + p->overhead);
 	}
-	strbuf_addstr(&b, "]}\n");
+	return NULL;
+}
+
+static int write_json(FILE *f, const struct plan *p, const char *const *ids,
+		      const struct planfile_meta *meta)
+{
+	size_t total, mid = plan_halfway(p, &total);
+	struct json_part first = { f, p, ids, 0, mid, STRBUF_INIT, 0 };
+	struct json_part second = { NULL, p, ids, mid, p->nshards,
+				    STRBUF_INIT, 0 };
+	pthread_t helper;
+	int threaded = total >= PLAN_THREAD_MIN_IDS &&
+		       !pthread_create(&helper, NULL, render_shards, &second);
+	int r;
+
+	write_head(&first.text, p, meta);
+	if (!threaded)
+		first.to = p->nshards; /* one part streams them all */
+	render_shards(&first);
+	if (threaded)
+		pthread_join(helper, NULL);
+	strbuf_addstr(&second.text, "]}\n");
+	r = first.r;
 	if (!r)
-		r = flush(f, &b);
-	strbuf_release(&b);
+		r = flush(f, &first.text);
+	if (!r)
+		r = flush(f, &second.text);
+	strbuf_release(&first.text);
+	strbuf_release(&second.text);
 	return r;
 }
 

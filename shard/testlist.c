@@ -49,6 +49,15 @@ static int seen_before(struct testlist *l, const char *id, size_t len,
 			   l->nr, NULL);
 }
 
+/* Room for need ids in ids and lens alike. */
+static void grow(struct testlist *l, size_t need)
+{
+	if (need <= l->alloc)
+		return;
+	ALLOC_GROW(l->ids, need, l->alloc);
+	l->lens = xrealloc(l->lens, l->alloc * sizeof(*l->lens));
+}
+
 static int add_hashed(struct testlist *l, const char *id, size_t len,
 		      uint64_t hash)
 {
@@ -62,10 +71,7 @@ static int add_hashed(struct testlist *l, const char *id, size_t len,
 		return 0;
 	}
 	copy = pool_strndup(&l->pool, id, len);
-	if (l->nr + 1 > l->alloc) {
-		ALLOC_GROW(l->ids, l->nr + 1, l->alloc);
-		l->lens = xrealloc(l->lens, l->alloc * sizeof(*l->lens));
-	}
+	grow(l, l->nr + 1);
 	l->lens[l->nr] = len;
 	l->ids[l->nr++] = copy;
 	return 1;
@@ -195,9 +201,14 @@ int testlist_read_fd(struct testlist *l, int fd, const char *path,
 	char buf[65536];
 	struct stat st;
 
-	/* a file's size foretells about how many ids: no rehashing */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+	/*
+	 * A file's size foretells about how many ids: no rehashing, and no
+	 * copying of the id arrays as they grow.
+	 */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
 		u64map_reserve(&l->seen, (size_t)st.st_size / 48);
+		grow(l, (size_t)st.st_size / 48);
+	}
 
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf));

@@ -2,7 +2,10 @@
  * Weighing joins the listed ids with history by the 64-bit hash of their
  * canonical keys (identity_hash, stored beside each key): a map of the
  * listed ids, then one scan of history's (hash, estimate) pairs, so that a
- * million tests cost one map and no string copies. Files are read only
+ * million tests cost one map and no string copies. History's pairs are
+ * read on a second thread while the listed ids are hashed (the two take
+ * about as long), then looked up in the order history gave them, so the
+ * result does not depend on the threads' timing. Files are read only
  * when a listed path is not itself a key: each gets the sum of its
  * top-level tests (a Go subtest whose parent is known is already inside
  * its parent's time). Relatives are found, only for what is still
@@ -11,6 +14,7 @@
  */
 #include "weigh.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +82,37 @@ static int take_key_estimate(void *data, uint64_t hash, double seconds)
 	if (l->npending == BATCH)
 		flush_pending(l);
 	return 0;
+}
+
+/* History's (key hash, estimate) rows, read on their own thread. */
+struct scan {
+	struct store *st;
+	struct scan_row {
+		uint64_t hash;
+		double seconds;
+	} *rows;
+	size_t nr, alloc;
+	struct shard_error err;
+	int r;
+};
+
+static int keep_key_estimate(void *data, uint64_t hash, double seconds)
+{
+	struct scan *s = data;
+
+	ALLOC_GROW(s->rows, s->nr + 1, s->alloc);
+	s->rows[s->nr].hash = hash;
+	s->rows[s->nr++].seconds = seconds;
+	return 0;
+}
+
+static void *scan_history(void *data)
+{
+	struct scan *s = data;
+
+	s->r = s->st->ops->each_key_estimate(s->st, keep_key_estimate, s,
+					     &s->err);
+	return NULL;
 }
 
 static void hash_listed(struct listed *l)
@@ -321,6 +356,32 @@ static void fill_median(size_t n, struct weights *w)
 	free(v);
 }
 
+/*
+ * Hash the listed ids while history's pairs are read (on the caller's
+ * thread if no other can be started), then join them.
+ */
+static int join_history(struct listed *l, struct store *st,
+			struct shard_error *err)
+{
+	/* history mostly knows about as many tests as are listed */
+	struct scan s = { .st = st, .alloc = l->n, .err = SHARD_ERROR_INIT };
+	pthread_t reader;
+	int threaded;
+
+	s.rows = xmalloc(s.alloc * sizeof(*s.rows));
+	threaded = st && !pthread_create(&reader, NULL, scan_history, &s);
+	if (st && !threaded)
+		scan_history(&s);
+	hash_listed(l);
+	if (threaded)
+		pthread_join(reader, NULL);
+	for (size_t q = 0; q < s.nr && !s.r; q++)
+		take_key_estimate(l, s.rows[q].hash, s.rows[q].seconds);
+	flush_pending(l);
+	free(s.rows);
+	return s.r ? shard_error_set(err, s.r, "%s", s.err.msg) : 0;
+}
+
 static int weigh_history(struct store *st, const char *const *ids, size_t n,
 			 struct weights *w, struct shard_error *err)
 {
@@ -328,11 +389,8 @@ static int weigh_history(struct store *st, const char *const *ids, size_t n,
 	struct files f = { 0 };
 	int r = 0;
 
-	hash_listed(&l);
-	if (st && ((r = st->ops->each_key_estimate(st, take_key_estimate, &l,
-						   err)) ||
-		   (flush_pending(&l), 0) ||
-		   (r = st->ops->each_file_overhead(st, take_overhead, w,
+	if ((r = join_history(&l, st, err)) ||
+	    (st && (r = st->ops->each_file_overhead(st, take_overhead, w,
 						    err))))
 		goto out;
 	copy_same_keys(&l);

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "shard/digest.h"
+#include "shard/planfile.h"
 #include "shard/strbuf.h"
 #include "shard/banned.h"
 
@@ -609,6 +610,87 @@ static void plan_is_identical_for_any_input_order(void **state)
 				shuffle_case(f, &r, sizes[si], wk, by);
 }
 
+/*
+ * Suites large enough that plan_make sorts and hashes the shards on two
+ * threads (K = 1 leaves one half empty): the invariants and the hash
+ * hold, and a shuffled input gives the same plan.
+ */
+static void plan_is_the_same_when_shards_are_sorted_on_two_threads(void **state)
+{
+	static const size_t ks[] = { 1, 2, 3, 1000 };
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct rng r = { 777 };
+
+	for (int by = PLAN_BY_TEST; by <= PLAN_BY_FILE; by++) {
+		suite_make(&f->a, &r, 40000, SHAPE_PYTEST,
+			   (enum weight_kind)(W_EIGHTHS + by));
+		suite_shuffle(&f->b, &f->a, &r);
+		for (size_t kk = 0; kk < sizeof(ks) / sizeof(*ks); kk++) {
+			struct plan_request ra = request(&f->a, (enum plan_by)by,
+							 ks[kk], 0, 1);
+			struct plan_request rb = request(&f->b, (enum plan_by)by,
+							 ks[kk], 0, 1);
+
+			snprintf(f->what, sizeof(f->what), "by %d K %zu", by,
+				 ks[kk]);
+			assert_int_equal(plan_make(&ra, &f->p, &err), 0);
+			assert_int_equal(plan_make(&rb, &f->q, &err), 0);
+			check_plan(f, &ra, &f->p);
+			check_same_plan(f, ks[kk]);
+			plan_release(&f->p);
+			plan_release(&f->q);
+		}
+	}
+}
+
+/* The whole of f, from its start, into sb. */
+static void read_back(FILE *f, struct strbuf *sb)
+{
+	char buf[65536];
+	size_t n;
+
+	rewind(f);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(sb, buf, n);
+	assert_false(ferror(f));
+}
+
+/*
+ * A plan large enough to be written as JSON in two halves on two threads
+ * reads back whole: its hash matches its shards, which hold the plan's
+ * ids in the plan's order.
+ */
+static void plan_json_written_on_two_threads_reads_back_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct strbuf text = STRBUF_INIT;
+	struct planfile pf;
+	struct rng r = { 99 };
+	struct plan_request req;
+	FILE *out = tmpfile();
+
+	assert_non_null(out);
+	suite_make(&f->a, &r, 40000, SHAPE_PYTEST, W_UNIFORM);
+	req = request(&f->a, PLAN_BY_TEST, 7, 0, 1);
+	assert_int_equal(plan_make(&req, &f->p, &err), 0);
+	assert_int_equal(planfile_write(out, PLANFILE_JSON, &f->p, req.ids, 0,
+					NULL), 0);
+	read_back(out, &text);
+	fclose(out);
+	assert_int_equal(planfile_read(text.buf, text.len, "plan.json", &pf,
+				       &err), 0);
+	assert_string_equal(pf.hash, f->p.hash);
+	assert_int_equal(pf.nshards, 7);
+	for (size_t s = 0, at = 0; s < pf.nshards; s++)
+		for (size_t q = 0; q < f->p.shards[s].nr; q++, at++)
+			assert_string_equal(pf.tests.ids[at],
+					    req.ids[f->p.shards[s].tests[q]]);
+	planfile_release(&pf);
+	strbuf_release(&text);
+}
+
 /* No two shards hold tests of one file (checked pairwise, by bytes). */
 static void check_files_whole(struct fixture *f, const struct plan *p,
 			      const char *const *ids)
@@ -1087,6 +1169,8 @@ int main(void)
 		T(plan_invariants_hold_on_random_suites),
 		T(plan_improvement_never_makes_the_makespan_worse),
 		T(plan_is_identical_for_any_input_order),
+		T(plan_is_the_same_when_shards_are_sorted_on_two_threads),
+		T(plan_json_written_on_two_threads_reads_back_whole),
 		T(plan_never_splits_a_file_when_by_file),
 		T(plan_adds_file_overhead_once_per_file_when_by_file),
 		T(plan_groups_path_ids_by_file_without_locators),

@@ -78,6 +78,18 @@ const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 		   struct testlist *list, struct shard_error *err);
 
+/* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary
+ * (share/shard or ../share/shard); NULL when not found. */
+const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size);
+/*
+ * Collect cmd's pytest node ids through the plugin (-p shard_pytest
+ * --collect-only), whatever verbosity the project's addopts force; dir
+ * holds the plugin's list while it is read.
+ */
+int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
+		       const char *dir, struct testlist *list,
+		       struct shard_error *err);
+
 int cmd_db(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_history(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx);

@@ -15,7 +15,7 @@
 #include "shard/identity.h"
 #include "shard/plan.h"
 #include "shard/planfile.h"
-#include "shard/runcmd.h"
+#include "shard/runner.h"
 #include "shard/store.h"
 #include "shard/testlist.h"
 #include "shard/util.h"
@@ -44,6 +44,9 @@ static const struct cmd_option plan_options[] = {
 				".shard/history.db)" },
 	{ "no-improve", 0, NULL, "plain LPT, without the improvement pass" },
 	{ "verbose", 'v', NULL, "say how long each step took" },
+	{ "runner", 'r', "NAME", "with --collect: pytest collects exact node "
+				 "ids through shard's plugin (generic: the "
+				 "command's output is the list)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -58,13 +61,14 @@ static const struct cmd_usage plan_usage = {
 
 enum {
 	O_TESTS, O_COLLECT, O_SHARDS, O_TARGET, O_OVERHEAD, O_BY, O_INDEX,
-	O_FORMAT, O_OUTPUT, O_HISTORY, O_NO_IMPROVE, O_VERBOSE,
+	O_FORMAT, O_OUTPUT, O_HISTORY, O_NO_IMPROVE, O_VERBOSE, O_RUNNER,
 };
 
 struct plan_args {
 	struct cmd_ctx *ctx;
 	const char *tests, *output, *history;
 	int collect, improve, verbose;
+	int pytest;                  /* --runner pytest */
 	double last;                 /* --verbose: when the last step ended */
 	long shards, index;
 	double target, overhead;
@@ -118,56 +122,45 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_HISTORY: a->history = arg; return 0;
 	case O_NO_IMPROVE: a->improve = 0; return 0;
 	case O_VERBOSE: a->verbose = 1; return 0;
+	case O_RUNNER:
+		if (runner_parse(arg) < 0)
+			return cmd_usage_error(a->ctx, CMD, "--runner '%s': "
+					       "expected generic, pytest, go "
+					       "or jest", arg);
+		a->pytest = runner_parse(arg) == RUNNER_PYTEST;
+		return 0;
 	}
 	return 0;
 }
 
-struct collect_sink {
-	struct testlist *list;
-};
-
-static int collect_chunk(void *data, const char *buf, size_t len,
-			 struct shard_error *err)
+/* --collect with --runner pytest: node ids from the plugin. */
+static int collect_pytest(struct cmd_ctx *ctx, char **cmd, struct testlist *list,
+			  struct shard_error *err)
 {
-	struct collect_sink *s = data;
+	const char *tmp = shard_getenv(&ctx->core, "TMPDIR");
+	char dir[4096], share[4096];
+	int r;
 
-	return testlist_feed(s->list, buf, len, "collected list", err);
-}
-
-static int collect(struct cmd_ctx *ctx, char **cmdv, struct testlist *list,
-		   struct shard_error *err)
-{
-	struct collect_sink sink = { list };
-	int status = 0;
-
-	if (runcmd_capture((const char *const *)cmdv, ctx->core.envp,
-			   collect_chunk, &sink, &status, err))
-		return err->code;
-	if (status)
-		return shard_error_set(err, SHARD_EENV,
-				       "collect command '%s' exited with "
-				       "status %d", cmdv[0], status);
-	return testlist_finish(list, "collected list", &ctx->core, err);
+	snprintf(dir, sizeof(dir), "%s/shard-plan.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return shard_error_set(err, SHARD_EENV, "mkdtemp %s: %s", dir,
+				       strerror(errno));
+	r = cmd_collect_pytest(ctx, cmd, cmd_share_dir(ctx, share,
+						       sizeof(share)),
+			       dir, list, err);
+	rmdir(dir);
+	return r;
 }
 
 static int read_list(struct cmd_ctx *ctx, const struct plan_args *a,
 		     char **rest, struct testlist *list,
 		     struct shard_error *err)
 {
-	int fd, r;
-
-	if (a->collect)
-		return collect(ctx, rest, list, err);
-	if (!strcmp(a->tests, "-"))
-		return testlist_read_fd(list, 0, "<stdin>", &ctx->core, err);
-	fd = open(a->tests, O_RDONLY);
-	if (fd < 0)
-		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
-							    : SHARD_EENV,
-				       "%s: %s", a->tests, strerror(errno));
-	r = testlist_read_fd(list, fd, a->tests, &ctx->core, err);
-	close(fd);
-	return r;
+	if (a->collect && a->pytest)
+		return collect_pytest(ctx, rest, list, err);
+	return cmd_read_tests(ctx, a->tests, a->collect ? rest : NULL, list,
+			      err);
 }
 
 /* Shards and index from flags, else SHARD_*, else the CI's variables. */

@@ -170,32 +170,6 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary. */
-static const char *find_share_dir(struct cmd_ctx *ctx, char *buf, size_t size)
-{
-	const char *env = shard_getenv(&ctx->core, "SHARD_SHARE_DIR");
-	static const char *const rel[] = { "/share/shard", "/../share/shard" };
-	char exe[2048];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-	struct stat st;
-
-	if (env && *env)
-		return env;
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	if (!(slash = strrchr(exe, '/')))
-		return NULL;
-	*slash = '\0';
-	for (int i = 0; i < 2; i++) {
-		snprintf(buf, size, "%s%s", exe, rel[i]);
-		if (!stat(buf, &st) && S_ISDIR(st.st_mode))
-			return buf;
-	}
-	return NULL;
-}
-
 /* Index, total and run identity: flags, then SHARD_*, then the CI's. */
 static int resolve(struct run_args *a, struct shard_error *err)
 {
@@ -353,55 +327,12 @@ static int select_from_file(struct run_args *a, struct selection *sel,
 	return 0;
 }
 
-/* --collect with --runner pytest: the plugin lists the collected ids. */
-static int collect_pytest(struct run_args *a, const char *dir,
-			  struct testlist *list, struct shard_error *err)
-{
-	struct strvec argv, env;
-	struct strbuf out = STRBUF_INIT, pp = STRBUF_INIT;
-	const char *old = shard_getenv(&a->ctx->core, "PYTHONPATH");
-	int status = 0, r, fd;
-
-	strvec_init(&argv);
-	strvec_init(&env);
-	strvec_pushv(&argv, (const char *const *)a->cmd);
-	strvec_push(&argv, "--collect-only");
-	strvec_push(&argv, "-q");
-	strvec_push(&argv, "-p");
-	strvec_push(&argv, "shard_pytest");
-	strvec_pushv(&env, (const char *const *)a->ctx->core.envp);
-	strbuf_addf(&out, "%s/collected.txt", dir);
-	strvec_setenv(&env, "SHARD_COLLECT_FILE", out.buf);
-	strbuf_addstr(&pp, a->share_dir ? a->share_dir : ".");
-	if (old && *old)
-		strbuf_addf(&pp, ":%s", old);
-	strvec_setenv(&env, "PYTHONPATH", pp.buf);
-	r = runcmd_capture((const char *const *)argv.v, env.v, NULL, NULL,
-			   &status, err);
-	if (!r && status)
-		r = shard_error_set(err, SHARD_EENV, "collecting with '%s' "
-				    "failed (status %d)", a->cmd[0], status);
-	if (!r && (fd = open(out.buf, O_RDONLY)) < 0)
-		r = shard_error_set(err, SHARD_EENV, "%s: the pytest plugin "
-				    "wrote no list (is shard_pytest on "
-				    "PYTHONPATH?)", out.buf);
-	else if (!r) {
-		r = testlist_read_fd(list, fd, "collected list",
-				     &a->ctx->core, err);
-		close(fd);
-	}
-	strvec_release(&argv);
-	strvec_release(&env);
-	strbuf_release(&out);
-	strbuf_release(&pp);
-	return r;
-}
-
 int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
 		  struct shard_error *err)
 {
 	return a->collect && !a->collect_cmd
-		       ? collect_pytest(a, dir, list, err)
+		       ? cmd_collect_pytest(a->ctx, a->cmd, a->share_dir, dir,
+					    list, err)
 		       : cmd_read_tests(a->ctx, a->tests, a->collect_cmd, list,
 					err);
 }
@@ -673,7 +604,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 		return cmd_fail(ctx, &err);
 	if ((r = check_args(&a)))
 		return r;
-	a.share_dir = find_share_dir(ctx, share, sizeof(share));
+	a.share_dir = cmd_share_dir(ctx, share, sizeof(share));
 	snprintf(dir, sizeof(dir), "%s/shard-run.XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {

@@ -6,10 +6,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shard/runcmd.h"
+#include "shard/strbuf.h"
+#include "shard/strvec.h"
 #include "shard/banned.h"
 
 static int collect_chunk(void *data, const char *buf, size_t len,
@@ -49,5 +53,77 @@ int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 				       "%s: %s", path, strerror(errno));
 	r = testlist_read_fd(list, fd, path, &ctx->core, err);
 	close(fd);
+	return r;
+}
+
+/* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary. */
+const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size)
+{
+	const char *env = shard_getenv(&ctx->core, "SHARD_SHARE_DIR");
+	static const char *const rel[] = { "/share/shard", "/../share/shard" };
+	char exe[2048];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if (!(slash = strrchr(exe, '/')))
+		return NULL;
+	*slash = '\0';
+	for (int i = 0; i < 2; i++) {
+		snprintf(buf, size, "%s%s", exe, rel[i]);
+		if (!stat(buf, &st) && S_ISDIR(st.st_mode))
+			return buf;
+	}
+	return NULL;
+}
+
+/* The plugin lists the collected node ids into a file of dir. */
+int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
+		       const char *dir, struct testlist *list,
+		       struct shard_error *err)
+{
+	struct strvec argv, env;
+	struct strbuf out = STRBUF_INIT, pp = STRBUF_INIT;
+	const char *old = shard_getenv(&ctx->core, "PYTHONPATH");
+	int status = 0, r, fd;
+
+	strvec_init(&argv);
+	strvec_init(&env);
+	strvec_pushv(&argv, (const char *const *)cmd);
+	strvec_push(&argv, "--collect-only");
+	strvec_push(&argv, "-q");
+	strvec_push(&argv, "-p");
+	strvec_push(&argv, "shard_pytest");
+	strvec_pushv(&env, (const char *const *)ctx->core.envp);
+	strbuf_addf(&out, "%s/collected.txt", dir);
+	strvec_setenv(&env, "SHARD_COLLECT_FILE", out.buf);
+	strbuf_addstr(&pp, share_dir ? share_dir : ".");
+	if (old && *old)
+		strbuf_addf(&pp, ":%s", old);
+	strvec_setenv(&env, "PYTHONPATH", pp.buf);
+	r = runcmd_capture((const char *const *)argv.v, env.v, NULL, NULL,
+			   &status, err);
+	if (!r && status)
+		r = shard_error_set(err, SHARD_EENV, "collecting with '%s' "
+				    "failed (status %d)", cmd[0], status);
+	if (!r && (fd = open(out.buf, O_RDONLY)) < 0)
+		r = shard_error_set(err, SHARD_EENV, "%s: the pytest plugin "
+				    "wrote no list (is shard_pytest on "
+				    "PYTHONPATH?)", out.buf);
+	else if (!r) {
+		r = testlist_read_fd(list, fd, "collected list", &ctx->core,
+				     err);
+		close(fd);
+	}
+	unlink(out.buf);
+	strvec_release(&argv);
+	strvec_release(&env);
+	strbuf_release(&out);
+	strbuf_release(&pp);
 	return r;
 }

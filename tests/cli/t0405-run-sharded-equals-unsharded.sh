@@ -48,6 +48,20 @@ cd py
 PYTEST="/usr/bin/python3 -m pytest"
 $PYTEST -p no:cacheprovider --junitxml=../pybase.xml >/dev/null 2>&1
 [ -s ../pybase.xml ] || fail "pytest did not run the fixture suite"
+# shard plan --runner pytest --collect: the exact node ids, although the
+# suite's addopts (-q) make pytest --collect-only print only counts
+expect_status 0 "$SHARD" plan --runner pytest --collect --shards 3 \
+    -o ../pyplan.json -- $PYTEST -p no:cacheprovider
+$PY - ../pyplan.json ../pybase.xml <<'PYEOF' || fail "plan --runner pytest did not collect the node ids"
+import json, sys
+import xml.etree.ElementTree as ET
+plan = json.load(open(sys.argv[1]))
+ids = [t for s in plan["shards"] for t in s["tests"]]
+assert all("::" in t for t in ids), ids[:3]
+assert any("TestQuery_mysql::" in t for t in ids), ids
+n = sum(1 for _ in ET.parse(sys.argv[2]).iter("testcase"))
+assert len(ids) == n, (len(ids), n)
+PYEOF
 # --no-record: every shard plans the same collected list the same way
 for i in 0 1 2; do
     "$SHARD" run --runner pytest --collect --shards 3 --index $i --no-record \

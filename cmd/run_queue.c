@@ -85,7 +85,9 @@ static void worker_options(struct run_args *a, const char *dir,
 	    ci.total > 0)
 		o->workers = ci.total;
 	o->heartbeat = a->heartbeat;
-	o->poll = a->lease / 10 < 1 ? a->lease / 10 : 1;
+	/* an idle worker only waits for others to finish (or lose their
+	 * lease): looking often keeps the end of the run prompt */
+	o->poll = a->lease / 10 < 0.2 ? a->lease / 10 : 0.2;
 	o->min_batch = a->min_batch;
 	o->grace = a->grace;
 	o->stop = &run_signal;

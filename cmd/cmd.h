@@ -68,6 +68,21 @@ int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
  * a negative code with err set.
  */
 int cmd_spool_stdin(struct shard_error *err);
+/* A nested verb of a two-word command ("db gc", "queue status"). */
+struct cmd_verb {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
+	const char *summary;
+};
+
+/*
+ * Run the verb argv[1] names among the n verbs of command (e.g. "db"),
+ * or print the verbs (--help: exit 0; none given: exit 2); an unknown
+ * verb is a usage error.
+ */
+int cmd_dispatch_verb(int argc, char **argv, struct cmd_ctx *ctx,
+		      const char *command, const struct cmd_verb *verbs,
+		      size_t n);
 /* History location: --history, else SHARD_HISTORY, else the default. */
 const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 

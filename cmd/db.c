@@ -102,34 +102,13 @@ static int db_gc(int argc, char **argv, struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
-struct verb {
-	const char *name;
-	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
-	const char *summary;
-};
-
 /* Sorted by name. */
-static const struct verb verbs[] = {
+static const struct cmd_verb verbs[] = {
 	{ "gc", db_gc, "remove isolated databases and schemas left behind" },
 };
 
 int cmd_db(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	size_t n = sizeof(verbs) / sizeof(*verbs);
-
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		FILE *f = argc < 2 ? ctx->err : ctx->out;
-
-		fputs("usage: shard db <command> [options]\n\ncommands:\n", f);
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, "  %-6s %s\n", verbs[i].name,
-				verbs[i].summary);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1, ctx);
-	fprintf(ctx->err, "shard: 'db %s' is not a shard command. See "
-			  "'shard db --help'.\n", argv[1]);
-	return EXIT_USAGE;
+	return cmd_dispatch_verb(argc, argv, ctx, "db", verbs,
+				 sizeof(verbs) / sizeof(*verbs));
 }

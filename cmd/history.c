@@ -568,14 +568,8 @@ static int history_push_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 
 /* ---- the verb table ---- */
 
-struct verb {
-	const char *name;
-	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
-	const char *summary;
-};
-
 /* Sorted by name. */
-static const struct verb verbs[] = {
+static const struct cmd_verb verbs[] = {
 	{ "export", history_export_cmd, "write the history as JSON" },
 	{ "import", history_import_cmd, "merge a JSON export into the history" },
 	{ "prune", history_prune, "keep the most recent runs, compact the file" },
@@ -586,22 +580,6 @@ static const struct verb verbs[] = {
 
 int cmd_history(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	size_t n = sizeof(verbs) / sizeof(*verbs);
-
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		FILE *f = argc < 2 ? ctx->err : ctx->out;
-
-		fputs("usage: shard history <command> [options]\n\n"
-		      "commands:\n", f);
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, "  %-7s %s\n", verbs[i].name,
-				verbs[i].summary);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1, ctx);
-	fprintf(ctx->err, "shard: 'history %s' is not a shard command. See "
-			  "'shard history --help'.\n", argv[1]);
-	return EXIT_USAGE;
+	return cmd_dispatch_verb(argc, argv, ctx, "history", verbs,
+				 sizeof(verbs) / sizeof(*verbs));
 }

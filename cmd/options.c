@@ -221,3 +221,25 @@ int cmd_spool_stdin(struct shard_error *err)
 	}
 	return fd;
 }
+
+int cmd_dispatch_verb(int argc, char **argv, struct cmd_ctx *ctx,
+		      const char *command, const struct cmd_verb *verbs,
+		      size_t n)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		FILE *f = argc < 2 ? ctx->err : ctx->out;
+
+		fprintf(f, "usage: shard %s <command> [options]\n\ncommands:\n",
+			command);
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "  %-8s %s\n", verbs[i].name,
+				verbs[i].summary);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(argv[1], verbs[i].name))
+			return verbs[i].fn(argc - 1, argv + 1, ctx);
+	fprintf(ctx->err, "shard: '%s %s' is not a shard command. See "
+			  "'shard %s --help'.\n", command, argv[1], command);
+	return EXIT_USAGE;
+}

@@ -223,36 +223,14 @@ static int queue_report_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	return EXIT_OK;
 }
 
-struct verb {
-	const char *name;
-	int (*fn)(int argc, char **argv, struct cmd_ctx *ctx);
-	const char *summary;
-};
-
 /* Sorted by name. */
-static const struct verb verbs[] = {
+static const struct cmd_verb verbs[] = {
 	{ "report", queue_report_cmd, "a queue run's JUnit, every test once" },
 	{ "status", queue_status_cmd, "a queue run's progress" },
 };
 
 int cmd_queue(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	size_t n = sizeof(verbs) / sizeof(*verbs);
-
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		FILE *f = argc < 2 ? ctx->err : ctx->out;
-
-		fputs("usage: shard queue <command> [options]\n\ncommands:\n",
-		      f);
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, "  %-8s %s\n", verbs[i].name,
-				verbs[i].summary);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(argv[1], verbs[i].name))
-			return verbs[i].fn(argc - 1, argv + 1, ctx);
-	fprintf(ctx->err, "shard: 'queue %s' is not a shard command. See "
-			  "'shard queue --help'.\n", argv[1]);
-	return EXIT_USAGE;
+	return cmd_dispatch_verb(argc, argv, ctx, "queue", verbs,
+				 sizeof(verbs) / sizeof(*verbs));
 }

@@ -292,15 +292,23 @@ static int select_from_file(struct run_args *a, struct selection *sel,
 	char buf[65536];
 	ssize_t n;
 	struct planfile *p = &sel->pf;
-	int r;
+	int r, e;
 
 	if (fd < 0)
 		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
 							    : SHARD_EENV,
 				       "%s: %s", a->plan, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		strbuf_add(&text, buf, (size_t)n);
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	       (n < 0 && errno == EINTR))
+		if (n > 0)
+			strbuf_add(&text, buf, (size_t)n);
+	e = errno;
 	close(fd);
+	if (n < 0) {
+		strbuf_release(&text);
+		return shard_error_set(err, SHARD_EENV, "%s: read error: %s",
+				       a->plan, strerror(e));
+	}
 	/* released by selection_release, also after a failed read */
 	sel->from_file = 1;
 	r = planfile_read(text.buf, text.len, a->plan, p, err);

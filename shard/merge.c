@@ -344,23 +344,6 @@ static int copy_span(struct merger *m, struct spanread *rd,
 	return 0;
 }
 
-/* Append v to sb escaped for a double-quoted attribute value. */
-static void escape_attr(struct strbuf *sb, const char *v)
-{
-	for (; *v; v++) {
-		switch (*v) {
-		case '&': strbuf_addstr(sb, "&amp;"); break;
-		case '<': strbuf_addstr(sb, "&lt;"); break;
-		case '>': strbuf_addstr(sb, "&gt;"); break;
-		case '"': strbuf_addstr(sb, "&quot;"); break;
-		case '\t': strbuf_addstr(sb, "&#9;"); break;
-		case '\n': strbuf_addstr(sb, "&#10;"); break;
-		case '\r': strbuf_addstr(sb, "&#13;"); break;
-		default: strbuf_addch(sb, *v);
-		}
-	}
-}
-
 /* Seconds as a short decimal: "1.5", "0", "2503.1". */
 static void add_seconds(struct strbuf *sb, double t)
 {
@@ -461,7 +444,7 @@ static int write_suite_start(struct merger *m, struct msuite *s,
 		if (recounted(s->attrs[i]))
 			continue;
 		strbuf_addf(&m->tmp, " %s=\"", s->attrs[i]);
-		escape_attr(&m->tmp, s->attrs[i + 1]);
+		strbuf_add_xml_quoted(&m->tmp, s->attrs[i + 1]);
 		strbuf_addch(&m->tmp, '"');
 	}
 	if (!n) {
@@ -1330,10 +1313,10 @@ static int write_missing(struct merger *m)
 	strbuf_addstr(&m->tmp, ">\n");
 	for (size_t i = 0; i < m->nmissing; i++) {
 		strbuf_addstr(&m->tmp, "<testcase classname=\"shard\" name=\"");
-		escape_attr(&m->tmp, m->missing[i]);
+		strbuf_add_xml_quoted(&m->tmp, m->missing[i]);
 		strbuf_addstr(&m->tmp, "\" time=\"0\"><error type=\"shard."
 				       "missing\" message=\"");
-		escape_attr(&m->tmp, m->opt->missing_message ?
+		strbuf_add_xml_quoted(&m->tmp, m->opt->missing_message ?
 			    m->opt->missing_message :
 			    "planned but not reported");
 		strbuf_addstr(&m->tmp, "\"/></testcase>\n");

@@ -622,19 +622,6 @@ struct report {
 	int started;
 };
 
-static void add_escaped(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': strbuf_addstr(sb, "&amp;"); break;
-		case '<': strbuf_addstr(sb, "&lt;"); break;
-		case '"': strbuf_addstr(sb, "&quot;"); break;
-		case '\n': strbuf_addstr(sb, "&#10;"); break;
-		default: strbuf_addch(sb, *s);
-		}
-	}
-}
-
 static void flush_suite(struct report *r)
 {
 	struct strbuf head = STRBUF_INIT;
@@ -642,7 +629,7 @@ static void flush_suite(struct report *r)
 	if (!r->started)
 		return;
 	strbuf_addstr(&head, "<testsuite name=\"");
-	add_escaped(&head, r->suite.buf);
+	strbuf_add_xml_quoted(&head, r->suite.buf);
 	strbuf_addf(&head, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\""
 		    " skipped=\"%ld\" time=\"%.3f\">\n", r->tests, r->failures,
 		    r->errors, r->skipped, r->time);
@@ -676,7 +663,7 @@ static int report_row(void *data, int ncols, const char *const *v)
 	if (!v[1]) {
 		r->errors++;
 		strbuf_addstr(&r->cases, "<testcase classname=\"shard\" name=\"");
-		add_escaped(&r->cases, v[4] ? v[4] : "");
+		strbuf_add_xml_quoted(&r->cases, v[4] ? v[4] : "");
 		strbuf_addstr(&r->cases, "\" time=\"0\"><error type=\"shard."
 					 "missing\" message=\"not run\"/>"
 					 "</testcase>\n");

@@ -237,12 +237,7 @@ static void add_to_file(struct worker *w, const struct queue_batch *b,
 			errors++;
 			strbuf_addstr(&cases, "<testcase classname=\"shard\" "
 					      "name=\"");
-			for (const char *p = b->ids[i]; *p; p++) {
-				if (*p == '&') strbuf_addstr(&cases, "&amp;");
-				else if (*p == '<') strbuf_addstr(&cases, "&lt;");
-				else if (*p == '"') strbuf_addstr(&cases, "&quot;");
-				else strbuf_addch(&cases, *p);
-			}
+			strbuf_add_xml_quoted(&cases, b->ids[i]);
 			strbuf_addstr(&cases, "\" time=\"0\"><error type=\"shard."
 					      "missing\" message=\"not reported"
 					      "\"/></testcase>\n");

@@ -26,15 +26,27 @@ static int cloexec_pipe(int fds[2])
 	return 0;
 }
 
+/*
+ * In the child: stdin from /dev/null, stdout to out (-1: inherited), a
+ * process group of its own when new_group, then exec; a failed exec
+ * reports errno through the close-on-exec pipe.
+ */
 static void child(const char *const *argv, char *const *envp, int out,
-		  int report)
+		  int report, int new_group)
 {
 	int devnull = open("/dev/null", O_RDONLY);
 	int e;
 
+	if (new_group) {
+		setpgid(0, 0);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+	}
 	if (devnull >= 0)
 		dup2(devnull, 0);
-	dup2(out, 1);
+	if (out >= 0)
+		dup2(out, 1);
 	if (envp)
 		environ = (char **)envp;
 	execvp(argv[0], (char *const *)argv);
@@ -86,7 +98,7 @@ int runcmd_capture(const char *const *argv, char *const *envp,
 		return shard_error_set(err, SHARD_EENV, "fork: %s",
 				       strerror(errno));
 	if (pid == 0)
-		child(argv, envp, out[1], report[1]);
+		child(argv, envp, out[1], report[1], 0);
 	close(out[1]);
 	close(report[1]);
 	if (read(report[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
@@ -105,27 +117,6 @@ int runcmd_capture(const char *const *argv, char *const *envp,
 	return r;
 }
 
-static void group_child(const char *const *argv, char *const *envp,
-			int report)
-{
-	int devnull = open("/dev/null", O_RDONLY);
-	int e;
-
-	setpgid(0, 0);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	if (devnull >= 0)
-		dup2(devnull, 0);
-	if (envp)
-		environ = (char **)envp;
-	execvp(argv[0], (char *const *)argv);
-	e = errno;
-	if (write(report, &e, sizeof(e)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
 int runcmd_start(struct runcmd *c, struct shard_error *err)
 {
 	int report[2], e = 0, status;
@@ -141,7 +132,7 @@ int runcmd_start(struct runcmd *c, struct shard_error *err)
 				       strerror(errno));
 	}
 	if (c->pid == 0)
-		group_child(c->argv, c->envp, report[1]);
+		child(c->argv, c->envp, -1, report[1], 1);
 	setpgid(c->pid, c->pid); /* also here: no race with an early kill */
 	close(report[1]);
 	if (read(report[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {

@@ -173,26 +173,10 @@ static int run_attempt(struct run_state *s, unsigned attempt,
 	return r;
 }
 
-static void add_attr_escaped(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': strbuf_addstr(sb, "&amp;"); break;
-		case '<': strbuf_addstr(sb, "&lt;"); break;
-		case '>': strbuf_addstr(sb, "&gt;"); break;
-		case '"': strbuf_addstr(sb, "&quot;"); break;
-		case '\n': strbuf_addstr(sb, "&#10;"); break;
-		case '\r': strbuf_addstr(sb, "&#13;"); break;
-		case '\t': strbuf_addstr(sb, "&#9;"); break;
-		default: strbuf_addch(sb, *s);
-		}
-	}
-}
-
 static void add_prop(struct strbuf *sb, const char *name, const char *value)
 {
 	strbuf_addf(sb, "<property name=\"shard.%s\" value=\"", name);
-	add_attr_escaped(sb, value);
+	strbuf_add_xml_quoted(sb, value);
 	strbuf_addstr(sb, "\"/>\n");
 }
 

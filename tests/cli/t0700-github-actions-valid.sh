@@ -53,3 +53,12 @@ for name, job in wf["jobs"].items():
             assert o in ids.get(sid, set()), (name, sid, o)
 assert used >= 6, used
 PYEOF
+
+# the README shows the example workflow as it is
+$PY - "$REPO" <<'PYEOF' || fail "README's example workflow differs from ci/github/example-workflow.yml"
+import os, sys
+repo = sys.argv[1]
+wf = open(os.path.join(repo, "ci/github/example-workflow.yml")).read()
+indented = "".join(("    " + l if l.strip() else l) for l in wf.splitlines(True))
+assert indented in open(os.path.join(repo, "README.md")).read()
+PYEOF

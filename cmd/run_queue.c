@@ -33,33 +33,54 @@ static void on_batch(void *data, size_t tests, size_t failed, double secs)
 			secs, failed, p->tests);
 }
 
+/* What seeding reads, only when this worker seeds. */
+struct seed_load {
+	struct run_args *a;
+	const char *dir;
+	struct testlist list;
+	struct weights w;
+};
+
 /* The list and its estimates (history, else relatives, else equal). */
+static int load_list(void *data, struct queue_seed_list *out,
+		     struct shard_error *err)
+{
+	struct seed_load *l = data;
+	struct store_options so = { 0, 0, 0 };
+	struct store *st = NULL;
+	int r = run_read_list(l->a, l->dir, &l->list, err);
+
+	if (!r)
+		r = store_open(cmd_history_path(l->a->ctx, l->a->history), &so,
+			       &st, err);
+	if (!r)
+		r = weigh_tests(st, l->list.ids, l->list.nr, &l->w, err);
+	store_close(st);
+	out->ids = (const char *const *)l->list.ids;
+	out->seconds = l->w.seconds;
+	out->n = l->list.nr;
+	return r;
+}
+
 static int seed_queue(struct run_args *a, struct queue *q, const char *dir,
 		      struct shard_error *err)
 {
-	struct testlist list;
-	struct weights w = { 0 };
-	struct store_options so = { 0, 0, 0 };
-	struct store *st = NULL;
+	struct seed_load l = { a, dir, { 0 }, { 0 } };
+	size_t total = 0;
 	int seeded = 0, r;
 
-	testlist_init(&list);
-	r = run_read_list(a, dir, &list, err);
-	if (!r)
-		r = store_open(cmd_history_path(a->ctx, a->history), &so, &st,
-			       err);
-	if (!r)
-		r = weigh_tests(st, list.ids, list.nr, &w, err);
-	store_close(st);
-	if (!r)
-		r = queue_seed(q, list.ids, w.seconds, list.nr, a->attempt,
-			       &seeded, err);
-	if (!r && !a->quiet)
-		fprintf(a->ctx->err, "shard run: queue %s: %s %zu tests\n",
-			a->run_id, seeded ? "seeded with" : "joined; the list "
-			"has", list.nr);
-	weigh_release(&w);
-	testlist_release(&list);
+	testlist_init(&l.list);
+	r = queue_seed(q, a->attempt, load_list, &l, &seeded, &total, err);
+	if (!r && !a->quiet) {
+		if (seeded)
+			fprintf(a->ctx->err, "shard run: queue %s: seeded with"
+				" %zu tests\n", a->run_id, total);
+		else
+			fprintf(a->ctx->err, "shard run: queue %s: joined\n",
+				a->run_id);
+	}
+	weigh_release(&l.w);
+	testlist_release(&l.list);
 	return r;
 }
 

@@ -44,6 +44,9 @@ static const char *const schema_sql[] = {
 	" batches int NOT NULL DEFAULT 0, tests int NOT NULL DEFAULT 0,"
 	" failed int NOT NULL DEFAULT 0, PRIMARY KEY(run_id, worker))",
 	"CREATE SEQUENCE IF NOT EXISTS shard_queue_batch",
+	/* the least per-invocation overhead the worker measured */
+	"ALTER TABLE shard_queue_worker ADD COLUMN IF NOT EXISTS overhead"
+	" double precision",
 };
 
 static int exec0(struct queue *q, const char *sql, struct shard_error *err)
@@ -154,11 +157,13 @@ static void array_add_num(struct strbuf *a, double v)
 /* ---- seeding ---- */
 
 struct seed {
-	const char *const *ids;
-	const double *seconds;
-	size_t n;
+	struct queue_seed_list list;  /* filled by load when seeding */
+	int (*load)(void *data, struct queue_seed_list *out,
+		    struct shard_error *err);
+	void *data;
 	long attempt;
 	int *seeded;
+	size_t *total;
 	long found;           /* the run's attempt, -1 when absent */
 };
 
@@ -190,18 +195,19 @@ static int seed_cmp(const void *a, const void *b)
 static int insert_tests(struct queue *q, const struct seed *s,
 			struct shard_error *err)
 {
-	struct seed_item *order = xmalloc((s->n ? s->n : 1) * sizeof(*order));
+	const struct queue_seed_list *l = &s->list;
+	struct seed_item *order = xmalloc((l->n ? l->n : 1) * sizeof(*order));
 	struct strbuf ids = STRBUF_INIT, secs = STRBUF_INIT;
 	char base[32];
 	int r = 0;
 
-	for (size_t i = 0; i < s->n; i++) {
-		order[i].seconds = s->seconds[i];
-		order[i].id = s->ids[i];
+	for (size_t i = 0; i < l->n; i++) {
+		order[i].seconds = l->seconds[i];
+		order[i].id = l->ids[i];
 	}
-	qsort(order, s->n, sizeof(*order), seed_cmp);
-	for (size_t from = 0; !r && from < s->n; from += 10000) {
-		size_t to = from + 10000 < s->n ? from + 10000 : s->n;
+	qsort(order, l->n, sizeof(*order), seed_cmp);
+	for (size_t from = 0; !r && from < l->n; from += 10000) {
+		size_t to = from + 10000 < l->n ? from + 10000 : l->n;
 		const char *p[4] = { q->run_id, base, NULL, NULL };
 
 		array_start(&ids);
@@ -236,7 +242,6 @@ static int seed_tx(struct queue *q, void *data, struct shard_error *err)
 	const char *w[2] = { q->run_id, q->worker };
 
 	snprintf(attempt, sizeof(attempt), "%ld", s->attempt);
-	snprintf(total, sizeof(total), "%zu", s->n);
 	s->found = -1;
 	if (pgconn_exec(q->c, "SELECT pg_advisory_xact_lock(hashtext("
 			"'shard_queue:' || $1))", 1, p, NULL, NULL, err) ||
@@ -245,6 +250,10 @@ static int seed_tx(struct queue *q, void *data, struct shard_error *err)
 		return err->code;
 	if (s->found < 0) {
 		*s->seeded = 1;
+		if (s->load(s->data, &s->list, err))
+			return err->code;
+		*s->total = s->list.n;
+		snprintf(total, sizeof(total), "%zu", s->list.n);
 		if (pgconn_exec(q->c, "INSERT INTO shard_queue_run(run_id,"
 				" attempt, total) VALUES($1, $2, $3)", 3, p,
 				NULL, NULL, err) ||
@@ -265,13 +274,17 @@ static int seed_tx(struct queue *q, void *data, struct shard_error *err)
 			   NULL, NULL, err);
 }
 
-int queue_seed(struct queue *q, const char *const *ids,
-	       const double *seconds, size_t n, long attempt, int *seeded,
+int queue_seed(struct queue *q, long attempt,
+	       int (*load)(void *data, struct queue_seed_list *out,
+			   struct shard_error *err),
+	       void *data, int *seeded, size_t *total,
 	       struct shard_error *err)
 {
-	struct seed s = { ids, seconds, n, attempt, seeded, -1 };
+	struct seed s = { { NULL, NULL, 0 }, load, data, attempt, seeded,
+			  total, -1 };
 
 	*seeded = 0;
+	*total = 0;
 	return in_tx(q, seed_tx, &s, err);
 }
 
@@ -523,13 +536,33 @@ static int got_left(void *data, int ncols, const char *const *v)
 	return 0;
 }
 
-int queue_left(struct queue *q, struct queue_left *out,
+struct workers_seen {
+	long long n;
+	double overhead;
+};
+
+static int got_workers(void *data, int ncols, const char *const *v)
+{
+	struct workers_seen *w = data;
+	char *end;
+
+	if (ncols > 0 && v[0])
+		w->n = strtoll(v[0], &end, 10);
+	if (ncols > 1 && v[1] && shard_parse_double(v[1], &w->overhead))
+		w->overhead = -1;
+	return 0;
+}
+
+int queue_left(struct queue *q, double my_overhead, struct queue_left *out,
 	       struct shard_error *err)
 {
+	char mine[64];
 	const char *p[2] = { q->run_id, q->lease };
-	long long workers = 0;
+	const char *u[3] = { q->run_id, mine, q->worker };
+	struct workers_seen seen = { 0, -1 };
 
 	memset(out, 0, sizeof(*out));
+	snprintf(mine, sizeof(mine), "%.17g", my_overhead);
 	if (pgconn_exec(q->c, "SELECT count(*) FILTER (WHERE o),"
 			" coalesce(sum(estimate) FILTER (WHERE o), 0),"
 			" count(*) FILTER (WHERE state = 'claimed' AND NOT o)"
@@ -538,11 +571,17 @@ int queue_left(struct queue *q, struct queue_left *out,
 			" FROM shard_queue WHERE run_id = $1 AND state IN"
 			" ('pending', 'claimed')) t", 1, p, got_left, out,
 			err) ||
-	    pgconn_exec(q->c, "SELECT count(*) FROM shard_queue_worker WHERE"
-			" run_id = $1 AND last_seen > now() - ($2 ||"
-			" ' seconds')::interval", 2, p, got_id, &workers, err))
+	    (my_overhead >= 0 &&
+	     pgconn_exec(q->c, "UPDATE shard_queue_worker SET overhead ="
+			 " least(overhead, $2::float8) WHERE run_id = $1 AND"
+			 " worker = $3", 3, u, NULL, NULL, err)) ||
+	    pgconn_exec(q->c, "SELECT count(*) FILTER (WHERE last_seen >"
+			" now() - ($2 || ' seconds')::interval), min(overhead)"
+			" FROM shard_queue_worker WHERE run_id = $1", 2, p,
+			got_workers, &seen, err))
 		return err->code;
-	out->workers = workers;
+	out->workers = seen.n;
+	out->overhead = seen.overhead;
 	return 0;
 }
 

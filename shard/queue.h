@@ -37,23 +37,42 @@ int queue_open(struct queue **out, const char *url, const char *run_id,
 	       struct shard_error *err);
 void queue_close(struct queue *q);
 
+/* The tests that seed a run: ids and their estimated seconds. */
+struct queue_seed_list {
+	const char *const *ids;
+	const double *seconds;
+	size_t n;
+};
+
 /*
- * Seed the run with n ids and their estimated seconds (any order: the
- * queue orders them longest first), unless it exists. For an existing run
- * whose attempt is lower than attempt, failed and unfinished tests go
- * back to pending once. *seeded is 1 when this call seeded the run.
+ * Seed the run, unless it exists, with the tests load gives (any order:
+ * the queue orders them longest first). load is called only when this
+ * worker seeds, inside the seeding transaction under its lock, so that
+ * workers arriving together do not each read the list and the history:
+ * they wait for the seeder instead. For an existing run whose attempt is
+ * lower than attempt, failed and unfinished tests go back to pending
+ * once. *seeded is 1 when this call seeded the run, with *total its
+ * number of tests.
  */
-int queue_seed(struct queue *q, const char *const *ids,
-	       const double *seconds, size_t n, long attempt, int *seeded,
+int queue_seed(struct queue *q, long attempt,
+	       int (*load)(void *data, struct queue_seed_list *out,
+			   struct shard_error *err),
+	       void *data, int *seeded, size_t *total,
 	       struct shard_error *err);
 
-/* What is left: pending (or claimable) tests and their estimated sum,
- * tests claimed by live leases, and workers seen within a lease. */
+/*
+ * What is left: pending (or claimable) tests and their estimated sum,
+ * tests claimed by live leases, workers seen within a lease, and the
+ * least per-invocation overhead any worker of the run has measured (-1
+ * when none has). my_overhead (>= 0) is this worker's least, shared with
+ * the others first; -1 shares nothing.
+ */
 struct queue_left {
 	int64_t pending, claimed, workers;
 	double pending_seconds;
+	double overhead;
 };
-int queue_left(struct queue *q, struct queue_left *out,
+int queue_left(struct queue *q, double my_overhead, struct queue_left *out,
 	       struct shard_error *err);
 
 struct queue_batch {

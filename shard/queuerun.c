@@ -288,6 +288,22 @@ static void nap(double seconds)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * The per-invocation overhead: the least this worker or any other of the
+ * run has measured (-1 when none yet). An invocation's measure can only
+ * be inflated by a busy machine (all workers starting their first batch
+ * at once on a few cores), so the least seen anywhere is the closest.
+ */
+static double least_overhead(const struct worker *w,
+			     const struct queue_left *left)
+{
+	double mine = w->res->batches ? w->res->overhead : -1;
+
+	if (left->overhead >= 0 && (mine < 0 || left->overhead < mine))
+		return left->overhead;
+	return mine;
+}
+
 /* The batch to aim at now (guided self-scheduling). */
 static double target_seconds(const struct worker *w,
 			     const struct queue_left *left)
@@ -296,8 +312,9 @@ static double target_seconds(const struct worker *w,
 						     : w->o->workers;
 	double t = left->pending_seconds / (2.0 * (double)(workers ? workers
 								   : 1));
+	double over = least_overhead(w, left);
 	double min = w->o->min_batch >= 0 ? w->o->min_batch
-		     : w->res->overhead > 0 ? 10 * w->res->overhead : 0;
+		     : over > 0 ? 10 * over : 0;
 
 	return t > min ? t : min;
 }
@@ -370,7 +387,8 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 		struct queue_left left;
 		struct queue_batch b;
 
-		if ((r = queue_left(q, &left, err)))
+		if ((r = queue_left(q, res->batches ? res->overhead : -1,
+				    &left, err)))
 			break;
 		if (!left.pending && !left.claimed)
 			break; /* drained */

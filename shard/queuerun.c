@@ -145,6 +145,9 @@ struct worker {
 	struct strbuf file;            /* completed testsuites, for -o */
 	size_t file_tests, file_failures, file_errors, file_skipped;
 	const struct queue_batch *batch;  /* being run */
+	double warm;                   /* least overhead after the first
+					  invocation, -1 when none yet */
+	size_t invocations;
 	double next_beat;
 	int beat_failed;
 };
@@ -289,19 +292,15 @@ static void nap(double seconds)
 }
 
 /*
- * The per-invocation overhead: the least this worker or any other of the
- * run has measured (-1 when none yet). An invocation's measure can only
- * be inflated by a busy machine (all workers starting their first batch
- * at once on a few cores), so the least seen anywhere is the closest.
+ * The per-invocation overhead: the least warm measure of this worker or
+ * of any other of the run (-1 when none yet).
  */
 static double least_overhead(const struct worker *w,
 			     const struct queue_left *left)
 {
-	double mine = w->res->batches ? w->res->overhead : -1;
-
-	if (left->overhead >= 0 && (mine < 0 || left->overhead < mine))
+	if (left->overhead >= 0 && (w->warm < 0 || left->overhead < w->warm))
 		return left->overhead;
-	return mine;
+	return w->warm;
 }
 
 /* The batch to aim at now (guided self-scheduling). */
@@ -356,12 +355,16 @@ static int do_batch(struct worker *w, const struct queue_batch *b,
 		r = write_file(w, err);
 		if (jobs) {
 			/* per invocation: wall less what the tests report;
-			 * the least seen, as a busy machine only adds to it */
+			 * the least warm one seen, as a busy machine only
+			 * adds to it */
 			double o = (wall - br.reported) / (double)jobs;
 
 			o = o > 0 ? o : 0;
-			if (w->res->batches == 1 || o < w->res->overhead)
-				w->res->overhead = o;
+			if (w->invocations && (w->warm < 0 || o < w->warm))
+				w->warm = o;
+			w->res->overhead = w->warm >= 0 ? w->warm
+				: w->invocations ? w->res->overhead : o;
+			w->invocations += jobs;
 		}
 		if (w->o->on_batch)
 			w->o->on_batch(w->o->data, b->n, failed, wall);
@@ -375,7 +378,8 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 		 const struct shard_ctx *ctx, struct queuerun_result *res,
 		 struct shard_error *err)
 {
-	struct worker w = { .q = q, .o = o, .ctx = ctx, .res = res };
+	struct worker w = { .q = q, .o = o, .ctx = ctx, .res = res,
+			    .warm = -1 };
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -387,8 +391,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 		struct queue_left left;
 		struct queue_batch b;
 
-		if ((r = queue_left(q, res->batches ? res->overhead : -1,
-				    &left, err)))
+		if ((r = queue_left(q, w.warm, &left, err)))
 			break;
 		if (!left.pending && !left.claimed)
 			break; /* drained */

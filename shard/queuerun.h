@@ -10,7 +10,11 @@
  * while much work remains and shrink toward single tests at the end, and
  * never below the minimum (default 10x the measured per-invocation
  * overhead: wall time of an invocation less the time its tests report,
- * the least seen so far, as a busy machine only ever adds to it).
+ * the least seen so far by any worker of the run, as a busy machine only
+ * ever adds to it). A worker's first invocation is not a measure: it is
+ * cold, and it starts when every worker starts, so on a small machine it
+ * measures the crowd, not the command. Until a warm invocation has been
+ * measured, batches follow the estimates alone.
  */
 #ifndef SHARD_QUEUERUN_H
 #define SHARD_QUEUERUN_H
@@ -47,7 +51,9 @@ struct queuerun_options {
 struct queuerun_result {
 	size_t batches, tests, failed;
 	size_t rejected;               /* results whose claim was lost */
-	double overhead;               /* measured per invocation, seconds */
+	double overhead;               /* measured per invocation, seconds:
+					  the least warm one, else the
+					  first (cold) invocation's */
 	int status;                    /* the last non-zero command status */
 	int stopped;
 };

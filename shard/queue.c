@@ -23,6 +23,8 @@ struct queue {
 	char lease[32];
 };
 
+/* Idempotent steps; schema_current() looks for the last one's effect:
+ * move it along when adding a step. */
 static const char *const schema_sql[] = {
 	"CREATE TABLE IF NOT EXISTS shard_queue_run("
 	" run_id text PRIMARY KEY, attempt int NOT NULL,"
@@ -80,11 +82,28 @@ static int make_schema(struct queue *q, void *data, struct shard_error *err)
 	return 0;
 }
 
+static int got_long(void *data, int ncols, const char *const *v);
+
+/*
+ * Whether the schema's last step (schema_sql's) is in place: then every
+ * worker after the first skips the DDL and the lock that serialises it.
+ */
+static int schema_current(struct queue *q, long *current,
+			  struct shard_error *err)
+{
+	*current = 0;
+	return pgconn_exec(q->c, "SELECT count(*) FROM pg_attribute WHERE"
+			   " attrelid = to_regclass('shard_queue_worker') AND"
+			   " attname = 'overhead' AND NOT attisdropped", 0,
+			   NULL, got_long, current, err);
+}
+
 int queue_open(struct queue **out, const char *url, const char *run_id,
 	       const char *worker, double lease_seconds,
 	       struct shard_error *err)
 {
 	struct queue *q = xcalloc(1, sizeof(*q));
+	long current = 0;
 	int r;
 
 	*out = NULL;
@@ -96,7 +115,7 @@ int queue_open(struct queue **out, const char *url, const char *run_id,
 	q->worker = xstrdup(worker);
 	snprintf(q->lease, sizeof(q->lease), "%.3f", lease_seconds);
 	r = pgconn_open(&q->c, &q->target, NULL, err);
-	if (!r)
+	if (!r && !(r = schema_current(q, &current, err)) && !current)
 		r = in_tx(q, make_schema, NULL, err);
 	if (r) {
 		queue_close(q);

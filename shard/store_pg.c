@@ -41,6 +41,7 @@
 /* pg_advisory_xact_lock key for migrations: "shardhis" in ASCII. */
 #define MIGRATE_LOCK "7523383137530980723"
 #define FETCH_ROWS "10000"
+#define FETCH_ROWS_N 10000
 #define COPY_CHUNK 65536
 
 /* Each entry upgrades the schema by one version. */
@@ -283,6 +284,7 @@ struct pg_store {
 	struct store base;
 	struct pgconn *c;
 	int in_txn, copying;
+	unsigned reading;           /* cursors open (stream) */
 	int64_t staged;             /* results staged in this transaction */
 	struct strbuf copy;         /* COPY data not yet sent */
 	struct staged_shard *shards;
@@ -807,7 +809,68 @@ static int parse_i64(const char *v, int64_t *out)
 	return errno || *end || end == v ? -1 : 0;
 }
 
-/* A query read through a cursor, FETCH_ROWS at a time. */
+/*
+ * A query read through a cursor, FETCH_ROWS at a time, so that no
+ * history is held in memory whole. Outside a transaction a reading has
+ * one of its own (one snapshot); readings nested in its callbacks (export
+ * walks each run's sources and results) share it, each with a cursor of
+ * its own, named for its depth.
+ */
+struct fetch {
+	pgconn_row_fn row;
+	void *data;
+	size_t rows;        /* in the last FETCH */
+};
+
+static int fetch_row(void *data, int ncols, const char *const *v)
+{
+	struct fetch *f = data;
+
+	f->rows++;
+	return f->row(f->data, ncols, v);
+}
+
+/* Rows of sql ($1..$n) to row; row's non-zero return stops and is returned. */
+static int stream(struct pg_store *s, const char *sql, int n,
+		  const char *const *params, pgconn_row_fn row, void *data,
+		  struct shard_error *err)
+{
+	struct shard_error ignored = SHARD_ERROR_INIT;
+	struct strbuf q = STRBUF_INIT;
+	struct fetch f = { row, data, 0 };
+	char cursor[32];
+	int own = !s->in_txn && !s->reading, declared, r;
+
+	if (copy_finish(s, err) ||
+	    (own && exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			 err)))
+		return err->code;
+	snprintf(cursor, sizeof(cursor), "shard_read%u", s->reading);
+	strbuf_addf(&q, "DECLARE %s NO SCROLL CURSOR FOR %s", cursor, sql);
+	r = pgconn_exec(s->c, q.buf, n, params, NULL, NULL, err);
+	declared = !r;
+	strbuf_reset(&q);
+	strbuf_addf(&q, "FETCH " FETCH_ROWS " FROM %s", cursor);
+	s->reading++;
+	while (!r) {
+		f.rows = 0;
+		r = pgconn_exec(s->c, q.buf, 0, NULL, fetch_row, &f, err);
+		if (f.rows < FETCH_ROWS_N)
+			break;
+	}
+	s->reading--;
+	strbuf_reset(&q);
+	strbuf_addf(&q, "CLOSE %s", cursor);
+	/* r without err->code: the caller's callback stopped the reading */
+	if (own)
+		exec(s, "ROLLBACK", &ignored);
+	else if (declared && !err->code && exec(s, q.buf, err))
+		r = err->code;
+	strbuf_release(&q);
+	return r;
+}
+
+/* A reading whose rows are parsed by row, then handed to the caller. */
 struct reader {
 	struct pg_store *s;
 	int (*row)(struct reader *rd, const char *const *v);
@@ -817,8 +880,6 @@ struct reader {
 		int (*file)(void *, const char *, double);
 	} fn;               /* the caller's callback, for row */
 	void *data;
-	size_t rows;        /* in the last FETCH */
-	int stopped;        /* the caller's non-zero return */
 	int bad;            /* a value that does not parse */
 };
 
@@ -827,42 +888,17 @@ static int reader_row(void *data, int ncols, const char *const *v)
 	struct reader *rd = data;
 
 	(void)ncols;
-	rd->rows++;
-	rd->stopped = rd->row(rd, v);
-	return rd->stopped;
+	return rd->row(rd, v);
 }
 
 static int read_rows(struct reader *rd, const char *sql, const char *what,
 		     struct shard_error *err)
 {
-	struct pg_store *s = rd->s;
-	struct shard_error ignored = SHARD_ERROR_INIT;
-	struct strbuf decl = STRBUF_INIT;
-	int own = !s->in_txn, declared, r;
+	int r = stream(rd->s, sql, 0, NULL, reader_row, rd, err);
 
-	if (copy_finish(s, err) ||
-	    (own && exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-			 err)))
-		return err->code;
-	strbuf_addf(&decl, "DECLARE shard_read NO SCROLL CURSOR FOR %s", sql);
-	r = exec(s, decl.buf, err);
-	strbuf_release(&decl);
-	declared = !r;
-	while (!r) {
-		rd->rows = 0;
-		r = pgconn_exec(s->c, "FETCH " FETCH_ROWS " FROM shard_read", 0,
-				NULL, reader_row, rd, err);
-		if (!rd->rows)
-			break;
-	}
 	if (r && rd->bad)
 		shard_error_set(err, SHARD_EENV, "PostgreSQL %s: %s: a value "
-				"that is not a number", where(s), what);
-	/* r without err->code: the caller's callback stopped the reading */
-	if (own)
-		exec(s, "ROLLBACK", &ignored);
-	else if (declared && !err->code && exec(s, "CLOSE shard_read", err))
-		return err->code;
+				"that is not a number", where(rd->s), what);
 	return r;
 }
 
@@ -883,7 +919,7 @@ static int p_each_estimate(struct store *base,
 			   int (*fn)(void *, const struct store_estimate *),
 			   void *data, struct shard_error *err)
 {
-	struct reader rd = { to_pg(base), row_estimate, { 0 }, data, 0, 0, 0 };
+	struct reader rd = { to_pg(base), row_estimate, { 0 }, data, 0 };
 
 	rd.fn.estimate = fn;
 	return read_rows(&rd, "SELECT key, file, parent_key, estimate,"
@@ -908,8 +944,7 @@ static int p_each_key_estimate(struct store *base,
 			       int (*fn)(void *, uint64_t, double), void *data,
 			       struct shard_error *err)
 {
-	struct reader rd = { to_pg(base), row_key_estimate, { 0 }, data, 0, 0,
-			     0 };
+	struct reader rd = { to_pg(base), row_key_estimate, { 0 }, data, 0 };
 
 	rd.fn.key = fn;
 	return read_rows(&rd, "SELECT key_hash, estimate"
@@ -933,8 +968,7 @@ static int p_each_file_sum(struct store *base,
 			   int (*fn)(void *, const char *, double), void *data,
 			   struct shard_error *err)
 {
-	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0, 0,
-			     0 };
+	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0 };
 
 	rd.fn.file = fn;
 	return read_rows(&rd, "SELECT t.file, sum(t.estimate)"
@@ -951,14 +985,20 @@ static int p_each_file_overhead(struct store *base,
 				int (*fn)(void *, const char *, double),
 				void *data, struct shard_error *err)
 {
-	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0, 0,
-			     0 };
+	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0 };
 
 	rd.fn.file = fn;
 	return read_rows(&rd, "SELECT file, overhead FROM shard_history.files"
 			 " WHERE overhead IS NOT NULL",
 			 "reading file overheads", err);
 }
+
+/* The history's size: its tables with their indexes and TOAST. */
+#define HISTORY_BYTES \
+	"SELECT coalesce(sum(pg_total_relation_size(c.oid)), -1)" \
+	" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n" \
+	" ON n.oid = c.relnamespace WHERE n.nspname = 'shard_history'" \
+	" AND c.relkind = 'r'"
 
 static int take_summary(void *data, int ncols, const char *const *v)
 {
@@ -983,12 +1023,7 @@ static int p_summary(struct store *base, struct store_summary *out,
 			"SELECT (SELECT count(*) FROM shard_history.runs),"
 			" (SELECT count(*) FROM shard_history.tests),"
 			" (SELECT count(*) FROM shard_history.results),"
-			" (SELECT coalesce(sum(pg_total_relation_size(c.oid)),"
-			" -1) FROM pg_catalog.pg_class c"
-			" JOIN pg_catalog.pg_namespace n"
-			" ON n.oid = c.relnamespace"
-			" WHERE n.nspname = 'shard_history'"
-			" AND c.relkind = 'r')",
+			" (" HISTORY_BYTES ")",
 			0, NULL, take_summary, out, err) &&
 	    !err->code)
 		return shard_error_set(err, SHARD_EENV,
@@ -1043,19 +1078,27 @@ static int64_t int_or(const char *v, int64_t dflt)
 	return v && !shard_parse_long(v, -INT64_MAX, INT64_MAX, &l) ? l : dflt;
 }
 
+/* id, run_key, started_at, commit_sha, branch, ci: the run; returns id. */
+static int64_t run_of(const char *const *v, struct store_run *run)
+{
+	run->run_key = v[1];
+	run->started_at = num_or(v[2], 0);
+	run->commit = v[3];
+	run->branch = v[4];
+	run->ci = v[5];
+	return int_or(v[0], 0);
+}
+
 static int recent_run_row(void *data, int ncols, const char *const *v)
 {
 	struct run_read *c = data;
-	struct store_run run = { 0 };
+	struct store_run run;
+	int64_t id;
 
 	if (ncols < 6)
 		return 0;
-	run.run_key = v[1];
-	run.started_at = num_or(v[2], 0);
-	run.commit = v[3];
-	run.branch = v[4];
-	run.ci = v[5];
-	return c->fn(c->data, int_or(v[0], 0), &run);
+	id = run_of(v, &run);
+	return c->fn(c->data, id, &run);
 }
 
 static int p_each_recent_run(struct store *base, unsigned limit,
@@ -1125,20 +1168,26 @@ static enum junit_outcome outcome_named(const char *name)
 	return JUNIT_ERROR;
 }
 
+/* key, file, parent_key, outcome, seconds, shard: the result. */
+static void result_of(const char *const *v, struct store_result *r)
+{
+	r->key = v[0];
+	r->file = v[1];
+	r->parent_key = v[2];
+	r->outcome = outcome_named(v[3]);
+	r->has_time = v[4] != NULL;
+	r->seconds = num_or(v[4], 0);
+	r->shard = (int)int_or(v[5], -1);
+}
+
 static int run_result_row(void *data, int ncols, const char *const *v)
 {
 	struct result_read *c = data;
-	struct store_result r = { 0 };
+	struct store_result r;
 
 	if (ncols < 6)
 		return 0;
-	r.key = v[0];
-	r.file = v[1];
-	r.parent_key = v[2];
-	r.outcome = outcome_named(v[3]);
-	r.has_time = v[4] != NULL;
-	r.seconds = num_or(v[4], 0);
-	r.shard = (int)int_or(v[5], -1);
+	result_of(v, &r);
 	return c->fn(c->data, &r);
 }
 

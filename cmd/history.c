@@ -256,7 +256,9 @@ static const struct cmd_usage prune_usage = {
 	"Keep the most recent runs (by start time) and delete older ones with\n"
 	"their results and shard figures, and the tests no kept run has\n"
 	"seen; then compact the file, so that a history kept in a CI cache\n"
-	"stays bounded. Estimates of the kept tests are left as they are.",
+	"stays bounded. Estimates of the kept tests are left as they are.\n"
+	"On PostgreSQL, VACUUM leaves the space to the server for later\n"
+	"ingests, so the size shown may not drop.",
 	prune_options,
 };
 

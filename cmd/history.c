@@ -326,8 +326,13 @@ static int history_export_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	if (open_history(&a, 0, &st, &err))
 		return cmd_fail(ctx, &err);
 	if (!st) {
+		struct strbuf where = STRBUF_INIT;
+
+		/* a database URL may carry a password: never print it */
+		say_location(&where, cmd_history_path(ctx, a.history));
 		shard_error_set(&err, SHARD_EINPUT, "%s: no history to export",
-				cmd_history_path(ctx, a.history));
+				where.buf);
+		strbuf_release(&where);
 		return cmd_fail(ctx, &err);
 	}
 	if (atomicfile_open(&out, a.output ? a.output : "-", ctx->out, &err) ||
@@ -481,7 +486,9 @@ static int remote_setup(struct remote *x, int argc, char **argv, int first,
 	x->rm.history = cmd_history_path(a->ctx, a->history);
 	if (strstr(x->rm.history, "://"))
 		return cmd_usage_error(a->ctx, a->cmd, "pull and push work "
-				       "on a SQLite history file");
+				       "on a SQLite history file (a database "
+				       "history moves with shard history "
+				       "export and import)");
 	if (a->header_file &&
 	    http_read_header_file(a->header_file, &x->headers, err))
 		return cmd_fail(a->ctx, err);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1829,6 +1830,64 @@ static void prune_refuses_to_run_inside_a_transaction(void **state)
 	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 5);
 }
 
+static int prune_child(const char *location)
+{
+	struct store_options opt = { 0, 0, 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_prune_stats ps;
+	struct store *st = NULL;
+
+	if (!store_open(location, &opt, &st, &err) && st)
+		st->ops->prune(st, 1, &ps, &err);
+	if (err.code)
+		fprintf(stderr, "prune: %s\n", err.msg);
+	store_close(st);
+	return err.code ? 1 : 0;
+}
+
+/*
+ * An ingest that has written, uncommitted, a result of a test only an old
+ * run had into the run prune keeps: prune waits for it, then keeps the
+ * test (without the wait it would delete the test under the result).
+ */
+static void prune_waits_for_a_write_under_way(void **state)
+{
+	struct fixture *f = *state;
+	const struct store_run old = { "old", 1, NULL, NULL, NULL };
+	const struct store_run kept = { "kept", 2, NULL, NULL, NULL };
+	struct store_result x = result("X", JUNIT_PASSED, 1, 1);
+	struct store_result y = result("Y", JUNIT_PASSED, 1, 1);
+	const struct source_in xs[] = { { "d1", NULL, &x, 1 } };
+	const struct source_in ys[] = { { "d2", NULL, &y, 1 } };
+	const struct timespec pause = { 0, 500 * 1000 * 1000 };
+	int status = 0;
+	pid_t pid;
+
+	record_run(open_store(f, 0), &old, xs, 1, NULL, 0);
+	record_run(f->st, &kept, ys, 1, NULL, 0);
+	close_store(f);
+	exec_direct(f, "BEGIN");
+	exec_direct(f, "INSERT INTO results(run_id, source_id, test_id,"
+		       " attempt, outcome) SELECT s.run_id, s.id, t.id, 1,"
+		       " 'passed' FROM sources s, tests t"
+		       " WHERE s.digest = 'd2' AND t.key = 'X'");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(prune_child(f->path));
+	nanosleep(&pause, NULL);
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	exec_direct(f, "COMMIT");
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM tests"
+				      " WHERE key IN ('X', 'Y')"), 2);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM results r"
+				      " WHERE NOT EXISTS (SELECT 1 FROM tests t"
+				      " WHERE t.id = r.test_id)"), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_sqlite, teardown)
 #define P(name) cmocka_unit_test_setup_teardown(name, setup_pg, teardown)
 /* The behaviour both backends share. */
@@ -1876,6 +1935,7 @@ int main(void)
 		BOTH(P),
 		P(store_without_create_gives_null_without_a_schema),
 		P(store_names_a_missing_database_without_the_password),
+		P(prune_waits_for_a_write_under_way),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL,
 						 NULL);

@@ -13,7 +13,11 @@
  * then shards by index), each transaction taking its row locks in that
  * order. Runs and sources are written at once (their ids are needed), but
  * a transaction that meets another's uncommitted run or source only waits
- * for it, as it holds no other lock yet.
+ * for it, as it holds no other lock yet. Of the rarer writers, an import
+ * writes tests at once (put_test), out of that order: an ingest at the
+ * same moment may deadlock with it, and PostgreSQL then aborts one of
+ * them, which can simply run again. Prune locks whole tables in the order
+ * ingest takes them, so it and an ingest only wait for each other.
  *
  * Estimates are kept current at commit as in SQLite: samples are a
  * float8[] window per test, pushed and estimated by SQL functions the
@@ -1441,8 +1445,9 @@ static const char *window_param(const double *v, size_t n, struct strbuf *b)
 }
 
 /*
- * put_test and put_file: p holds the insert's parameters; the replace
- * takes the first nreplace. Returns 1 when inserted, else 0, or < 0.
+ * put_test and put_file: p holds the insert's parameters, of which the
+ * replace takes the first ones (stmts gives the counts). Returns 1 when
+ * inserted, else 0, or < 0.
  */
 static int put_row(struct pg_store *s, enum stmt_id insert,
 		   enum stmt_id replace, const char *const *p, int do_replace,

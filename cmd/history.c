@@ -256,7 +256,9 @@ static const struct cmd_usage prune_usage = {
 	"Keep the most recent runs (by start time) and delete older ones with\n"
 	"their results and shard figures, and the tests no kept run has\n"
 	"seen; then compact the file, so that a history kept in a CI cache\n"
-	"stays bounded. Estimates of the kept tests are left as they are.",
+	"stays bounded. Estimates of the kept tests are left as they are.\n"
+	"On PostgreSQL, VACUUM leaves the space to the server for later\n"
+	"ingests, so the size shown may not drop.",
 	prune_options,
 };
 
@@ -324,8 +326,13 @@ static int history_export_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	if (open_history(&a, 0, &st, &err))
 		return cmd_fail(ctx, &err);
 	if (!st) {
+		struct strbuf where = STRBUF_INIT;
+
+		/* a database URL may carry a password: never print it */
+		say_location(&where, cmd_history_path(ctx, a.history));
 		shard_error_set(&err, SHARD_EINPUT, "%s: no history to export",
-				cmd_history_path(ctx, a.history));
+				where.buf);
+		strbuf_release(&where);
 		return cmd_fail(ctx, &err);
 	}
 	if (atomicfile_open(&out, a.output ? a.output : "-", ctx->out, &err) ||
@@ -479,7 +486,9 @@ static int remote_setup(struct remote *x, int argc, char **argv, int first,
 	x->rm.history = cmd_history_path(a->ctx, a->history);
 	if (strstr(x->rm.history, "://"))
 		return cmd_usage_error(a->ctx, a->cmd, "pull and push work "
-				       "on a SQLite history file");
+				       "on a SQLite history file (a database "
+				       "history moves with shard history "
+				       "export and import)");
 	if (a->header_file &&
 	    http_read_header_file(a->header_file, &x->headers, err))
 		return cmd_fail(a->ctx, err);

@@ -215,8 +215,10 @@ struct store_ops {
 	/*
 	 * Keep the keep_runs most recent runs (by started_at): delete older
 	 * runs with their sources, results and shards, and the tests no kept
-	 * run has a result for; then give the space back (the file shrinks).
-	 * Outside a transaction. Fills out with what was deleted.
+	 * run has a result for; then give the space back (SQLite: the file
+	 * shrinks; PostgreSQL: VACUUM, for the tables to reuse). Outside a
+	 * transaction. Fills out with what was deleted; bytes are -1 when
+	 * unknown.
 	 */
 	int (*prune)(struct store *s, unsigned keep_runs,
 		     struct store_prune_stats *out, struct shard_error *err);

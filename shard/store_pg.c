@@ -13,7 +13,11 @@
  * then shards by index), each transaction taking its row locks in that
  * order. Runs and sources are written at once (their ids are needed), but
  * a transaction that meets another's uncommitted run or source only waits
- * for it, as it holds no other lock yet.
+ * for it, as it holds no other lock yet. Of the rarer writers, an import
+ * writes tests at once (put_test), out of that order: an ingest at the
+ * same moment may deadlock with it, and PostgreSQL then aborts one of
+ * them, which can simply run again. Prune locks whole tables in the order
+ * ingest takes them, so it and an ingest only wait for each other.
  *
  * Estimates are kept current at commit as in SQLite: samples are a
  * float8[] window per test, pushed and estimated by SQL functions the
@@ -41,6 +45,7 @@
 /* pg_advisory_xact_lock key for migrations: "shardhis" in ASCII. */
 #define MIGRATE_LOCK "7523383137530980723"
 #define FETCH_ROWS "10000"
+#define FETCH_ROWS_N 10000
 #define COPY_CHUNK 65536
 
 /* Each entry upgrades the schema by one version. */
@@ -166,6 +171,10 @@ enum stmt_id {
 	ST_MERGE,
 	ST_ADD_SHARD,
 	ST_ADD_OVERHEAD,
+	ST_PUT_TEST,
+	ST_REPLACE_TEST,
+	ST_PUT_FILE,
+	ST_REPLACE_FILE,
 	ST__COUNT
 };
 
@@ -252,11 +261,42 @@ static const struct {
 		" samples = shard_history.push(f.samples, ARRAY[$2::float8], $3),"
 		" overhead = shard_history.estimate(shard_history.push("
 		"f.samples, ARRAY[$2::float8], $3), $4)", 4 },
+	/*
+	 * Import (put_test, put_file): a window as given, cut to the store's
+	 * window by push as at ingest, with its estimate. $1 key, $2 file,
+	 * $3 parent_key, $4 samples, $5 window, $6 method, $7 sample_count,
+	 * $8 key_hash (insert only); files $1 file, $2 samples, $3 window,
+	 * $4 method.
+	 */
+	[ST_PUT_TEST] = {
+		"INSERT INTO shard_history.tests(key, file, parent_key, samples,"
+		" estimate, sample_count, key_hash)"
+		" SELECT $1::text, $2::text, $3::text, w,"
+		" shard_history.estimate(w, $6), $7::integer, $8::bigint"
+		" FROM shard_history.push(NULL, $4::float8[], $5) w"
+		" ON CONFLICT (key) DO NOTHING RETURNING id", 8 },
+	[ST_REPLACE_TEST] = {
+		"UPDATE shard_history.tests SET samples = w,"
+		" estimate = shard_history.estimate(w, $6), sample_count = $7,"
+		" file = coalesce(file, $2), parent_key = coalesce(parent_key, $3)"
+		" FROM shard_history.push(NULL, $4::float8[], $5) w"
+		" WHERE key = $1", 7 },
+	[ST_PUT_FILE] = {
+		"INSERT INTO shard_history.files(file, samples, overhead)"
+		" SELECT $1::text, w, shard_history.estimate(w, $4)"
+		" FROM shard_history.push(NULL, $2::float8[], $3) w"
+		" ON CONFLICT (file) DO NOTHING RETURNING 1", 4 },
+	[ST_REPLACE_FILE] = {
+		"UPDATE shard_history.files SET samples = w,"
+		" overhead = shard_history.estimate(w, $4)"
+		" FROM shard_history.push(NULL, $2::float8[], $3) w"
+		" WHERE file = $1", 4 },
 };
 
 static const char *const stmt_names[ST__COUNT] = {
 	"find_run", "add_run", "find_source", "add_source", "merge",
-	"add_shard", "add_overhead",
+	"add_shard", "add_overhead", "put_test", "replace_test", "put_file",
+	"replace_file",
 };
 
 static const char *const outcome_names[] = {
@@ -283,6 +323,7 @@ struct pg_store {
 	struct store base;
 	struct pgconn *c;
 	int in_txn, copying;
+	unsigned reading;           /* cursors open (stream) */
 	int64_t staged;             /* results staged in this transaction */
 	struct strbuf copy;         /* COPY data not yet sent */
 	struct staged_shard *shards;
@@ -807,7 +848,68 @@ static int parse_i64(const char *v, int64_t *out)
 	return errno || *end || end == v ? -1 : 0;
 }
 
-/* A query read through a cursor, FETCH_ROWS at a time. */
+/*
+ * A query read through a cursor, FETCH_ROWS at a time, so that no
+ * history is held in memory whole. Outside a transaction a reading has
+ * one of its own (one snapshot); readings nested in its callbacks (export
+ * walks each run's sources and results) share it, each with a cursor of
+ * its own, named for its depth.
+ */
+struct fetch {
+	pgconn_row_fn row;
+	void *data;
+	size_t rows;        /* in the last FETCH */
+};
+
+static int fetch_row(void *data, int ncols, const char *const *v)
+{
+	struct fetch *f = data;
+
+	f->rows++;
+	return f->row(f->data, ncols, v);
+}
+
+/* Rows of sql ($1..$n) to row; row's non-zero return stops and is returned. */
+static int stream(struct pg_store *s, const char *sql, int n,
+		  const char *const *params, pgconn_row_fn row, void *data,
+		  struct shard_error *err)
+{
+	struct shard_error ignored = SHARD_ERROR_INIT;
+	struct strbuf q = STRBUF_INIT;
+	struct fetch f = { row, data, 0 };
+	char cursor[32];
+	int own = !s->in_txn && !s->reading, declared, r;
+
+	if (copy_finish(s, err) ||
+	    (own && exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+			 err)))
+		return err->code;
+	snprintf(cursor, sizeof(cursor), "shard_read%u", s->reading);
+	strbuf_addf(&q, "DECLARE %s NO SCROLL CURSOR FOR %s", cursor, sql);
+	r = pgconn_exec(s->c, q.buf, n, params, NULL, NULL, err);
+	declared = !r;
+	strbuf_reset(&q);
+	strbuf_addf(&q, "FETCH " FETCH_ROWS " FROM %s", cursor);
+	s->reading++;
+	while (!r) {
+		f.rows = 0;
+		r = pgconn_exec(s->c, q.buf, 0, NULL, fetch_row, &f, err);
+		if (f.rows < FETCH_ROWS_N)
+			break;
+	}
+	s->reading--;
+	strbuf_reset(&q);
+	strbuf_addf(&q, "CLOSE %s", cursor);
+	/* r without err->code: the caller's callback stopped the reading */
+	if (own)
+		exec(s, "ROLLBACK", &ignored);
+	else if (declared && !err->code && exec(s, q.buf, err))
+		r = err->code;
+	strbuf_release(&q);
+	return r;
+}
+
+/* A reading whose rows are parsed by row, then handed to the caller. */
 struct reader {
 	struct pg_store *s;
 	int (*row)(struct reader *rd, const char *const *v);
@@ -815,55 +917,49 @@ struct reader {
 		int (*estimate)(void *, const struct store_estimate *);
 		int (*key)(void *, uint64_t, double);
 		int (*file)(void *, const char *, double);
+		int (*run)(void *, int64_t, const struct store_run *);
+		int (*source)(void *, int64_t, const char *, const char *);
+		int (*result)(void *, const struct store_result *);
+		int (*test)(void *, const struct store_test *);
+		int (*file_window)(void *, const struct store_file *);
 	} fn;               /* the caller's callback, for row */
 	void *data;
-	size_t rows;        /* in the last FETCH */
-	int stopped;        /* the caller's non-zero return */
 	int bad;            /* a value that does not parse */
 };
+
+/* A row's value did not parse: stop, and say so (read_rows_with). */
+static int unparsable(struct reader *rd)
+{
+	rd->bad = 1;
+	return SHARD_EENV;
+}
 
 static int reader_row(void *data, int ncols, const char *const *v)
 {
 	struct reader *rd = data;
 
 	(void)ncols;
-	rd->rows++;
-	rd->stopped = rd->row(rd, v);
-	return rd->stopped;
+	return rd->row(rd, v);
+}
+
+/* The rows of sql, with one parameter $1 unless param is NULL. */
+static int read_rows_with(struct reader *rd, const char *sql,
+			  const char *param, const char *what,
+			  struct shard_error *err)
+{
+	const char *p[1] = { param };
+	int r = stream(rd->s, sql, param != NULL, p, reader_row, rd, err);
+
+	if (r && rd->bad)
+		shard_error_set(err, SHARD_EENV, "PostgreSQL %s: %s: a value "
+				"that is not a number", where(rd->s), what);
+	return r;
 }
 
 static int read_rows(struct reader *rd, const char *sql, const char *what,
 		     struct shard_error *err)
 {
-	struct pg_store *s = rd->s;
-	struct shard_error ignored = SHARD_ERROR_INIT;
-	struct strbuf decl = STRBUF_INIT;
-	int own = !s->in_txn, declared, r;
-
-	if (copy_finish(s, err) ||
-	    (own && exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-			 err)))
-		return err->code;
-	strbuf_addf(&decl, "DECLARE shard_read NO SCROLL CURSOR FOR %s", sql);
-	r = exec(s, decl.buf, err);
-	strbuf_release(&decl);
-	declared = !r;
-	while (!r) {
-		rd->rows = 0;
-		r = pgconn_exec(s->c, "FETCH " FETCH_ROWS " FROM shard_read", 0,
-				NULL, reader_row, rd, err);
-		if (!rd->rows)
-			break;
-	}
-	if (r && rd->bad)
-		shard_error_set(err, SHARD_EENV, "PostgreSQL %s: %s: a value "
-				"that is not a number", where(s), what);
-	/* r without err->code: the caller's callback stopped the reading */
-	if (own)
-		exec(s, "ROLLBACK", &ignored);
-	else if (declared && !err->code && exec(s, "CLOSE shard_read", err))
-		return err->code;
-	return r;
+	return read_rows_with(rd, sql, NULL, what, err);
 }
 
 static int row_estimate(struct reader *rd, const char *const *v)
@@ -871,10 +967,8 @@ static int row_estimate(struct reader *rd, const char *const *v)
 	struct store_estimate e = { v[0], v[1], v[2], 0, 0 };
 	int64_t n = 0;
 
-	if (parse_f64(v[3], &e.seconds) || parse_i64(v[4], &n)) {
-		rd->bad = 1;
-		return SHARD_EENV;
-	}
+	if (parse_f64(v[3], &e.seconds) || parse_i64(v[4], &n))
+		return unparsable(rd);
 	e.samples = (unsigned)n;
 	return rd->fn.estimate(rd->data, &e);
 }
@@ -883,7 +977,7 @@ static int p_each_estimate(struct store *base,
 			   int (*fn)(void *, const struct store_estimate *),
 			   void *data, struct shard_error *err)
 {
-	struct reader rd = { to_pg(base), row_estimate, { 0 }, data, 0, 0, 0 };
+	struct reader rd = { to_pg(base), row_estimate, { 0 }, data, 0 };
 
 	rd.fn.estimate = fn;
 	return read_rows(&rd, "SELECT key, file, parent_key, estimate,"
@@ -897,10 +991,8 @@ static int row_key_estimate(struct reader *rd, const char *const *v)
 	int64_t hash = 0;
 	double secs = 0;
 
-	if (parse_i64(v[0], &hash) || parse_f64(v[1], &secs)) {
-		rd->bad = 1;
-		return SHARD_EENV;
-	}
+	if (parse_i64(v[0], &hash) || parse_f64(v[1], &secs))
+		return unparsable(rd);
 	return rd->fn.key(rd->data, (uint64_t)hash, secs);
 }
 
@@ -908,8 +1000,7 @@ static int p_each_key_estimate(struct store *base,
 			       int (*fn)(void *, uint64_t, double), void *data,
 			       struct shard_error *err)
 {
-	struct reader rd = { to_pg(base), row_key_estimate, { 0 }, data, 0, 0,
-			     0 };
+	struct reader rd = { to_pg(base), row_key_estimate, { 0 }, data, 0 };
 
 	rd.fn.key = fn;
 	return read_rows(&rd, "SELECT key_hash, estimate"
@@ -922,10 +1013,8 @@ static int row_file_seconds(struct reader *rd, const char *const *v)
 {
 	double secs = 0;
 
-	if (parse_f64(v[1], &secs)) {
-		rd->bad = 1;
-		return SHARD_EENV;
-	}
+	if (parse_f64(v[1], &secs))
+		return unparsable(rd);
 	return rd->fn.file(rd->data, v[0], secs);
 }
 
@@ -933,8 +1022,7 @@ static int p_each_file_sum(struct store *base,
 			   int (*fn)(void *, const char *, double), void *data,
 			   struct shard_error *err)
 {
-	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0, 0,
-			     0 };
+	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0 };
 
 	rd.fn.file = fn;
 	return read_rows(&rd, "SELECT t.file, sum(t.estimate)"
@@ -951,14 +1039,20 @@ static int p_each_file_overhead(struct store *base,
 				int (*fn)(void *, const char *, double),
 				void *data, struct shard_error *err)
 {
-	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0, 0,
-			     0 };
+	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0 };
 
 	rd.fn.file = fn;
 	return read_rows(&rd, "SELECT file, overhead FROM shard_history.files"
 			 " WHERE overhead IS NOT NULL",
 			 "reading file overheads", err);
 }
+
+/* The history's size: its tables with their indexes and TOAST. */
+#define HISTORY_BYTES \
+	"SELECT coalesce(sum(pg_total_relation_size(c.oid)), -1)" \
+	" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n" \
+	" ON n.oid = c.relnamespace WHERE n.nspname = 'shard_history'" \
+	" AND c.relkind = 'r'"
 
 static int take_summary(void *data, int ncols, const char *const *v)
 {
@@ -983,12 +1077,7 @@ static int p_summary(struct store *base, struct store_summary *out,
 			"SELECT (SELECT count(*) FROM shard_history.runs),"
 			" (SELECT count(*) FROM shard_history.tests),"
 			" (SELECT count(*) FROM shard_history.results),"
-			" (SELECT coalesce(sum(pg_total_relation_size(c.oid)),"
-			" -1) FROM pg_catalog.pg_class c"
-			" JOIN pg_catalog.pg_namespace n"
-			" ON n.oid = c.relnamespace"
-			" WHERE n.nspname = 'shard_history'"
-			" AND c.relkind = 'r')",
+			" (" HISTORY_BYTES ")",
 			0, NULL, take_summary, out, err) &&
 	    !err->code)
 		return shard_error_set(err, SHARD_EENV,
@@ -1043,19 +1132,27 @@ static int64_t int_or(const char *v, int64_t dflt)
 	return v && !shard_parse_long(v, -INT64_MAX, INT64_MAX, &l) ? l : dflt;
 }
 
+/* id, run_key, started_at, commit_sha, branch, ci: the run; returns id. */
+static int64_t run_of(const char *const *v, struct store_run *run)
+{
+	run->run_key = v[1];
+	run->started_at = num_or(v[2], 0);
+	run->commit = v[3];
+	run->branch = v[4];
+	run->ci = v[5];
+	return int_or(v[0], 0);
+}
+
 static int recent_run_row(void *data, int ncols, const char *const *v)
 {
 	struct run_read *c = data;
-	struct store_run run = { 0 };
+	struct store_run run;
+	int64_t id;
 
 	if (ncols < 6)
 		return 0;
-	run.run_key = v[1];
-	run.started_at = num_or(v[2], 0);
-	run.commit = v[3];
-	run.branch = v[4];
-	run.ci = v[5];
-	return c->fn(c->data, int_or(v[0], 0), &run);
+	id = run_of(v, &run);
+	return c->fn(c->data, id, &run);
 }
 
 static int p_each_recent_run(struct store *base, unsigned limit,
@@ -1125,20 +1222,26 @@ static enum junit_outcome outcome_named(const char *name)
 	return JUNIT_ERROR;
 }
 
+/* key, file, parent_key, outcome, seconds, shard: the result. */
+static void result_of(const char *const *v, struct store_result *r)
+{
+	r->key = v[0];
+	r->file = v[1];
+	r->parent_key = v[2];
+	r->outcome = outcome_named(v[3]);
+	r->has_time = v[4] != NULL;
+	r->seconds = num_or(v[4], 0);
+	r->shard = (int)int_or(v[5], -1);
+}
+
 static int run_result_row(void *data, int ncols, const char *const *v)
 {
 	struct result_read *c = data;
-	struct store_result r = { 0 };
+	struct store_result r;
 
 	if (ncols < 6)
 		return 0;
-	r.key = v[0];
-	r.file = v[1];
-	r.parent_key = v[2];
-	r.outcome = outcome_named(v[3]);
-	r.has_time = v[4] != NULL;
-	r.seconds = num_or(v[4], 0);
-	r.shard = (int)int_or(v[5], -1);
+	result_of(v, &r);
 	return c->fn(c->data, &r);
 }
 
@@ -1161,21 +1264,41 @@ static int p_each_run_result(struct store *base, int64_t run_id,
 }
 
 /*
- * The history lifecycle (shard history export/import/prune/push) is
- * SQLite's for now: on PostgreSQL these say so instead of half-working.
+ * The history lifecycle (shard history export, import, prune): the same
+ * orders and windows as the SQLite store's, so that a history moved
+ * between backends exports the same JSON. Walks read through cursors,
+ * nested ones sharing a snapshot (stream).
  */
-static int not_yet(const char *what, struct shard_error *err)
+
+static int row_run(struct reader *rd, const char *const *v)
 {
-	return shard_error_set(err, SHARD_EINPUT, "shard history %s: not "
-			       "supported on a PostgreSQL history yet", what);
+	struct store_run run;
+	int64_t id = run_of(v, &run);
+
+	return rd->fn.run(rd->data, id, &run);
 }
 
+/* NULLS FIRST: SQLite's order for a run without a start time. */
 static int p_each_run(struct store *base, int (*fn)(void *, int64_t,
 						    const struct store_run *),
 		      void *data, struct shard_error *err)
 {
-	(void)base, (void)fn, (void)data;
-	return not_yet("export", err);
+	struct reader rd = { to_pg(base), row_run, { 0 }, data, 0 };
+
+	rd.fn.run = fn;
+	return read_rows(&rd, "SELECT id, run_key, started_at, commit_sha,"
+			 " branch, ci FROM shard_history.runs"
+			 " ORDER BY started_at NULLS FIRST, id", "reading runs",
+			 err);
+}
+
+static int row_source(struct reader *rd, const char *const *v)
+{
+	int64_t id = 0;
+
+	if (parse_i64(v[0], &id))
+		return unparsable(rd);
+	return rd->fn.source(rd->data, id, v[1], v[2]);
 }
 
 static int p_each_source(struct store *base, int64_t run_id,
@@ -1183,61 +1306,312 @@ static int p_each_source(struct store *base, int64_t run_id,
 				   const char *),
 			 void *data, struct shard_error *err)
 {
-	(void)base, (void)run_id, (void)fn, (void)data;
-	return not_yet("export", err);
+	struct reader rd = { to_pg(base), row_source, { 0 }, data, 0 };
+	char id[24];
+
+	rd.fn.source = fn;
+	snprintf(id, sizeof(id), "%" PRId64, run_id);
+	return read_rows_with(&rd, "SELECT id, digest, name"
+			      " FROM shard_history.sources"
+			      " WHERE run_id = $1::bigint ORDER BY id", id,
+			      "reading sources", err);
 }
 
+static int row_result(struct reader *rd, const char *const *v)
+{
+	struct store_result r;
+
+	result_of(v, &r);
+	return rd->fn.result(rd->data, &r);
+}
+
+/* Results are indexed by run, not by source: the run narrows first. */
 static int p_each_result(struct store *base, int64_t source_id,
 			 int (*fn)(void *, const struct store_result *),
 			 void *data, struct shard_error *err)
 {
-	(void)base, (void)source_id, (void)fn, (void)data;
-	return not_yet("export", err);
+	struct reader rd = { to_pg(base), row_result, { 0 }, data, 0 };
+	char id[24];
+
+	rd.fn.result = fn;
+	snprintf(id, sizeof(id), "%" PRId64, source_id);
+	return read_rows_with(&rd, "SELECT t.key, t.file, t.parent_key,"
+			      " r.outcome, r.seconds, r.shard"
+			      " FROM shard_history.results r"
+			      " JOIN shard_history.tests t ON t.id = r.test_id"
+			      " WHERE r.run_id = (SELECT run_id"
+			      " FROM shard_history.sources WHERE id = $1::bigint)"
+			      " AND r.source_id = $1::bigint ORDER BY r.id", id,
+			      "reading results", err);
 }
 
-static int p_each_shard(struct store *base, int64_t run_id,
-			int (*fn)(void *, const struct store_shard *),
-			void *data, struct shard_error *err)
+/*
+ * A window as array_to_string gives it ("1.5,2", "" when empty, NULL
+ * when none) into out (ESTIMATE_WINDOW_MAX at most, as estimate_decode).
+ */
+static int parse_window(const char *v, double *out, size_t *n)
 {
-	(void)base, (void)run_id, (void)fn, (void)data;
-	return not_yet("export", err);
+	*n = 0;
+	for (const char *p = v; p && *p && *n < ESTIMATE_WINDOW_MAX;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char num[64];
+
+		if (!len || len >= sizeof(num))
+			return -1;
+		memcpy(num, p, len);
+		num[len] = '\0';
+		if (parse_f64(num, &out[(*n)++]))
+			return -1;
+		p = comma ? comma + 1 : p + len;
+	}
+	return 0;
+}
+
+static int row_test(struct reader *rd, const char *const *v)
+{
+	double samples[ESTIMATE_WINDOW_MAX];
+	struct store_test t = { v[0], v[1], v[2], samples, 0, 0 };
+
+	if (parse_window(v[3], samples, &t.n) ||
+	    parse_i64(v[4], &t.sample_count))
+		return unparsable(rd);
+	return rd->fn.test(rd->data, &t);
 }
 
 static int p_each_test(struct store *base,
 		       int (*fn)(void *, const struct store_test *),
 		       void *data, struct shard_error *err)
 {
-	(void)base, (void)fn, (void)data;
-	return not_yet("export", err);
+	struct reader rd = { to_pg(base), row_test, { 0 }, data, 0 };
+
+	rd.fn.test = fn;
+	return read_rows(&rd, "SELECT key, file, parent_key,"
+			 " array_to_string(samples, ','), sample_count"
+			 " FROM shard_history.tests ORDER BY key",
+			 "reading tests", err);
+}
+
+static int row_file(struct reader *rd, const char *const *v)
+{
+	double samples[ESTIMATE_WINDOW_MAX];
+	struct store_file f = { v[0], samples, 0 };
+
+	if (parse_window(v[1], samples, &f.n))
+		return unparsable(rd);
+	return rd->fn.file_window(rd->data, &f);
 }
 
 static int p_each_file(struct store *base,
 		       int (*fn)(void *, const struct store_file *),
 		       void *data, struct shard_error *err)
 {
-	(void)base, (void)fn, (void)data;
-	return not_yet("export", err);
+	struct reader rd = { to_pg(base), row_file, { 0 }, data, 0 };
+
+	rd.fn.file_window = fn;
+	return read_rows(&rd, "SELECT file, array_to_string(samples, ',')"
+			 " FROM shard_history.files ORDER BY file",
+			 "reading files", err);
+}
+
+/*
+ * Fold what the open transaction staged into the tables now, and stage
+ * afresh: a put writes at once, so it must come after the results added
+ * before it, as in SQLite (import puts the tests it created back to
+ * their exported windows after replaying the runs). Attempts are
+ * numbered within one fold: history.c never puts inside a source.
+ */
+static int fold_staged(struct pg_store *s, struct shard_error *err)
+{
+	if (!s->staged && !s->nshards && !s->noverheads)
+		return 0;
+	if (apply_staged(s, err) ||
+	    (s->staged && exec(s, "TRUNCATE pg_temp.shard_stage", err)))
+		return err->code;
+	stage_clear(s);
+	return 0;
+}
+
+/* "{1.5,2}" for float8[], NULL (no window) when n is 0. */
+static const char *window_param(const double *v, size_t n, struct strbuf *b)
+{
+	if (!n)
+		return NULL;
+	strbuf_addch(b, '{');
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(b, "%s%.17g", i ? "," : "", v[i]);
+	strbuf_addch(b, '}');
+	return b->buf;
+}
+
+/*
+ * put_test and put_file: p holds the insert's parameters, of which the
+ * replace takes the first ones (stmts gives the counts). Returns 1 when
+ * inserted, else 0, or < 0.
+ */
+static int put_row(struct pg_store *s, enum stmt_id insert,
+		   enum stmt_id replace, const char *const *p, int do_replace,
+		   struct shard_error *err)
+{
+	int64_t ignored = 0;
+	int r;
+
+	if (fold_staged(s, err))
+		return err->code;
+	r = run(s, insert, p, &ignored, err);
+	if (r || !do_replace)
+		return r;
+	r = run(s, replace, p, NULL, err);
+	return r < 0 ? r : 0;
 }
 
 static int p_put_test(struct store *base, const struct store_test *t,
 		      int replace, struct shard_error *err)
 {
-	(void)base, (void)t, (void)replace;
-	return not_yet("import", err);
+	struct pg_store *s = to_pg(base);
+	struct strbuf samples = STRBUF_INIT;
+	char win[16], method[16], count[24], hash[24];
+	const char *p[8] = {
+		t->key, t->file, t->parent_key,
+		window_param(t->samples, t->n, &samples), win, method, count,
+		hash,
+	};
+	int r;
+
+	snprintf(win, sizeof(win), "%u", s->base.window);
+	snprintf(method, sizeof(method), "%d", (int)s->base.method);
+	snprintf(count, sizeof(count), "%" PRId64, t->sample_count);
+	snprintf(hash, sizeof(hash), "%" PRId64,
+		 (int64_t)identity_hash(t->key, strlen(t->key)));
+	r = put_row(s, ST_PUT_TEST, ST_REPLACE_TEST, p, replace, err);
+	strbuf_release(&samples);
+	return r;
 }
 
 static int p_put_file(struct store *base, const struct store_file *f,
 		      int replace, struct shard_error *err)
 {
-	(void)base, (void)f, (void)replace;
-	return not_yet("import", err);
+	struct pg_store *s = to_pg(base);
+	struct strbuf samples = STRBUF_INIT;
+	char win[16], method[16];
+	const char *p[4] = {
+		f->file, window_param(f->samples, f->n, &samples), win, method,
+	};
+	int r;
+
+	snprintf(win, sizeof(win), "%u", s->base.window);
+	snprintf(method, sizeof(method), "%d", (int)s->base.method);
+	r = put_row(s, ST_PUT_FILE, ST_REPLACE_FILE, p, replace, err);
+	strbuf_release(&samples);
+	return r;
 }
 
-static int p_prune(struct store *base, unsigned keep,
-		   struct store_prune_stats *st, struct shard_error *err)
+/* The one number sql ($1 = *param unless NULL) gives, into *out. */
+static int query_count(struct pg_store *s, const char *sql,
+		       const char *const *param, int64_t *out,
+		       const char *what, struct shard_error *err)
 {
-	(void)base, (void)keep, (void)st;
-	return not_yet("prune", err);
+	int r = pgconn_exec(s->c, sql, param != NULL, param, take_id, out,
+			    err);
+
+	if (r && !err->code)
+		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: %s: a "
+				       "value that is not a number", where(s),
+				       what);
+	return r;
+}
+
+/* The runs prune deletes: all but the $1 most recent. */
+#define OLD_RUNS \
+	" IN (SELECT id FROM shard_history.runs ORDER BY started_at DESC" \
+	" NULLS LAST, id DESC OFFSET $1::bigint)"
+
+/* Deletes in prune's order, each counting its rows. */
+static const char *const prune_sql[] = {
+	"WITH d AS (DELETE FROM shard_history.results WHERE run_id" OLD_RUNS
+	" RETURNING 1) SELECT count(*) FROM d",
+	"WITH d AS (DELETE FROM shard_history.shards WHERE run_id" OLD_RUNS
+	" RETURNING 1) SELECT count(*) FROM d",
+	"WITH d AS (DELETE FROM shard_history.sources WHERE run_id" OLD_RUNS
+	" RETURNING 1) SELECT count(*) FROM d",
+	"WITH d AS (DELETE FROM shard_history.runs WHERE id" OLD_RUNS
+	" RETURNING 1) SELECT count(*) FROM d",
+	"WITH d AS (DELETE FROM shard_history.tests t WHERE NOT EXISTS"
+	" (SELECT 1 FROM shard_history.results r WHERE r.test_id = t.id)"
+	" RETURNING 1) SELECT count(*) FROM d",
+	"WITH d AS (DELETE FROM shard_history.files f WHERE NOT EXISTS"
+	" (SELECT 1 FROM shard_history.tests t WHERE t.file = f.file)"
+	" RETURNING 1) SELECT count(*) FROM d",
+};
+
+static int prune_deletes(struct pg_store *s, unsigned keep,
+			 struct store_prune_stats *out, struct shard_error *err)
+{
+	int64_t *counts[] = { &out->results, NULL, NULL, &out->runs,
+			      &out->tests, NULL };
+	char k[16];
+	const char *p[1] = { k };
+
+	snprintf(k, sizeof(k), "%u", keep);
+	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
+		int64_t n = 0;
+
+		if (query_count(s, prune_sql[i], strstr(prune_sql[i], "$1")
+				? p : NULL, &n, "pruning", err))
+			return err->code;
+		if (counts[i])
+			*counts[i] = n;
+	}
+	return 0;
+}
+
+/*
+ * Writers are kept out while prune decides what no kept run has seen: a
+ * lock that every write's ROW EXCLUSIVE waits for, taken in the order an
+ * ingest takes its tables (runs and sources first, the rest at commit),
+ * so that an ingest under way finishes first. Readers (plan) go on.
+ */
+static const char prune_lock[] =
+	"LOCK TABLE shard_history.runs, shard_history.sources,"
+	" shard_history.tests, shard_history.results, shard_history.files,"
+	" shard_history.shards IN SHARE ROW EXCLUSIVE MODE";
+
+/*
+ * VACUUM makes the deleted rows' space reusable by later ingests without
+ * the exclusive lock of VACUUM FULL, which would stop planning: the
+ * server gives back to the system only empty pages at a table's end, so
+ * bytes_after may stay near bytes_before.
+ */
+static const char prune_vacuum[] =
+	"VACUUM shard_history.runs, shard_history.sources,"
+	" shard_history.tests, shard_history.results, shard_history.files,"
+	" shard_history.shards";
+
+static int p_prune(struct store *base, unsigned keep,
+		   struct store_prune_stats *out, struct shard_error *err)
+{
+	struct pg_store *s = to_pg(base);
+	struct shard_error ignored = SHARD_ERROR_INIT;
+
+	memset(out, 0, sizeof(*out));
+	out->bytes_before = out->bytes_after = -1;
+	if (s->in_txn)
+		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: prune "
+				       "inside a transaction", where(s));
+	if (query_count(s, HISTORY_BYTES, NULL, &out->bytes_before, "size",
+			err) ||
+	    exec(s, "BEGIN", err))
+		return err->code;
+	if (exec(s, prune_lock, err) || prune_deletes(s, keep, out, err) ||
+	    exec(s, "COMMIT", err)) {
+		exec(s, "ROLLBACK", &ignored);
+		return err->code;
+	}
+	if (pgconn_exec_script(s->c, prune_vacuum, err) ||
+	    query_count(s, HISTORY_BYTES, NULL, &out->bytes_after, "size",
+			err))
+		return err->code;
+	return 0;
 }
 
 /* Nothing to checkpoint: the server owns its write-ahead log. */
@@ -1252,7 +1626,8 @@ static const struct store_ops pg_ops = {
 	p_add_shard, p_add_file_overhead, p_each_estimate,
 	p_each_key_estimate, p_each_file_sum, p_each_file_overhead, p_summary,
 	p_close, p_each_recent_run, p_each_run_shard, p_each_run_result,
-	p_each_run, p_each_source, p_each_result, p_each_shard, p_each_test,
+	/* each_shard: the same rows in the same order as each_run_shard */
+	p_each_run, p_each_source, p_each_result, p_each_run_shard, p_each_test,
 	p_each_file, p_put_test, p_put_file, p_prune, p_checkpoint,
 };
 

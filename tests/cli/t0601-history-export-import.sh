@@ -3,7 +3,9 @@
 # gives the same export and the same plan (same estimates); importing
 # twice changes nothing; importing into a history with other runs keeps
 # them all, and a run both sides have is not counted twice; bad input is
-# exit 2.
+# exit 2. A PostgreSQL history (the run's server, or one of its own):
+# SQLite -> JSON -> PostgreSQL -> JSON -> SQLite loses nothing (the same
+# JSON, the same plans), and prune and show work on it as on SQLite.
 . "$(dirname "$0")/lib.sh"
 
 # junit FILE SCALE: a suite with files, a failure, a skip and a report
@@ -91,3 +93,70 @@ expect_status 2 "$SHARD" history export --history nothing-here.db
 expect_grep "nothing-here.db: no history to export" err
 expect_status 3 "$SHARD" history export -o no/such/dir/x.json
 [ ! -e no/such/dir/x.json ] || fail "partial export"
+
+# ---- PostgreSQL ----
+pg_history t0601
+expect_status 0 "$SHARD" history import --history "$PG_HISTORY" a.json
+expect_grep "3 new runs, 4 new reports \(16 results\), 6 new tests" err
+expect_status 0 "$SHARD" history export --history "$PG_HISTORY" -o pg.json
+cmp a.json pg.json || fail "SQLite -> JSON -> PostgreSQL -> JSON differs"
+[ "$(psql_history 'SELECT count(*) FROM shard_history.results')" = 16 ] ||
+    fail "PostgreSQL results"
+# again, through SHARD_HISTORY and the other URL spelling: nothing new
+PG_HISTORY2=$(echo "$PG_HISTORY" | sed 's|^postgresql://|postgres://|')
+expect_status 0 env SHARD_HISTORY="$PG_HISTORY2" "$SHARD" history import - <a.json
+expect_grep "0 new runs, 0 new reports \(0 results\), 0 new tests" err
+# and back into SQLite: the same JSON again, the same plans from all three
+expect_status 0 "$SHARD" history import --history e.db pg.json
+expect_status 0 "$SHARD" history export --history e.db -o e.json
+cmp a.json e.json || fail "PostgreSQL -> JSON -> SQLite -> JSON differs"
+expect_status 0 "$SHARD" plan --history "$PG_HISTORY" --shards 2 --tests list.txt -o plan-pg.json
+expect_status 0 "$SHARD" plan --history e.db --shards 2 --tests list.txt -o plan-e.json
+cmp plan-a.json plan-pg.json || fail "plans from SQLite and PostgreSQL differ"
+cmp plan-pg.json plan-e.json || fail "plans from PostgreSQL and its SQLite copy differ"
+
+# show on PostgreSQL: the same counts, no password or query in the name
+expect_status 0 "$SHARD" history show --history "$PG_HISTORY" -f json
+$PY -c 'import json
+d = json.load(open("out"))
+assert (d["runs"], d["tests"], d["results"]) == (3, 6, 16), d
+assert d["oldest_run"] == "r1" and d["newest_run"] == "r3", d
+assert d["bytes"] > 0 and "host=" not in d["history"], d' ||
+    fail "show on PostgreSQL"
+
+# prune: a run older than all (imported with its start time) and the test
+# only it saw go; what is left exports as before
+printf '%s' '{"shard_history":1,"tests":[],"files":[],"runs":[{"run_key":"ancient","started_at":1000,"commit":null,"branch":null,"ci":null,"sources":[{"digest":"x","name":"old.xml","results":[{"key":"gone.test","outcome":"passed","seconds":1,"shard":null}]}],"shards":[{"index":0,"total":1,"predicted":null,"actual":1,"host":null,"attempt":1}]}]}' >ancient.json
+expect_status 0 "$SHARD" history import --history "$PG_HISTORY" ancient.json
+expect_status 0 "$SHARD" history show --history "$PG_HISTORY"
+expect_grep "^runs +4 \(oldest ancient, newest r3\)" out
+expect_status 0 "$SHARD" history prune --history "$PG_HISTORY" --keep-runs 3
+expect_grep "deleted 1 runs, 1 results, 1 tests; [0-9]+ -> [0-9]+ bytes" err
+expect_status 0 "$SHARD" history export --history "$PG_HISTORY" -o pruned.json
+cmp a.json pruned.json || fail "prune changed the runs it kept"
+[ "$(psql_history 'SELECT count(*) FROM shard_history.shards')" = 3 ] ||
+    fail "shard figures of the pruned run remain"
+# down to one run, as SQLite prunes it
+expect_status 0 env SHARD_HISTORY="$PG_HISTORY" "$SHARD" history prune --keep-runs 1
+expect_grep "deleted 2 runs, 10 results, 0 tests" err
+expect_status 0 "$SHARD" history prune --history e.db --keep-runs 1
+expect_grep "deleted 2 runs, 10 results, 0 tests" err
+expect_status 0 "$SHARD" history show --history "$PG_HISTORY"
+expect_grep "^runs +1 \(oldest r3, newest r3\)" out
+expect_grep "^tests +6$" out
+expect_grep "^results +6$" out
+[ "$(psql_history 'SELECT count(*) FROM shard_history.sources')" = 2 ] ||
+    fail "sources of pruned runs remain"
+expect_status 0 "$SHARD" history export --history "$PG_HISTORY" -o pg1.json
+expect_status 0 "$SHARD" history export --history e.db -o e1.json
+cmp pg1.json e1.json || fail "the two backends pruned differently"
+# a database without a history (the maintenance one): nothing to export
+# or prune, and no password shown
+NONE=$(echo "$PG_ADMIN" | sed 's|://\([^@/]*\)@|://\1:hunter2@|')
+expect_status 2 "$SHARD" history export --history "$NONE"
+expect_grep "no history to export" err
+if grep -q hunter2 err; then fail "a password was printed"; fi
+expect_status 0 "$SHARD" history prune --history "$NONE"
+expect_grep "no history yet" err
+[ "$(psql_admin "SELECT count(*) FROM pg_namespace
+    WHERE nspname = 'shard_history'")" = 0 ] || fail "export created a history"

@@ -22,12 +22,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "shard/estimate.h"
+#include "shard/identity.h"
 #include "shard/pgconn.h"
 #include "shard/strbuf.h"
 #include "tmpdir.h"
@@ -1176,6 +1178,716 @@ static void concurrent_ingests_of_the_same_tests_lose_nothing(void **state)
 			 2 * 20 * 201);
 }
 
+/*
+ * The history lifecycle (export, import, prune): walks in their
+ * documented orders, put_test/put_file, prune. A walk is written out as
+ * export would nest it, one line per item, so that both backends must
+ * give the same text.
+ */
+
+static const char *const outcome_word[] = {
+	[JUNIT_PASSED] = "passed",
+	[JUNIT_FAILED] = "failed",
+	[JUNIT_ERROR] = "error",
+	[JUNIT_SKIPPED] = "skipped",
+};
+
+struct walk {
+	struct store *st;
+	struct strbuf out;
+	size_t lines;
+	size_t stop_at;         /* stop with 5 after this line; 0: never */
+	struct shard_error err;
+};
+
+static int walk_line(struct walk *w)
+{
+	w->lines++;
+	return w->stop_at && w->lines == w->stop_at ? 5 : 0;
+}
+
+static const char *or_dash(const char *s)
+{
+	return s ? s : "-";
+}
+
+static void add_window(struct strbuf *b, const double *v, size_t n)
+{
+	strbuf_addch(b, '[');
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(b, "%s%g", i ? " " : "", v[i]);
+	strbuf_addch(b, ']');
+}
+
+static int walk_result(void *data, const struct store_result *r)
+{
+	struct walk *w = data;
+
+	strbuf_addf(&w->out, "    %s %s %s %s ", r->key, or_dash(r->file),
+		    or_dash(r->parent_key), outcome_word[r->outcome]);
+	if (r->has_time)
+		strbuf_addf(&w->out, "%g", r->seconds);
+	else
+		strbuf_addch(&w->out, '-');
+	strbuf_addf(&w->out, " %d\n", r->shard);
+	return walk_line(w);
+}
+
+static int walk_source(void *data, int64_t source_id, const char *digest,
+		       const char *name)
+{
+	struct walk *w = data;
+	int r;
+
+	strbuf_addf(&w->out, "  source %s %s\n", digest, or_dash(name));
+	if ((r = walk_line(w)))
+		return r;
+	return w->st->ops->each_result(w->st, source_id, walk_result, w,
+				       &w->err);
+}
+
+static int walk_shard(void *data, const struct store_shard *sh)
+{
+	struct walk *w = data;
+
+	strbuf_addf(&w->out, "  shard %d/%d ", sh->index, sh->total);
+	if (sh->has_predicted)
+		strbuf_addf(&w->out, "%g", sh->predicted);
+	else
+		strbuf_addch(&w->out, '-');
+	if (sh->has_actual)
+		strbuf_addf(&w->out, " %g", sh->actual);
+	else
+		strbuf_addstr(&w->out, " -");
+	strbuf_addf(&w->out, " %s %u\n", or_dash(sh->host), sh->attempt);
+	return walk_line(w);
+}
+
+static int walk_run(void *data, int64_t run_id, const struct store_run *run)
+{
+	struct walk *w = data;
+	int r;
+
+	strbuf_addf(&w->out, "run %s %g %s %s %s\n", run->run_key,
+		    run->started_at, or_dash(run->commit),
+		    or_dash(run->branch), or_dash(run->ci));
+	if ((r = walk_line(w)) ||
+	    (r = w->st->ops->each_source(w->st, run_id, walk_source, w,
+					 &w->err)))
+		return r;
+	return w->st->ops->each_shard(w->st, run_id, walk_shard, w, &w->err);
+}
+
+static int walk_test(void *data, const struct store_test *t)
+{
+	struct walk *w = data;
+
+	strbuf_addf(&w->out, "test %s %s %s ", t->key, or_dash(t->file),
+		    or_dash(t->parent_key));
+	add_window(&w->out, t->samples, t->n);
+	strbuf_addf(&w->out, " %" PRId64 "\n", t->sample_count);
+	return walk_line(w);
+}
+
+static int walk_file(void *data, const struct store_file *fl)
+{
+	struct walk *w = data;
+
+	strbuf_addf(&w->out, "file %s ", fl->file);
+	add_window(&w->out, fl->samples, fl->n);
+	strbuf_addch(&w->out, '\n');
+	return walk_line(w);
+}
+
+/* The whole history as export walks it: tests, files, runs. */
+static void walk_all(struct store *st, struct strbuf *out)
+{
+	struct walk w = { st, STRBUF_INIT, 0, 0, SHARD_ERROR_INIT };
+
+	if (st->ops->each_test(st, walk_test, &w, &w.err) ||
+	    st->ops->each_file(st, walk_file, &w, &w.err) ||
+	    st->ops->each_run(st, walk_run, &w, &w.err))
+		fail_msg("%s", w.err.msg);
+	strbuf_addstr(out, w.out.buf);
+	strbuf_release(&w.out);
+}
+
+struct source_in {
+	const char *digest, *name;
+	const struct store_result *rs;
+	size_t n;
+};
+
+/* One transaction: a run started at `at`, its sources, its shards. */
+static void record_run(struct store *st, const struct store_run *run,
+		       const struct source_in *src, size_t nsrc,
+		       const struct store_shard *sh, size_t nsh)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	int64_t run_id = 0, source_id = 0;
+
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->add_run(st, run, &run_id, &err), 0);
+	for (size_t i = 0; i < nsrc; i++) {
+		assert_int_equal(st->ops->add_source(st, run_id,
+						     src[i].digest,
+						     src[i].name, &source_id,
+						     &err),
+				 0);
+		for (size_t j = 0; j < src[i].n; j++)
+			assert_int_equal(st->ops->add_result(st, run_id,
+							     source_id,
+							     &src[i].rs[j],
+							     &err),
+					 0);
+	}
+	for (size_t i = 0; i < nsh; i++)
+		assert_int_equal(st->ops->add_shard(st, run_id, &sh[i], &err),
+				 0);
+	if (st->ops->commit(st, &err))
+		fail_msg("%s", err.msg);
+}
+
+static struct store_result in_file(struct store_result r, const char *file,
+				   int shard)
+{
+	r.file = file;
+	r.shard = shard;
+	return r;
+}
+
+/* Three runs recorded out of start order, two at the same instant. */
+static void record_three_runs(struct store *st)
+{
+	const struct store_run late = { "late", 300, "c1", "main", "github" };
+	const struct store_run early = { "early", 100, NULL, NULL, NULL };
+	const struct store_run tie = { "tie", 100, "c3", NULL, NULL };
+	struct store_result a[] = {
+		in_file(result("a.lower", JUNIT_PASSED, 1.5, 1), "t/a.py", 0),
+		in_file(result("B", JUNIT_FAILED, 2, 1), NULL, 0),
+		in_file(result("a.lower", JUNIT_PASSED, 1.75, 1), NULL, 1),
+		result("C", JUNIT_SKIPPED, 0, 0),
+	};
+	struct store_result b[] = { result("B", JUNIT_PASSED, 1, 1) };
+	struct store_result c[] = {
+		in_file(result("a.lower/sub", JUNIT_PASSED, 0.5, 1), "t/a.py",
+			-1),
+		result("\xc3\xa9t\xc3\xa9", JUNIT_ERROR, 0.25, 1),
+	};
+	const struct source_in late_src[] = { { "d1", "a.xml", a, 4 } };
+	const struct source_in early_src[] = {
+		{ "d2", "b.xml", b, 1 },
+		{ "d3", NULL, c, 2 },
+	};
+	const struct source_in tie_src[] = { { "d1", "again.xml", b, 1 } };
+	const struct store_shard sh[] = {
+		{ 1, 2, 3, 0, 1, 0, NULL, 1 },
+		{ 0, 2, 3.5, 4, 1, 1, "h0", 2 },
+		{ 0, 2, 0, 3.75, 0, 1, "h0", 1 },
+	};
+	struct shard_error err = SHARD_ERROR_INIT;
+
+	c[0].parent_key = "a.lower";
+	record_run(st, &late, late_src, 1, sh, 3);
+	record_run(st, &early, early_src, 2, NULL, 0);
+	record_run(st, &tie, tie_src, 1, sh, 1);
+	assert_int_equal(st->ops->add_file_overhead(st, "t/z.py", 1, &err), 0);
+	assert_int_equal(st->ops->add_file_overhead(st, "t/a.py", 2, &err), 0);
+	assert_int_equal(st->ops->add_file_overhead(st, "t/a.py", -3, &err),
+			 0);
+}
+
+static const char three_runs_walked[] =
+	/* tests in byte order of their keys: B before a, é last */
+	"test B - - [2 1 1] 3\n"
+	"test C - - [] 0\n"
+	"test a.lower t/a.py - [1.5 1.75] 2\n"
+	"test a.lower/sub t/a.py a.lower [0.5] 1\n"
+	"test \xc3\xa9t\xc3\xa9 - - [] 0\n"
+	"file t/a.py [2 0]\n"
+	"file t/z.py [1]\n"
+	/* runs by start time, then as recorded */
+	"run early 100 - - -\n"
+	"  source d2 b.xml\n"
+	"    B - - passed 1 -1\n"
+	"  source d3 -\n"
+	"    a.lower/sub t/a.py a.lower passed 0.5 -1\n"
+	"    \xc3\xa9t\xc3\xa9 - - error 0.25 -1\n"
+	"run tie 100 c3 - -\n"
+	"  source d1 again.xml\n"
+	"    B - - passed 1 -1\n"
+	"  shard 1/2 3 - - 1\n"
+	"run late 300 c1 main github\n"
+	"  source d1 a.xml\n"
+	"    a.lower t/a.py - passed 1.5 0\n"
+	"    B - - failed 2 0\n"
+	"    a.lower t/a.py - passed 1.75 1\n"
+	"    C - - skipped - -1\n"
+	/* shards by index, then attempt */
+	"  shard 0/2 - 3.75 h0 1\n"
+	"  shard 0/2 3.5 4 h0 2\n"
+	"  shard 1/2 3 - - 1\n";
+
+static void lifecycle_walks_come_in_the_documented_orders(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	struct strbuf out = STRBUF_INIT;
+
+	record_three_runs(st);
+	walk_all(st, &out);
+	assert_string_equal(out.buf, three_runs_walked);
+	/* a read-only store walks alike */
+	strbuf_reset(&out);
+	close_store(f);
+	{
+		struct store_options ro = { 0, 1, 0 };
+		struct shard_error err = SHARD_ERROR_INIT;
+
+		assert_int_equal(store_open(f->path, &ro, &f->st, &err), 0);
+	}
+	walk_all(f->st, &out);
+	assert_string_equal(out.buf, three_runs_walked);
+	strbuf_release(&out);
+}
+
+static void a_walk_stops_where_its_callback_says_and_can_start_again(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	const struct store_run more = { "more", 400, NULL, NULL, NULL };
+	struct store_result r = result("B", JUNIT_PASSED, 1, 1);
+	const struct source_in src[] = { { "d9", NULL, &r, 1 } };
+	struct strbuf all = STRBUF_INIT;
+	/* stop in the second source of the first run, at its first result */
+	struct walk w = { st, STRBUF_INIT, 0, 5, SHARD_ERROR_INIT };
+
+	record_three_runs(st);
+	assert_int_equal(st->ops->each_run(st, walk_run, &w, &w.err), 5);
+	assert_int_equal(w.err.code, 0);
+	assert_string_equal(w.out.buf, "run early 100 - - -\n"
+				       "  source d2 b.xml\n"
+				       "    B - - passed 1 -1\n"
+				       "  source d3 -\n"
+				       "    a.lower/sub t/a.py a.lower passed"
+				       " 0.5 -1\n");
+	/* a walk of tests stops too */
+	w.lines = 0;
+	w.stop_at = 2;
+	assert_int_equal(st->ops->each_test(st, walk_test, &w, &w.err), 5);
+	assert_int_equal(w.lines, 2);
+	/* and the store writes and walks afterwards */
+	record_run(st, &more, src, 1, NULL, 0);
+	walk_all(st, &all);
+	assert_non_null(strstr(all.buf, "run late 300 c1 main github\n"));
+	assert_non_null(strstr(all.buf, "run more 400 - - -\n"
+					"  source d9 -\n"
+					"    B - - passed 1 -1\n"));
+	strbuf_release(&w.out);
+	strbuf_release(&all);
+}
+
+struct counted {
+	size_t n;
+	int ordered;
+	char last[16];
+};
+
+static int count_result(void *data, const struct store_result *r)
+{
+	struct counted *c = data;
+
+	c->ordered = c->ordered && strcmp(c->last, r->key) < 0;
+	snprintf(c->last, sizeof(c->last), "%s", r->key);
+	c->n++;
+	return 0;
+}
+
+struct nested {
+	struct store *st;
+	struct counted c;
+	size_t runs;
+	struct shard_error err;
+};
+
+static int count_source(void *data, int64_t id, const char *d, const char *n)
+{
+	struct nested *x = data;
+
+	(void)d, (void)n;
+	return x->st->ops->each_result(x->st, id, count_result, &x->c,
+				       &x->err);
+}
+
+static int count_run(void *data, int64_t id, const struct store_run *run)
+{
+	struct nested *x = data;
+
+	(void)run;
+	return x->st->ops->each_source(x->st, id, count_source, x, &x->err);
+}
+
+static int count_one_run(void *data, int64_t id, const struct store_run *run)
+{
+	(void)id, (void)run;
+	(*(size_t *)data)++;
+	return 0;
+}
+
+/* Every 10000th test, a walk of the runs inside the walk of tests. */
+static int count_test_and_runs(void *data, const struct store_test *t)
+{
+	struct nested *x = data;
+
+	(void)t;
+	if (x->c.n++ % 10000)
+		return 0;
+	return x->st->ops->each_run(x->st, count_one_run, &x->runs, &x->err);
+}
+
+static void a_nested_walk_reads_sources_of_many_results(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	struct store_result *rs = calloc(25001, sizeof(*rs));
+	char (*keys)[16] = calloc(25001, sizeof(*keys));
+	struct nested x = { st, { 0, 1, "" }, 0, SHARD_ERROR_INIT };
+
+	assert_non_null(rs);
+	assert_non_null(keys);
+	for (size_t i = 0; i < 25001; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "t%05zu", i);
+		rs[i] = result(keys[i], JUNIT_PASSED, 0.5, 1);
+	}
+	ingest(st, "r1", "d1", rs, 25001);
+	assert_int_equal(st->ops->each_run(st, count_run, &x, &x.err), 0);
+	assert_int_equal(x.c.n, 25001);
+	assert_true(x.c.ordered);
+	assert_string_equal(x.c.last, "t25000");
+	/* readings inside a long one leave it going, batch after batch */
+	x.c.n = 0;
+	assert_int_equal(st->ops->each_test(st, count_test_and_runs, &x,
+					    &x.err),
+			 0);
+	assert_int_equal(x.c.n, 25001);
+	assert_int_equal(x.runs, 3);
+	free(rs);
+	free(keys);
+}
+
+static struct store_test test_of(const char *key, const char *file,
+				 const char *parent, const double *v,
+				 size_t n, int64_t count)
+{
+	struct store_test t = { key, file, parent, v, n, count };
+
+	return t;
+}
+
+static void put_test_creates_then_keeps_or_replaces(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 3);
+	const double five[] = { 5, -1, 2, 8 }, one[] = { 1 };
+	struct store_test t = test_of("k", "f.py", NULL, five, 4, 9);
+	struct store_test again = test_of("k", "g.py", "P", one, 1, 1);
+	struct store_test empty = test_of("empty", NULL, NULL, NULL, 0, 0);
+	struct hashes h = { 0, 0 };
+	struct strbuf out = STRBUF_INIT;
+	struct found fd;
+
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->put_test(st, &t, 0, &err), 1);
+	assert_int_equal(st->ops->put_test(st, &empty, 1, &err), 1);
+	assert_int_equal(st->ops->commit(st, &err), 0);
+	/* the newest 3 samples, a negative one as 0, and their median */
+	walk_all(st, &out);
+	assert_string_equal(out.buf, "test empty - - [] 0\n"
+				     "test k f.py - [0 2 8] 9\n");
+	fd = estimate_of(st, "k");
+	assert_true(fd.seconds == 2);
+	assert_int_equal(fd.samples, 9);
+	assert_int_equal(estimate_of(st, "empty").hits, 0);
+	assert_int_equal(st->ops->each_key_estimate(st, take_hash, &h, &err),
+			 0);
+	assert_int_equal(h.n, 1);
+
+	/* there already: left alone */
+	assert_int_equal(st->ops->put_test(st, &again, 0, &err), 0);
+	strbuf_reset(&out);
+	walk_all(st, &out);
+	assert_string_equal(out.buf, "test empty - - [] 0\n"
+				     "test k f.py - [0 2 8] 9\n");
+	/* replaced: window, count and estimate; a file known stays */
+	assert_int_equal(st->ops->put_test(st, &again, 1, &err), 0);
+	strbuf_reset(&out);
+	walk_all(st, &out);
+	assert_string_equal(out.buf, "test empty - - [] 0\n"
+				     "test k f.py P [1] 1\n");
+	fd = estimate_of(st, "k");
+	assert_true(fd.seconds == 1);
+	assert_int_equal(fd.samples, 1);
+	assert_int_equal(err.code, 0);
+	strbuf_release(&out);
+}
+
+static void put_test_key_hash_is_what_planning_reads(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	const double one[] = { 1 };
+	struct store_test t = test_of("pkg.T.a", NULL, NULL, one, 1, 1);
+	char sql[200];
+
+	assert_int_equal(st->ops->put_test(st, &t, 0, &err), 1);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tests WHERE"
+		 " key_hash = %" PRId64,
+		 (int64_t)identity_hash("pkg.T.a", strlen("pkg.T.a")));
+	assert_int_equal(query_int(f, sql), 1);
+}
+
+static void put_test_after_results_replaces_their_window(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	const struct store_run run = { "r", 1, NULL, NULL, NULL };
+	const struct store_result k = result("K", JUNIT_PASSED, 5, 1);
+	const struct store_result k2 = result("K2", JUNIT_PASSED, 3, 1);
+	const double window[] = { 1, 2 };
+	struct store_test t = test_of("K", NULL, NULL, window, 2, 2);
+	struct strbuf out = STRBUF_INIT;
+	int64_t run_id = 0, source_id = 0;
+
+	/* import's third phase: results replayed, then the window put back */
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(st->ops->add_source(st, run_id, "d", NULL,
+					     &source_id, &err),
+			 0);
+	assert_int_equal(st->ops->add_result(st, run_id, source_id, &k, &err),
+			 0);
+	assert_int_equal(st->ops->add_result(st, run_id, source_id, &k2, &err),
+			 0);
+	assert_int_equal(st->ops->put_test(st, &t, 1, &err), 0);
+	assert_int_equal(st->ops->commit(st, &err), 0);
+	walk_all(st, &out);
+	assert_string_equal(out.buf, "test K - - [1 2] 2\n"
+				     "test K2 - - [3] 1\n"
+				     "run r 1 - - -\n"
+				     "  source d -\n"
+				     "    K - - passed 5 -1\n"
+				     "    K2 - - passed 3 -1\n");
+	assert_true(estimate_of(st, "K").seconds == 1.5);
+	strbuf_release(&out);
+}
+
+static void put_file_creates_then_keeps_or_replaces(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 3);
+	const double four[] = { 4, 1, 2, 3 }, seven[] = { 7 };
+	const struct store_file a = { "a.py", four, 4 };
+	const struct store_file a2 = { "a.py", seven, 1 };
+	const struct store_file none = { "b.py", NULL, 0 };
+	struct strbuf out = STRBUF_INIT;
+
+	assert_int_equal(st->ops->put_file(st, &a, 0, &err), 1);
+	assert_int_equal(st->ops->put_file(st, &none, 0, &err), 1);
+	assert_int_equal(st->ops->put_file(st, &a2, 0, &err), 0);
+	walk_all(st, &out);
+	assert_string_equal(out.buf, "file a.py [1 2 3]\nfile b.py []\n");
+	strbuf_reset(&out);
+	file_lines(st, 0, &out);
+	assert_string_equal(out.buf, "a.py=2\n");
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->put_file(st, &a2, 1, &err), 0);
+	assert_int_equal(st->ops->commit(st, &err), 0);
+	strbuf_reset(&out);
+	file_lines(st, 0, &out);
+	assert_string_equal(out.buf, "a.py=7\n");
+	strbuf_release(&out);
+}
+
+/*
+ * Five runs: r2 and r5 start last, at the same instant; each has the
+ * shared test and one of its own, r1 also a test seen twice only there.
+ */
+static void record_five_runs(struct store *st)
+{
+	static const double at[] = { 10, 40, 30, 20, 40 };
+	struct shard_error err = SHARD_ERROR_INIT;
+
+	for (int i = 0; i < 5; i++) {
+		char key[16], own[16], file[16], digest[16];
+		struct store_run run = { key, at[i], NULL, NULL, NULL };
+		struct store_result rs[] = {
+			in_file(result("shared", JUNIT_PASSED, i + 1, 1),
+				"shared.py", 0),
+			in_file(result(own, JUNIT_PASSED, 1, 1), file, 0),
+			result("old.only", JUNIT_FAILED, 1, 1),
+			result("old.only", JUNIT_PASSED, 1, 1),
+		};
+		const struct source_in src[] = { { digest, NULL, rs,
+						   i ? 2u : 4u } };
+		const struct store_shard sh = { 0, 1, 1, 2, 1, 1, NULL, 1 };
+
+		snprintf(key, sizeof(key), "r%d", i + 1);
+		snprintf(own, sizeof(own), "own.r%d", i + 1);
+		snprintf(file, sizeof(file), "r%d.py", i + 1);
+		snprintf(digest, sizeof(digest), "d%d", i + 1);
+		record_run(st, &run, src, 1, &sh, 1);
+	}
+	assert_int_equal(st->ops->add_file_overhead(st, "r1.py", 1, &err), 0);
+	assert_int_equal(st->ops->add_file_overhead(st, "shared.py", 2, &err),
+			 0);
+}
+
+static void assert_pruned(const struct store_prune_stats *ps, int64_t runs,
+			  int64_t results, int64_t tests)
+{
+	assert_int_equal(ps->runs, runs);
+	assert_int_equal(ps->results, results);
+	assert_int_equal(ps->tests, tests);
+	assert_true(ps->bytes_before > 0);
+	assert_true(ps->bytes_after > 0);
+}
+
+static void prune_keeps_the_most_recent_runs_and_what_they_saw(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_prune_stats ps;
+	struct store_summary sum;
+	struct strbuf out = STRBUF_INIT;
+	double shared_before;
+
+	record_five_runs(st);
+	shared_before = estimate_of(st, "shared").seconds;
+	assert_true(shared_before == 3);
+	memset(&ps, 0x55, sizeof(ps));
+	assert_int_equal(st->ops->prune(st, 2, &ps, &err), 0);
+	assert_pruned(&ps, 3, 8, 4);
+
+	walk_all(st, &out);
+	assert_string_equal(out.buf,
+			    /* the shared test keeps its window */
+			    "test own.r2 r2.py - [1] 1\n"
+			    "test own.r5 r5.py - [1] 1\n"
+			    "test shared shared.py - [1 2 3 4 5] 5\n"
+			    "file shared.py [2]\n"
+			    "run r2 40 - - -\n"
+			    "  source d2 -\n"
+			    "    shared shared.py - passed 2 0\n"
+			    "    own.r2 r2.py - passed 1 0\n"
+			    "  shard 0/1 1 2 - 1\n"
+			    "run r5 40 - - -\n"
+			    "  source d5 -\n"
+			    "    shared shared.py - passed 5 0\n"
+			    "    own.r5 r5.py - passed 1 0\n"
+			    "  shard 0/1 1 2 - 1\n");
+	assert_true(estimate_of(st, "shared").seconds == shared_before);
+	assert_int_equal(st->ops->summary(st, &sum, &err), 0);
+	assert_int_equal(sum.runs, 2);
+	assert_int_equal(sum.results, 4);
+	assert_int_equal(sum.tests, 3);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM sources"), 2);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM shards"), 2);
+
+	/* nothing more to prune */
+	assert_int_equal(st->ops->prune(st, 2, &ps, &err), 0);
+	assert_pruned(&ps, 0, 0, 0);
+	assert_int_equal(st->ops->prune(st, 100, &ps, &err), 0);
+	assert_pruned(&ps, 0, 0, 0);
+	/* of two runs started at once, the one recorded later is newer */
+	assert_int_equal(st->ops->prune(st, 1, &ps, &err), 0);
+	assert_pruned(&ps, 1, 2, 1);
+	strbuf_reset(&out);
+	walk_all(st, &out);
+	assert_null(strstr(out.buf, "run r2"));
+	assert_non_null(strstr(out.buf, "run r5 40"));
+	strbuf_release(&out);
+}
+
+static void prune_refuses_to_run_inside_a_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_prune_stats ps;
+
+	record_five_runs(st);
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->prune(st, 1, &ps, &err), SHARD_EENV);
+	assert_non_null(strstr(err.msg, "transaction"));
+	assert_non_null(strstr(err.msg, f->where));
+	assert_int_equal(st->ops->rollback(st, &err), 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 5);
+}
+
+static int prune_child(const char *location)
+{
+	struct store_options opt = { 0, 0, 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_prune_stats ps;
+	struct store *st = NULL;
+
+	if (!store_open(location, &opt, &st, &err) && st)
+		st->ops->prune(st, 1, &ps, &err);
+	if (err.code)
+		fprintf(stderr, "prune: %s\n", err.msg);
+	store_close(st);
+	return err.code ? 1 : 0;
+}
+
+/*
+ * An ingest that has written, uncommitted, a result of a test only an old
+ * run had into the run prune keeps: prune waits for it, then keeps the
+ * test (without the wait it would delete the test under the result).
+ */
+static void prune_waits_for_a_write_under_way(void **state)
+{
+	struct fixture *f = *state;
+	const struct store_run old = { "old", 1, NULL, NULL, NULL };
+	const struct store_run kept = { "kept", 2, NULL, NULL, NULL };
+	struct store_result x = result("X", JUNIT_PASSED, 1, 1);
+	struct store_result y = result("Y", JUNIT_PASSED, 1, 1);
+	const struct source_in xs[] = { { "d1", NULL, &x, 1 } };
+	const struct source_in ys[] = { { "d2", NULL, &y, 1 } };
+	const struct timespec pause = { 0, 500 * 1000 * 1000 };
+	int status = 0;
+	pid_t pid;
+
+	record_run(open_store(f, 0), &old, xs, 1, NULL, 0);
+	record_run(f->st, &kept, ys, 1, NULL, 0);
+	close_store(f);
+	exec_direct(f, "BEGIN");
+	exec_direct(f, "INSERT INTO results(run_id, source_id, test_id,"
+		       " attempt, outcome) SELECT s.run_id, s.id, t.id, 1,"
+		       " 'passed' FROM sources s, tests t"
+		       " WHERE s.digest = 'd2' AND t.key = 'X'");
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(prune_child(f->path));
+	nanosleep(&pause, NULL);
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	exec_direct(f, "COMMIT");
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM tests"
+				      " WHERE key IN ('X', 'Y')"), 2);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM results r"
+				      " WHERE NOT EXISTS (SELECT 1 FROM tests t"
+				      " WHERE t.id = r.test_id)"), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_sqlite, teardown)
 #define P(name) cmocka_unit_test_setup_teardown(name, setup_pg, teardown)
 /* The behaviour both backends share. */
@@ -1198,7 +1910,16 @@ static void concurrent_ingests_of_the_same_tests_lose_nothing(void **state)
 	X(add_shard_merges_predicted_and_actual),                    \
 	X(readonly_store_reads_estimates),                           \
 	X(readers_go_through_many_rows_and_stop_when_asked),         \
-	X(concurrent_ingests_of_the_same_tests_lose_nothing)
+	X(concurrent_ingests_of_the_same_tests_lose_nothing),        \
+	X(lifecycle_walks_come_in_the_documented_orders),            \
+	X(a_walk_stops_where_its_callback_says_and_can_start_again), \
+	X(a_nested_walk_reads_sources_of_many_results),              \
+	X(put_test_creates_then_keeps_or_replaces),                  \
+	X(put_test_key_hash_is_what_planning_reads),                 \
+	X(put_test_after_results_replaces_their_window),             \
+	X(put_file_creates_then_keeps_or_replaces),                  \
+	X(prune_keeps_the_most_recent_runs_and_what_they_saw),       \
+	X(prune_refuses_to_run_inside_a_transaction)
 
 int main(void)
 {
@@ -1214,6 +1935,7 @@ int main(void)
 		BOTH(P),
 		P(store_without_create_gives_null_without_a_schema),
 		P(store_names_a_missing_database_without_the_password),
+		P(prune_waits_for_a_write_under_way),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL,
 						 NULL);

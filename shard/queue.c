@@ -310,27 +310,24 @@ int queue_seed(struct queue *q, long attempt,
 /* ---- claims ---- */
 
 struct scan {
-	double target, sum;
+	double sum;
 	struct queue_batch *b;
 	size_t alloc;
-	int full;
 };
 
-static int scan_row(void *data, int ncols, const char *const *v)
+/* A claimed row: pos, test_id, estimate, batch. */
+static int claimed_row(void *data, int ncols, const char *const *v)
 {
 	struct scan *s = data;
 	struct queue_batch *b = s->b;
 	long pos = 0;
 	double est = 0;
+	char *end;
 
-	if (s->full || ncols < 3 || !v[0] || !v[1] ||
+	if (ncols < 4 || !v[0] || !v[1] || !v[3] ||
 	    shard_parse_long(v[0], 0, INT32_MAX, &pos) ||
 	    shard_parse_double(v[2] ? v[2] : "0", &est))
 		return 0;
-	if (b->n && s->sum + est > s->target) {
-		s->full = 1;
-		return 0;
-	}
 	if (b->n + 1 > s->alloc) {
 		s->alloc = s->alloc ? 2 * s->alloc : 64;
 		b->pos = xrealloc(b->pos, s->alloc * sizeof(*b->pos));
@@ -338,70 +335,54 @@ static int scan_row(void *data, int ncols, const char *const *v)
 	}
 	b->pos[b->n] = (int32_t)pos;
 	b->ids[b->n++] = xstrdup(v[1]);
+	b->id = strtoll(v[3], &end, 10);
 	s->sum += est;
 	return 0;
 }
 
-static int got_id(void *data, int ncols, const char *const *v)
-{
-	long long *out = data;
-	char *end;
-
-	if (ncols > 0 && v[0])
-		*out = strtoll(v[0], &end, 10);
-	return 0;
-}
-
-static int claim_tx(struct queue *q, void *data, struct shard_error *err)
-{
-	struct scan *s = data;
-	struct queue_batch *b = s->b;
-	struct strbuf pos = STRBUF_INIT;
-	char batch[32];
-	long long id = 0;
-	const char *p[5] = { q->run_id, q->worker, batch, q->lease, NULL };
-	int r;
-
-	r = pgconn_exec(q->c, "SELECT pos, test_id, estimate FROM shard_queue"
-			" WHERE run_id = $1 AND (state = 'pending' OR (state ="
-			" 'claimed' AND lease_until < now())) ORDER BY pos"
-			" LIMIT " SCAN_LIMIT " FOR UPDATE SKIP LOCKED", 1, p,
-			scan_row, s, err);
-	if (r || !b->n)
-		return r;
-	r = pgconn_exec(q->c, "SELECT nextval('shard_queue_batch')", 0, NULL,
-			got_id, &id, err);
-	b->id = id;
-	snprintf(batch, sizeof(batch), "%lld", id);
-	array_start(&pos);
-	for (size_t i = 0; i < b->n; i++)
-		array_add_num(&pos, b->pos[i]);
-	array_end(&pos);
-	p[4] = pos.buf;
-	if (!r)
-		r = pgconn_exec(q->c, "UPDATE shard_queue SET requeued ="
-				" requeued + (state = 'claimed')::int, state ="
-				" 'claimed', worker = $2, batch = $3::bigint,"
-				" lease_until = now() + ($4 || ' seconds')"
-				"::interval, attempts = attempts + 1 WHERE"
-				" run_id = $1 AND pos = ANY($5::int[])", 5, p,
-				NULL, NULL, err);
-	if (!r)
-		r = pgconn_exec(q->c, "UPDATE shard_queue_worker SET last_seen"
-				" = now(), batches = batches + 1 WHERE run_id ="
-				" $1 AND worker = $2", 2, p, NULL, NULL, err);
-	strbuf_release(&pos);
-	return r;
-}
+/*
+ * One statement, so one round trip and no transaction held open: the
+ * open rows in order with the estimate before each (read without
+ * locks), the prefix that fits the target (the first row always), those
+ * of them still open locked with SKIP LOCKED (a row another worker
+ * claimed meanwhile is re-checked by PostgreSQL and dropped, one it is
+ * claiming is skipped), then claimed under a new batch id.
+ */
+#define OPEN_ROW \
+	"(state = 'pending' OR (state = 'claimed' AND lease_until < now()))"
+/* The row sets are materialised and matched by position arrays, so that
+ * the plan does not hinge on statistics, which a fresh run lacks (a
+ * nested loop over the candidates took seconds a claim). */
+#define CLAIM_SQL \
+	"WITH cand AS MATERIALIZED (SELECT pos, sum(estimate) OVER (ORDER" \
+	" BY pos ROWS UNBOUNDED PRECEDING) AS upto, row_number() OVER" \
+	" (ORDER BY pos) AS rn FROM shard_queue WHERE run_id = $1 AND" \
+	" " OPEN_ROW " ORDER BY pos LIMIT " SCAN_LIMIT "), pick AS" \
+	" MATERIALIZED (SELECT pos FROM shard_queue WHERE run_id = $1 AND" \
+	" pos = ANY(ARRAY(SELECT pos FROM cand WHERE upto <= $4::float8 OR" \
+	" rn = 1)) AND " OPEN_ROW " ORDER BY pos FOR UPDATE SKIP LOCKED)," \
+	" b AS (SELECT nextval('shard_queue_batch') AS id), up AS (UPDATE" \
+	" shard_queue s SET requeued = s.requeued + (s.state =" \
+	" 'claimed')::int, state = 'claimed', worker = $2, batch = b.id," \
+	" lease_until = now() + ($3 || ' seconds')::interval, attempts =" \
+	" s.attempts + 1 FROM b WHERE s.run_id = $1 AND s.pos =" \
+	" ANY(ARRAY(SELECT pos FROM pick)) RETURNING s.pos, s.test_id," \
+	" s.estimate, s.batch), w AS (UPDATE shard_queue_worker SET" \
+	" last_seen = now(), batches = batches + (SELECT (count(*) >" \
+	" 0)::int FROM up) WHERE run_id = $1 AND worker = $2) SELECT pos," \
+	" test_id, estimate, batch FROM up ORDER BY pos"
 
 int queue_claim(struct queue *q, double target, struct queue_batch *b,
 		struct shard_error *err)
 {
-	struct scan s = { target, 0, b, 0, 0 };
+	struct scan s = { 0, b, 0 };
+	char tgt[64];
+	const char *p[4] = { q->run_id, q->worker, q->lease, tgt };
 	int r;
 
 	memset(b, 0, sizeof(*b));
-	r = in_tx(q, claim_tx, &s, err);
+	snprintf(tgt, sizeof(tgt), "%.17g", target);
+	r = pgconn_exec(q->c, CLAIM_SQL, 4, p, claimed_row, &s, err);
 	b->seconds = s.sum;
 	if (r)
 		queue_batch_release(b);
@@ -470,10 +451,9 @@ int queue_complete(struct queue *q, const struct queue_batch *b,
 		   struct shard_error *err)
 {
 	struct strbuf arr[6];
-	char batch[32], failed[32], done[32];
-	const char *p[10];
+	char batch[32];
+	const char *p[9];
 	struct accept acc = { b, accepted, 0 };
-	long nfailed = 0;
 	int r;
 
 	for (int k = 0; k < 6; k++) {
@@ -486,7 +466,6 @@ int queue_complete(struct queue *q, const struct queue_batch *b,
 			  x->outcome == JUNIT_ERROR;
 
 		accepted[i] = 0;
-		nfailed += bad;
 		array_add_num(&arr[0], b->pos[i]);
 		array_add(&arr[1], bad ? "failed" : "done");
 		array_add(&arr[2], x ? outcome_name(x->outcome) : "error");
@@ -502,24 +481,22 @@ int queue_complete(struct queue *q, const struct queue_batch *b,
 		array_end(&arr[k]);
 		p[3 + k] = arr[k].buf;
 	}
-	r = pgconn_exec(q->c, "UPDATE shard_queue q SET state = r.state,"
-			" outcome = r.outcome, seconds = r.seconds, suite ="
-			" r.suite, xml = r.xml, lease_until = NULL FROM"
+	/* one statement: the results, and the worker's counts from what
+	 * was accepted (the claim still held) */
+	r = pgconn_exec(q->c, "WITH done AS (UPDATE shard_queue q SET state ="
+			" r.state, outcome = r.outcome, seconds = r.seconds,"
+			" suite = r.suite, xml = r.xml, lease_until = NULL FROM"
 			" unnest($4::int[], $5::text[], $6::text[],"
 			" $7::float8[], $8::text[], $9::text[]) AS r(pos,"
 			" state, outcome, seconds, suite, xml) WHERE q.run_id"
 			" = $1 AND q.worker = $2 AND q.batch = $3::bigint AND"
 			" q.state = 'claimed' AND q.pos = r.pos RETURNING"
-			" q.pos", 9, p, got_accepted, &acc, err);
-	snprintf(done, sizeof(done), "%ld", acc.count);
-	snprintf(failed, sizeof(failed), "%ld", nfailed);
-	p[2] = done;
-	p[3] = failed;
-	if (!r)
-		r = pgconn_exec(q->c, "UPDATE shard_queue_worker SET last_seen"
-				" = now(), tests = tests + $3::int, failed ="
-				" failed + $4::int WHERE run_id = $1 AND worker"
-				" = $2", 4, p, NULL, NULL, err);
+			" q.pos, r.state = 'failed' AS bad), w AS (UPDATE"
+			" shard_queue_worker SET last_seen = now(), tests ="
+			" tests + (SELECT count(*) FROM done), failed = failed +"
+			" (SELECT count(*) FROM done WHERE bad) WHERE run_id ="
+			" $1 AND worker = $2) SELECT pos FROM done", 9, p,
+			got_accepted, &acc, err);
 	for (int k = 0; k < 6; k++)
 		strbuf_release(&arr[k]);
 	return r;
@@ -541,34 +518,22 @@ int queue_unclaim(struct queue *q, const struct queue_batch *b,
 
 /* ---- progress and reports ---- */
 
+/* open tests, their estimated seconds, others' live claims, workers
+ * seen, least overhead */
 static int got_left(void *data, int ncols, const char *const *v)
 {
 	struct queue_left *l = data;
 	char *end;
 
-	if (ncols < 3)
+	if (ncols < 5)
 		return 0;
 	l->pending = v[0] ? strtoll(v[0], &end, 10) : 0;
 	if (v[1])
 		shard_parse_double(v[1], &l->pending_seconds);
 	l->claimed = v[2] ? strtoll(v[2], &end, 10) : 0;
-	return 0;
-}
-
-struct workers_seen {
-	long long n;
-	double overhead;
-};
-
-static int got_workers(void *data, int ncols, const char *const *v)
-{
-	struct workers_seen *w = data;
-	char *end;
-
-	if (ncols > 0 && v[0])
-		w->n = strtoll(v[0], &end, 10);
-	if (ncols > 1 && v[1] && shard_parse_double(v[1], &w->overhead))
-		w->overhead = -1;
+	l->workers = v[3] ? strtoll(v[3], &end, 10) : 0;
+	if (!v[4] || shard_parse_double(v[4], &l->overhead))
+		l->overhead = -1;
 	return 0;
 }
 
@@ -576,31 +541,30 @@ int queue_left(struct queue *q, double my_overhead, struct queue_left *out,
 	       struct shard_error *err)
 {
 	char mine[64];
-	const char *p[2] = { q->run_id, q->lease };
-	const char *u[3] = { q->run_id, mine, q->worker };
-	struct workers_seen seen = { 0, -1 };
+	const char *p[4] = { q->run_id, q->lease, mine, q->worker };
 
 	memset(out, 0, sizeof(*out));
+	out->overhead = -1;
 	snprintf(mine, sizeof(mine), "%.17g", my_overhead);
-	if (pgconn_exec(q->c, "SELECT count(*) FILTER (WHERE o),"
-			" coalesce(sum(estimate) FILTER (WHERE o), 0),"
-			" count(*) FILTER (WHERE state = 'claimed' AND NOT o)"
-			" FROM (SELECT estimate, state, state = 'pending' OR"
-			" (state = 'claimed' AND lease_until < now()) AS o"
-			" FROM shard_queue WHERE run_id = $1 AND state IN"
-			" ('pending', 'claimed')) t", 1, p, got_left, out,
-			err) ||
-	    (my_overhead >= 0 &&
-	     pgconn_exec(q->c, "UPDATE shard_queue_worker SET overhead ="
-			 " least(overhead, $2::float8) WHERE run_id = $1 AND"
-			 " worker = $3", 3, u, NULL, NULL, err)) ||
-	    pgconn_exec(q->c, "SELECT count(*) FILTER (WHERE last_seen >"
-			" now() - ($2 || ' seconds')::interval), min(overhead)"
-			" FROM shard_queue_worker WHERE run_id = $1", 2, p,
-			got_workers, &seen, err))
+	/* one statement: what is open, this worker's overhead shared, and
+	 * the workers seen within a lease with the least overhead */
+	if (pgconn_exec(q->c, "WITH t AS (SELECT estimate, state, state ="
+			" 'pending' OR (state = 'claimed' AND lease_until <"
+			" now()) AS o FROM shard_queue WHERE run_id = $1 AND"
+			" state IN ('pending', 'claimed')), me AS (UPDATE"
+			" shard_queue_worker SET overhead = least(overhead,"
+			" $3::float8) WHERE run_id = $1 AND worker = $4 AND"
+			" $3::float8 >= 0 RETURNING overhead), ws AS (SELECT"
+			" count(*) FILTER (WHERE last_seen > now() - ($2 ||"
+			" ' seconds')::interval) AS n, min(overhead) AS o FROM"
+			" shard_queue_worker WHERE run_id = $1) SELECT"
+			" (SELECT count(*) FILTER (WHERE o) FROM t),"
+			" (SELECT coalesce(sum(estimate) FILTER (WHERE o), 0)"
+			" FROM t), (SELECT count(*) FILTER (WHERE state ="
+			" 'claimed' AND NOT o) FROM t), ws.n, least(ws.o,"
+			" (SELECT min(overhead) FROM me)) FROM ws", 4, p,
+			got_left, out, err))
 		return err->code;
-	out->workers = seen.n;
-	out->overhead = seen.overhead;
 	return 0;
 }
 

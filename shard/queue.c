@@ -82,7 +82,14 @@ static int make_schema(struct queue *q, void *data, struct shard_error *err)
 	return 0;
 }
 
-static int got_long(void *data, int ncols, const char *const *v);
+static int got_long(void *data, int ncols, const char *const *v)
+{
+	long *out = data;
+
+	if (ncols > 0 && v[0] && shard_parse_long(v[0], -1, 1L << 30, out))
+		*out = -1;
+	return 0;
+}
 
 /*
  * Whether the schema's last step (schema_sql's) is in place: then every
@@ -185,15 +192,6 @@ struct seed {
 	size_t *total;
 	long found;           /* the run's attempt, -1 when absent */
 };
-
-static int got_long(void *data, int ncols, const char *const *v)
-{
-	long *out = data;
-
-	if (ncols > 0 && v[0] && shard_parse_long(v[0], -1, 1L << 30, out))
-		*out = -1;
-	return 0;
-}
 
 struct seed_item {
 	double seconds;

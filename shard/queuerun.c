@@ -145,6 +145,7 @@ struct worker {
 	struct strbuf file;            /* completed testsuites, for -o */
 	size_t file_tests, file_failures, file_errors, file_skipped;
 	const struct queue_batch *batch;  /* being run */
+	double cold;                   /* the first invocation's overhead */
 	double warm;                   /* least overhead after the first
 					  invocation, -1 when none yet */
 	size_t invocations;
@@ -360,10 +361,10 @@ static int do_batch(struct worker *w, const struct queue_batch *b,
 			double o = (wall - br.reported) / (double)jobs;
 
 			o = o > 0 ? o : 0;
-			if (w->invocations && (w->warm < 0 || o < w->warm))
+			if (!w->invocations)
+				w->cold = o;
+			else if (w->warm < 0 || o < w->warm)
 				w->warm = o;
-			w->res->overhead = w->warm >= 0 ? w->warm
-				: w->invocations ? w->res->overhead : o;
 			w->invocations += jobs;
 		}
 		if (w->o->on_batch)
@@ -379,7 +380,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 		 struct shard_error *err)
 {
 	struct worker w = { .q = q, .o = o, .ctx = ctx, .res = res,
-			    .warm = -1 };
+			    .cold = 0, .warm = -1 };
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -410,6 +411,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 	}
 	if (o->stop && *o->stop)
 		res->stopped = 1;
+	res->overhead = w.warm >= 0 ? w.warm : w.cold;
 	strbuf_release(&w.file);
 	return r;
 }

@@ -481,7 +481,7 @@ class Job:
             ctx["steps"] = steps_ctx
             ctx["job"] = {"status": self.status[0]}
             s = Scope(ctx, scope.status)
-            ctx["env"] = dict(env)
+            ctx["env"] = dict(env)  # what the step's env: values see
             step_env = dict(env)
             step_env.update({k: to_str(v) for k, v in s.subst(step.get("env", {}) or {}).items()})
             ctx["env"] = step_env
@@ -552,7 +552,7 @@ class Job:
             raise Failed("composite action %s failed" % uses)
         return outputs
 
-    def start_services(self, scope):
+    def start_services(self):
         for name, svc in (self.spec.get("services") or {}).items():
             image = str(svc.get("image", ""))
             if not image.startswith("postgres"):
@@ -574,7 +574,7 @@ class Job:
     def play(self, scope):
         env = {k: to_str(v) for k, v in scope.subst(self.spec.get("env", {}) or {}).items()}
         try:
-            self.start_services(scope)
+            self.start_services()
             self.steps(self.spec.get("steps", []), scope, env, self.step_outputs)
         except Failed as e:
             self.say("!! %s" % e)

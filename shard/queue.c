@@ -191,6 +191,7 @@ struct seed {
 	int *seeded;
 	size_t *total;
 	long found;           /* the run's attempt, -1 when absent */
+	int again;            /* another worker held the lock: look again */
 };
 
 struct seed_item {
@@ -251,18 +252,36 @@ static int insert_tests(struct queue *q, const struct seed *s,
 	return r;
 }
 
+#define SEED_LOCK "hashtext('shard_queue:' || $1)"
+#define JOINED " ON CONFLICT(run_id, worker) DO UPDATE SET last_seen = now()"
+
+/*
+ * Under the run's advisory lock, seed the run or put an older attempt's
+ * tests back, then join. The lock is only tried: when another worker
+ * holds it (seeding), this one waits for it in shared mode, which every
+ * waiter is granted at once when the seeder commits, and leaves with
+ * s->again set to look again without a lock.
+ */
 static int seed_tx(struct queue *q, void *data, struct shard_error *err)
 {
 	struct seed *s = data;
 	char attempt[32], total[32];
 	const char *p[3] = { q->run_id, attempt, total };
 	const char *w[2] = { q->run_id, q->worker };
+	long got = 0;
 
 	snprintf(attempt, sizeof(attempt), "%ld", s->attempt);
 	s->found = -1;
-	if (pgconn_exec(q->c, "SELECT pg_advisory_xact_lock(hashtext("
-			"'shard_queue:' || $1))", 1, p, NULL, NULL, err) ||
-	    pgconn_exec(q->c, "SELECT attempt FROM shard_queue_run WHERE"
+	s->again = 0;
+	if (pgconn_exec(q->c, "SELECT pg_try_advisory_xact_lock(" SEED_LOCK
+			")::int", 1, p, got_long, &got, err))
+		return err->code;
+	if (got != 1) {
+		s->again = 1;
+		return pgconn_exec(q->c, "SELECT pg_advisory_xact_lock_shared("
+				   SEED_LOCK ")", 1, p, NULL, NULL, err);
+	}
+	if (pgconn_exec(q->c, "SELECT attempt FROM shard_queue_run WHERE"
 			" run_id = $1", 1, p, got_long, &s->found, err))
 		return err->code;
 	if (s->found < 0) {
@@ -286,9 +305,8 @@ static int seed_tx(struct queue *q, void *data, struct shard_error *err)
 				" WHERE run_id = $1", 2, p, NULL, NULL, err)))
 		return err->code;
 	return pgconn_exec(q->c, "INSERT INTO shard_queue_worker(run_id,"
-			   " worker) VALUES($1, $2) ON CONFLICT(run_id,"
-			   " worker) DO UPDATE SET last_seen = now()", 2, w,
-			   NULL, NULL, err);
+			   " worker) VALUES($1, $2)" JOINED, 2, w, NULL, NULL,
+			   err);
 }
 
 int queue_seed(struct queue *q, long attempt,
@@ -298,11 +316,31 @@ int queue_seed(struct queue *q, long attempt,
 	       struct shard_error *err)
 {
 	struct seed s = { { NULL, NULL, 0 }, load, data, attempt, seeded,
-			  total, -1 };
+			  total, -1, 0 };
+	char num[32];
+	const char *p[3] = { q->run_id, q->worker, num };
 
 	*seeded = 0;
 	*total = 0;
-	return in_tx(q, seed_tx, &s, err);
+	snprintf(num, sizeof(num), "%ld", attempt);
+	do {
+		long found = -1;
+
+		/* a run already seeded for this attempt is joined without
+		 * its lock, so that the workers do not queue for it */
+		if (pgconn_exec(q->c, "WITH r AS (SELECT attempt FROM"
+				" shard_queue_run WHERE run_id = $1 AND attempt"
+				" >= $3::int), j AS (INSERT INTO"
+				" shard_queue_worker(run_id, worker) SELECT $1,"
+				" $2 FROM r" JOINED ") SELECT attempt FROM r",
+				3, p, got_long, &found, err))
+			return err->code;
+		if (found >= 0)
+			return 0;
+		if (in_tx(q, seed_tx, &s, err))
+			return err->code;
+	} while (s.again);
+	return 0;
 }
 
 /* ---- claims ---- */
@@ -341,10 +379,12 @@ static int claimed_row(void *data, int ncols, const char *const *v)
 /*
  * One statement, so one round trip and no transaction held open: the
  * open rows in order with the estimate before each (read without
- * locks), the prefix that fits the target (the first row always), those
- * of them still open locked with SKIP LOCKED (a row another worker
+ * locks); how many of them fit the target (the first row always); that
+ * many of them, in order, locked with SKIP LOCKED (a row another worker
  * claimed meanwhile is re-checked by PostgreSQL and dropped, one it is
- * claiming is skipped), then claimed under a new batch id.
+ * claiming is skipped, and the next rows are taken instead: workers
+ * claiming at the same instant get consecutive batches rather than
+ * nothing); then claimed under a new batch id.
  */
 #define OPEN_ROW \
 	"(state = 'pending' OR (state = 'claimed' AND lease_until < now()))"
@@ -357,8 +397,9 @@ static int claimed_row(void *data, int ncols, const char *const *v)
 	" (ORDER BY pos) AS rn FROM shard_queue WHERE run_id = $1 AND" \
 	" " OPEN_ROW " ORDER BY pos LIMIT " SCAN_LIMIT "), pick AS" \
 	" MATERIALIZED (SELECT pos FROM shard_queue WHERE run_id = $1 AND" \
-	" pos = ANY(ARRAY(SELECT pos FROM cand WHERE upto <= $4::float8 OR" \
-	" rn = 1)) AND " OPEN_ROW " ORDER BY pos FOR UPDATE SKIP LOCKED)," \
+	" pos = ANY(ARRAY(SELECT pos FROM cand)) AND " OPEN_ROW " ORDER BY" \
+	" pos LIMIT (SELECT count(*) FROM cand WHERE upto <= $4::float8 OR" \
+	" rn = 1) FOR UPDATE SKIP LOCKED)," \
 	" b AS (SELECT nextval('shard_queue_batch') AS id), up AS (UPDATE" \
 	" shard_queue s SET requeued = s.requeued + (s.state =" \
 	" 'claimed')::int, state = 'claimed', worker = $2, batch = b.id," \

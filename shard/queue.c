@@ -557,8 +557,8 @@ int queue_unclaim(struct queue *q, const struct queue_batch *b,
 
 /* ---- progress and reports ---- */
 
-/* open tests, their estimated seconds, others' live claims, workers
- * seen, least overhead */
+/* open tests, their estimated seconds, live claims, workers seen, least
+ * overhead, the live claims' estimated seconds, the longest open test */
 static int got_left(void *data, int ncols, const char *const *v)
 {
 	struct queue_left *l = data;
@@ -573,6 +573,10 @@ static int got_left(void *data, int ncols, const char *const *v)
 	l->workers = v[3] ? strtoll(v[3], &end, 10) : 0;
 	if (!v[4] || shard_parse_double(v[4], &l->overhead))
 		l->overhead = -1;
+	if (ncols >= 7 && v[5])
+		shard_parse_double(v[5], &l->claimed_seconds);
+	if (ncols >= 7 && v[6])
+		shard_parse_double(v[6], &l->head_seconds);
 	return 0;
 }
 
@@ -596,12 +600,15 @@ int queue_left(struct queue *q, double my_overhead, struct queue_left *out,
 			" $3::float8 >= 0 RETURNING overhead), ws AS (SELECT"
 			" count(*) FILTER (WHERE last_seen > now() - ($2 ||"
 			" ' seconds')::interval) AS n, min(overhead) AS o FROM"
-			" shard_queue_worker WHERE run_id = $1) SELECT"
-			" (SELECT count(*) FILTER (WHERE o) FROM t),"
-			" (SELECT coalesce(sum(estimate) FILTER (WHERE o), 0)"
-			" FROM t), (SELECT count(*) FILTER (WHERE state ="
-			" 'claimed' AND NOT o) FROM t), ws.n, least(ws.o,"
-			" (SELECT min(overhead) FROM me)) FROM ws", 4, p,
+			" shard_queue_worker WHERE run_id = $1), a AS (SELECT"
+			" count(*) FILTER (WHERE o) AS pending,"
+			" coalesce(sum(estimate) FILTER (WHERE o), 0) AS ps,"
+			" count(*) FILTER (WHERE NOT o) AS claimed,"
+			" coalesce(sum(estimate) FILTER (WHERE NOT o), 0) AS cs,"
+			" coalesce(max(estimate) FILTER (WHERE o), 0) AS head"
+			" FROM t) SELECT a.pending, a.ps, a.claimed, ws.n,"
+			" least(ws.o, (SELECT min(overhead) FROM me)), a.cs,"
+			" a.head FROM ws, a", 4, p,
 			got_left, out, err))
 		return err->code;
 	return 0;

@@ -62,14 +62,15 @@ int queue_seed(struct queue *q, long attempt,
 
 /*
  * What is left: pending (or claimable) tests and their estimated sum,
- * tests claimed by live leases, workers seen within a lease, and the
- * least per-invocation overhead any worker of the run has measured (-1
- * when none has). my_overhead (>= 0) is this worker's least, shared with
+ * tests claimed by live leases and their estimated sum, the estimate of
+ * the longest pending test (the next claim's first), workers seen within
+ * a lease, and the least per-invocation overhead any worker of the run
+ * has measured (-1 when none has). my_overhead (>= 0) is this worker's least, shared with
  * the others first; -1 shares nothing.
  */
 struct queue_left {
 	int64_t pending, claimed, workers;
-	double pending_seconds;
+	double pending_seconds, claimed_seconds, head_seconds;
 	double overhead;
 };
 int queue_left(struct queue *q, double my_overhead, struct queue_left *out,

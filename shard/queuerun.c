@@ -1,6 +1,7 @@
 /*
- * A worker is one loop: size, claim, run, read, complete, write. Results
- * are completed in the queue before they go into the worker's file, so
+ * A worker is one loop: size, claim, run, read, complete, write; while a
+ * batch runs, the one before is completed and the next claimed (see
+ * struct worker). Results are completed in the queue before they go into the worker's file, so
  * the files never hold a test twice (a completion whose claim was lost
  * is rejected, and the test is left to the worker that holds it now).
  */
@@ -137,6 +138,24 @@ static void read_job_report(struct batch_read *br, const char *path,
 	br->fd = -1;
 }
 
+/* A batch whose runner has ended, its results not yet completed. */
+struct ran {
+	struct queue_batch b;
+	struct batch_read br;
+	size_t jobs;
+	double wall;
+	int have;
+};
+
+/*
+ * The worker overlaps the queue's work with the command's: while a batch
+ * runs, it completes the batch before (its results, its file) and, when
+ * the next batch would still end well before the queue's work does
+ * (look_ahead), claims that one too, so that between two invocations
+ * there is only reading a report and starting a process. Near the end it
+ * claims only when a batch has ended, so that it never holds work an idle
+ * worker could run.
+ */
 struct worker {
 	struct queue *q;
 	const struct queuerun_options *o;
@@ -145,6 +164,11 @@ struct worker {
 	struct strbuf file;            /* completed testsuites, for -o */
 	size_t file_tests, file_failures, file_errors, file_skipped;
 	const struct queue_batch *batch;  /* being run */
+	double batch_start;
+	struct ran done;               /* ran, to be completed */
+	struct queue_batch next;       /* claimed ahead (n = 0: none) */
+	int looked_ahead;              /* for the batch being run */
+	struct shard_error tick_err;   /* queue work in a tick that failed */
 	double cold;                   /* the first invocation's overhead */
 	double warm;                   /* least overhead after the first
 					  invocation, -1 when none yet */
@@ -153,76 +177,19 @@ struct worker {
 	int beat_failed;
 };
 
-static void beat(void *data, double now)
+static void heartbeat(struct worker *w, double now)
 {
-	struct worker *w = data;
 	struct shard_error e = SHARD_ERROR_INIT;
 
-	if (!w->batch || now < w->next_beat)
+	if (now < w->next_beat)
 		return;
 	w->next_beat = now + w->o->heartbeat;
-	if (queue_heartbeat(w->q, w->batch, &e) && !w->beat_failed) {
+	if ((queue_heartbeat(w->q, w->batch, &e) ||
+	     (w->next.n && queue_heartbeat(w->q, &w->next, &e))) &&
+	    !w->beat_failed) {
 		shard_warn(w->ctx, "heartbeat: %s", e.msg);
 		w->beat_failed = 1;
 	}
-}
-
-/* Run the batch's jobs; returns their wall seconds in *wall. */
-static int run_batch(struct worker *w, const struct queue_batch *b,
-		     struct batch_read *br, size_t *jobs_run, double *wall,
-		     struct shard_error *err)
-{
-	const struct queuerun_options *o = w->o;
-	char tag[48];
-	struct runner_request rq = {
-		o->runner, o->cmd, (const char *const *)b->ids, b->n, o->dir,
-		tag, o->index, o->total, o->share_dir, NULL, o->arg_room,
-	};
-	struct runner_job *jobs = NULL;
-	size_t njobs = 0;
-	double start = shard_now(w->ctx);
-	int r;
-
-	snprintf(tag, sizeof(tag), "b%lld", (long long)b->id);
-	for (char *const *e = o->envp; e && *e; e++)
-		if (!strncmp(*e, "PYTHONPATH=", 11))
-			rq.pythonpath = *e + 11;
-	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
-		return r;
-	for (size_t i = 0; !r && i < njobs && !w->res->stopped; i++) {
-		struct strvec env;
-		struct runcmd c = { (const char *const *)jobs[i].argv.v, NULL,
-				    0 };
-		struct runcmd_wait wt = {
-			.grace = o->grace, .stop = o->stop,
-			.clock = w->ctx->clock, .data = w->ctx->data,
-			.tick = beat, .tick_data = w,
-		};
-		enum runcmd_end end;
-		int status = 0;
-
-		runner_job_env(o->envp, &jobs[i], &env);
-		c.envp = env.v;
-		unlink(jobs[i].junit);
-		r = runcmd_start(&c, err);
-		if (!r)
-			r = runcmd_wait(&c, &wt, &status, &end, err);
-		strvec_release(&env);
-		if (r)
-			break;
-		(*jobs_run)++;
-		if (status)
-			w->res->status = status;
-		if (end == RUNCMD_STOPPED)
-			w->res->stopped = 1;
-		else
-			read_job_report(br, jobs[i].junit, w->ctx);
-		unlink(jobs[i].junit);
-		unlink(jobs[i].tests_file);
-	}
-	runner_jobs_free(jobs, njobs);
-	*wall = shard_now(w->ctx) - start;
-	return r;
 }
 
 static void add_to_file(struct worker *w, const struct queue_batch *b,
@@ -319,60 +286,206 @@ static double target_seconds(const struct worker *w,
 	return t > min ? t : min;
 }
 
-/* Run one claimed batch, complete it, record it in the file. */
-static int do_batch(struct worker *w, const struct queue_batch *b,
-		    struct shard_error *err)
+/* Complete the batch that ran, record it in the file and the counts. */
+static int finish(struct worker *w, struct shard_error *err)
 {
+	struct ran *d = &w->done;
+	const struct queue_batch *b = &d->b;
+	int *accepted;
+	size_t failed = 0;
+	int r;
+
+	if (!d->have)
+		return 0;
+	accepted = xcalloc(b->n ? b->n : 1, sizeof(*accepted));
+	r = queue_complete(w->q, b, (const struct queue_result *const *)
+			   d->br.ptr, accepted, err);
+	for (size_t i = 0; !r && i < b->n; i++) {
+		int bad = !d->br.ptr[i] ||
+			  d->br.ptr[i]->outcome == JUNIT_FAILED ||
+			  d->br.ptr[i]->outcome == JUNIT_ERROR;
+
+		w->res->rejected += !accepted[i];
+		w->res->tests += (size_t)accepted[i];
+		failed += (size_t)(accepted[i] && bad);
+	}
+	if (!r) {
+		w->res->failed += failed;
+		w->res->batches++;
+		add_to_file(w, b, &d->br, accepted);
+		r = write_file(w, err);
+	}
+	if (!r && d->jobs) {
+		/* per invocation: wall less what the tests report; the
+		 * least warm one seen, as a busy machine only adds to it */
+		double o = (d->wall - d->br.reported) / (double)d->jobs;
+
+		o = o > 0 ? o : 0;
+		if (!w->invocations)
+			w->cold = o;
+		else if (w->warm < 0 || o < w->warm)
+			w->warm = o;
+		w->invocations += d->jobs;
+	}
+	if (!r && w->o->on_batch)
+		w->o->on_batch(w->o->data, b->n, failed, d->wall);
+	batch_read_release(&d->br, b->n);
+	queue_batch_release(&d->b);
+	free(accepted);
+	d->have = 0;
+	return r;
+}
+
+/*
+ * Claim the next batch while this one runs, when it would end well before
+ * the queue's work, spread over the workers, is done: this batch's
+ * remaining estimate plus the next one's (at least the longest pending
+ * test), with a margin for the estimates' error, within (pending +
+ * claimed estimates) / workers. Otherwise (long tests at the start, the
+ * last batches at the end) the claim waits for this batch's end, so that
+ * no worker holds work another could start sooner, nor ends late because
+ * a batch took longer than its estimate.
+ */
+#define LOOK_AHEAD_MARGIN 1.3
+static int look_ahead(struct worker *w, double now, struct shard_error *err)
+{
+	struct queue_left left;
+	double next, remaining, spread;
+	long workers;
+
+	w->looked_ahead = 1;
+	if (queue_left(w->q, w->warm, &left, err))
+		return err->code;
+	next = target_seconds(w, &left);
+	next = next > left.head_seconds ? next : left.head_seconds;
+	remaining = w->batch->seconds - (now - w->batch_start);
+	workers = left.workers > w->o->workers ? (long)left.workers
+					       : w->o->workers;
+	spread = (left.pending_seconds + left.claimed_seconds) /
+		 (double)(workers > 0 ? workers : 1);
+	remaining = remaining > 0 ? remaining : 0;
+	if (!left.pending || LOOK_AHEAD_MARGIN * (remaining + next) > spread)
+		return 0;
+	return queue_claim(w->q, target_seconds(w, &left), &w->next, err);
+}
+
+/* While a batch runs: its lease, and the queue's work (see struct
+ * worker); a failure stops the work and is reported when the batch
+ * ends. */
+static void tick(void *data, double now)
+{
+	struct worker *w = data;
+
+	if (!w->batch)
+		return;
+	heartbeat(w, now);
+	if (w->tick_err.code)
+		return;
+	if (w->done.have && finish(w, &w->tick_err))
+		return;
+	if (!w->looked_ahead && !w->next.n && !w->res->stopped &&
+	    !(w->o->stop && *w->o->stop))
+		look_ahead(w, now, &w->tick_err);
+}
+
+/* Run the batch's jobs; returns their wall seconds in *wall. */
+static int run_batch(struct worker *w, const struct queue_batch *b,
+		     struct batch_read *br, size_t *jobs_run, double *wall,
+		     struct shard_error *err)
+{
+	const struct queuerun_options *o = w->o;
+	char tag[48];
+	struct runner_request rq = {
+		o->runner, o->cmd, (const char *const *)b->ids, b->n, o->dir,
+		tag, o->index, o->total, o->share_dir, NULL, o->arg_room,
+	};
+	struct runner_job *jobs = NULL;
+	size_t njobs = 0;
+	double start = shard_now(w->ctx);
+	int r;
+
+	snprintf(tag, sizeof(tag), "b%lld", (long long)b->id);
+	for (char *const *e = o->envp; e && *e; e++)
+		if (!strncmp(*e, "PYTHONPATH=", 11))
+			rq.pythonpath = *e + 11;
+	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
+		return r;
+	for (size_t i = 0; !r && i < njobs && !w->res->stopped; i++) {
+		struct strvec env;
+		struct runcmd c = { (const char *const *)jobs[i].argv.v, NULL,
+				    0 };
+		struct runcmd_wait wt = {
+			.grace = o->grace, .stop = o->stop,
+			.clock = w->ctx->clock, .data = w->ctx->data,
+			.tick = tick, .tick_data = w,
+		};
+		enum runcmd_end end;
+		int status = 0;
+
+		runner_job_env(o->envp, &jobs[i], &env);
+		c.envp = env.v;
+		unlink(jobs[i].junit);
+		r = runcmd_start(&c, err);
+		if (!r)
+			r = runcmd_wait(&c, &wt, &status, &end, err);
+		strvec_release(&env);
+		if (r)
+			break;
+		(*jobs_run)++;
+		if (status)
+			w->res->status = status;
+		if (end == RUNCMD_STOPPED)
+			w->res->stopped = 1;
+		else
+			read_job_report(br, jobs[i].junit, w->ctx);
+		unlink(jobs[i].junit);
+		unlink(jobs[i].tests_file);
+	}
+	runner_jobs_free(jobs, njobs);
+	*wall = shard_now(w->ctx) - start;
+	return r;
+}
+
+
+/* Run b (taken over); on its end it waits in w->done to be completed,
+ * or goes back to the queue if the worker was stopped. */
+static int run_one(struct worker *w, struct queue_batch *b,
+		   struct shard_error *err)
+{
+	struct ran *d = &w->done;
 	struct batch_read br;
-	int *accepted = xcalloc(b->n ? b->n : 1, sizeof(*accepted));
-	size_t jobs = 0, failed = 0;
+	size_t jobs = 0;
 	double wall = 0;
 	int r;
 
 	batch_read_init(&br, b);
 	w->batch = b;
-	w->next_beat = shard_now(w->ctx) + w->o->heartbeat;
+	w->batch_start = shard_now(w->ctx);
+	w->next_beat = w->batch_start + w->o->heartbeat;
+	w->looked_ahead = 0;
 	r = run_batch(w, b, &br, &jobs, &wall, err);
 	w->batch = NULL;
+	if (!r && w->tick_err.code) {
+		*err = w->tick_err;
+		r = err->code;
+	}
+	/* a batch that ended within its first tick: the one before */
+	if (!r && !w->res->stopped)
+		r = finish(w, err);
 	if (!r && w->res->stopped)
 		r = queue_unclaim(w->q, b, err);
-	else if (!r)
-		r = queue_complete(w->q, b,
-				   (const struct queue_result *const *)br.ptr,
-				   accepted, err);
-	if (!r && !w->res->stopped) {
-		for (size_t i = 0; i < b->n; i++) {
-			int bad = !br.ptr[i] ||
-				  br.ptr[i]->outcome == JUNIT_FAILED ||
-				  br.ptr[i]->outcome == JUNIT_ERROR;
-
-			w->res->rejected += !accepted[i];
-			w->res->tests += (size_t)accepted[i];
-			failed += (size_t)(accepted[i] && bad);
-		}
-		w->res->failed += failed;
-		w->res->batches++;
-		add_to_file(w, b, &br, accepted);
-		r = write_file(w, err);
-		if (jobs) {
-			/* per invocation: wall less what the tests report;
-			 * the least warm one seen, as a busy machine only
-			 * adds to it */
-			double o = (wall - br.reported) / (double)jobs;
-
-			o = o > 0 ? o : 0;
-			if (!w->invocations)
-				w->cold = o;
-			else if (w->warm < 0 || o < w->warm)
-				w->warm = o;
-			w->invocations += jobs;
-		}
-		if (w->o->on_batch)
-			w->o->on_batch(w->o->data, b->n, failed, wall);
+	if (r || w->res->stopped) {
+		batch_read_release(&br, b->n);
+		queue_batch_release(b);
+		return r;
 	}
-	batch_read_release(&br, b->n);
-	free(accepted);
-	return r;
+	d->b = *b;
+	d->br = br;
+	d->jobs = jobs;
+	d->wall = wall;
+	d->have = 1;
+	memset(b, 0, sizeof(*b));
+	return 0;
 }
 
 int queuerun_run(struct queue *q, const struct queuerun_options *o,
@@ -381,6 +494,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 {
 	struct worker w = { .q = q, .o = o, .ctx = ctx, .res = res,
 			    .cold = 0, .warm = -1 };
+	struct shard_error e2 = SHARD_ERROR_INIT;
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -392,22 +506,39 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 		struct queue_left left;
 		struct queue_batch b;
 
-		if ((r = queue_left(q, w.warm, &left, err)))
-			break;
-		if (!left.pending && !left.claimed)
-			break; /* drained */
-		if (!left.pending) {
-			/* only others' claims: wait, they may be lost */
-			nap(o->poll);
-			continue;
+		if (w.next.n) {
+			b = w.next;
+			memset(&w.next, 0, sizeof(w.next));
+		} else {
+			/* what ran is done before the look at what is left */
+			if ((r = finish(&w, err)) ||
+			    (r = queue_left(q, w.warm, &left, err)))
+				break;
+			if (!left.pending && !left.claimed)
+				break; /* drained */
+			if (!left.pending) {
+				/* only others' claims: they may be lost */
+				nap(o->poll);
+				continue;
+			}
+			if ((r = queue_claim(q, target_seconds(&w, &left), &b,
+					     err)))
+				break;
+			if (!b.n)
+				continue;
 		}
-		if ((r = queue_claim(q, target_seconds(&w, &left), &b, err)))
-			break;
-		if (b.n)
-			r = do_batch(&w, &b, err);
-		queue_batch_release(&b);
+		r = run_one(&w, &b, err);
 		if (res->stopped)
 			break;
+	}
+	/* what ran is completed and what was claimed ahead given back,
+	 * also after a failure (its first error is the one reported) */
+	if (w.done.have && finish(&w, &e2) && !r)
+		r = shard_error_set(err, e2.code, "%s", e2.msg);
+	if (w.next.n) {
+		if (queue_unclaim(q, &w.next, &e2) && !r)
+			r = shard_error_set(err, e2.code, "%s", e2.msg);
+		queue_batch_release(&w.next);
 	}
 	if (o->stop && *o->stop)
 		res->stopped = 1;

@@ -15,6 +15,11 @@
  * cold, and it starts when every worker starts, so on a small machine it
  * measures the crowd, not the command. Until a warm invocation has been
  * measured, batches follow the estimates alone.
+ *
+ * While a batch runs, the worker completes the one before and, unless
+ * the run is near its end, claims the next (see queuerun.c), so that the
+ * command is started again as soon as it ends. A stopped worker gives
+ * back what it claimed ahead.
  */
 #ifndef SHARD_QUEUERUN_H
 #define SHARD_QUEUERUN_H

@@ -99,6 +99,34 @@ done
 for p in $pids; do wait $p || fail "a late worker failed"; done
 check B
 
+# a worker claims its next batch while one runs (one worker: half the
+# queue, then a quarter ahead); stopped with SIGTERM, it gives both back
+# at once, without waiting for the lease, and another worker drains it
+$PY -c "
+for i in range(40): print('app.T.test_%02d' % i)" >tests.txt
+FAKE_SLEEP=0.25 "$SHARD" run --queue "$Q" --run-id C --tests tests.txt \
+    --shards 1 --no-record --min-batch-seconds 0 -- "$FAKE" {} 2>c.err &
+cpid=$!
+$PY - "$SHARD" "$Q" <<'PYEOF' || fail "no batch claimed ahead"
+import json, subprocess, sys, time
+deadline = time.time() + 20
+while time.time() < deadline:
+    p = subprocess.run([sys.argv[1], "queue", "status", "--queue", sys.argv[2],
+                        "--format", "json", "C"], capture_output=True)
+    if p.returncode == 0 and json.loads(p.stdout)["claimed"] == 30:
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit(1)
+PYEOF
+kill -TERM $cpid
+wait $cpid
+[ $? -eq 143 ] || { cat c.err >&2; fail "a stopped worker's status"; }
+expect_status 0 "$SHARD" queue status --queue "$Q" C
+expect_grep '^run C \(attempt 1\): 40 tests: 40 pending, 0 claimed, 0 done' out
+expect_status 0 "$SHARD" run --queue "$Q" --run-id C --tests tests.txt \
+    --no-record -- "$FAKE" {}
+check C
+
 # a new attempt of the CI run reruns only what failed
 printf 'app.X.test_ok\napp.X.test_fail\napp.X.test_ok2\n' >tests.txt
 GITHUB_RUN_ID=77 GITHUB_RUN_ATTEMPT=1 expect_status 1 "$SHARD" run --queue "$Q" \

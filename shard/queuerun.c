@@ -397,7 +397,8 @@ static int run_batch(struct worker *w, const struct queue_batch *b,
 	char tag[48];
 	struct runner_request rq = {
 		o->runner, o->cmd, (const char *const *)b->ids, b->n, o->dir,
-		tag, o->index, o->total, o->share_dir, NULL, o->arg_room,
+		tag, o->index, o->total, o->share_dir,
+		runner_pythonpath(o->envp), o->arg_room,
 	};
 	struct runner_job *jobs = NULL;
 	size_t njobs = 0;
@@ -405,15 +406,9 @@ static int run_batch(struct worker *w, const struct queue_batch *b,
 	int r;
 
 	snprintf(tag, sizeof(tag), "b%lld", (long long)b->id);
-	for (char *const *e = o->envp; e && *e; e++)
-		if (!strncmp(*e, "PYTHONPATH=", 11))
-			rq.pythonpath = *e + 11;
 	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
 		return r;
 	for (size_t i = 0; !r && i < njobs && !w->res->stopped; i++) {
-		struct strvec env;
-		struct runcmd c = { (const char *const *)jobs[i].argv.v, NULL,
-				    0 };
 		struct runcmd_wait wt = {
 			.grace = o->grace, .stop = o->stop,
 			.clock = w->ctx->clock, .data = w->ctx->data,
@@ -422,14 +417,8 @@ static int run_batch(struct worker *w, const struct queue_batch *b,
 		enum runcmd_end end;
 		int status = 0;
 
-		runner_job_env(o->envp, &jobs[i], &env);
-		c.envp = env.v;
-		unlink(jobs[i].junit);
-		r = runcmd_start(&c, err);
-		if (!r)
-			r = runcmd_wait(&c, &wt, &status, &end, err);
-		strvec_release(&env);
-		if (r)
+		if ((r = runner_job_run(&jobs[i], o->envp, &wt, &status, &end,
+					err)))
 			break;
 		(*jobs_run)++;
 		if (status)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "identity.h"
 #include "strbuf.h"
@@ -355,7 +356,8 @@ void runner_jobs_free(struct runner_job *jobs, size_t n)
 	free(jobs);
 }
 
-void runner_job_env(char *const *base, const struct runner_job *j,
+/* env: base and j's variables set over it */
+static void job_env(char *const *base, const struct runner_job *j,
 		    struct strvec *env)
 {
 	strvec_init(env);
@@ -368,4 +370,30 @@ void runner_job_env(char *const *base, const struct runner_job *j,
 		strvec_setenv(env, name, eq + 1);
 		free(name);
 	}
+}
+
+int runner_job_run(const struct runner_job *j, char *const *envp,
+		   const struct runcmd_wait *w, int *status,
+		   enum runcmd_end *end, struct shard_error *err)
+{
+	struct strvec env;
+	struct runcmd c = { (const char *const *)j->argv.v, NULL, 0 };
+	int r;
+
+	job_env(envp, j, &env);
+	c.envp = env.v;
+	unlink(j->junit);
+	r = runcmd_start(&c, err);
+	if (!r)
+		r = runcmd_wait(&c, w, status, end, err);
+	strvec_release(&env);
+	return r;
+}
+
+const char *runner_pythonpath(char *const *envp)
+{
+	for (char *const *e = envp; e && *e; e++)
+		if (!strncmp(*e, "PYTHONPATH=", 11))
+			return *e + 11;
+	return NULL;
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "runcmd.h"
 #include "strvec.h"
 
 enum runner_kind { RUNNER_GENERIC, RUNNER_PYTEST, RUNNER_GO, RUNNER_JEST };
@@ -73,10 +74,18 @@ int runner_jobs(const struct runner_request *rq, struct runner_job **jobs,
 		size_t *njobs, struct shard_error *err);
 void runner_jobs_free(struct runner_job *jobs, size_t n);
 
-/* Initialise env with base (NULL-terminated, may be NULL) and j's
- * variables set over it (release with strvec_release). */
-void runner_job_env(char *const *base, const struct runner_job *j,
-		    struct strvec *env);
+/*
+ * Run j: its report removed first, started with envp (NULL-terminated,
+ * may be NULL) and j's variables set over it, then waited for as w says
+ * (runcmd_wait: *status, *end). SHARD_EENV when it cannot be started or
+ * waited for.
+ */
+int runner_job_run(const struct runner_job *j, char *const *envp,
+		   const struct runcmd_wait *w, int *status,
+		   enum runcmd_end *end, struct shard_error *err);
+
+/* The PYTHONPATH envp sets (for runner_request), or NULL. */
+const char *runner_pythonpath(char *const *envp);
 
 /* Bytes one argument takes against the limit (string, NUL, pointer). */
 size_t runner_arg_cost(const char *s);

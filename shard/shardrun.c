@@ -93,8 +93,6 @@ static int run_job(struct run_state *s, const struct runner_job *j,
 		   struct shard_error *err)
 {
 	const struct shardrun_options *o = s->o;
-	struct strvec env;
-	struct runcmd c = { (const char *const *)j->argv.v, NULL, 0 };
 	struct runcmd_wait w = {
 		.deadline = s->deadline, .grace = o->grace, .stop = o->stop,
 		.clock = s->ctx->clock, .data = s->ctx->data,
@@ -102,14 +100,7 @@ static int run_job(struct run_state *s, const struct runner_job *j,
 	enum runcmd_end end;
 	int status = 0, r;
 
-	runner_job_env(o->envp, j, &env);
-	c.envp = env.v;
-	unlink(j->junit);
-	r = runcmd_start(&c, err);
-	if (!r)
-		r = runcmd_wait(&c, &w, &status, &end, err);
-	strvec_release(&env);
-	if (r)
+	if ((r = runner_job_run(j, o->envp, &w, &status, &end, err)))
 		return r;
 	s->res->jobs++;
 	if (status)
@@ -146,16 +137,13 @@ static int run_attempt(struct run_state *s, unsigned attempt,
 	char tag[32];
 	struct runner_request rq = {
 		o->runner, o->cmd, ids, n, o->dir, tag, o->index, o->total,
-		o->share_dir, NULL, o->arg_room,
+		o->share_dir, runner_pythonpath(o->envp), o->arg_room,
 	};
 	struct runner_job *jobs = NULL;
 	size_t njobs = 0;
 	int r;
 
 	snprintf(tag, sizeof(tag), "a%u", attempt);
-	for (char *const *e = o->envp; e && *e; e++)
-		if (!strncmp(*e, "PYTHONPATH=", 11))
-			rq.pythonpath = *e + 11;
 	memset(s->t.state, 0, o->n ? o->n : 1);
 	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
 		return r;

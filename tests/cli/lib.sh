@@ -11,7 +11,15 @@ FIXTURES=$REPO/tests/fixtures
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 SCRATCH=$(mktemp -d)
-trap 'rm -rf "$SCRATCH"' EXIT
+# at_exit CMD: run CMD when the script exits, before what was added
+# earlier; the scratch directory goes last (KEEP=1 keeps it).
+AT_EXIT=""
+at_exit() {
+    AT_EXIT="$1
+$AT_EXIT"
+    trap "$AT_EXIT"'[ -n "${KEEP:-}" ] || rm -rf "$SCRATCH"' EXIT
+}
+trap '[ -n "${KEEP:-}" ] || rm -rf "$SCRATCH"' EXIT
 cd "$SCRATCH" || exit 1
 unset SHARD_HISTORY SHARD_INDEX SHARD_TOTAL SHARD_RUN_ID GITHUB_ACTIONS \
     GITLAB_CI CIRCLECI BUILDKITE JENKINS_URL TEST_TOTAL_SHARDS \
@@ -64,7 +72,7 @@ print("\n".join(json.load(open(sys.argv[1]))))' "$1"
 pg_start() {
     PG_DIR=$SCRATCH/pg
     mkdir -p "$PG_DIR"
-    trap '"$REPO/ci/pg-stop" "$PG_DIR"; rm -rf "$SCRATCH"' EXIT
+    at_exit '"$REPO/ci/pg-stop" "$PG_DIR"'
     PG_ADMIN=$("$REPO/ci/pg-start" "$PG_DIR") || fail "cannot start PostgreSQL"
 }
 pg_url() {
@@ -83,8 +91,7 @@ pg_history() {
     if [ -n "${SHARD_TEST_PG:-}" ]; then
         PG_ADMIN=$SHARD_TEST_PG
         PG_HISTORY_DB="$1_$$"
-        trap 'psql_admin "DROP DATABASE IF EXISTS $PG_HISTORY_DB WITH (FORCE)"
-            rm -rf "$SCRATCH"' EXIT
+        at_exit 'psql_admin "DROP DATABASE IF EXISTS $PG_HISTORY_DB WITH (FORCE)"'
     else
         pg_start
         PG_HISTORY_DB=$1
@@ -96,4 +103,13 @@ pg_history() {
 # psql_history SQL: run SQL on the history database, print rows unaligned.
 psql_history() {
     psql -X -q -t -A -v ON_ERROR_STOP=1 "$PG_HISTORY" -c "$1"
+}
+
+# objstore_start [--tls CERT KEY]: serve $SCRATCH/srv with the local object
+# store (tests/cli/objstore.py) on a free loopback port, $PORT, until the
+# script exits. $OBJSTORE runs its client side (get, put, fault).
+objstore_start() {
+    OBJSTORE="$PY $REPO/tests/cli/objstore.py"
+    PORT=$($OBJSTORE serve srv $$ "$@") || fail "cannot start the object store"
+    at_exit 'kill "$(cat "$SCRATCH/srv/pid")" 2>/dev/null'
 }

@@ -6,9 +6,7 @@
 # history; the bearer token and a header file's lines are sent but never
 # printed, and a presigned URL's query is redacted from messages.
 . "$(dirname "$0")/lib.sh"
-OBJSTORE="$PY $REPO/tests/cli/objstore.py"
-PORT=$($OBJSTORE serve srv $$) || fail "cannot start the object store"
-trap 'kill "$(cat "$SCRATCH/srv/pid")" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+objstore_start
 URL="http://127.0.0.1:$PORT/bucket/history.db?X-Amz-Signature=s1gn4ture"
 TOKEN=tok-5ecret-1234
 export SHARD_HISTORY_TOKEN=$TOKEN

@@ -4,9 +4,7 @@
 # history, none twice. Whoever loses the race gets 412, pulls, merges and
 # pushes again.
 . "$(dirname "$0")/lib.sh"
-OBJSTORE="$PY $REPO/tests/cli/objstore.py"
-PORT=$($OBJSTORE serve srv $$) || fail "cannot start the object store"
-trap 'kill "$(cat "$SCRATCH/srv/pid")" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+objstore_start
 URL="http://127.0.0.1:$PORT/ci/history.db"
 
 # ingest_run DIR RUN: a report of 20 tests into DIR's history

@@ -5,9 +5,7 @@
 # is not a history is exit 3; usage errors are exit 2. Every message names
 # the URL without its query, and the token appears nowhere.
 . "$(dirname "$0")/lib.sh"
-OBJSTORE="$PY $REPO/tests/cli/objstore.py"
-PORT=$($OBJSTORE serve srv $$) || fail "cannot start the object store"
-trap 'kill "$(cat "$SCRATCH/srv/pid")" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+objstore_start
 URL="http://127.0.0.1:$PORT/h.db?sig=s1gn4ture"
 TOKEN=tok-5ecret-1234
 export SHARD_HISTORY_TOKEN=$TOKEN

@@ -3,9 +3,7 @@
 # temporary file first, then read like a file; messages name the URL
 # without its query; a missing object or an unreachable server is exit 3.
 . "$(dirname "$0")/lib.sh"
-OBJSTORE="$PY $REPO/tests/cli/objstore.py"
-PORT=$($OBJSTORE serve srv $$) || fail "cannot start the object store"
-trap 'kill "$(cat "$SCRATCH/srv/pid")" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+objstore_start
 BASE="http://127.0.0.1:$PORT/reports"
 
 printf '<testsuite name="a"><testcase classname="m.A" name="t1" time="1.5"/><testcase classname="m.A" name="t2" time="0.5"><failure/></testcase></testsuite>\n' >a.xml

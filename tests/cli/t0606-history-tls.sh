@@ -11,9 +11,7 @@ openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
 printf 'subjectAltName=IP:127.0.0.1\n' >ext
 openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
     -days 2 -extfile ext -out srv.pem 2>/dev/null || fail "certificate"
-OBJSTORE="$PY $REPO/tests/cli/objstore.py"
-PORT=$($OBJSTORE serve srv $$ --tls srv.pem srv.key) || fail "cannot start the object store"
-trap 'kill "$(cat "$SCRATCH/srv/pid")" 2>/dev/null; rm -rf "$SCRATCH"' EXIT
+objstore_start --tls srv.pem srv.key
 URL="https://127.0.0.1:$PORT/h.db"
 
 printf '<testsuite><testcase classname="C" name="t" time="1"/></testsuite>\n' >r.xml

@@ -17,9 +17,7 @@
 command -v git >/dev/null || fail "git is missing"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 ||
     fail "PostgreSQL is missing: run ci/deps"
-OBJSTORE="$PY $REPO/tests/cli/objstore.py"
-PORT=$($OBJSTORE serve srv $$) || fail "cannot start the object store"
-trap 'kill "$(cat "$SCRATCH/srv/pid")" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$SCRATCH"' EXIT
+objstore_start
 URL="http://127.0.0.1:$PORT/ci/history.db"
 TOKEN=tok-$$-e2e-secret
 WORKFLOW=repo/ci/github/example-workflow.yml

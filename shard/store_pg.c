@@ -13,11 +13,10 @@
  * then shards by index), each transaction taking its row locks in that
  * order. Runs and sources are written at once (their ids are needed), but
  * a transaction that meets another's uncommitted run or source only waits
- * for it, as it holds no other lock yet. Of the rarer writers, an import
- * writes tests at once (put_test), out of that order: an ingest at the
- * same moment may deadlock with it, and PostgreSQL then aborts one of
- * them, which can simply run again. Prune locks whole tables in the order
- * ingest takes them, so it and an ingest only wait for each other.
+ * for it, as it holds no other lock yet. The rarer writers, prune and
+ * import (which writes tests at once, out of that order), lock whole
+ * tables in the order ingest takes them (writers_lock), so they and an
+ * ingest only wait for each other.
  *
  * Estimates are kept current at commit as in SQLite: samples are a
  * float8[] window per test, pushed and estimated by SQL functions the
@@ -323,6 +322,7 @@ struct pg_store {
 	struct store base;
 	struct pgconn *c;
 	int in_txn, copying;
+	int writers_locked;         /* writers_lock held (this transaction) */
 	unsigned reading;           /* cursors open (stream) */
 	int64_t staged;             /* results staged in this transaction */
 	struct strbuf copy;         /* COPY data not yet sent */
@@ -561,6 +561,7 @@ static int p_begin(struct store *base, struct shard_error *err)
 		return err->code;
 	stage_clear(s);
 	s->in_txn = 1;
+	s->writers_locked = 0;
 	return 0;
 }
 
@@ -1445,6 +1446,20 @@ static const char *window_param(const double *v, size_t n, struct strbuf *b)
 }
 
 /*
+ * Writers are kept out while prune decides what no kept run has seen, and
+ * while an import writes tests at once (put_test, put_file: out of the
+ * order in which an ingest locks them at commit, so the two could
+ * deadlock): a lock that every write's ROW EXCLUSIVE waits for, taken in
+ * the order an ingest takes its tables (runs and sources first, the rest
+ * at commit), so that an ingest under way finishes first and later ones
+ * wait. Readers (plan) go on.
+ */
+static const char writers_lock[] =
+	"LOCK TABLE shard_history.runs, shard_history.sources,"
+	" shard_history.tests, shard_history.results, shard_history.files,"
+	" shard_history.shards IN SHARE ROW EXCLUSIVE MODE";
+
+/*
  * put_test and put_file: p holds the insert's parameters, of which the
  * replace takes the first ones (stmts gives the counts). Returns 1 when
  * inserted, else 0, or < 0.
@@ -1456,6 +1471,13 @@ static int put_row(struct pg_store *s, enum stmt_id insert,
 	int64_t ignored = 0;
 	int r;
 
+	/* one statement on its own locks one row: nothing to order; the
+	 * lock is taken before staged results are folded into tests */
+	if (s->in_txn && !s->writers_locked) {
+		if (copy_finish(s, err) || exec(s, writers_lock, err))
+			return err->code;
+		s->writers_locked = 1;
+	}
 	if (fold_staged(s, err))
 		return err->code;
 	r = run(s, insert, p, &ignored, err);
@@ -1565,16 +1587,6 @@ static int prune_deletes(struct pg_store *s, unsigned keep,
 	return 0;
 }
 
-/*
- * Writers are kept out while prune decides what no kept run has seen: a
- * lock that every write's ROW EXCLUSIVE waits for, taken in the order an
- * ingest takes its tables (runs and sources first, the rest at commit),
- * so that an ingest under way finishes first. Readers (plan) go on.
- */
-static const char prune_lock[] =
-	"LOCK TABLE shard_history.runs, shard_history.sources,"
-	" shard_history.tests, shard_history.results, shard_history.files,"
-	" shard_history.shards IN SHARE ROW EXCLUSIVE MODE";
 
 /*
  * VACUUM makes the deleted rows' space reusable by later ingests without
@@ -1602,7 +1614,7 @@ static int p_prune(struct store *base, unsigned keep,
 			err) ||
 	    exec(s, "BEGIN", err))
 		return err->code;
-	if (exec(s, prune_lock, err) || prune_deletes(s, keep, out, err) ||
+	if (exec(s, writers_lock, err) || prune_deletes(s, keep, out, err) ||
 	    exec(s, "COMMIT", err)) {
 		exec(s, "ROLLBACK", &ignored);
 		return err->code;

@@ -1830,19 +1830,53 @@ static void prune_refuses_to_run_inside_a_transaction(void **state)
 	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 5);
 }
 
-static int prune_child(const char *location)
+/* In a child process: open location and run fn on it; 0 when it went
+ * well, else 1, with the error on stderr. */
+static int child_on_store(const char *location,
+			  int (*fn)(struct store *, struct shard_error *))
 {
 	struct store_options opt = { 0, 0, 0 };
 	struct shard_error err = SHARD_ERROR_INIT;
-	struct store_prune_stats ps;
 	struct store *st = NULL;
 
 	if (!store_open(location, &opt, &st, &err) && st)
-		st->ops->prune(st, 1, &ps, &err);
+		fn(st, &err);
 	if (err.code)
-		fprintf(stderr, "prune: %s\n", err.msg);
+		fprintf(stderr, "child: %s\n", err.msg);
 	store_close(st);
 	return err.code ? 1 : 0;
+}
+
+/* Start fn on the store in a child; half a second later it must still
+ * be waiting (for the transaction under way in the test). */
+static pid_t start_waiting_child(struct fixture *f,
+				 int (*fn)(struct store *, struct shard_error *))
+{
+	const struct timespec pause = { 0, 500 * 1000 * 1000 };
+	int status = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid)
+		_exit(child_on_store(f->path, fn));
+	nanosleep(&pause, NULL);
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	return pid;
+}
+
+static void child_succeeds(pid_t pid)
+{
+	int status = 0;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static int prune_to_one(struct store *st, struct shard_error *err)
+{
+	struct store_prune_stats ps;
+
+	return st->ops->prune(st, 1, &ps, err);
 }
 
 /*
@@ -1859,8 +1893,6 @@ static void prune_waits_for_a_write_under_way(void **state)
 	struct store_result y = result("Y", JUNIT_PASSED, 1, 1);
 	const struct source_in xs[] = { { "d1", NULL, &x, 1 } };
 	const struct source_in ys[] = { { "d2", NULL, &y, 1 } };
-	const struct timespec pause = { 0, 500 * 1000 * 1000 };
-	int status = 0;
 	pid_t pid;
 
 	record_run(open_store(f, 0), &old, xs, 1, NULL, 0);
@@ -1871,21 +1903,64 @@ static void prune_waits_for_a_write_under_way(void **state)
 		       " attempt, outcome) SELECT s.run_id, s.id, t.id, 1,"
 		       " 'passed' FROM sources s, tests t"
 		       " WHERE s.digest = 'd2' AND t.key = 'X'");
-	pid = fork();
-	assert_true(pid >= 0);
-	if (!pid)
-		_exit(prune_child(f->path));
-	nanosleep(&pause, NULL);
-	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	pid = start_waiting_child(f, prune_to_one);
 	exec_direct(f, "COMMIT");
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	child_succeeds(pid);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 1);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM tests"
 				      " WHERE key IN ('X', 'Y')"), 2);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM results r"
 				      " WHERE NOT EXISTS (SELECT 1 FROM tests t"
 				      " WHERE t.id = r.test_id)"), 0);
+}
+
+/* An import's tests, Y then X (the order an ingest does not take). */
+static int import_y_then_x(struct store *st, struct shard_error *err)
+{
+	const double one[] = { 1 };
+	struct store_test y = test_of("Y", NULL, NULL, one, 1, 1);
+	struct store_test x = test_of("X", NULL, NULL, one, 1, 1);
+
+	if (st->ops->begin(st, err))
+		return err->code;
+	st->ops->put_test(st, &y, 1, err);
+	if (!err->code)
+		st->ops->put_test(st, &x, 1, err);
+	if (!err->code)
+		st->ops->commit(st, err);
+	return err->code;
+}
+
+/*
+ * An ingest under way holds test X and is about to take Y (its commit
+ * folds tests in key order); an import that took Y first and then waited
+ * for X would deadlock with it, and PostgreSQL would abort one. The
+ * import waits for the ingest before it writes anything, and both land.
+ */
+static void import_waits_for_an_ingest_under_way(void **state)
+{
+	struct fixture *f = *state;
+	const struct store_run r1 = { "r1", 1, NULL, NULL, NULL };
+	struct store_result res[] = { result("X", JUNIT_PASSED, 1, 1),
+				      result("Y", JUNIT_PASSED, 1, 1) };
+	const struct source_in src[] = { { "d1", NULL, res, 2 } };
+	pid_t pid;
+
+	record_run(open_store(f, 0), &r1, src, 1, NULL, 0);
+	close_store(f);
+	exec_direct(f, "BEGIN");
+	exec_direct(f, "INSERT INTO runs(run_key) VALUES ('under way')");
+	exec_direct(f, "UPDATE tests SET sample_count = 7 WHERE key = 'X'");
+	pid = start_waiting_child(f, import_y_then_x);
+	/* without the import's lock, this is where the deadlock was */
+	exec_direct(f, "UPDATE tests SET sample_count = 7 WHERE key = 'Y'");
+	exec_direct(f, "COMMIT");
+	child_succeeds(pid);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 2);
+	/* the import came second: its windows replaced the ingest's */
+	assert_int_equal(query_int(f, "SELECT count(*) FROM tests WHERE"
+				      " key IN ('X', 'Y') AND sample_count"
+				      " = 1"), 2);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_sqlite, teardown)
@@ -1936,6 +2011,7 @@ int main(void)
 		P(store_without_create_gives_null_without_a_schema),
 		P(store_names_a_missing_database_without_the_password),
 		P(prune_waits_for_a_write_under_way),
+		P(import_waits_for_an_ingest_under_way),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL,
 						 NULL);

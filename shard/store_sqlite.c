@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -725,22 +726,12 @@ static int configure(struct sqlite_store *s, const struct store_options *opt,
 	return prepare_all(s, err);
 }
 
-int store_sqlite_open(const char *path, const struct store_options *opt,
-		      struct store **out, struct shard_error *err)
+static int open_at(const char *path, int flags,
+		   const struct store_options *opt, struct sqlite_store **out,
+		   struct shard_error *err)
 {
-	struct sqlite_store *s;
-	struct stat st;
-	int flags = opt->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	struct sqlite_store *s = xcalloc(1, sizeof(*s));
 
-	*out = NULL;
-	if (stat(path, &st) < 0) {
-		if (!opt->create)
-			return 0;
-		if (make_parent(path, err))
-			return err->code;
-		flags |= SQLITE_OPEN_CREATE;
-	}
-	s = xcalloc(1, sizeof(*s));
 	s->base.ops = &sqlite_ops;
 	s->base.window = opt->window ? opt->window : ESTIMATE_WINDOW_DEFAULT;
 	s->base.method = ESTIMATE_METHOD_DEFAULT;
@@ -753,6 +744,58 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
 		s_close(&s->base);
 		return err->code;
 	}
+	*out = s;
+	return 0;
+}
+
+/*
+ * A history that does not exist yet is made whole under a name of its
+ * own (in WAL mode, with its schema) and then linked into place.
+ * Processes creating one at once would otherwise race to switch the new
+ * file to WAL, and SQLite answers the loser at once, without its busy
+ * timeout, with "database is locked" or a disk I/O error. The process
+ * whose link finds the file there (EEXIST) uses that one.
+ */
+static int create_whole(const char *path, const struct store_options *opt,
+			struct shard_error *err)
+{
+	size_t len = strlen(path) + 32;
+	char *tmp = xmalloc(len);
+	struct sqlite_store *s;
+	int r;
+
+	snprintf(tmp, len, "%s.new-%ld", path, (long)getpid());
+	unlink(tmp);
+	r = open_at(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt, &s,
+		    err);
+	if (!r) {
+		s_close(&s->base);
+		if (link(tmp, path) < 0 && errno != EEXIST)
+			r = shard_error_set(err, SHARD_EENV, "%s: cannot create"
+					    " it: %s", path, strerror(errno));
+	}
+	unlink(tmp);
+	free(tmp);
+	return r;
+}
+
+int store_sqlite_open(const char *path, const struct store_options *opt,
+		      struct store **out, struct shard_error *err)
+{
+	struct sqlite_store *s;
+	struct stat st;
+
+	*out = NULL;
+	if (stat(path, &st) < 0) {
+		if (!opt->create)
+			return 0;
+		if (make_parent(path, err) || create_whole(path, opt, err))
+			return err->code;
+	}
+	if (open_at(path, opt->readonly ? SQLITE_OPEN_READONLY
+					: SQLITE_OPEN_READWRITE,
+		    opt, &s, err))
+		return err->code;
 	*out = &s->base;
 	return 0;
 }

@@ -726,7 +726,8 @@ static int configure(struct sqlite_store *s, const struct store_options *opt,
 	return prepare_all(s, err);
 }
 
-static int open_at(const char *path, int flags,
+/* Open path; messages name the history as name. */
+static int open_at(const char *path, const char *name, int flags,
 		   const struct store_options *opt, struct sqlite_store **out,
 		   struct shard_error *err)
 {
@@ -735,7 +736,7 @@ static int open_at(const char *path, int flags,
 	s->base.ops = &sqlite_ops;
 	s->base.window = opt->window ? opt->window : ESTIMATE_WINDOW_DEFAULT;
 	s->base.method = ESTIMATE_METHOD_DEFAULT;
-	s->path = xstrdup(path);
+	s->path = xstrdup(name);
 	if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
 		    SQLITE_OK ||
 	    configure(s, opt, err)) {
@@ -766,8 +767,8 @@ static int create_whole(const char *path, const struct store_options *opt,
 
 	snprintf(tmp, len, "%s.new-%ld", path, (long)getpid());
 	unlink(tmp);
-	r = open_at(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt, &s,
-		    err);
+	r = open_at(tmp, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt,
+		    &s, err);
 	if (!r) {
 		s_close(&s->base);
 		if (link(tmp, path) < 0 && errno != EEXIST)
@@ -792,8 +793,8 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
 		if (make_parent(path, err) || create_whole(path, opt, err))
 			return err->code;
 	}
-	if (open_at(path, opt->readonly ? SQLITE_OPEN_READONLY
-					: SQLITE_OPEN_READWRITE,
+	if (open_at(path, path, opt->readonly ? SQLITE_OPEN_READONLY
+					      : SQLITE_OPEN_READWRITE,
 		    opt, &s, err))
 		return err->code;
 	*out = &s->base;

@@ -350,23 +350,23 @@ static int finish(struct worker *w, struct shard_error *err)
 static int look_ahead(struct worker *w, double now, struct shard_error *err)
 {
 	struct queue_left left;
-	double next, remaining, spread;
+	double target, next, remaining, spread;
 	long workers;
 
 	w->looked_ahead = 1;
 	if (queue_left(w->q, w->warm, &left, err))
 		return err->code;
-	next = target_seconds(w, &left);
-	next = next > left.head_seconds ? next : left.head_seconds;
+	target = target_seconds(w, &left);
+	next = target > left.head_seconds ? target : left.head_seconds;
 	remaining = w->batch->seconds - (now - w->batch_start);
+	remaining = remaining > 0 ? remaining : 0;
 	workers = left.workers > w->o->workers ? (long)left.workers
 					       : w->o->workers;
 	spread = (left.pending_seconds + left.claimed_seconds) /
 		 (double)(workers > 0 ? workers : 1);
-	remaining = remaining > 0 ? remaining : 0;
 	if (!left.pending || LOOK_AHEAD_MARGIN * (remaining + next) > spread)
 		return 0;
-	return queue_claim(w->q, target_seconds(w, &left), &w->next, err);
+	return queue_claim(w->q, target, &w->next, err);
 }
 
 /* While a batch runs: its lease, and the queue's work (see struct
@@ -434,7 +434,6 @@ static int run_batch(struct worker *w, const struct queue_batch *b,
 	*wall = shard_now(w->ctx) - start;
 	return r;
 }
-
 
 /* Run b (taken over); on its end it waits in w->done to be completed,
  * or goes back to the queue if the worker was stopped. */

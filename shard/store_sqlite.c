@@ -757,6 +757,20 @@ static int open_at(const char *path, const char *name, int flags,
  * timeout, with "database is locked" or a disk I/O error. The process
  * whose link finds the file there (EEXIST) uses that one.
  */
+/* Remove a database file and its WAL companions. */
+static void remove_db(const char *path)
+{
+	size_t len = strlen(path) + 8;
+	char *p = xmalloc(len);
+
+	unlink(path);
+	snprintf(p, len, "%s-wal", path);
+	unlink(p);
+	snprintf(p, len, "%s-shm", path);
+	unlink(p);
+	free(p);
+}
+
 static int create_whole(const char *path, const struct store_options *opt,
 			struct shard_error *err)
 {
@@ -766,7 +780,9 @@ static int create_whole(const char *path, const struct store_options *opt,
 	int r;
 
 	snprintf(tmp, len, "%s.new-%ld", path, (long)getpid());
-	unlink(tmp);
+	/* what a process of the same pid may have left: a stale WAL would
+	 * be replayed into the new file */
+	remove_db(tmp);
 	r = open_at(tmp, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt,
 		    &s, err);
 	if (!r) {
@@ -775,7 +791,7 @@ static int create_whole(const char *path, const struct store_options *opt,
 			r = shard_error_set(err, SHARD_EENV, "%s: cannot create"
 					    " it: %s", path, strerror(errno));
 	}
-	unlink(tmp);
+	remove_db(tmp);
 	free(tmp);
 	return r;
 }

@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 	ts.tv_nsec = (long)((total - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts))
 		;
-	sprintf(tmp, "%s.tmp", out);
+	snprintf(tmp, strlen(out) + 5, "%s.tmp", out);
 	f = fopen(tmp, "w");
 	if (!f)
 		die("cannot write", tmp);
@@ -172,8 +172,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		put_case(f, &w[i]);
 	fputs("</testsuite>\n", f);
-	if (fclose(f) || rename(tmp, out))
+	if (fclose(f) || rename(tmp, out)) {
+		unlink(tmp); /* no half-written report left behind */
 		die("cannot write", out);
+	}
 	if (trace) {
 		FILE *t = fopen(trace, "a");
 

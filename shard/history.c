@@ -843,19 +843,6 @@ static int download(const struct history_remote *rm, char **tmp,
 	return r;
 }
 
-static void remove_db(const char *path)
-{
-	struct strbuf p = STRBUF_INIT;
-
-	unlink(path);
-	strbuf_addf(&p, "%s-wal", path);
-	unlink(p.buf);
-	strbuf_reset(&p);
-	strbuf_addf(&p, "%s-shm", path);
-	unlink(p.buf);
-	strbuf_release(&p);
-}
-
 /* Merge the downloaded file into the local history (created if missing). */
 static int merge_download(const struct history_remote *rm, const char *tmp,
 			  struct history_counts *added, struct shard_error *err)
@@ -907,7 +894,7 @@ int history_pull(const struct history_remote *rm,
 		r = history_etag_write(rm->history, res.etag, err);
 out:
 	if (tmp)
-		remove_db(tmp);
+		store_sqlite_remove(tmp);
 	free(tmp);
 	return r;
 }

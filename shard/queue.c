@@ -564,7 +564,7 @@ static int got_left(void *data, int ncols, const char *const *v)
 	struct queue_left *l = data;
 	char *end;
 
-	if (ncols < 5)
+	if (ncols < 7)
 		return 0;
 	l->pending = v[0] ? strtoll(v[0], &end, 10) : 0;
 	if (v[1])
@@ -573,9 +573,9 @@ static int got_left(void *data, int ncols, const char *const *v)
 	l->workers = v[3] ? strtoll(v[3], &end, 10) : 0;
 	if (!v[4] || shard_parse_double(v[4], &l->overhead))
 		l->overhead = -1;
-	if (ncols >= 7 && v[5])
+	if (v[5])
 		shard_parse_double(v[5], &l->claimed_seconds);
-	if (ncols >= 7 && v[6])
+	if (v[6])
 		shard_parse_double(v[6], &l->head_seconds);
 	return 0;
 }
@@ -591,7 +591,7 @@ int queue_left(struct queue *q, double my_overhead, struct queue_left *out,
 	snprintf(mine, sizeof(mine), "%.17g", my_overhead);
 	/* one statement: what is open, this worker's overhead shared, and
 	 * the workers seen within a lease with the least overhead */
-	if (pgconn_exec(q->c, "WITH t AS (SELECT estimate, state, state ="
+	if (pgconn_exec(q->c, "WITH t AS (SELECT estimate, state ="
 			" 'pending' OR (state = 'claimed' AND lease_until <"
 			" now()) AS o FROM shard_queue WHERE run_id = $1 AND"
 			" state IN ('pending', 'claimed')), me AS (UPDATE"

@@ -65,8 +65,8 @@ int queue_seed(struct queue *q, long attempt,
  * tests claimed by live leases and their estimated sum, the estimate of
  * the longest pending test (the next claim's first), workers seen within
  * a lease, and the least per-invocation overhead any worker of the run
- * has measured (-1 when none has). my_overhead (>= 0) is this worker's least, shared with
- * the others first; -1 shares nothing.
+ * has measured (-1 when none has). my_overhead (>= 0) is this worker's
+ * least, shared with the others first; -1 shares nothing.
  */
 struct queue_left {
 	int64_t pending, claimed, workers;

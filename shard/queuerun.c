@@ -138,13 +138,13 @@ static void read_job_report(struct batch_read *br, const char *path,
 	br->fd = -1;
 }
 
-/* A batch whose runner has ended, its results not yet completed. */
+/* A batch whose runner has ended, its results not yet completed (b.n
+ * is 0 when there is none). */
 struct ran {
 	struct queue_batch b;
 	struct batch_read br;
 	size_t jobs;
 	double wall;
-	int have;
 };
 
 /*
@@ -271,14 +271,20 @@ static double least_overhead(const struct worker *w,
 	return w->warm;
 }
 
+/* Workers to share the queue with: those seen, at least those expected. */
+static double workers_of(const struct worker *w, const struct queue_left *left)
+{
+	long n = left->workers > w->o->workers ? (long)left->workers
+					       : w->o->workers;
+
+	return (double)(n > 0 ? n : 1);
+}
+
 /* The batch to aim at now (guided self-scheduling). */
 static double target_seconds(const struct worker *w,
 			     const struct queue_left *left)
 {
-	long workers = left->workers > w->o->workers ? (long)left->workers
-						     : w->o->workers;
-	double t = left->pending_seconds / (2.0 * (double)(workers ? workers
-								   : 1));
+	double t = left->pending_seconds / (2.0 * workers_of(w, left));
 	double over = least_overhead(w, left);
 	double min = w->o->min_batch >= 0 ? w->o->min_batch
 		     : over > 0 ? 10 * over : 0;
@@ -295,7 +301,7 @@ static int finish(struct worker *w, struct shard_error *err)
 	size_t failed = 0;
 	int r;
 
-	if (!d->have)
+	if (!b->n)
 		return 0;
 	accepted = xcalloc(b->n ? b->n : 1, sizeof(*accepted));
 	r = queue_complete(w->q, b, (const struct queue_result *const *)
@@ -332,7 +338,6 @@ static int finish(struct worker *w, struct shard_error *err)
 	batch_read_release(&d->br, b->n);
 	queue_batch_release(&d->b);
 	free(accepted);
-	d->have = 0;
 	return r;
 }
 
@@ -351,7 +356,6 @@ static int look_ahead(struct worker *w, double now, struct shard_error *err)
 {
 	struct queue_left left;
 	double target, next, remaining, spread;
-	long workers;
 
 	w->looked_ahead = 1;
 	if (queue_left(w->q, w->warm, &left, err))
@@ -360,10 +364,8 @@ static int look_ahead(struct worker *w, double now, struct shard_error *err)
 	next = target > left.head_seconds ? target : left.head_seconds;
 	remaining = w->batch->seconds - (now - w->batch_start);
 	remaining = remaining > 0 ? remaining : 0;
-	workers = left.workers > w->o->workers ? (long)left.workers
-					       : w->o->workers;
 	spread = (left.pending_seconds + left.claimed_seconds) /
-		 (double)(workers > 0 ? workers : 1);
+		 workers_of(w, &left);
 	if (!left.pending || LOOK_AHEAD_MARGIN * (remaining + next) > spread)
 		return 0;
 	return queue_claim(w->q, target, &w->next, err);
@@ -381,7 +383,7 @@ static void tick(void *data, double now)
 	heartbeat(w, now);
 	if (w->tick_err.code)
 		return;
-	if (w->done.have && finish(w, &w->tick_err))
+	if (finish(w, &w->tick_err))
 		return;
 	if (!w->looked_ahead && !w->next.n && !w->res->stopped &&
 	    !(w->o->stop && *w->o->stop))
@@ -471,7 +473,6 @@ static int run_one(struct worker *w, struct queue_batch *b,
 	d->br = br;
 	d->jobs = jobs;
 	d->wall = wall;
-	d->have = 1;
 	memset(b, 0, sizeof(*b));
 	return 0;
 }
@@ -521,7 +522,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 	}
 	/* what ran is completed and what was claimed ahead given back,
 	 * also after a failure (its first error is the one reported) */
-	if (w.done.have && finish(&w, &e2) && !r)
+	if (finish(&w, &e2) && !r)
 		r = shard_error_set(err, e2.code, "%s", e2.msg);
 	if (w.next.n) {
 		if (queue_unclaim(q, &w.next, &e2) && !r)

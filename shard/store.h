@@ -260,6 +260,8 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
  * it first): statement journals kept in memory.
  */
 void store_sqlite_global_init(void);
+/* Remove a SQLite history file and its -wal and -shm companions. */
+void store_sqlite_remove(const char *path);
 /* The schema version this binary writes. */
 int store_sqlite_schema_version(void);
 

@@ -1587,7 +1587,6 @@ static int prune_deletes(struct pg_store *s, unsigned keep,
 	return 0;
 }
 
-
 /*
  * VACUUM makes the deleted rows' space reusable by later ingests without
  * the exclusive lock of VACUUM FULL, which would stop planning: the

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "identity.h"
+#include "strbuf.h"
 #include "util.h"
 #include "banned.h"
 
@@ -749,6 +750,19 @@ static int open_at(const char *path, const char *name, int flags,
 	return 0;
 }
 
+void store_sqlite_remove(const char *path)
+{
+	struct strbuf p = STRBUF_INIT;
+
+	unlink(path);
+	strbuf_addf(&p, "%s-wal", path);
+	unlink(p.buf);
+	strbuf_reset(&p);
+	strbuf_addf(&p, "%s-shm", path);
+	unlink(p.buf);
+	strbuf_release(&p);
+}
+
 /*
  * A history that does not exist yet is made whole under a name of its
  * own (in WAL mode, with its schema) and then linked into place.
@@ -757,42 +771,27 @@ static int open_at(const char *path, const char *name, int flags,
  * timeout, with "database is locked" or a disk I/O error. The process
  * whose link finds the file there (EEXIST) uses that one.
  */
-/* Remove a database file and its WAL companions. */
-static void remove_db(const char *path)
-{
-	size_t len = strlen(path) + 8;
-	char *p = xmalloc(len);
-
-	unlink(path);
-	snprintf(p, len, "%s-wal", path);
-	unlink(p);
-	snprintf(p, len, "%s-shm", path);
-	unlink(p);
-	free(p);
-}
-
 static int create_whole(const char *path, const struct store_options *opt,
 			struct shard_error *err)
 {
-	size_t len = strlen(path) + 32;
-	char *tmp = xmalloc(len);
+	struct strbuf tmp = STRBUF_INIT;
 	struct sqlite_store *s;
 	int r;
 
-	snprintf(tmp, len, "%s.new-%ld", path, (long)getpid());
+	strbuf_addf(&tmp, "%s.new-%ld", path, (long)getpid());
 	/* what a process of the same pid may have left: a stale WAL would
 	 * be replayed into the new file */
-	remove_db(tmp);
-	r = open_at(tmp, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, opt,
-		    &s, err);
+	store_sqlite_remove(tmp.buf);
+	r = open_at(tmp.buf, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+		    opt, &s, err);
 	if (!r) {
 		s_close(&s->base);
-		if (link(tmp, path) < 0 && errno != EEXIST)
+		if (link(tmp.buf, path) < 0 && errno != EEXIST)
 			r = shard_error_set(err, SHARD_EENV, "%s: cannot create"
 					    " it: %s", path, strerror(errno));
 	}
-	remove_db(tmp);
-	free(tmp);
+	store_sqlite_remove(tmp.buf);
+	strbuf_release(&tmp);
 	return r;
 }
 

@@ -799,6 +799,39 @@ int plan_make(const struct plan_request *req, struct plan *out,
 	return 0;
 }
 
+int plan_assign(const char *const *ids, const size_t *lens, size_t n,
+		const uint32_t *shard_of, size_t k, struct plan *out,
+		struct shard_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (k < 1)
+		return shard_error_set(err, SHARD_EINPUT,
+				       "the number of shards must be at least 1");
+	out->nshards = k;
+	out->lens = lens;
+	out->shards = xcalloc(k, sizeof(*out->shards));
+	for (size_t i = 0; i < n; i++) {
+		if (shard_of[i] >= k) {
+			plan_release(out);
+			return shard_error_set(err, SHARD_EINPUT, "test %zu is "
+					       "assigned to shard %lu of %zu",
+					       i, (unsigned long)shard_of[i], k);
+		}
+		out->shards[shard_of[i]].alloc++;
+	}
+	for (size_t s = 0; s < k; s++)
+		out->shards[s].tests = xmalloc((out->shards[s].alloc
+						? out->shards[s].alloc : 1) *
+					       sizeof(*out->shards[s].tests));
+	for (size_t i = 0; i < n; i++) {
+		struct plan_shard *sh = &out->shards[shard_of[i]];
+
+		sh->tests[sh->nr++] = i;
+	}
+	sort_and_hash(out, ids);
+	return 0;
+}
+
 void plan_hash_shard(struct digest *d, size_t index)
 {
 	char buf[48];

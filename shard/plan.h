@@ -11,6 +11,7 @@
 #define SHARD_PLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -56,6 +57,16 @@ struct plan_request {
 /* Build the plan for req. Returns 0 or SHARD_EINPUT (no shards). */
 int plan_make(const struct plan_request *req, struct plan *out,
 	      struct shard_error *err);
+
+/*
+ * Build the plan that puts id i into shard shard_of[i], for n ids and k
+ * shards: each shard's ids in byte order and the plan hash, as plan_make
+ * leaves them; the figures (seconds, bounds) are the caller's to fill.
+ * SHARD_EINPUT when k is 0 or an id's shard is not below k.
+ */
+int plan_assign(const char *const *ids, const size_t *lens, size_t n,
+		const uint32_t *shard_of, size_t k, struct plan *out,
+		struct shard_error *err);
 
 /*
  * The smallest K <= max_shards whose predicted makespan (overhead

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "estimate.h"
 #include "junit.h"
+#include "strbuf.h"
 
 #define STORE_DEFAULT_PATH ".shard/history.db"
 
@@ -44,6 +45,23 @@ struct store_shard {
 	int has_predicted, has_actual;
 	const char *host;       /* may be NULL */
 	unsigned attempt;
+	/* the shard's plan and list (partition.h); NULL when unknown */
+	const char *plan_hash, *list_digest;
+};
+
+/*
+ * A run's pinned plan (pin.h), keyed by the run without its attempt, the
+ * list's digest and the request (the options that shaped the plan).
+ */
+struct store_pin {
+	const char *run;
+	const char *list_digest;
+	const char *request;
+	double created_at;       /* seconds since the epoch */
+	const char *plan_hash;
+	const void *assignment;  /* pin.c's encoding, assignment_len bytes */
+	size_t assignment_len;
+	const char *meta;        /* pin.c's JSON of the plan's figures */
 };
 
 /* What planning reads: one row per test with an estimate. */
@@ -105,6 +123,10 @@ struct store_ops {
 	 */
 	int (*add_result)(struct store *s, int64_t run_id, int64_t source_id,
 			  const struct store_result *r, struct shard_error *err);
+	/*
+	 * A shard's figures and plan; a second call for the same index and
+	 * attempt keeps what the first gave that this one does not.
+	 */
 	int (*add_shard)(struct store *s, int64_t run_id,
 			 const struct store_shard *sh, struct shard_error *err);
 	/* A file's set-up time outside its testcases, one sample per run. */
@@ -228,6 +250,29 @@ struct store_ops {
 	 * nothing to do and returns 0.
 	 */
 	int (*checkpoint)(struct store *s, struct shard_error *err);
+
+	/*
+	 * Plan pins (pin.h). Appended: members above keep their places.
+	 *
+	 * put_pin inserts p unless a pin with its key (run, list_digest,
+	 * request) is there: *inserted is 1 when this call inserted it, 0
+	 * when another was there first (it is left alone). A statement of
+	 * its own, outside begin/commit; concurrent callers with one key
+	 * get exactly one *inserted = 1.
+	 *
+	 * get_pin looks up the pin with key's run, list_digest and request:
+	 * *found 1 fills plan_hash, assignment (reset, then the bytes) and
+	 * meta (reset, then the text); *found 0 leaves them alone.
+	 *
+	 * prune (above) also keeps only the pins of the keep_runs runs whose
+	 * pins are newest (by created_at).
+	 */
+	int (*put_pin)(struct store *s, const struct store_pin *p,
+		       int *inserted, struct shard_error *err);
+	int (*get_pin)(struct store *s, const struct store_pin *key,
+		       char plan_hash[65], struct strbuf *assignment,
+		       struct strbuf *meta, int *found,
+		       struct shard_error *err);
 };
 
 struct store {

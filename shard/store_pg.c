@@ -1640,6 +1640,7 @@ static const struct store_ops pg_ops = {
 	/* each_shard: the same rows in the same order as each_run_shard */
 	p_each_run, p_each_source, p_each_result, p_each_run_shard, p_each_test,
 	p_each_file, p_put_test, p_put_file, p_prune, p_checkpoint,
+	NULL, NULL, /* put_pin, get_pin: to come */
 };
 
 int store_pg_open(const char *url, const struct store_options *opt,

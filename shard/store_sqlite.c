@@ -689,6 +689,7 @@ static const struct store_ops sqlite_ops = {
 	s_close, s_each_recent_run, s_each_run_shard, s_each_run_result,
 	s_each_run, s_each_source, s_each_result, s_each_shard, s_each_test,
 	s_each_file, s_put_test, s_put_file, s_prune, s_checkpoint,
+	NULL, NULL, /* put_pin, get_pin: to come */
 };
 
 /* mkdir -p for the directory part of path (".shard/" by default). */
@@ -905,7 +906,7 @@ static int s_each_run_shard(struct store *base, int64_t run_id,
 			sqlite3_column_type(st, 2) != SQLITE_NULL,
 			sqlite3_column_type(st, 3) != SQLITE_NULL,
 			col_text_or_null(st, 4),
-			(unsigned)sqlite3_column_int(st, 5),
+			(unsigned)sqlite3_column_int(st, 5), NULL, NULL,
 		};
 
 		r = fn(data, &sh);
@@ -1090,7 +1091,7 @@ static int shard_row(sqlite3_stmt *st, void *ctx)
 		sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
 		sqlite3_column_type(st, 2) != SQLITE_NULL,
 		sqlite3_column_type(st, 3) != SQLITE_NULL, col_text(st, 4),
-		(unsigned)sqlite3_column_int(st, 5),
+		(unsigned)sqlite3_column_int(st, 5), NULL, NULL,
 	};
 
 	return w->fn.shard(w->data, &sh);

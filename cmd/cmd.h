@@ -105,6 +105,25 @@ int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
 		       const char *dir, struct testlist *list,
 		       struct shard_error *err);
 
+/* A run's identity: --run-id, else SHARD_RUN_ID, else the CI's. */
+struct cmd_run_identity {
+	char id[256];   /* for records: the CI's includes its attempt; "" */
+	char base[256]; /* the run without its attempt (plans are pinned by
+			   it); "" when no run id was given */
+};
+int cmd_run_identity(struct cmd_ctx *ctx, const char *flag,
+		     struct cmd_run_identity *out, struct shard_error *err);
+
+/*
+ * Open the history to plan from. With pin (a run id was given, so its
+ * plan is pinned there: shard/pin.h), for writing, created when missing;
+ * a history that cannot be written is read as it is, with a warning.
+ * *st is NULL when there is no history yet.
+ */
+struct store;
+int cmd_open_history_to_plan(struct cmd_ctx *ctx, const char *path, int pin,
+			     struct store **st, struct shard_error *err);
+
 int cmd_db(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_history(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx);

@@ -15,8 +15,10 @@
 #include "shard/ci.h"
 #include "shard/http.h"
 #include "shard/ingest.h"
+#include "shard/partition.h"
 #include "shard/store.h"
 #include "shard/strbuf.h"
+#include "shard/util.h"
 #include "shard/banned.h"
 
 static const struct cmd_option ingest_options[] = {
@@ -39,7 +41,9 @@ static const struct cmd_usage ingest_usage = {
 	".test_durations and knapsack reports hold), told apart by content.\n"
 	"Each file is one transaction; a file already recorded for the same\n"
 	"run is skipped. '-' reads standard input; an http(s):// URL is\n"
-	"downloaded first.",
+	"downloaded first. Reports of shard run's shards whose plans disagree\n"
+	"(planned apart: their tests may be missing or doubled) are refused,\n"
+	"and nothing of them is recorded.",
 	ingest_options,
 };
 
@@ -96,35 +100,98 @@ static void report(struct cmd_ctx *ctx, const char *path,
 		s->run_key);
 }
 
-static int ingest_one(struct cmd_ctx *ctx, struct store *st,
-		      const struct ingest_args *a, const char *path)
+/* A file to ingest, sniffed before any is recorded. */
+struct input {
+	const char *arg;       /* as given */
+	struct strbuf name;    /* in messages: "<stdin>", a redacted URL */
+	int fd;                /* kept for stdin and URLs (spooled); else
+				  -1 between the passes */
+	struct ingest_sniff sn;
+	int status;            /* non-zero: failed already, with this */
+};
+
+static int open_input(struct input *in, struct shard_error *err)
+{
+	const char *path = in->arg;
+
+	if (in->fd >= 0)
+		return in->fd;
+	in->fd = !strcmp(path, "-") ? cmd_spool_stdin(err)
+		 : http_is_url(path) ? http_fetch_temp(NULL, path, err)
+				     : open(path, O_RDONLY);
+	if (in->fd < 0 && !err->code)
+		shard_error_set(err, errno == ENOENT ? SHARD_EINPUT : SHARD_EENV,
+				"%s: %s", in->name.buf, strerror(errno));
+	return in->fd;
+}
+
+/* Whether the input can be opened again by its path. */
+static int reopens(const struct input *in)
+{
+	return strcmp(in->arg, "-") && !http_is_url(in->arg);
+}
+
+/*
+ * The first pass: sniff every input, and gather the plans of the shards
+ * that shard run's reports hold.
+ */
+static void sniff_input(struct cmd_ctx *ctx, const struct ingest_args *a,
+			struct input *in, struct partition_check *pc)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+
+	if (!strcmp(in->arg, "-"))
+		strbuf_addstr(&in->name, "<stdin>");
+	else if (http_is_url(in->arg))
+		http_redact(in->arg, &in->name);
+	else
+		strbuf_addstr(&in->name, in->arg);
+	if (open_input(in, &err) < 0 ||
+	    ingest_sniff(in->fd, in->name.buf, &in->sn, &err) ||
+	    (in->sn.first == '<' && in->sn.shard_plans &&
+	     ingest_partition(in->fd, in->name.buf, &a->opt, pc, &ctx->core,
+			      &err)))
+		in->status = cmd_fail(ctx, &err);
+	if (in->fd >= 0 && reopens(in)) {
+		close(in->fd);
+		in->fd = -1;
+	}
+}
+
+static int ingest_input(struct cmd_ctx *ctx, struct store *st,
+			const struct ingest_args *a, struct input *in)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct ingest_stats stats;
-	struct strbuf url = STRBUF_INIT;
-	int fd = !strcmp(path, "-") ? cmd_spool_stdin(&err)
-		 : http_is_url(path) ? http_fetch_temp(NULL, path, &err)
-				     : open(path, O_RDONLY);
 	int r;
 
-	if (fd < 0) {
-		if (!err.code)
-			shard_error_set(&err, errno == ENOENT ? SHARD_EINPUT
-							      : SHARD_EENV,
-					"%s: %s", path, strerror(errno));
+	if (in->status)
+		return in->status;
+	if (open_input(in, &err) < 0)
 		return cmd_fail(ctx, &err);
-	}
-	if (http_is_url(path)) {
-		http_redact(path, &url);
-		path = url.buf;
-	}
-	r = ingest_fd(st, fd, strcmp(path, "-") ? path : "<stdin>", &a->opt,
-		      &ctx->core, &stats, &err);
-	close(fd);
+	r = ingest_fd(st, in->fd, in->name.buf, &in->sn, &a->opt, &ctx->core,
+		      &stats, &err);
 	if (!r && !a->quiet)
-		report(ctx, path, &stats);
-	strbuf_release(&url);
+		report(ctx, in->name.buf, &stats);
 	return r ? cmd_fail(ctx, &err) : EXIT_OK;
+}
+
+/* Inputs whose runs' shards were planned apart are not recorded. */
+static void refuse_inputs(struct cmd_ctx *ctx, struct input *in, size_t n,
+			  struct partition_check *pc)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+
+	if (!partition_check_verdict(pc, &err))
+		return;
+	fputs(pc->report.buf, ctx->err);
+	for (size_t i = 0; i < n; i++)
+		if (!in[i].status &&
+		    partition_check_refuses(pc, in[i].name.buf)) {
+			fprintf(ctx->err, "shard: %s: not recorded: its shards' "
+				"plans disagree (above)\n", in[i].name.buf);
+			in[i].status = EXIT_USAGE;
+		}
 }
 
 static void fill_from_ci(struct cmd_ctx *ctx, struct ingest_args *a,
@@ -151,9 +218,12 @@ int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx)
 	struct store_options so = { 1, 0, 0 };
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store *st = NULL;
+	struct partition_check pc;
+	struct input *in;
 	struct ci_info ci;
 	int first = cmd_parse(argc, argv, &ingest_usage, take_option, &a, ctx);
 	int status = EXIT_OK;
+	size_t n;
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
@@ -163,12 +233,27 @@ int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx)
 	fill_from_ci(ctx, &a, &ci);
 	if (store_open(cmd_history_path(ctx, a.history), &so, &st, &err))
 		return cmd_fail(ctx, &err);
-	for (int i = first; i < argc; i++) {
-		int r = ingest_one(ctx, st, &a, argv[i]);
+	n = (size_t)(argc - first);
+	in = xcalloc(n, sizeof(*in));
+	partition_check_init(&pc);
+	for (size_t i = 0; i < n; i++) {
+		in[i].arg = argv[first + (int)i];
+		in[i].fd = -1;
+		strbuf_init(&in[i].name, 0);
+		sniff_input(ctx, &a, &in[i], &pc);
+	}
+	refuse_inputs(ctx, in, n, &pc);
+	for (size_t i = 0; i < n; i++) {
+		int r = ingest_input(ctx, st, &a, &in[i]);
 
 		if (r > status)
 			status = r;
+		if (in[i].fd >= 0)
+			close(in[i].fd);
+		strbuf_release(&in[i].name);
 	}
+	partition_check_release(&pc);
+	free(in);
 	store_close(st);
 	return status;
 }

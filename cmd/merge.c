@@ -18,6 +18,7 @@
 #include "shard/atomicfile.h"
 #include "shard/http.h"
 #include "shard/merge.h"
+#include "shard/partition.h"
 #include "shard/planfile.h"
 #include "shard/strbuf.h"
 #include "shard/util.h"
@@ -46,7 +47,10 @@ static const struct cmd_usage merge_usage = {
 	"Merge JUnit XML reports (files, directories of *.xml, URLs or '-') into\n"
 	"one, streaming. Counts are recounted from the testcases; a test\n"
 	"repeated after it failed is a retry, folded into one testcase marked\n"
-	"flaky when it passed at last. Every JUnit dialect is accepted.",
+	"flaky when it passed at last. Every JUnit dialect is accepted.\n"
+	"Reports of shard run's shards must split their run's test list: shards\n"
+	"planned apart are refused (exit 2, nothing written), and a shard with\n"
+	"no report is named (exit 1).",
 	merge_options,
 };
 
@@ -333,9 +337,10 @@ static int read_plan(struct merge_args *a, struct planfile *plan,
 	return r;
 }
 
-static int status_of(const struct merge_args *a, const struct merge_stats *s)
+static int status_of(const struct merge_args *a, const struct merge_stats *s,
+		     const struct partition_check *pc)
 {
-	if (s->missing)
+	if (s->missing || pc->absent)
 		return EXIT_FAILED;
 	if (a->fail_on_failure && (s->failed || s->errors))
 		return EXIT_FAILED;
@@ -350,6 +355,7 @@ int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx)
 	struct planfile plan = { 0 };
 	struct merge_stats stats;
 	struct atomicfile out = { 0 };
+	struct partition_check pc;
 	int first, r = EXIT_OK;
 
 	a.ctx = ctx;
@@ -369,6 +375,8 @@ int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx)
 	a.opt.on_missing = say_missing;
 	a.opt.on_unplanned = say_unplanned;
 	a.opt.data = &a;
+	partition_check_init(&pc);
+	a.opt.partition = &pc;
 	testlist_init(&plan.tests);
 	if ((a.plan && read_plan(&a, &plan, &err)) ||
 	    gather(&in, argv + first, argc - first, &err) ||
@@ -376,13 +384,16 @@ int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx)
 	    merge_run(in.v, in.nr, out.f, &a.opt, &ctx->core, &stats, &err) ||
 	    atomicfile_commit(&out, &err)) {
 		atomicfile_abort(&out);
+		fputs(pc.report.buf, ctx->err);
 		r = cmd_fail(ctx, &err);
 		goto done;
 	}
+	fputs(pc.report.buf, ctx->err);
 	if (!a.quiet)
 		summary(ctx, &stats);
-	r = status_of(&a, &stats);
+	r = status_of(&a, &stats, &pc);
 done:
+	partition_check_release(&pc);
 	planfile_release(&plan);
 	inputs_release(&in);
 	return r;

@@ -13,6 +13,8 @@
 #include "shard/atomicfile.h"
 #include "shard/ci.h"
 #include "shard/identity.h"
+#include "shard/partition.h"
+#include "shard/pin.h"
 #include "shard/plan.h"
 #include "shard/planfile.h"
 #include "shard/runner.h"
@@ -47,6 +49,9 @@ static const struct cmd_option plan_options[] = {
 	{ "runner", 'r', "NAME", "with --collect: pytest collects exact node "
 				 "ids through shard's plugin (generic: the "
 				 "command's output is the list)" },
+	{ "run-id", 0, "ID", "the run this plan is for (default: "
+			     "$SHARD_RUN_ID or the CI's): its first plan is "
+			     "pinned in the history and reused" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -55,18 +60,21 @@ static const struct cmd_usage plan_usage = {
 	"Split a test list into shards of nearly equal predicted time, using\n"
 	"per-test timings from history. Tests history does not know borrow\n"
 	"the median of their class, file or directory, then the suite's.\n"
-	"The same history, list and options give byte-identical output.",
+	"The same history, list and options give byte-identical output. With\n"
+	"a run id (in CI, the CI's), the run's first plan is kept in the\n"
+	"history and every later plan of that run and list reuses it.",
 	plan_options,
 };
 
 enum {
 	O_TESTS, O_COLLECT, O_SHARDS, O_TARGET, O_OVERHEAD, O_BY, O_INDEX,
 	O_FORMAT, O_OUTPUT, O_HISTORY, O_NO_IMPROVE, O_VERBOSE, O_RUNNER,
+	O_RUN_ID,
 };
 
 struct plan_args {
 	struct cmd_ctx *ctx;
-	const char *tests, *output, *history;
+	const char *tests, *output, *history, *run_id;
 	int collect, improve, verbose;
 	int pytest;                  /* --runner pytest */
 	double last;                 /* --verbose: when the last step ended */
@@ -129,6 +137,7 @@ static int take_option(void *data, int opt, const char *arg)
 					       "or jest", arg);
 		a->pytest = runner_parse(arg) == RUNNER_PYTEST;
 		return 0;
+	case O_RUN_ID: a->run_id = arg; return 0;
 	}
 	return 0;
 }
@@ -261,35 +270,47 @@ static int write_plan(struct plan_args *a, const struct plan *p,
 	return atomicfile_commit(&out, err);
 }
 
-static int make_plan(struct plan_args *a, const struct testlist *list,
-		     const struct weights *w, struct plan *p,
-		     struct shard_error *err)
+static void say_target(struct plan_args *a, const struct pin_plan *pp)
 {
-	struct plan_request req = {
-		list->ids, w->seconds, list->nr, a->by,
-		a->shards > 0 ? (size_t)a->shards : 1, a->overhead, a->improve,
-		weigh_group_overhead, (void *)w, list->lens,
-	};
-	size_t k;
-	int too_long = 0;
+	const struct plan *p = &pp->plan;
 
-	if (a->has_target) {
-		if (plan_choose_shards(&req, a->target, MAX_SHARDS, &k,
-				       &too_long, err))
-			return err->code;
-		req.shards = k;
-	}
-	if (plan_make(&req, p, err))
-		return err->code;
-	if (too_long)
+	if (!a->has_target)
+		return;
+	if (pp->too_long)
 		shard_warn(&a->ctx->core, "a single %s takes %.1f s, longer "
 			   "than the target of %.1f s: split it",
 			   a->by == PLAN_BY_TEST ? "test" : a->by == PLAN_BY_CLASS
 			   ? "class" : "file", p->longest, a->target);
-	else if (a->has_target && p->makespan > a->target)
+	else if (p->makespan > a->target)
 		shard_warn(&a->ctx->core, "even %zu shards take %.1f s, more "
-			   "than the target of %.1f s", k, p->makespan,
-			   a->target);
+			   "than the target of %.1f s", p->nshards,
+			   p->makespan, a->target);
+}
+
+/* Weigh and plan the list, or take the run's pinned plan. */
+static int make_plan(struct plan_args *a, struct partition_list *l,
+		     const char *run, struct pin_plan *out,
+		     struct shard_error *err)
+{
+	struct pin_request rq = {
+		l, a->by, a->has_target ? 0 : (size_t)a->shards,
+		a->has_target ? a->target : 0, MAX_SHARDS, a->overhead,
+		a->improve, run,
+	};
+	struct store *st = NULL;
+	int r = cmd_open_history_to_plan(a->ctx, cmd_history_path(a->ctx,
+				a->history), run != NULL, &st, err);
+
+	if (!r)
+		r = pin_plan_make(st, &rq, out, &a->ctx->core, err);
+	store_close(st);
+	if (r)
+		return r;
+	if (out->pinned)
+		fprintf(a->ctx->err, "shard plan: run %s: the plan made earlier "
+			"for this run and list, pinned in the history\n", run);
+	else
+		say_target(a, out);
 	return 0;
 }
 
@@ -311,41 +332,42 @@ int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx)
 		.by = PLAN_BY_TEST, .format = PLANFILE_JSON,
 	};
 	struct shard_error err = SHARD_ERROR_INIT;
-	struct store_options so = { 0, 0, 0 };
+	struct cmd_run_identity run;
 	struct testlist list;
-	struct weights w = { 0 };
-	struct plan p = { 0 };
-	struct store *st = NULL;
+	struct partition_list order = { 0 };
+	struct pin_plan pp = { 0 };
 	int first = cmd_parse(argc, argv, &plan_usage, take_option, &a, ctx);
 	int r;
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
-	if (resolve_shards(&a, &err))
+	if (resolve_shards(&a, &err) ||
+	    cmd_run_identity(ctx, a.run_id, &run, &err))
 		return cmd_fail(ctx, &err);
 	if ((r = check_args(&a, first < argc)))
 		return r;
 	testlist_init(&list);
 	a.last = ctx->started;
 	if (read_list(ctx, &a, argv + first, &list, &err) ||
-	    step(&a, "read the test list") ||
-	    store_open(cmd_history_path(ctx, a.history), &so, &st, &err) ||
-	    weigh_tests(st, list.ids, list.nr, &w, &err) ||
-	    step(&a, "weighed the tests") ||
-	    make_plan(&a, &list, &w, &p, &err) || step(&a, "planned")) {
+	    step(&a, "read the test list")) {
 		r = cmd_fail(ctx, &err);
 		goto out;
 	}
-	say_estimates(ctx, &w, list.nr);
-	if ((r = check_index(&a, p.nshards)))
+	partition_list_init(&order, list.ids, list.lens, list.nr);
+	if (make_plan(&a, &order, run.base[0] ? run.base : NULL, &pp, &err) ||
+	    step(&a, "planned")) {
+		r = cmd_fail(ctx, &err);
 		goto out;
-	if (write_plan(&a, &p, &list, &w, &err))
+	}
+	say_estimates(ctx, &pp.w, list.nr);
+	if ((r = check_index(&a, pp.plan.nshards)))
+		goto out;
+	if (write_plan(&a, &pp.plan, &list, &pp.w, &err))
 		r = cmd_fail(ctx, &err);
 	step(&a, "wrote the plan");
 out:
-	plan_release(&p);
-	weigh_release(&w);
-	store_close(st);
+	pin_plan_release(&pp);
+	partition_list_release(&order);
 	testlist_release(&list);
 	return r;
 }

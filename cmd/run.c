@@ -55,7 +55,11 @@ static const struct cmd_option run_options[] = {
 	{ "history", 0, "PATH", "history store (default: $SHARD_HISTORY or "
 				".shard/history.db)" },
 	{ "no-record", 0, NULL, "do not record the results into history" },
-	{ "run-id", 0, "ID", "the run's identity (default: the CI's)" },
+	{ "record", 0, NULL, "record the results into history even when "
+			     "shards plan from it with no run id" },
+	{ "run-id", 0, "ID", "the run's identity (default: $SHARD_RUN_ID or "
+			     "the CI's); its first plan is pinned in the "
+			     "history and reused by its other shards" },
 	{ "quiet", 'q', NULL, "print only the summary line and errors" },
 	{ "queue", 0, "URL", "pull batches of tests from a queue in "
 			     "PostgreSQL (every matrix job the same URL)" },
@@ -83,7 +87,7 @@ static const struct cmd_usage run_usage = {
 enum {
 	O_TESTS, O_COLLECT, O_PLAN, O_INDEX, O_SHARDS, O_BY, O_RUNNER,
 	O_OUTPUT, O_ISOLATE_DB, O_ISOLATE_SCHEMA, O_LOCAL, O_JOBS, O_RETRIES,
-	O_TIMEOUT, O_GRACE, O_HISTORY, O_NO_RECORD, O_RUN_ID, O_QUIET,
+	O_TIMEOUT, O_GRACE, O_HISTORY, O_NO_RECORD, O_RECORD, O_RUN_ID, O_QUIET,
 	O_QUEUE, O_LEASE, O_HEARTBEAT, O_MIN_BATCH, O_WORKERS,
 };
 
@@ -134,6 +138,7 @@ static int take_option(void *data, int opt, const char *arg)
 					 &a->grace);
 	case O_HISTORY: a->history = arg; return 0;
 	case O_NO_RECORD: a->record = 0; return 0;
+	case O_RECORD: a->record = 1; return 0;
 	case O_RUN_ID: a->run_id = arg; return 0;
 	case O_QUIET: a->quiet = 1; return 0;
 	case O_QUEUE: a->queue = arg; return 0;
@@ -173,25 +178,28 @@ static void catch_signals(void)
 /* Index, total and run identity: flags, then SHARD_*, then the CI's. */
 static int resolve(struct run_args *a, struct shard_error *err)
 {
+	struct cmd_run_identity run;
 	struct ci_info ci;
-	const char *v = shard_getenv(&a->ctx->core, "SHARD_RUN_ID");
+	const char *v;
 
-	if (ci_detect(&a->ctx->core, &ci, err))
+	if (ci_detect(&a->ctx->core, &ci, err) ||
+	    cmd_run_identity(a->ctx, a->run_id, &run, err))
 		return err->code;
 	if (a->index < 0 && ci.index >= 0)
 		a->index = ci.index;
 	if (a->shards < 0 && ci.total > 0 && !a->plan)
 		a->shards = ci.total;
-	if (!a->run_id && v && *v)
-		a->run_id = v;
 	/* a queue is shared by the attempts of a CI run: the run without
 	 * its attempt (a re-run of failed jobs resumes it) */
 	v = shard_getenv(&a->ctx->core, "GITHUB_RUN_ID");
-	if (!a->run_id && a->queue && v && *v)
-		a->run_id = v;
-	if (!a->run_id && ci.run_id[0]) {
-		snprintf(a->run_buf, sizeof(a->run_buf), "%s", ci.run_id);
+	if (a->queue && !run.base[0] && v && *v)
+		snprintf(run.base, sizeof(run.base), "%s", v);
+	snprintf(a->base_buf, sizeof(a->base_buf), "%s", run.base);
+	snprintf(a->run_buf, sizeof(a->run_buf), "%s",
+		 a->queue ? run.base : run.id);
+	if (a->run_buf[0]) {
 		a->run_id = a->run_buf;
+		a->pin_run = a->run_base = a->base_buf;
 	}
 	gethostname(a->host, sizeof(a->host) - 1);
 	if (!a->run_id) {
@@ -199,11 +207,34 @@ static int resolve(struct run_args *a, struct shard_error *err)
 		snprintf(a->run_buf, sizeof(a->run_buf), "local-%.64s-%ld-%.0f",
 			 a->host, (long)getpid(), shard_now(&a->ctx->core));
 		a->run_id = a->run_buf;
+		/* --local is the whole run: its reports name it */
+		if (a->local)
+			a->run_base = a->run_buf;
 	}
 	v = shard_getenv(&a->ctx->core, "GITHUB_RUN_ATTEMPT");
 	if (!v || shard_parse_long(v, 1, 1000000, &a->attempt))
 		a->attempt = 1;
 	return 0;
+}
+
+/*
+ * Whether to record: by default yes, except for a shard planned here
+ * without a run id, whose results would change the history the next
+ * shard of the same run plans from (nothing tells that shard from the
+ * next run's): then only with --record.
+ */
+static void default_record(struct run_args *a)
+{
+	if (a->record >= 0)
+		return;
+	a->record = !(a->run_id_generated && !a->plan && !a->local &&
+		      !a->queue);
+	if (!a->record && !a->quiet)
+		fprintf(a->ctx->err, "shard run: not recording into the history: "
+			"with no run id, the next shard of this run would plan "
+			"from what this one recorded; give every shard of the "
+			"run one --run-id (or plan once with shard plan and "
+			"pass --plan), or --record to record anyway\n");
 }
 
 /* Split the operands: [COLLECT_CMD... "--"] CMD... */
@@ -280,6 +311,7 @@ static void selection_alloc(struct selection *sel, size_t k)
 {
 	sel->nshards = k;
 	sel->ids = xcalloc(k, sizeof(*sel->ids));
+	sel->tests = xcalloc(k, sizeof(*sel->tests));
 	sel->n = xcalloc(k, sizeof(*sel->n));
 	sel->predicted = xcalloc(k, sizeof(*sel->predicted));
 }
@@ -320,13 +352,18 @@ static int select_from_file(struct run_args *a, struct selection *sel,
 				       "not %ld", a->plan, p->nshards,
 				       a->shards);
 	selection_alloc(sel, p->nshards);
+	partition_list_init(&sel->order, p->tests.ids, p->tests.lens,
+			    p->tests.nr);
 	for (size_t i = 0; i < p->nshards; i++) {
 		size_t end = i + 1 < p->nshards ? p->first[i + 1]
 						: p->tests.nr;
 
 		sel->ids[i] = xcalloc(end - p->first[i] + 1, sizeof(char *));
-		for (size_t j = p->first[i]; j < end; j++)
+		sel->tests[i] = xcalloc(end - p->first[i] + 1, sizeof(size_t));
+		for (size_t j = p->first[i]; j < end; j++) {
 			sel->ids[i][j - p->first[i]] = p->tests.ids[j];
+			sel->tests[i][j - p->first[i]] = j;
+		}
 		sel->n[i] = end - p->first[i];
 		sel->predicted[i] = p->predicted[i];
 		if (p->predicted[i] > sel->makespan)
@@ -360,66 +397,81 @@ static int parse_by(const char *by, enum plan_by *out)
 static int select_from_list(struct run_args *a, struct selection *sel,
 			    const char *dir, struct shard_error *err)
 {
-	struct store_options so = { 0, 0, 0 };
+	struct pin_request rq = { 0 };
 	struct store *st = NULL;
-	struct plan_request req = { 0 };
+	const struct plan *p = &sel->pp.plan;
 	enum plan_by by = PLAN_BY_TEST;
 	int r;
 
 	if (a->by && parse_by(a->by, &by))
 		return shard_error_set(err, SHARD_EINPUT, "--by '%s': expected "
 				       "test, class or file", a->by);
-	r = run_read_list(a, dir, &sel->list, err);
-	if (r || store_open(cmd_history_path(a->ctx, a->history), &so, &st,
-			    err) ||
-	    weigh_tests(st, sel->list.ids, sel->list.nr, &sel->w, err)) {
-		store_close(st);
-		return err->code;
-	}
+	if ((r = run_read_list(a, dir, &sel->list, err)))
+		return r;
+	partition_list_init(&sel->order, sel->list.ids, sel->list.lens,
+			    sel->list.nr);
+	rq.list = &sel->order;
+	rq.by = by;
+	rq.shards = (size_t)a->shards;
+	rq.improve = 1;
+	rq.run = a->pin_run;
+	r = cmd_open_history_to_plan(a->ctx, cmd_history_path(a->ctx,
+				     a->history), a->pin_run != NULL, &st, err);
+	if (!r)
+		r = pin_plan_make(st, &rq, &sel->pp, &a->ctx->core, err);
 	store_close(st);
-	req.ids = (const char *const *)sel->list.ids;
-	req.seconds = sel->w.seconds;
-	req.n = sel->list.nr;
-	req.by = by;
-	req.shards = (size_t)a->shards;
-	req.improve = 1;
-	req.file_overhead = weigh_group_overhead;
-	req.data = &sel->w;
-	req.lens = sel->list.lens;
-	if (plan_make(&req, &sel->plan, err))
-		return err->code;
-	selection_alloc(sel, sel->plan.nshards);
-	sel->makespan = sel->plan.makespan;
-	for (size_t i = 0; i < sel->plan.nshards; i++) {
-		const struct plan_shard *s = &sel->plan.shards[i];
+	if (r)
+		return r;
+	if (sel->pp.pinned && !a->quiet)
+		fprintf(a->ctx->err, "shard run: run %s: the plan made earlier "
+			"for this run and list, pinned in the history\n",
+			a->pin_run);
+	selection_alloc(sel, p->nshards);
+	sel->makespan = p->makespan;
+	for (size_t i = 0; i < p->nshards; i++) {
+		const struct plan_shard *s = &p->shards[i];
 
 		sel->ids[i] = xcalloc(s->nr + 1, sizeof(char *));
 		for (size_t j = 0; j < s->nr; j++)
 			sel->ids[i][j] = sel->list.ids[s->tests[j]];
+		sel->tests[i] = s->tests; /* the plan's */
 		sel->n[i] = s->nr;
-		sel->predicted[i] = s->seconds + sel->plan.overhead;
+		sel->predicted[i] = s->seconds + p->overhead;
 	}
 	return 0;
 }
 
 static void selection_release(struct selection *sel)
 {
-	for (size_t i = 0; sel->ids && i < sel->nshards; i++)
+	for (size_t i = 0; sel->ids && i < sel->nshards; i++) {
 		free(sel->ids[i]);
+		if (sel->from_file)
+			free(sel->tests[i]);
+	}
 	free(sel->ids);
+	free(sel->tests);
 	free(sel->n);
 	free(sel->predicted);
 	if (sel->from_file)
 		planfile_release(&sel->pf);
-	plan_release(&sel->plan);
-	weigh_release(&sel->w);
+	pin_plan_release(&sel->pp);
+	partition_list_release(&sel->order);
 	testlist_release(&sel->list);
 }
 
-void run_shard_options(const struct run_args *a, const struct selection *sel,
-		       size_t i, const char *dir, struct shardrun_options *o)
+void run_shard_options(const struct run_args *a, struct selection *sel,
+		       size_t i, const char *dir, struct strbuf *props,
+		       struct shardrun_options *o)
 {
+	struct partition_shard ps = {
+		&sel->order, sel->from_file ? sel->pf.hash : sel->pp.plan.hash,
+		a->run_base, i, sel->nshards, sel->tests[i], sel->n[i],
+	};
+
 	memset(o, 0, sizeof(*o));
+	strbuf_reset(props);
+	partition_write_properties(props, &ps);
+	o->props = props->buf;
 	o->runner = a->runner;
 	o->cmd = (const char *const *)a->cmd;
 	o->ids = sel->ids[i];
@@ -480,7 +532,8 @@ int run_record(const struct run_args *a, const char *report)
 	}
 	r = store_open(cmd_history_path(a->ctx, a->history), &so, &st, &err);
 	if (!r)
-		r = ingest_fd(st, fd, report, &io, &a->ctx->core, &stats, &err);
+		r = ingest_fd(st, fd, report, NULL, &io, &a->ctx->core, &stats,
+			      &err);
 	close(fd);
 	store_close(st);
 	return r ? cmd_fail(a->ctx, &err) : 0;
@@ -545,7 +598,7 @@ static int run_single(struct run_args *a, struct selection *sel,
 	struct shardrun_result res;
 	struct isolate iso = { 0 };
 	struct strvec env;
-	struct strbuf report = STRBUF_INIT;
+	struct strbuf report = STRBUF_INIT, props = STRBUF_INIT;
 	size_t i = (size_t)a->index;
 	int r, status;
 
@@ -565,10 +618,11 @@ static int run_single(struct run_args *a, struct selection *sel,
 	if (iso.names)
 		isolate_env(&iso, i, &env);
 	strbuf_addf(&report, "%s/report.xml", dir);
-	run_shard_options(a, sel, i, dir, &o);
+	run_shard_options(a, sel, i, dir, &props, &o);
 	o.envp = env.v;
 	o.output = a->output ? a->output : report.buf;
 	r = shardrun_run(&o, &a->ctx->core, &res, &err);
+	strbuf_release(&props);
 	if (iso.names && isolate_drop(&iso, &derr))
 		cmd_fail(a->ctx, &derr);
 	isolate_release(&iso);
@@ -593,7 +647,7 @@ static int run_single(struct run_args *a, struct selection *sel,
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct run_args a = {
-		.ctx = ctx, .record = 1, .runner = RUNNER_GENERIC,
+		.ctx = ctx, .record = -1, .runner = RUNNER_GENERIC,
 		.index = -1, .shards = -1, .jobs = -1, .grace = 10,
 		.lease = 30, .heartbeat = 10, .min_batch = -1, .workers = -1,
 	};
@@ -612,6 +666,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 		return cmd_fail(ctx, &err);
 	if ((r = check_args(&a)))
 		return r;
+	default_record(&a);
 	a.share_dir = cmd_share_dir(ctx, share, sizeof(share));
 	snprintf(dir, sizeof(dir), "%s/shard-run.XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");

@@ -9,6 +9,8 @@
 
 #include "cmd/cmd.h"
 #include "shard/isolate.h"
+#include "shard/partition.h"
+#include "shard/pin.h"
 #include "shard/plan.h"
 #include "shard/planfile.h"
 #include "shard/shardrun.h"
@@ -24,7 +26,8 @@ struct run_args {
 	const char *queue;               /* --queue URL */
 	double lease, heartbeat, min_batch;
 	long workers;
-	int collect, local, record, quiet;
+	int collect, local, quiet;
+	int record;                /* 1 record, 0 not, -1 the default */
 	enum runner_kind runner;
 	long index, shards, jobs, retries;
 	double timeout, grace;
@@ -33,6 +36,11 @@ struct run_args {
 	char host[256];
 	char run_buf[256];
 	int run_id_generated;          /* no flag, variable or CI gave one */
+	const char *pin_run;       /* the run without its attempt, when one
+				      was given: plans are pinned by it */
+	const char *run_base;      /* what reports name as their run: the
+				      pinned run, or --local's own */
+	char base_buf[256];
 	long attempt;
 	const char *share_dir;
 };
@@ -40,10 +48,11 @@ struct run_args {
 /* Every shard's tests, from a plan file or planned here from a list. */
 struct selection {
 	struct testlist list;
-	struct weights w;
-	struct plan plan;
+	struct pin_plan pp;        /* planned here, or pinned */
 	struct planfile pf;
 	int from_file;
+	struct partition_list order; /* every shard's list, for reports */
+	size_t **tests;            /* per shard: indexes into order's ids */
 	size_t nshards;
 	const char ***ids;         /* per shard */
 	size_t *n;
@@ -59,9 +68,13 @@ int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
 		  struct shard_error *err);
 /* --queue: pull batches from a PostgreSQL queue until it is drained. */
 int run_queue(struct run_args *a, const char *dir);
-/* The options of shardrun_run for shard i, without output and env. */
-void run_shard_options(const struct run_args *a, const struct selection *sel,
-		       size_t i, const char *dir, struct shardrun_options *o);
+/*
+ * The options of shardrun_run for shard i, without output and env. props
+ * gets the shard's partition properties, which o points into.
+ */
+void run_shard_options(const struct run_args *a, struct selection *sel,
+		       size_t i, const char *dir, struct strbuf *props,
+		       struct shardrun_options *o);
 /* Create the isolation of the given shards (none without the flags). */
 int run_isolate(const struct run_args *a, struct isolate *iso, size_t nshards,
 		const size_t *which, size_t n, struct shard_error *err);

@@ -52,7 +52,7 @@ static void shard_child(struct local *l, size_t i)
 	struct shardrun_options o;
 	struct shardrun_result res;
 	struct strvec env;
-	struct strbuf sub = STRBUF_INIT;
+	struct strbuf sub = STRBUF_INIT, props = STRBUF_INIT;
 	int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	int code;
 
@@ -67,7 +67,7 @@ static void shard_child(struct local *l, size_t i)
 	strvec_pushv(&env, (const char *const *)a->ctx->core.envp);
 	if (l->iso.names)
 		isolate_env(&l->iso, i, &env);
-	run_shard_options(a, l->sel, i, sub.buf, &o);
+	run_shard_options(a, l->sel, i, sub.buf, &props, &o);
 	o.envp = env.v;
 	o.output = s->report;
 	if (shardrun_run(&o, &a->ctx->core, &res, &err)) {
@@ -78,6 +78,7 @@ static void shard_child(struct local *l, size_t i)
 	}
 	fflush(NULL);
 	run_rmdir(sub.buf);
+	strbuf_release(&props);
 	_exit(code);
 }
 

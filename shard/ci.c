@@ -13,7 +13,8 @@
 struct provider {
 	const char *name;
 	const char *detect;          /* set (non-empty) when running there */
-	const char *run_id[2];       /* joined with '-' when both are set */
+	const char *run_id[2];       /* joined with '-' when both are set;
+					the first alone is the run's base */
 	const char *commit;
 	const char *branch[2];       /* first non-empty wins */
 	const char *index, *total;
@@ -89,6 +90,8 @@ static void fill_provider(const struct shard_ctx *ctx,
 		snprintf(out->run_id, sizeof(out->run_id), "%s-%s", a, b);
 	else if (a)
 		snprintf(out->run_id, sizeof(out->run_id), "%s", a);
+	if (a)
+		snprintf(out->run_base, sizeof(out->run_base), "%s", a);
 	out->commit = get(ctx, p->commit);
 	out->branch = get(ctx, p->branch[0]);
 	if (!out->branch)

@@ -14,6 +14,9 @@
 struct ci_info {
 	const char *provider;     /* "github", "gitlab", ... or NULL */
 	char run_id[256];         /* "" when none */
+	char run_base[256];       /* the run without its attempt: what the
+				     attempts of one CI run share ("" when
+				     none) */
 	const char *commit;       /* borrowed from the environment, or NULL */
 	const char *branch;
 	long index, total;        /* -1 when unknown */

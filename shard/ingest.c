@@ -44,6 +44,7 @@ struct ingest_state {
 	struct store_shard shard;
 	int has_shard_index;
 	char shard_run[256], host[256];
+	char plan_hash[65], list_digest[65];
 	double top_seconds;
 	struct strbuf key, file;
 	struct suite_frame *frames;
@@ -73,17 +74,49 @@ static int read_all(int fd, const char *path, int (*fn)(void *, const char *,
 	}
 }
 
+#define PLANS_MARK "shard.plan_hash"
+#define PLANS_MARK_LEN (sizeof(PLANS_MARK) - 1)
+
 struct sniff {
 	struct digest *d;
 	int first;        /* first significant byte, or -1 */
 	size_t seen;
+	int plans;        /* PLANS_MARK seen */
+	char tail[PLANS_MARK_LEN]; /* the last bytes of the chunk before */
+	size_t ntail;
 };
+
+/* Whether PLANS_MARK is in buf, or across the chunks before and it. */
+static void look_for_plans(struct sniff *s, const char *buf, size_t len)
+{
+	char edge[2 * PLANS_MARK_LEN];
+	size_t n = len < PLANS_MARK_LEN ? len : PLANS_MARK_LEN;
+
+	if (s->plans)
+		return;
+	memcpy(edge, s->tail, s->ntail);
+	memcpy(edge + s->ntail, buf, n);
+	s->plans = memmem(edge, s->ntail + n, PLANS_MARK, PLANS_MARK_LEN) ||
+		   memmem(buf, len, PLANS_MARK, PLANS_MARK_LEN);
+	if (len >= PLANS_MARK_LEN) {
+		memcpy(s->tail, buf + len - (PLANS_MARK_LEN - 1),
+		       PLANS_MARK_LEN - 1);
+		s->ntail = PLANS_MARK_LEN - 1;
+	} else {
+		memcpy(edge, s->tail, s->ntail);
+		memcpy(edge + s->ntail, buf, len);
+		n = s->ntail + len;
+		s->ntail = n < PLANS_MARK_LEN - 1 ? n : PLANS_MARK_LEN - 1;
+		memcpy(s->tail, edge + n - s->ntail, s->ntail);
+	}
+}
 
 static int sniff_chunk(void *data, const char *buf, size_t len)
 {
 	struct sniff *s = data;
 
 	digest_update(s->d, buf, len);
+	look_for_plans(s, buf, len);
 	for (size_t i = 0; i < len && s->first < 0; i++, s->seen++) {
 		unsigned char c = (unsigned char)buf[i];
 
@@ -203,6 +236,10 @@ static int on_property(void *data, const struct junit_suite *su,
 		return err->code;
 	if (!strcmp(name, "run_id"))
 		copy_prop(s->shard_run, sizeof(s->shard_run), value);
+	else if (!strcmp(name, "plan_hash"))
+		copy_prop(s->plan_hash, sizeof(s->plan_hash), value);
+	else if (!strcmp(name, "list_digest"))
+		copy_prop(s->list_digest, sizeof(s->list_digest), value);
 	else if (!strcmp(name, "host"))
 		copy_prop(s->host, sizeof(s->host), value);
 	else if (!strcmp(name, "index") || !strcmp(name, "total") ||
@@ -303,6 +340,53 @@ static int on_suite_end(void *data, const struct junit_suite *su,
 	return r;
 }
 
+struct plan_look {
+	const struct store_shard *sh;
+	struct store_shard other;   /* the first that disagrees */
+	char hash[65];
+	int found;
+};
+
+static int look_at_shard(void *data, const struct store_shard *sh)
+{
+	struct plan_look *l = data;
+
+	if (l->found || !sh->plan_hash || !sh->list_digest ||
+	    strcmp(sh->list_digest, l->sh->list_digest) ||
+	    !strcmp(sh->plan_hash, l->sh->plan_hash))
+		return 0;
+	l->found = 1;
+	l->other = *sh;
+	snprintf(l->hash, sizeof(l->hash), "%s", sh->plan_hash);
+	return 0;
+}
+
+/*
+ * A shard of a list whose run already has a shard of that list planned
+ * otherwise: the two were planned apart, and cannot be one run's.
+ */
+static int check_plan(struct ingest_state *s, struct shard_error *err)
+{
+	struct plan_look l = { .sh = &s->shard };
+
+	if (!s->shard.plan_hash || !s->shard.list_digest)
+		return 0;
+	if (s->st->ops->each_run_shard(s->st, s->run_id, look_at_shard, &l,
+				       err))
+		return err->code;
+	if (!l.found)
+		return 0;
+	return shard_error_set(err, SHARD_EINPUT, "%s: shard %d of run %s was "
+			       "planned as plan %.12s, but shard %d of the "
+			       "same list, recorded before, as plan %.12s: "
+			       "they were planned apart (from different "
+			       "histories, or with different options), and "
+			       "their tests may be missing or doubled; "
+			       "nothing of this file was recorded",
+			       s->path, s->shard.index, s->stats->run_key,
+			       s->shard.plan_hash, l.other.index, l.hash);
+}
+
 static int record_shard(struct ingest_state *s, struct shard_error *err)
 {
 	if (!s->has_shard_index || s->stats->already)
@@ -312,13 +396,17 @@ static int record_shard(struct ingest_state *s, struct shard_error *err)
 		s->shard.has_actual = 1;
 	}
 	s->shard.host = s->host[0] ? s->host : NULL;
+	s->shard.plan_hash = s->plan_hash[0] ? s->plan_hash : NULL;
+	s->shard.list_digest = s->list_digest[0] ? s->list_digest : NULL;
 	if (start_run(s, err))
 		return err->code ? err->code : 0;
-	if (s->st->ops->add_shard(s->st, s->run_id, &s->shard, err))
+	if (check_plan(s, err) ||
+	    s->st->ops->add_shard(s->st, s->run_id, &s->shard, err))
 		return err->code;
 	memset(&s->shard, 0, sizeof(s->shard));
 	s->has_shard_index = 0;
 	s->host[0] = '\0';
+	s->plan_hash[0] = s->list_digest[0] = '\0';
 	s->top_seconds = 0;
 	return 0;
 }
@@ -429,14 +517,15 @@ static int ingest_timing(struct ingest_state *s, int fd,
 	return r;
 }
 
-static int sniff_file(int fd, const char *path, char digest[65], int *first,
-		      struct shard_error *err)
+int ingest_sniff(int fd, const char *path, struct ingest_sniff *out,
+		 struct shard_error *err)
 {
-	struct sniff sn = { digest_new(), -1, 0 };
+	struct sniff sn = { .d = digest_new(), .first = -1 };
 	int r = read_all(fd, path, sniff_chunk, &sn, err);
 
-	digest_final_hex(sn.d, digest);
-	*first = sn.first;
+	digest_final_hex(sn.d, out->digest);
+	out->first = sn.first;
+	out->shard_plans = sn.plans;
 	if (r)
 		return r;
 	if (lseek(fd, 0, SEEK_SET) < 0)
@@ -454,11 +543,72 @@ static int sniff_file(int fd, const char *path, char digest[65], int *first,
 	return 0;
 }
 
+struct part_reader {
+	struct partition_check *pc;
+	const char *path;
+};
+
+static int part_suite_start(void *data, const struct junit_suite *su,
+			    struct shard_error *err)
+{
+	struct part_reader *p = data;
+
+	(void)su;
+	(void)err;
+	partition_check_suite_start(p->pc, p->path);
+	return 0;
+}
+
+static int part_property(void *data, const struct junit_suite *su,
+			 const char *name, const char *value,
+			 struct shard_error *err)
+{
+	struct part_reader *p = data;
+
+	(void)su;
+	(void)err;
+	partition_check_property(p->pc, name, value);
+	return 0;
+}
+
+static int part_suite_end(void *data, const struct junit_suite *su,
+			  double case_seconds, struct shard_error *err)
+{
+	struct part_reader *p = data;
+
+	(void)su;
+	(void)case_seconds;
+	(void)err;
+	partition_check_suite_end(p->pc);
+	return 0;
+}
+
+int ingest_partition(int fd, const char *path, const struct ingest_options *opt,
+		     struct partition_check *pc, const struct shard_ctx *ctx,
+		     struct shard_error *err)
+{
+	struct part_reader p = { pc, path };
+	struct junit_handler h = {
+		.suite_start = part_suite_start, .property = part_property,
+		.suite_end = part_suite_end, .data = &p,
+	};
+	struct junit_options jo = { .recover = opt->recover };
+	int r = junit_read_fd(fd, path, &jo, &h, ctx, err);
+
+	partition_check_suite_end(pc);
+	if (!r && lseek(fd, 0, SEEK_SET) < 0)
+		r = shard_error_set(err, SHARD_EENV, "%s: cannot seek: %s",
+				    path, strerror(errno));
+	return r;
+}
+
 int ingest_fd(struct store *st, int fd, const char *path,
-	      const struct ingest_options *opt, const struct shard_ctx *ctx,
-	      struct ingest_stats *stats, struct shard_error *err)
+	      const struct ingest_sniff *sn, const struct ingest_options *opt,
+	      const struct shard_ctx *ctx, struct ingest_stats *stats,
+	      struct shard_error *err)
 {
 	struct ingest_state s = { 0 };
+	struct ingest_sniff mine;
 	int first = 0, r;
 
 	memset(stats, 0, sizeof(*stats));
@@ -469,8 +619,11 @@ int ingest_fd(struct store *st, int fd, const char *path,
 	s.stats = stats;
 	strbuf_init(&s.key, 0);
 	strbuf_init(&s.file, 0);
-	if ((r = sniff_file(fd, path, s.digest, &first, err)))
+	if (!sn && (r = ingest_sniff(fd, path, &mine, err)))
 		goto out;
+	sn = sn ? sn : &mine;
+	memcpy(s.digest, sn->digest, sizeof(s.digest));
+	first = sn->first;
 	stats->kind = first == '<' ? INGEST_JUNIT : INGEST_TIMING_JSON;
 	if ((r = st->ops->begin(st, err)))
 		goto out;

@@ -12,6 +12,7 @@
 
 #include "ctx.h"
 #include "error.h"
+#include "partition.h"
 #include "store.h"
 
 struct ingest_options {
@@ -31,12 +32,42 @@ struct ingest_stats {
 };
 
 /*
+ * What one read of a file tells: its digest (its identity), whether it is
+ * XML or JSON, and whether it holds the plans of shard run's shards.
+ */
+struct ingest_sniff {
+	char digest[65];
+	int first;            /* its first significant byte: '<', '{', '[' */
+	int shard_plans;      /* it names shard.plan_hash */
+};
+
+/*
+ * Sniff the file at path (fd open on it, seekable, left at its start).
+ * SHARD_EINPUT for a file that is neither XML nor JSON, SHARD_EENV for
+ * read errors.
+ */
+int ingest_sniff(int fd, const char *path, struct ingest_sniff *out,
+		 struct shard_error *err);
+
+/*
+ * Feed the shard property sets of the JUnit file at path (fd at its
+ * start, left there) to pc, named as path, so that reports of shards
+ * planned apart are refused before any of them is recorded (partition.h).
+ */
+int ingest_partition(int fd, const char *path, const struct ingest_options *opt,
+		     struct partition_check *pc, const struct shard_ctx *ctx,
+		     struct shard_error *err);
+
+/*
  * Ingest the file at path ("-" is not accepted here: cmd/ spools stdin to
- * a file). fd must be open on it and seekable. Returns 0 or a negative
- * code; on error nothing of this file is stored.
+ * a file). fd must be open on it and seekable; sn is its sniff, or NULL
+ * to sniff it here. Returns 0 or a negative code; on error nothing of
+ * this file is stored. A shard whose plan disagrees with the plan of a
+ * shard of the same list already recorded for the run is SHARD_EINPUT.
  */
 int ingest_fd(struct store *st, int fd, const char *path,
-	      const struct ingest_options *opt, const struct shard_ctx *ctx,
-	      struct ingest_stats *stats, struct shard_error *err);
+	      const struct ingest_sniff *sn, const struct ingest_options *opt,
+	      const struct shard_ctx *ctx, struct ingest_stats *stats,
+	      struct shard_error *err);
 
 #endif

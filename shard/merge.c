@@ -182,6 +182,9 @@ struct merger {
 	struct keytable plan_keys, plan_files, seen_keys, seen_files;
 	const char **missing;
 	size_t nmissing, alloc_missing;
+	/* --partition: the open <properties>, rewritten without data */
+	int props_rewrite;
+	struct strbuf props_kept;
 	/* inputs in another encoding, converted to UTF-8 temporary files */
 	int *fds;
 	unsigned char *utf8;
@@ -736,6 +739,9 @@ static int open_suite(struct merger *m, const struct junit_element *e)
 	s->time = t;
 	ALLOC_GROW(m->stack, m->depth + 1, m->alloc_stack);
 	m->stack[m->depth++] = idx;
+	if (m->opt->partition)
+		partition_check_suite_start(m->opt->partition,
+					    m->in[m->input].path);
 	if (!segmented(m, idx))
 		return write_suite_start(m, s, NULL, 0);
 	if (parent == NONE || m->opt->flatten)
@@ -748,6 +754,8 @@ static int close_suite(struct merger *m)
 {
 	uint32_t idx = m->stack[--m->depth], parent = top_suite(m);
 
+	if (m->opt->partition)
+		partition_check_suite_end(m->opt->partition);
 	if (!segmented(m, idx))
 		return puts_(m, "</testsuite>\n");
 	seg_close(m, idx);
@@ -775,6 +783,10 @@ static int on_start(void *data, const struct junit_element *e,
 		return needs_utf8(m, e);
 	if (e->kind == JUNIT_EL_CASE || e->kind == JUNIT_EL_SUITE)
 		m->last_inner = e->start;
+	if (e->kind == JUNIT_EL_PROPERTIES) {
+		m->props_rewrite = 0;
+		strbuf_reset(&m->props_kept);
+	}
 	if (e->kind == JUNIT_EL_CASE && !m->in_case++) {
 		m->case_depth = e->depth;
 		m->npending = 0;
@@ -794,9 +806,38 @@ static int copy_element(struct merger *m, const struct junit_element *e)
 {
 	if (m->last_inner > e->start)
 		return 0;
+	if (e->kind == JUNIT_EL_PROPERTIES && m->props_rewrite)
+		return puts_(m, "<properties>\n") ||
+		       puts_(m, m->props_kept.buf) ||
+		       puts_(m, "</properties>\n") ? m->err->code : 0;
 	if (copy_span(m, &m->rd, e->start, e->end_end))
 		return m->err->code;
 	return puts_(m, "\n");
+}
+
+/*
+ * A property, for the partition check. Those of a <properties> that
+ * holds partition data are kept here, to be written without it.
+ */
+static int on_property(void *data, const struct junit_suite *s,
+		       const char *name, const char *value,
+		       struct shard_error *err)
+{
+	struct merger *m = data;
+
+	(void)s;
+	(void)err;
+	partition_check_property(m->opt->partition, name, value);
+	if (partition_is_data(name)) {
+		m->props_rewrite = 1;
+		return 0;
+	}
+	strbuf_addstr(&m->props_kept, "<property name=\"");
+	strbuf_add_xml_quoted(&m->props_kept, name);
+	strbuf_addstr(&m->props_kept, "\" value=\"");
+	strbuf_add_xml_quoted(&m->props_kept, value);
+	strbuf_addstr(&m->props_kept, "\"/>\n");
+	return 0;
 }
 
 /* An outcome element directly inside the open testcase: kept. */
@@ -1114,6 +1155,7 @@ static int read_input(struct merger *m, uint32_t i)
 	struct junit_handler h = {
 		.testcase = on_case, .element_start = on_start,
 		.element_end = on_end, .data = m,
+		.property = m->opt->partition ? on_property : NULL,
 	};
 	struct junit_options jo = { .recover = m->opt->recover,
 				    .utf8 = m->utf8[i], .window = &m->rd };
@@ -1477,6 +1519,10 @@ static int finish(struct merger *m)
 	struct counts n;
 	double t;
 
+	/* before a byte reaches the caller's output */
+	if (m->opt->partition &&
+	    partition_check_verdict(m->opt->partition, m->err))
+		return m->err->code;
 	sum_totals(m);
 	join_groups(m);
 	if ((m->opt->plan_ids && find_missing(m)) || fill_rooms(m, m->w))
@@ -1549,6 +1595,7 @@ static void merger_release(struct merger *m)
 	strbuf_release(&m->key);
 	strbuf_release(&m->tmp);
 	strbuf_release(&m->num);
+	strbuf_release(&m->props_kept);
 }
 
 /*
@@ -1596,6 +1643,7 @@ int merge_run(const struct merge_input *in, size_t n, FILE *out,
 	strbuf_init(&m.key, 0);
 	strbuf_init(&m.tmp, 0);
 	strbuf_init(&m.num, 0);
+	strbuf_init(&m.props_kept, 0);
 	stats->files = n;
 	m.fds = xcalloc(n ? n : 1, sizeof(*m.fds));
 	m.utf8 = xcalloc(n ? n : 1, 1);

@@ -17,6 +17,7 @@
 #include "ctx.h"
 #include "error.h"
 #include "junit.h"
+#include "partition.h"
 
 struct merge_input {
 	const char *path;   /* names the input in messages */
@@ -47,6 +48,15 @@ struct merge_options {
 	const char *const *plan_ids; /* check against a plan; NULL: none */
 	size_t plan_n;
 	const char *missing_message; /* NULL: "planned but not reported" */
+	/*
+	 * Gather every suite's shard properties into a check of the runs'
+	 * partitions (partition.h), and leave the partition data (the list
+	 * and the planned positions, which the check consumes) out of the
+	 * output. After the last input, before anything reaches out, the
+	 * verdict is taken: a refused run fails the merge (SHARD_EINPUT,
+	 * the check's report says why). NULL: properties are copied.
+	 */
+	struct partition_check *partition;
 	/*
 	 * Callbacks, may be NULL; non-zero stops the merge. on_case comes
 	 * once per testcase written: passed and skipped ones as they are

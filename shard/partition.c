@@ -74,12 +74,21 @@ static void digest_ids(const char *const *ids, const size_t *lens,
 void partition_list_init(struct partition_list *l, const char *const *ids,
 			 const size_t *lens, size_t n)
 {
-	struct keyed *k = xmalloc((n ? n : 1) * sizeof(*k));
-
 	memset(l, 0, sizeof(*l));
 	l->ids = ids;
 	l->lens = lens;
 	l->n = n;
+}
+
+void partition_list_sort(struct partition_list *l)
+{
+	const char *const *ids = l->ids;
+	size_t n = l->n;
+	struct keyed *k;
+
+	if (l->order)
+		return;
+	k = xmalloc((n ? n : 1) * sizeof(*k));
 	for (size_t i = 0; i < n; i++) {
 		k[i].id = ids[i];
 		k[i].len = id_len(l, i);
@@ -94,7 +103,7 @@ void partition_list_init(struct partition_list *l, const char *const *ids,
 		l->position[k[p].index] = p;
 	}
 	free(k);
-	digest_ids(ids, lens, l->order, n, l->digest);
+	digest_ids(ids, l->lens, l->order, n, l->digest);
 }
 
 void partition_list_release(struct partition_list *l)
@@ -153,13 +162,14 @@ static int cmp_size(const void *a, const void *b)
 void partition_write_properties(struct strbuf *sb,
 				const struct partition_shard *s)
 {
-	const struct partition_list *l = s->list;
+	struct partition_list *l = s->list;
 	size_t from = partition_slice_start(l->n, s->index, s->total);
 	size_t to = partition_slice_start(l->n, s->index + 1, s->total);
 	size_t *pos = xmalloc((s->ntests ? s->ntests : 1) * sizeof(*pos));
 	struct strbuf raw = STRBUF_INIT;
 	char num[32];
 
+	partition_list_sort(l);
 	add_prop(sb, "plan_hash", s->plan_hash);
 	add_prop(sb, "list_digest", l->digest);
 	snprintf(num, sizeof(num), "%zu", l->n);
@@ -207,6 +217,7 @@ struct partition_set {
 void partition_check_init(struct partition_check *pc)
 {
 	memset(pc, 0, sizeof(*pc));
+	strbuf_init(&pc->report, 0);
 }
 
 static void set_release(struct partition_set *s)
@@ -214,14 +225,6 @@ static void set_release(struct partition_set *s)
 	free(s->run);
 	strbuf_release(&s->list);
 	strbuf_release(&s->planned);
-}
-
-void partition_check_release(struct partition_check *pc)
-{
-	for (size_t i = 0; i < pc->nsets; i++)
-		set_release(&pc->sets[i]);
-	free(pc->sets);
-	memset(pc, 0, sizeof(*pc));
 }
 
 /* A suite's set is kept when it names a plan, a shard and a list. */
@@ -237,6 +240,16 @@ static void close_open(struct partition_check *pc)
 		pc->nsets++;
 	else
 		set_release(s);
+}
+
+void partition_check_release(struct partition_check *pc)
+{
+	close_open(pc);
+	for (size_t i = 0; i < pc->nsets; i++)
+		set_release(&pc->sets[i]);
+	free(pc->sets);
+	strbuf_release(&pc->report);
+	memset(pc, 0, sizeof(*pc));
 }
 
 void partition_check_suite_start(struct partition_check *pc,
@@ -679,9 +692,10 @@ static void note_absent(struct partition_check *pc, struct strbuf *out,
 	}
 }
 
-int partition_check_verdict(struct partition_check *pc, struct strbuf *out,
+int partition_check_verdict(struct partition_check *pc,
 			    struct shard_error *err)
 {
+	struct strbuf *out = &pc->report;
 	struct partition_set *s;
 	size_t n;
 

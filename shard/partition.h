@@ -34,13 +34,17 @@ struct partition_list {
 	const char *const *ids;  /* borrowed, n unique ids */
 	const size_t *lens;      /* borrowed; NULL: strlen */
 	size_t n;
+	/* after partition_list_sort, else NULL and "" */
 	size_t *order;           /* order[p]: the id at position p */
 	size_t *position;        /* position[i]: the position of id i */
 	char digest[65];
 };
 
+/* Wrap a list; its order is worked out when first needed. */
 void partition_list_init(struct partition_list *l, const char *const *ids,
 			 const size_t *lens, size_t n);
+/* Work out the canonical order and the digest (once). */
+void partition_list_sort(struct partition_list *l);
 void partition_list_release(struct partition_list *l);
 
 /* The first position of shard index's slice of a list of n into total. */
@@ -50,7 +54,7 @@ size_t partition_slice_start(size_t n, size_t index, size_t total);
 
 /* What a static shard's report says of its plan. */
 struct partition_shard {
-	const struct partition_list *list;
+	struct partition_list *list;    /* sorted here if not yet */
 	const char *plan_hash;
 	const char *run;         /* the run without its attempt; NULL: none */
 	size_t index, total;
@@ -83,6 +87,7 @@ struct partition_check {
 	struct partition_set *open;   /* the suite being read, or NULL */
 	int open_depth;
 	/* after the verdict */
+	struct strbuf report;         /* what it found, lines */
 	int refused;                  /* runs refused */
 	size_t absent;                /* shards of accepted runs with no set */
 };
@@ -99,14 +104,14 @@ void partition_check_suite_end(struct partition_check *pc);
 /*
  * Group the sets by run (shard.run_base; sets without one are one run)
  * and check each: every list one plan, runs of several lists each list
- * whole, no shard of an attempt twice. A refused run is described in out
- * (lines ending in "\n"): which shards disagree and why, and the tests
- * then missing or doubled, the first 20 of each, then a count. Shards
- * of accepted runs that no set reports are described there too, after
- * "absent"; pc->refused and pc->absent count both. Returns 0, or
- * SHARD_EINPUT when a run was refused.
+ * whole, no shard of an attempt twice. A refused run is described in
+ * pc->report (lines ending in "\n"): which shards disagree and why, and
+ * the tests then missing or doubled, the first 20 of each, then a count.
+ * Shards of accepted runs that no set reports are described there too;
+ * pc->refused and pc->absent count both. Returns 0, or SHARD_EINPUT when
+ * a run was refused.
  */
-int partition_check_verdict(struct partition_check *pc, struct strbuf *out,
+int partition_check_verdict(struct partition_check *pc,
 			    struct shard_error *err);
 
 /* Whether source holds a set of a refused run (after the verdict). */

@@ -250,12 +250,15 @@ static void sort_items(struct work *w)
 }
 
 /*
- * A binary min-heap of shards keyed by (load, index), each entry holding
- * its shard's load: a million placements sift through it without a
- * lookup on the side.
+ * A binary min-heap of shards keyed by (load, items, index), each entry
+ * holding its shard's load: a million placements sift through it without
+ * a lookup on the side. Between equal loads the shard with fewer items
+ * comes first, so that tests history times at 0 s (reports that round
+ * fast tests to 0) spread over the shards instead of piling onto one.
  */
 struct heap_entry {
 	double load;
+	size_t items;
 	size_t shard;
 };
 
@@ -263,6 +266,8 @@ static int heap_less(const struct heap_entry *x, const struct heap_entry *y)
 {
 	if (x->load != y->load)
 		return x->load < y->load;
+	if (x->items != y->items)
+		return x->items < y->items;
 	return x->shard < y->shard;
 }
 
@@ -299,10 +304,12 @@ static void lpt(struct work *w, size_t k)
 
 	for (size_t s = 0; s < k; s++) {
 		h[s].load = 0;
+		h[s].items = 0;
 		h[s].shard = s;
 	}
 	for (size_t i = 0; i < w->nitems; i++) {
 		h[0].load += w->items[i].seconds;
+		h[0].items++;
 		w->items[i].shard = (uint32_t)h[0].shard;
 		heap_down(h, k, 0);
 	}

@@ -195,6 +195,8 @@ static int write_props(const struct run_state *s, const char *path,
 	add_prop(&sb, "host", o->host ? o->host : "");
 	snprintf(num, sizeof(num), "%ld", o->attempt);
 	add_prop(&sb, "attempt", num);
+	if (o->props)
+		strbuf_addstr(&sb, o->props);
 	strbuf_addstr(&sb, "</properties>\n</testsuite>\n");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || write(fd, sb.buf, sb.len) != (ssize_t)sb.len)

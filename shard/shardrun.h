@@ -27,6 +27,8 @@ struct shardrun_options {
 	double predicted;            /* seconds; < 0 when unknown */
 	const char *run_id, *host;
 	long attempt;                /* the CI's attempt (re-runs), >= 1 */
+	const char *props;           /* more <property/> lines for the
+					shard's suite (partition.h), or NULL */
 	const char *dir;             /* an existing scratch directory */
 	const char *share_dir;       /* where shard_pytest.py is */
 	char *const *envp;           /* the command's base environment */

@@ -102,6 +102,7 @@ static void no_ci_variables_detect_nothing(void **state)
 	expect_shard(fx, -1, -1);
 	assert_null(fx->ci.provider);
 	assert_string_equal(fx->ci.run_id, "");
+	assert_string_equal(fx->ci.run_base, "");
 	assert_null(fx->ci.commit);
 	assert_null(fx->ci.branch);
 	assert_null(fx->ci.index_var);
@@ -130,6 +131,8 @@ static void github_gives_run_id_attempt_commit_and_branch(void **state)
 	expect_shard(fx, -1, -1);
 	assert_string_equal(fx->ci.provider, "github");
 	assert_string_equal(fx->ci.run_id, "6428120375-2");
+	/* what the attempts of the run share: plans are pinned by it */
+	assert_string_equal(fx->ci.run_base, "6428120375");
 	assert_string_equal(fx->ci.commit, "0123abcd");
 	/* an empty GITHUB_HEAD_REF (push events) counts as unset */
 	assert_string_equal(fx->ci.branch, "main");
@@ -157,6 +160,7 @@ static void gitlab_converts_its_1_based_node_index(void **state)
 	expect_shard(fx, 0, 4);
 	assert_string_equal(fx->ci.provider, "gitlab");
 	assert_string_equal(fx->ci.run_id, "991");
+	assert_string_equal(fx->ci.run_base, "991");
 	assert_string_equal(fx->ci.commit, "c0");
 	assert_string_equal(fx->ci.branch, "dev");
 	assert_string_equal(fx->ci.index_var, "CI_NODE_INDEX");

@@ -86,7 +86,7 @@ static int run(struct fixture *f, const char *name, const char *text,
 {
 	struct ingest_options opt = { run_key, NULL, NULL, NULL, 0 };
 	int fd = input(f, name, text);
-	int r = ingest_fd(f->st, fd, name, &opt, &f->ctx, stats, err);
+	int r = ingest_fd(f->st, fd, name, NULL, &opt, &f->ctx, stats, err);
 
 	close(fd);
 	return r;
@@ -320,7 +320,7 @@ static void ingest_reports_unreadable_and_unseekable_input(void **state)
 	int fd = open(f->dir, O_RDONLY);
 	int p[2];
 
-	assert_int_equal(ingest_fd(f->st, fd, "dir", &opt, &f->ctx, &stats,
+	assert_int_equal(ingest_fd(f->st, fd, "dir", NULL, &opt, &f->ctx, &stats,
 				   &err), SHARD_EENV);
 	assert_string_equal(err.msg, "dir: read error: Is a directory");
 	close(fd);
@@ -328,7 +328,7 @@ static void ingest_reports_unreadable_and_unseekable_input(void **state)
 	assert_int_equal(write(p[1], "<testsuite/>", 12), 12);
 	close(p[1]);
 	shard_error_clear(&err);
-	assert_int_equal(ingest_fd(f->st, p[0], "pipe", &opt, &f->ctx, &stats,
+	assert_int_equal(ingest_fd(f->st, p[0], "pipe", NULL, &opt, &f->ctx, &stats,
 				   &err), SHARD_EENV);
 	assert_string_equal(err.msg, "pipe: cannot seek: Illegal seek");
 	close(p[0]);
@@ -346,7 +346,7 @@ static void ingest_into_a_read_only_store_fails_cleanly(void **state)
 
 	assert_int_equal(store_open(f->db, &so, &ro, &err), 0);
 	assert_non_null(ro);
-	assert_int_equal(ingest_fd(ro, fd, "a.xml", &opt, &f->ctx, &stats, &err),
+	assert_int_equal(ingest_fd(ro, fd, "a.xml", NULL, &opt, &f->ctx, &stats, &err),
 			 SHARD_EENV);
 	assert_non_null(strstr(err.msg, "readonly"));
 	close(fd);

@@ -867,6 +867,54 @@ static void plan_keeps_dotted_classes_together_when_by_class(void **state)
 	free(shard_of);
 }
 
+static void plan_spreads_tests_of_no_time_over_every_shard(void **state)
+{
+	static const char *const ids[] = { "a", "b", "c", "d", "e", "f", "g",
+					   "h", "i" };
+	const double sec[9] = { 0 };
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct plan_request req = {
+		ids, sec, 9, PLAN_BY_TEST, 3, 0, 1, NULL, NULL, NULL,
+	};
+
+	/* reports that round fast tests to 0 s must not make one shard */
+	assert_int_equal(plan_make(&req, &f->p, &err), 0);
+	for (size_t s = 0; s < 3; s++)
+		assert_int_equal(f->p.shards[s].nr, 3);
+}
+
+static void plan_assign_rebuilds_a_plan_with_its_hash(void **state)
+{
+	static const char *const ids[] = { "c", "a", "d", "b" };
+	const double sec[] = { 4, 1, 2, 3 };
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct plan_request req = {
+		ids, sec, 4, PLAN_BY_TEST, 2, 0, 1, NULL, NULL, NULL,
+	};
+	uint32_t shard_of[4], bad[4] = { 0, 1, 2, 0 };
+
+	assert_int_equal(plan_make(&req, &f->p, &err), 0);
+	for (size_t s = 0; s < 2; s++)
+		for (size_t q = 0; q < f->p.shards[s].nr; q++)
+			shard_of[f->p.shards[s].tests[q]] = (uint32_t)s;
+	assert_int_equal(plan_assign(ids, NULL, 4, shard_of, 2, &f->q, &err),
+			 0);
+	assert_string_equal(f->q.hash, f->p.hash);
+	for (size_t s = 0; s < 2; s++) {
+		assert_int_equal(f->q.shards[s].nr, f->p.shards[s].nr);
+		for (size_t q = 0; q < f->q.shards[s].nr; q++)
+			assert_int_equal(f->q.shards[s].tests[q],
+					 f->p.shards[s].tests[q]);
+	}
+	plan_release(&f->q);
+	assert_int_equal(plan_assign(ids, NULL, 4, bad, 2, &f->q, &err),
+			 SHARD_EINPUT);
+	assert_non_null(strstr(err.msg, "shard 2 of 2"));
+	assert_null(f->q.shards);
+}
+
 static void plan_refuses_fewer_than_one_shard(void **state)
 {
 	static const char *const ids[] = { "a", "b" };
@@ -1176,6 +1224,8 @@ int main(void)
 		T(plan_groups_path_ids_by_file_without_locators),
 		T(plan_keeps_classes_together_when_by_class),
 		T(plan_keeps_dotted_classes_together_when_by_class),
+		T(plan_spreads_tests_of_no_time_over_every_shard),
+		T(plan_assign_rebuilds_a_plan_with_its_hash),
 		T(plan_refuses_fewer_than_one_shard),
 		T(plan_hash_is_sha256_of_the_shard_listing),
 		T(plan_hash_pieces_match_the_whole),

@@ -809,7 +809,7 @@ static void rollback_discards_everything_since_begin(void **state)
 	struct store_result gone = result("gone", JUNIT_PASSED, 2.0, 1);
 	struct store_result more = result("kept", JUNIT_PASSED, 50.0, 1);
 	struct store_run run = { "r2", 1.0, NULL, NULL, NULL };
-	struct store_shard sh = { 0, 2, 1.0, 2.0, 1, 1, "host", 1 };
+	struct store_shard sh = { 0, 2, 1.0, 2.0, 1, 1, "host", 1, NULL, NULL };
 	struct store_summary sum;
 	int64_t run_id = 0, source_id = 0;
 	struct found fd;
@@ -1005,9 +1005,9 @@ static void add_shard_merges_predicted_and_actual(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store *st = open_store(f, 0);
 	struct store_run run = { "r", 1.0, NULL, NULL, NULL };
-	struct store_shard planned = { 1, 4, 10.5, 0, 1, 0, NULL, 0 };
-	struct store_shard ran = { 1, 4, 0, 12.25, 0, 1, "ci-7", 1 };
-	struct store_shard again = { 1, 4, 0, 13, 0, 1, "ci-8", 2 };
+	struct store_shard planned = { 1, 4, 10.5, 0, 1, 0, NULL, 0, NULL, NULL };
+	struct store_shard ran = { 1, 4, 0, 12.25, 0, 1, "ci-7", 1, NULL, NULL };
+	struct store_shard again = { 1, 4, 0, 13, 0, 1, "ci-8", 2, NULL, NULL };
 	int64_t run_id = 0;
 
 	assert_int_equal(st->ops->begin(st, &err), 0);
@@ -1381,9 +1381,9 @@ static void record_three_runs(struct store *st)
 	};
 	const struct source_in tie_src[] = { { "d1", "again.xml", b, 1 } };
 	const struct store_shard sh[] = {
-		{ 1, 2, 3, 0, 1, 0, NULL, 1 },
-		{ 0, 2, 3.5, 4, 1, 1, "h0", 2 },
-		{ 0, 2, 0, 3.75, 0, 1, "h0", 1 },
+		{ 1, 2, 3, 0, 1, 0, NULL, 1, NULL, NULL },
+		{ 0, 2, 3.5, 4, 1, 1, "h0", 2, NULL, NULL },
+		{ 0, 2, 0, 3.75, 0, 1, "h0", 1, NULL, NULL },
 	};
 	struct shard_error err = SHARD_ERROR_INIT;
 
@@ -1734,7 +1734,8 @@ static void record_five_runs(struct store *st)
 		};
 		const struct source_in src[] = { { digest, NULL, rs,
 						   i ? 2u : 4u } };
-		const struct store_shard sh = { 0, 1, 1, 2, 1, 1, NULL, 1 };
+		const struct store_shard sh = { 0, 1, 1, 2, 1, 1, NULL, 1,
+						 NULL, NULL };
 
 		snprintf(key, sizeof(key), "r%d", i + 1);
 		snprintf(own, sizeof(own), "own.r%d", i + 1);

@@ -1,0 +1,57 @@
+/*
+ * What shard plan and shard run share when they plan a list: the run's
+ * identity, the history opened so that a run's plan can be pinned in it,
+ * and the notes a user needs about where a plan came from.
+ */
+#include "cmd/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "shard/ci.h"
+#include "shard/store.h"
+#include "shard/banned.h"
+
+int cmd_run_identity(struct cmd_ctx *ctx, const char *flag,
+		     struct cmd_run_identity *out, struct shard_error *err)
+{
+	const char *v = shard_getenv(&ctx->core, "SHARD_RUN_ID");
+	struct ci_info ci;
+
+	memset(out, 0, sizeof(*out));
+	if (!flag && v && *v)
+		flag = v;
+	if (flag) {
+		snprintf(out->id, sizeof(out->id), "%s", flag);
+		snprintf(out->base, sizeof(out->base), "%s", flag);
+		return 0;
+	}
+	if (ci_detect(&ctx->core, &ci, err))
+		return err->code;
+	snprintf(out->id, sizeof(out->id), "%s", ci.run_id);
+	snprintf(out->base, sizeof(out->base), "%s", ci.run_base);
+	return 0;
+}
+
+int cmd_open_history_to_plan(struct cmd_ctx *ctx, const char *path, int pin,
+			     struct store **st, struct shard_error *err)
+{
+	struct store_options write = { 1, 0, 0 }, read = { 0, 0, 0 };
+	struct shard_error e = SHARD_ERROR_INIT;
+
+	if (!pin)
+		return store_open(path, &read, st, err);
+	if (!store_open(path, &write, st, &e))
+		return 0;
+	if (e.code != SHARD_EENV) {
+		*err = e;
+		return e.code;
+	}
+	if (store_open(path, &read, st, err))
+		return err->code;
+	shard_warn(&ctx->core, "cannot write to the history (%s): this run's "
+		   "plan is not pinned; if its shards plan from histories "
+		   "that differ, merging their reports will refuse them",
+		   e.msg);
+	return 0;
+}

@@ -561,8 +561,12 @@ static void name_tests(struct strbuf *out, const char *const *names,
 			continue;
 		strbuf_addf(out, "    %s", names[p]);
 		if (doubled)
-			strbuf_addf(out, " (shards %ld and %ld%s)", c[p].first,
-				    c[p].second, c[p].count > 2 ? ", ..." : "");
+			strbuf_addf(out, " (shards %ld and %ld%s)",
+				    c[p].first < c[p].second ? c[p].first
+							     : c[p].second,
+				    c[p].first < c[p].second ? c[p].second
+							     : c[p].first,
+				    c[p].count > 2 ? ", ..." : "");
 		strbuf_addch(out, '\n');
 		named++;
 	}
@@ -655,12 +659,9 @@ static void refuse(struct partition_check *pc, struct strbuf *out,
 		describe_tests(out, s, f);
 }
 
-static void add_absent(struct strbuf *out, const struct partition_set *s,
-		       long index, size_t *missing)
+static void add_absent(struct strbuf *list, long index, size_t *missing)
 {
-	if (!(*missing)++)
-		strbuf_addf(out, "run %s: no report from shard", run_name(s));
-	strbuf_addf(out, " %ld", index);
+	strbuf_addf(list, "%s%ld", (*missing)++ ? ", " : "", index);
 }
 
 /* Shards of an accepted run's plans that no set reports. */
@@ -668,28 +669,33 @@ static void note_absent(struct partition_check *pc, struct strbuf *out,
 			const struct run_facts *f)
 {
 	const struct partition_set *s = pc->sets;
+	struct strbuf list = STRBUF_INIT;
 
 	for (size_t p = f->from; p < f->to;) {
 		size_t pend = range_end(s, p, f->to, same_plan);
 		size_t missing = 0;
 		long want = 0;
 
+		strbuf_reset(&list);
 		for (size_t i = p; i < pend; i++) {
 			for (; want < s[i].index; want++)
-				add_absent(out, &s[p], want, &missing);
+				add_absent(&list, want, &missing);
 			if (s[i].index == want)
 				want++;
 		}
 		for (; want < s[p].total; want++)
-			add_absent(out, &s[p], want, &missing);
+			add_absent(&list, want, &missing);
 		if (missing)
-			strbuf_addf(out, " of %ld (plan %.12s): %s tests "
-				    "were not reported\n", s[p].total,
-				    s[p].plan_hash,
+			strbuf_addf(out, "run %s: no report from shard%s %s of "
+				    "%ld (plan %.12s): %s tests were not "
+				    "reported\n", run_name(&s[p]),
+				    missing == 1 ? "" : "s", list.buf,
+				    s[p].total, s[p].plan_hash,
 				    missing == 1 ? "its" : "their");
 		pc->absent += missing;
 		p = pend;
 	}
+	strbuf_release(&list);
 }
 
 int partition_check_verdict(struct partition_check *pc,

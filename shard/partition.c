@@ -708,7 +708,8 @@ int partition_check_verdict(struct partition_check *pc,
 	close_open(pc);
 	n = pc->nsets;
 	s = pc->sets;
-	qsort(s, n, sizeof(*s), cmp_set);
+	if (n)
+		qsort(s, n, sizeof(*s), cmp_set);
 	for (size_t r = 0; r < n;) {
 		size_t rend = range_end(s, r, n, same_run);
 		struct run_facts f;

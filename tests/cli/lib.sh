@@ -113,3 +113,31 @@ objstore_start() {
     PORT=$($OBJSTORE serve srv $$ "$@") || fail "cannot start the object store"
     at_exit 'kill "$(cat "$SCRATCH/srv/pid")" 2>/dev/null'
 }
+
+# exact_partition LIST REPORT...: the REPORTs' testcases (classname.name,
+# as tests/cli/fake-runner.py reports an id) are LIST's ids, each exactly
+# once over all of them: nothing lost, nothing doubled.
+exact_partition() {
+    $PY - "$@" <<'PYEOF' || fail "the reports do not split $1 exactly"
+import collections, sys
+import xml.etree.ElementTree as ET
+want = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+got = collections.Counter()
+for path in sys.argv[2:]:
+    for tc in ET.parse(path).iter("testcase"):
+        got[tc.get("classname") + "." + tc.get("name")] += 1
+missing = [t for t in want if t not in got]
+doubled = [t for t, n in got.items() if n > 1]
+extra = [t for t in got if t not in set(want)]
+assert not missing and not doubled and not extra, (
+    "%d missing %s, %d doubled %s, %d not listed %s" % (
+        len(missing), missing[:5], len(doubled), doubled[:5], len(extra),
+        extra[:5]))
+print("%d tests, each once" % sum(got.values()))
+PYEOF
+}
+
+# plan_of REPORT: the plan hash a shard's report carries.
+plan_of() {
+    sed -n 's/.*name="shard.plan_hash" value="\([0-9a-f]*\)".*/\1/p' "$1" | head -1
+}

@@ -231,17 +231,23 @@ static int schedule(struct local *l)
 	return 0;
 }
 
-/* The shards' reports into one (each is already checked against its
- * plan); stats of the merged whole. */
+/*
+ * The shards' reports into one (each is already checked against its
+ * plan, and the partition check names a shard that left none); stats of
+ * the merged whole.
+ */
 static int merge_reports(struct local *l, const char *out_path,
 			 struct merge_stats *st, struct shard_error *err)
 {
 	size_t k = l->sel->nshards, n = 0;
 	struct merge_input *in = xcalloc(k, sizeof(*in));
 	struct merge_options mo = { 0 };
+	struct partition_check pc;
 	struct atomicfile out;
 	int r;
 
+	partition_check_init(&pc);
+	mo.partition = &pc;
 	for (size_t i = 0; i < k; i++) {
 		if (access(l->sh[i].report, R_OK))
 			continue;
@@ -255,6 +261,8 @@ static int merge_reports(struct local *l, const char *out_path,
 		r = atomicfile_commit(&out, err);
 	else if (out.f)
 		atomicfile_abort(&out);
+	fputs(pc.report.buf, l->a->ctx->err);
+	partition_check_release(&pc);
 	free(in);
 	return r;
 }

@@ -104,7 +104,7 @@ static void shard(struct fixture *f, int index, int total, double predicted,
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store_shard sh = { index, total, predicted, actual, 1, 1,
-				  "host", attempt };
+				  "host", attempt, NULL, NULL };
 
 	assert_int_equal(f->st->ops->add_shard(f->st, f->run_id, &sh, &err),
 			 0);

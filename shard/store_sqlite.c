@@ -67,12 +67,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" outcome, seconds, shard) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_ADD_SHARD] =
 		"INSERT INTO shards(run_id, shard_index, shard_total, predicted,"
-		" actual, host, attempt) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" actual, host, attempt, plan_hash, list_digest)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 		" ON CONFLICT(run_id, shard_index, attempt) DO UPDATE SET"
 		" shard_total = excluded.shard_total,"
 		" predicted = coalesce(excluded.predicted, shards.predicted),"
 		" actual = coalesce(excluded.actual, shards.actual),"
-		" host = coalesce(excluded.host, shards.host)",
+		" host = coalesce(excluded.host, shards.host),"
+		" plan_hash = coalesce(excluded.plan_hash, shards.plan_hash),"
+		" list_digest = coalesce(excluded.list_digest,"
+		" shards.list_digest)",
 	[ST_ADD_OVERHEAD] =
 		"INSERT INTO files(file, samples, overhead)"
 		" VALUES(?1, shard_push(NULL, ?2, ?3),"
@@ -119,6 +123,19 @@ static const char *const migrations[] = {
 	" PRIMARY KEY(run_id, shard_index, attempt));"
 	"CREATE TABLE files("
 	" file TEXT PRIMARY KEY, samples BLOB, overhead REAL) WITHOUT ROWID;",
+	/*
+	 * 2: plan pins (pin.h), and each shard's plan and list. A pin's
+	 * assignment can be megabytes: a rowid table, not WITHOUT ROWID,
+	 * whose rows are best kept small.
+	 */
+	"CREATE TABLE pins("
+	" id INTEGER PRIMARY KEY,"
+	" run TEXT NOT NULL, list_digest TEXT NOT NULL, request TEXT NOT NULL,"
+	" created_at REAL, plan_hash TEXT NOT NULL,"
+	" assignment BLOB NOT NULL, meta TEXT,"
+	" UNIQUE(run, list_digest, request));"
+	"ALTER TABLE shards ADD COLUMN plan_hash TEXT;"
+	"ALTER TABLE shards ADD COLUMN list_digest TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(*migrations)))
@@ -486,6 +503,8 @@ static int s_add_shard(struct store *base, int64_t run_id,
 		sqlite3_bind_null(st, 5);
 	bind_text_or_null(st, 6, sh->host);
 	sqlite3_bind_int(st, 7, (int)(sh->attempt ? sh->attempt : 1));
+	bind_text_or_null(st, 8, sh->plan_hash);
+	bind_text_or_null(st, 9, sh->list_digest);
 	return step_done(s, st, err, "recording a shard");
 }
 
@@ -891,8 +910,8 @@ static int s_each_run_shard(struct store *base, int64_t run_id,
 	sqlite3_stmt *st = prepare_with(
 		s,
 		"SELECT shard_index, shard_total, predicted, actual, host,"
-		" attempt FROM shards WHERE run_id = ?1"
-		" ORDER BY shard_index, attempt",
+		" attempt, plan_hash, list_digest FROM shards"
+		" WHERE run_id = ?1 ORDER BY shard_index, attempt",
 		run_id, what, err);
 	int rc = SQLITE_DONE, r = 0;
 
@@ -906,7 +925,8 @@ static int s_each_run_shard(struct store *base, int64_t run_id,
 			sqlite3_column_type(st, 2) != SQLITE_NULL,
 			sqlite3_column_type(st, 3) != SQLITE_NULL,
 			col_text_or_null(st, 4),
-			(unsigned)sqlite3_column_int(st, 5), NULL, NULL,
+			(unsigned)sqlite3_column_int(st, 5),
+			col_text_or_null(st, 6), col_text_or_null(st, 7),
 		};
 
 		r = fn(data, &sh);
@@ -1091,7 +1111,8 @@ static int shard_row(sqlite3_stmt *st, void *ctx)
 		sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
 		sqlite3_column_type(st, 2) != SQLITE_NULL,
 		sqlite3_column_type(st, 3) != SQLITE_NULL, col_text(st, 4),
-		(unsigned)sqlite3_column_int(st, 5), NULL, NULL,
+		(unsigned)sqlite3_column_int(st, 5), col_text(st, 6),
+		col_text(st, 7),
 	};
 
 	return w->fn.shard(w->data, &sh);
@@ -1106,9 +1127,9 @@ static int s_each_shard(struct store *base, int64_t run_id,
 	sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "SELECT shard_index, shard_total, predicted, actual,"
-		       " host, attempt FROM shards WHERE run_id = ?1"
-		       " ORDER BY shard_index, attempt", &st, err,
-		    "reading shards"))
+		       " host, attempt, plan_hash, list_digest FROM shards"
+		       " WHERE run_id = ?1 ORDER BY shard_index, attempt",
+		    &st, err, "reading shards"))
 		return err->code;
 	sqlite3_bind_int64(st, 1, run_id);
 	return each_row(s, st, shard_row, &w, err, "reading shards");

@@ -809,7 +809,7 @@ static void rollback_discards_everything_since_begin(void **state)
 	struct store_result gone = result("gone", JUNIT_PASSED, 2.0, 1);
 	struct store_result more = result("kept", JUNIT_PASSED, 50.0, 1);
 	struct store_run run = { "r2", 1.0, NULL, NULL, NULL };
-	struct store_shard sh = { 0, 2, 1.0, 2.0, 1, 1, "host", 1 };
+	struct store_shard sh = { 0, 2, 1.0, 2.0, 1, 1, "host", 1, "p", "l" };
 	struct store_summary sum;
 	int64_t run_id = 0, source_id = 0;
 	struct found fd;
@@ -1005,9 +1005,12 @@ static void add_shard_merges_predicted_and_actual(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store *st = open_store(f, 0);
 	struct store_run run = { "r", 1.0, NULL, NULL, NULL };
-	struct store_shard planned = { 1, 4, 10.5, 0, 1, 0, NULL, 0 };
-	struct store_shard ran = { 1, 4, 0, 12.25, 0, 1, "ci-7", 1 };
-	struct store_shard again = { 1, 4, 0, 13, 0, 1, "ci-8", 2 };
+	struct store_shard planned = { 1, 4, 10.5, 0, 1, 0, NULL, 0, NULL,
+				       NULL };
+	struct store_shard ran = { 1, 4, 0, 12.25, 0, 1, "ci-7", 1, NULL,
+				   NULL };
+	struct store_shard again = { 1, 4, 0, 13, 0, 1, "ci-8", 2, NULL,
+				     NULL };
 	int64_t run_id = 0;
 
 	assert_int_equal(st->ops->begin(st, &err), 0);
@@ -1185,6 +1188,11 @@ static void concurrent_ingests_of_the_same_tests_lose_nothing(void **state)
  * give the same text.
  */
 
+/* A plan hash (64 hex digits, as plan.h's) and a list digest. */
+#define PLAN_A "5e0d1a3c" "9b7f2e64" "a1c3e5f7" "08192a3b" \
+	"4c5d6e7f" "8091a2b3" "c4d5e6f7" "0a1b2c3d"
+#define LIST_A "list-digest-a"
+
 static const char *const outcome_word[] = {
 	[JUNIT_PASSED] = "passed",
 	[JUNIT_FAILED] = "failed",
@@ -1259,7 +1267,8 @@ static int walk_shard(void *data, const struct store_shard *sh)
 		strbuf_addf(&w->out, " %g", sh->actual);
 	else
 		strbuf_addstr(&w->out, " -");
-	strbuf_addf(&w->out, " %s %u\n", or_dash(sh->host), sh->attempt);
+	strbuf_addf(&w->out, " %s %u %s %s\n", or_dash(sh->host), sh->attempt,
+		    or_dash(sh->plan_hash), or_dash(sh->list_digest));
 	return walk_line(w);
 }
 
@@ -1381,9 +1390,9 @@ static void record_three_runs(struct store *st)
 	};
 	const struct source_in tie_src[] = { { "d1", "again.xml", b, 1 } };
 	const struct store_shard sh[] = {
-		{ 1, 2, 3, 0, 1, 0, NULL, 1 },
-		{ 0, 2, 3.5, 4, 1, 1, "h0", 2 },
-		{ 0, 2, 0, 3.75, 0, 1, "h0", 1 },
+		{ 1, 2, 3, 0, 1, 0, NULL, 1, PLAN_A, LIST_A },
+		{ 0, 2, 3.5, 4, 1, 1, "h0", 2, NULL, NULL },
+		{ 0, 2, 0, 3.75, 0, 1, "h0", 1, PLAN_A, NULL },
 	};
 	struct shard_error err = SHARD_ERROR_INIT;
 
@@ -1416,7 +1425,7 @@ static const char three_runs_walked[] =
 	"run tie 100 c3 - -\n"
 	"  source d1 again.xml\n"
 	"    B - - passed 1 -1\n"
-	"  shard 1/2 3 - - 1\n"
+	"  shard 1/2 3 - - 1 " PLAN_A " " LIST_A "\n"
 	"run late 300 c1 main github\n"
 	"  source d1 a.xml\n"
 	"    a.lower t/a.py - passed 1.5 0\n"
@@ -1424,9 +1433,9 @@ static const char three_runs_walked[] =
 	"    a.lower t/a.py - passed 1.75 1\n"
 	"    C - - skipped - -1\n"
 	/* shards by index, then attempt */
-	"  shard 0/2 - 3.75 h0 1\n"
-	"  shard 0/2 3.5 4 h0 2\n"
-	"  shard 1/2 3 - - 1\n";
+	"  shard 0/2 - 3.75 h0 1 " PLAN_A " -\n"
+	"  shard 0/2 3.5 4 h0 2 - -\n"
+	"  shard 1/2 3 - - 1 " PLAN_A " " LIST_A "\n";
 
 static void lifecycle_walks_come_in_the_documented_orders(void **state)
 {
@@ -1734,7 +1743,8 @@ static void record_five_runs(struct store *st)
 		};
 		const struct source_in src[] = { { digest, NULL, rs,
 						   i ? 2u : 4u } };
-		const struct store_shard sh = { 0, 1, 1, 2, 1, 1, NULL, 1 };
+		const struct store_shard sh = { 0, 1, 1, 2, 1, 1, NULL, 1,
+						NULL, NULL };
 
 		snprintf(key, sizeof(key), "r%d", i + 1);
 		snprintf(own, sizeof(own), "own.r%d", i + 1);
@@ -1785,12 +1795,12 @@ static void prune_keeps_the_most_recent_runs_and_what_they_saw(void **state)
 			    "  source d2 -\n"
 			    "    shared shared.py - passed 2 0\n"
 			    "    own.r2 r2.py - passed 1 0\n"
-			    "  shard 0/1 1 2 - 1\n"
+			    "  shard 0/1 1 2 - 1 - -\n"
 			    "run r5 40 - - -\n"
 			    "  source d5 -\n"
 			    "    shared shared.py - passed 5 0\n"
 			    "    own.r5 r5.py - passed 1 0\n"
-			    "  shard 0/1 1 2 - 1\n");
+			    "  shard 0/1 1 2 - 1 - -\n");
 	assert_true(estimate_of(st, "shared").seconds == shared_before);
 	assert_int_equal(st->ops->summary(st, &sum, &err), 0);
 	assert_int_equal(sum.runs, 2);
@@ -1963,6 +1973,163 @@ static void import_waits_for_an_ingest_under_way(void **state)
 				      " = 1"), 2);
 }
 
+/*
+ * Each shard's plan and list (plan_hash, list_digest): stored by
+ * add_shard, kept like host when a later call lacks them, and read back
+ * by both readers of shard rows.
+ */
+
+struct shard_lines {
+	struct strbuf out;
+};
+
+static int shard_line(void *data, const struct store_shard *sh)
+{
+	struct shard_lines *l = data;
+
+	strbuf_addf(&l->out, "%d/%d %u %s %s %s\n", sh->index, sh->total,
+		    sh->attempt, or_dash(sh->host), or_dash(sh->plan_hash),
+		    or_dash(sh->list_digest));
+	return 0;
+}
+
+/* A run's shard rows through each_run_shard, then through each_shard. */
+static void run_shard_lines(struct store *st, int64_t run_id,
+			    struct strbuf *by_run, struct strbuf *by_walk)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct shard_lines a = { STRBUF_INIT }, b = { STRBUF_INIT };
+
+	if (st->ops->each_run_shard(st, run_id, shard_line, &a, &err) ||
+	    st->ops->each_shard(st, run_id, shard_line, &b, &err))
+		fail_msg("%s", err.msg);
+	strbuf_addstr(by_run, a.out.buf);
+	strbuf_addstr(by_walk, b.out.buf);
+	strbuf_release(&a.out);
+	strbuf_release(&b.out);
+}
+
+static void add_shard_keeps_a_plan_hash_and_list_digest(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_run run = { "r", 1.0, NULL, NULL, NULL };
+	struct store_shard planned = { 0, 2, 5, 0, 1, 0, NULL, 1, PLAN_A,
+				       LIST_A };
+	struct store_shard ran = { 0, 2, 0, 6, 0, 1, "ci-1", 1, NULL, NULL };
+	struct store_shard other = { 1, 2, 5, 0, 1, 0, NULL, 1, NULL, NULL };
+	struct store_shard replanned = { 1, 2, 5, 0, 1, 0, NULL, 2, "p-old",
+					 "l-old" };
+	struct store_shard newer = { 1, 2, 5, 0, 1, 0, NULL, 2, "p-new",
+				     NULL };
+	struct strbuf by_run = STRBUF_INIT, by_walk = STRBUF_INIT;
+	int64_t run_id = 0;
+
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(st->ops->add_shard(st, run_id, &planned, &err), 0);
+	/* within the transaction, and in one of its own */
+	assert_int_equal(st->ops->add_shard(st, run_id, &ran, &err), 0);
+	assert_int_equal(st->ops->add_shard(st, run_id, &other, &err), 0);
+	assert_int_equal(st->ops->add_shard(st, run_id, &replanned, &err), 0);
+	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(st->ops->add_shard(st, run_id, &ran, &err), 0);
+	/* a value given replaces; one not given keeps the old */
+	assert_int_equal(st->ops->add_shard(st, run_id, &newer, &err), 0);
+
+	run_shard_lines(st, run_id, &by_run, &by_walk);
+	assert_string_equal(by_run.buf,
+			    "0/2 1 ci-1 " PLAN_A " " LIST_A "\n"
+			    "1/2 1 - - -\n"
+			    "1/2 2 - p-new l-old\n");
+	assert_string_equal(by_walk.buf, by_run.buf);
+	/* unknown is NULL in the table, not an empty string */
+	assert_int_equal(query_int(f, "SELECT count(*) FROM shards WHERE"
+				      " plan_hash IS NULL AND list_digest IS"
+				      " NULL"), 1);
+	/* and after reopening, read-only */
+	close_store(f);
+	{
+		struct store_options ro = { 0, 1, 0 };
+
+		assert_int_equal(store_open(f->path, &ro, &f->st, &err), 0);
+	}
+	strbuf_reset(&by_walk);
+	strbuf_reset(&by_run);
+	run_shard_lines(f->st, run_id, &by_run, &by_walk);
+	assert_string_equal(by_walk.buf, "0/2 1 ci-1 " PLAN_A " " LIST_A "\n"
+					 "1/2 1 - - -\n"
+					 "1/2 2 - p-new l-old\n");
+	strbuf_release(&by_run);
+	strbuf_release(&by_walk);
+}
+
+/*
+ * A history of schema version 1 (before pins): made from the current
+ * schema by taking away what version 2 added, and setting its version.
+ */
+static void make_version_1(struct fixture *f)
+{
+	exec_direct(f, "DROP TABLE pins");
+	exec_direct(f, "ALTER TABLE shards DROP COLUMN plan_hash");
+	exec_direct(f, "ALTER TABLE shards DROP COLUMN list_digest");
+	set_version(f, 1);
+	if (f->be == SQLITE) { /* let the store see the file as it is now */
+		sqlite3_close(f->db);
+		f->db = NULL;
+	}
+}
+
+static void a_version_1_history_upgrades_in_place(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_options ro = { 0, 1, 0 };
+	struct store *st = open_store(f, 0);
+	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
+	struct strbuf by_run = STRBUF_INIT, by_walk = STRBUF_INIT;
+	struct store_shard planned = { 0, 1, 1, 2, 1, 1, NULL, 1, PLAN_A,
+				       LIST_A };
+	double shared = 0;
+	int64_t run_id = 0;
+
+	assert_true(schema_version(f) >= 2);
+	record_five_runs(st);
+	walk_all(st, &before);
+	shared = estimate_of(st, "shared").seconds;
+	close_store(f);
+	make_version_1(f);
+	assert_int_equal(table_count(f, "pins"), 0);
+	assert_int_equal(query_int(f, version_sql(f)), 1);
+
+	/* read-only, it cannot upgrade: refused, and left as it was */
+	assert_int_equal(store_open(f->path, &ro, &f->st, &err), SHARD_EENV);
+	assert_null(f->st);
+	assert_non_null(strstr(err.msg, "version 1 is older"));
+	assert_non_null(strstr(err.msg, f->where));
+	assert_int_equal(query_int(f, version_sql(f)), 1);
+
+	/* written to, it upgrades with nothing lost */
+	st = open_store(f, 0);
+	assert_int_equal(query_int(f, version_sql(f)), schema_version(f));
+	assert_int_equal(table_count(f, "pins"), 1);
+	walk_all(st, &after);
+	assert_string_equal(after.buf, before.buf);
+	assert_true(estimate_of(st, "shared").seconds == shared);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM results"), 12);
+
+	/* and takes what version 2 keeps */
+	run_id = query_int(f, "SELECT id FROM runs WHERE run_key = 'r1'");
+	assert_int_equal(st->ops->add_shard(st, run_id, &planned, &err), 0);
+	run_shard_lines(st, run_id, &by_run, &by_walk);
+	assert_string_equal(by_walk.buf, "0/1 1 - " PLAN_A " " LIST_A "\n");
+	strbuf_release(&before);
+	strbuf_release(&after);
+	strbuf_release(&by_run);
+	strbuf_release(&by_walk);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_sqlite, teardown)
 #define P(name) cmocka_unit_test_setup_teardown(name, setup_pg, teardown)
 /* The behaviour both backends share. */
@@ -1994,7 +2161,9 @@ static void import_waits_for_an_ingest_under_way(void **state)
 	X(put_test_after_results_replaces_their_window),             \
 	X(put_file_creates_then_keeps_or_replaces),                  \
 	X(prune_keeps_the_most_recent_runs_and_what_they_saw),       \
-	X(prune_refuses_to_run_inside_a_transaction)
+	X(prune_refuses_to_run_inside_a_transaction),                \
+	X(add_shard_keeps_a_plan_hash_and_list_digest),              \
+	X(a_version_1_history_upgrades_in_place)
 
 int main(void)
 {

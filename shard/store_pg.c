@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "identity.h"
 #include "pgconn.h"
 #include "strbuf.h"
@@ -336,6 +337,7 @@ struct staged_overhead {
 struct pg_store {
 	struct store base;
 	struct pgconn *c;
+	int readonly;               /* opened so: no prepared statements */
 	int in_txn, copying;
 	int writers_locked;         /* writers_lock held (this transaction) */
 	unsigned reading;           /* cursors open (stream) */
@@ -1588,13 +1590,22 @@ static const char *const prune_sql[] = {
 	"WITH d AS (DELETE FROM shard_history.files f WHERE NOT EXISTS"
 	" (SELECT 1 FROM shard_history.tests t WHERE t.file = f.file)"
 	" RETURNING 1) SELECT count(*) FROM d",
+	/*
+	 * Pins by their own runs (keys without the attempt, not runs'
+	 * rows): the $1 runs whose newest pin is newest stay; of two pinned
+	 * at the same instant, the one stored later is newer.
+	 */
+	"WITH d AS (DELETE FROM shard_history.pins WHERE run NOT IN"
+	" (SELECT run FROM shard_history.pins GROUP BY run"
+	" ORDER BY max(created_at) DESC NULLS LAST, max(id) DESC"
+	" LIMIT $1::bigint) RETURNING 1) SELECT count(*) FROM d",
 };
 
 static int prune_deletes(struct pg_store *s, unsigned keep,
 			 struct store_prune_stats *out, struct shard_error *err)
 {
 	int64_t *counts[] = { &out->results, NULL, NULL, &out->runs,
-			      &out->tests, NULL };
+			      &out->tests, NULL, NULL };
 	char k[16];
 	const char *p[1] = { k };
 
@@ -1620,7 +1631,7 @@ static int prune_deletes(struct pg_store *s, unsigned keep,
 static const char prune_vacuum[] =
 	"VACUUM shard_history.runs, shard_history.sources,"
 	" shard_history.tests, shard_history.results, shard_history.files,"
-	" shard_history.shards";
+	" shard_history.shards, shard_history.pins";
 
 static int p_prune(struct store *base, unsigned keep,
 		   struct store_prune_stats *out, struct shard_error *err)
@@ -1656,6 +1667,134 @@ static int p_checkpoint(struct store *base, struct shard_error *err)
 	return 0;
 }
 
+/*
+ * Plan pins (pin.h): a statement each, not prepared, so that a read-only
+ * store (which prepares nothing) reads them too. pgconn passes text
+ * parameters only, so the assignment, any bytes, travels as base64 text:
+ * decode($6, 'base64') into the bytea, and encode(..., 'base64') back,
+ * without the newlines encode puts every 76 characters. put_pin's INSERT
+ * ... ON CONFLICT DO NOTHING runs as a transaction of its own: a second
+ * process inserting the same key waits for the first to commit, then
+ * does nothing and returns no row, so exactly one is told it inserted.
+ */
+
+/* The longest plan hash get_pin can give back: its char[65]. */
+#define PIN_HASH_MAX 64
+
+static int pin_hash_fits(const char *hash)
+{
+	return hash && strlen(hash) <= PIN_HASH_MAX;
+}
+
+/* Row callback: a row came back. */
+static int take_flag(void *data, int ncols, const char *const *v)
+{
+	(void)ncols, (void)v;
+	*(int *)data = 1;
+	return 0;
+}
+
+static int p_put_pin(struct store *base, const struct store_pin *pin,
+		     int *inserted, struct shard_error *err)
+{
+	struct pg_store *s = to_pg(base);
+	struct strbuf b64 = STRBUF_INIT;
+	char created[32];
+	const char *p[7] = { pin->run, pin->list_digest, pin->request,
+			     created, pin->plan_hash, NULL, pin->meta };
+	int r;
+
+	*inserted = 0;
+	if (!pin_hash_fits(pin->plan_hash))
+		return shard_error_set(err, SHARD_EINPUT, "PostgreSQL %s: "
+				       "storing a pin: a plan hash of more "
+				       "than %d characters", where(s),
+				       PIN_HASH_MAX);
+	if (s->readonly)
+		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: "
+				       "storing a pin: the history is open "
+				       "read-only", where(s));
+	if (s->in_txn || s->reading)
+		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: "
+				       "storing a pin inside a transaction",
+				       where(s));
+	fmt_f64(created, sizeof(created), 1, pin->created_at);
+	base64_encode(&b64, pin->assignment, pin->assignment_len);
+	p[5] = b64.buf;
+	r = pgconn_exec(s->c, "INSERT INTO shard_history.pins(run,"
+			" list_digest, request, created_at, plan_hash,"
+			" assignment, meta) VALUES($1, $2, $3, $4::float8, $5,"
+			" decode($6, 'base64'), $7)"
+			" ON CONFLICT (run, list_digest, request) DO NOTHING"
+			" RETURNING 1", 7, p, take_flag, inserted, err);
+	strbuf_release(&b64);
+	return r;
+}
+
+struct pin_read {
+	char *plan_hash;
+	struct strbuf *assignment, *meta;
+	int found;
+	const char *bad;    /* why the row was refused */
+};
+
+/* plan_hash, the assignment in base64, meta. */
+static int take_pin(void *data, int ncols, const char *const *v)
+{
+	struct pin_read *pr = data;
+
+	if (ncols < 3 || !v[1]) { /* assignment is NOT NULL */
+		pr->bad = "a pin without its assignment";
+		return SHARD_EENV;
+	}
+	if (!pin_hash_fits(v[0])) {
+		pr->bad = "a pin whose plan hash is not a plan hash";
+		return SHARD_EENV;
+	}
+	strbuf_reset(pr->assignment);
+	strbuf_reset(pr->meta);
+	/* room first: base64_decode does not check a buffer's cap */
+	if (strbuf_grow(pr->assignment, strlen(v[1]) / 4 * 3 + 1)) {
+		pr->bad = "a pin larger than its buffer takes";
+		return SHARD_EENV;
+	}
+	if (base64_decode(pr->assignment, v[1], strlen(v[1]))) {
+		pr->bad = "a pin whose assignment is not base64";
+		return SHARD_EENV;
+	}
+	if (v[2] && strbuf_addstr(pr->meta, v[2])) {
+		pr->bad = "a pin larger than its buffer takes";
+		return SHARD_EENV;
+	}
+	memcpy(pr->plan_hash, v[0], strlen(v[0]) + 1);
+	pr->found = 1;
+	return 0;
+}
+
+static int p_get_pin(struct store *base, const struct store_pin *key,
+		     char plan_hash[PIN_HASH_MAX + 1],
+		     struct strbuf *assignment, struct strbuf *meta,
+		     int *found, struct shard_error *err)
+{
+	struct pg_store *s = to_pg(base);
+	struct pin_read pr = { plan_hash, assignment, meta, 0, NULL };
+	const char *p[3] = { key->run, key->list_digest, key->request };
+	int r;
+
+	*found = 0;
+	if (copy_finish(s, err))
+		return err->code;
+	r = pgconn_exec(s->c, "SELECT plan_hash, translate(encode(assignment,"
+			" 'base64'), E'\\n', ''), meta FROM shard_history.pins"
+			" WHERE run = $1 AND list_digest = $2 AND request = $3",
+			3, p, take_pin, &pr, err);
+	if (r && pr.bad)
+		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: %s",
+				       where(s), pr.bad);
+	*found = !r && pr.found;
+	return r;
+}
+
 static const struct store_ops pg_ops = {
 	p_begin, p_commit, p_rollback, p_add_run, p_add_source, p_add_result,
 	p_add_shard, p_add_file_overhead, p_each_estimate,
@@ -1664,7 +1803,7 @@ static const struct store_ops pg_ops = {
 	/* each_shard: the same rows in the same order as each_run_shard */
 	p_each_run, p_each_source, p_each_result, p_each_run_shard, p_each_test,
 	p_each_file, p_put_test, p_put_file, p_prune, p_checkpoint,
-	NULL, NULL, /* put_pin, get_pin: to come */
+	p_put_pin, p_get_pin,
 };
 
 int store_pg_open(const char *url, const struct store_options *opt,
@@ -1681,6 +1820,7 @@ int store_pg_open(const char *url, const struct store_options *opt,
 	s->base.ops = &pg_ops;
 	s->base.window = opt->window ? opt->window : ESTIMATE_WINDOW_DEFAULT;
 	s->base.method = ESTIMATE_METHOD_DEFAULT;
+	s->readonly = opt->readonly;
 	strbuf_init(&s->copy, 0);
 	if (pgconn_open(&s->c, &t, NULL, err) || migrate(s, opt, &absent, err) ||
 	    (!absent && !opt->readonly && prepare_all(s, err)) || absent) {

@@ -2066,6 +2066,409 @@ static void add_shard_keeps_a_plan_hash_and_list_digest(void **state)
 }
 
 /*
+ * Plan pins: put_pin inserts once per key, get_pin finds by key, bytes
+ * come back exactly, prune keeps the newest runs' pins.
+ */
+
+static struct store_pin pin_of(const char *run, const char *request,
+			       double at, const char *hash, const void *a,
+			       size_t n, const char *meta)
+{
+	struct store_pin p = { run, LIST_A, request, at, hash, a, n, meta };
+
+	return p;
+}
+
+/* put_pin that must not fail; returns *inserted. */
+static int put_pin(struct store *st, const struct store_pin *p)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	int inserted = -1;
+
+	if (st->ops->put_pin(st, p, &inserted, &err))
+		fail_msg("%s", err.msg);
+	assert_true(inserted == 0 || inserted == 1);
+	return inserted;
+}
+
+/* get_pin that must not fail; returns *found. */
+static int get_pin(struct store *st, const struct store_pin *key,
+		   char hash[65], struct strbuf *a, struct strbuf *meta)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	int found = -1;
+
+	if (st->ops->get_pin(st, key, hash, a, meta, &found, &err))
+		fail_msg("%s", err.msg);
+	assert_true(found == 0 || found == 1);
+	return found;
+}
+
+static void pin_is_inserted_once_and_found_by_its_key(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	struct store_pin first = pin_of("run-1", "k=2", 10, PLAN_A, "\1\2", 2,
+					"{\"a\":1}");
+	struct store_pin second = pin_of("run-1", "k=2", 20, "b-hash", "xyz",
+					 3, "{\"b\":2}");
+	struct store_pin other_list = first, other_req = first, other_run =
+								       first;
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	char hash[65];
+
+	assert_int_equal(put_pin(st, &first), 1);
+	/* the same key again: left alone, not inserted */
+	assert_int_equal(put_pin(st, &second), 0);
+	assert_int_equal(put_pin(st, &first), 0);
+	other_list.list_digest = "list-digest-b";
+	other_req.request = "k=3";
+	other_run.run = "run-2";
+	assert_int_equal(put_pin(st, &other_list), 1);
+	assert_int_equal(put_pin(st, &other_req), 1);
+	assert_int_equal(put_pin(st, &other_run), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 4);
+
+	strbuf_addstr(&a, "old bytes");
+	strbuf_addstr(&meta, "old meta");
+	assert_int_equal(get_pin(st, &second, hash, &a, &meta), 1);
+	assert_string_equal(hash, PLAN_A);
+	assert_int_equal(a.len, 2);
+	assert_memory_equal(a.buf, "\1\2", 2);
+	assert_string_equal(meta.buf, "{\"a\":1}");
+	assert_int_equal(query_int(f, "SELECT created_at FROM pins WHERE"
+				      " run = 'run-1' AND request = 'k=2'"),
+			 10);
+
+	/* not found: everything left alone */
+	memcpy(hash, "untouched", 10);
+	strbuf_reset(&a);
+	strbuf_addstr(&a, "kept");
+	other_req.request = "k=4";
+	assert_int_equal(get_pin(st, &other_req, hash, &a, &meta), 0);
+	assert_string_equal(hash, "untouched");
+	assert_string_equal(a.buf, "kept");
+	assert_string_equal(meta.buf, "{\"a\":1}");
+	other_run.run = "run-3";
+	assert_int_equal(get_pin(st, &other_run, hash, &a, &meta), 0);
+	assert_string_equal(a.buf, "kept");
+
+	/* a read-only store finds pins too */
+	close_store(f);
+	{
+		struct store_options ro = { 0, 1, 0 };
+		struct shard_error err = SHARD_ERROR_INIT;
+
+		assert_int_equal(store_open(f->path, &ro, &f->st, &err), 0);
+	}
+	assert_int_equal(get_pin(f->st, &first, hash, &a, &meta), 1);
+	assert_string_equal(hash, PLAN_A);
+	assert_int_equal(a.len, 2);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+static void pin_assignment_keeps_every_byte(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	unsigned char bytes[515];
+	struct store_pin p, empty, nometa;
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	char hash[65];
+
+	/* NUL first and last, every byte value, 0x0a and 0x0d, \ and ' */
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (unsigned char)((i * 7) & 0xff);
+	bytes[sizeof(bytes) - 1] = 0;
+	p = pin_of("r", "q", 1, PLAN_A, bytes, sizeof(bytes),
+		   "{\"s\":\"\xc3\xa9\\n'\\\\\"}");
+	empty = pin_of("r", "empty", 1, PLAN_A, NULL, 0, "{}");
+	nometa = pin_of("r", "nometa", 1, "", "\0", 1, NULL);
+	assert_int_equal(put_pin(st, &p), 1);
+	assert_int_equal(put_pin(st, &empty), 1);
+	assert_int_equal(put_pin(st, &nometa), 1);
+	/* stored as bytes, not as their text */
+	assert_int_equal(query_int(f, "SELECT length(assignment) FROM pins"
+				      " WHERE request = 'q'"),
+			 sizeof(bytes));
+
+	assert_int_equal(get_pin(st, &p, hash, &a, &meta), 1);
+	assert_int_equal(a.len, sizeof(bytes));
+	assert_memory_equal(a.buf, bytes, sizeof(bytes));
+	assert_int_equal(a.buf[a.len], '\0');
+	assert_string_equal(meta.buf, "{\"s\":\"\xc3\xa9\\n'\\\\\"}");
+	assert_int_equal(get_pin(st, &empty, hash, &a, &meta), 1);
+	assert_int_equal(a.len, 0);
+	assert_string_equal(meta.buf, "{}");
+	assert_int_equal(get_pin(st, &nometa, hash, &a, &meta), 1);
+	assert_string_equal(hash, "");
+	assert_int_equal(a.len, 1);
+	assert_int_equal(a.buf[0], '\0');
+	assert_int_equal(meta.len, 0);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+static void pin_of_megabytes_comes_back_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	size_t n = 3 * 1024 * 1024 + 1;
+	unsigned char *bytes = malloc(n);
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	unsigned seed = 99;
+	struct store_pin p;
+	char hash[65];
+
+	assert_non_null(bytes);
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		bytes[i] = (unsigned char)(seed >> 16);
+	}
+	p = pin_of("big", "q", 1, PLAN_A, bytes, n, "{}");
+	assert_int_equal(put_pin(st, &p), 1);
+	assert_int_equal(get_pin(st, &p, hash, &a, &meta), 1);
+	assert_int_equal(a.len, n);
+	assert_true(memcmp(a.buf, bytes, n) == 0);
+	assert_string_equal(hash, PLAN_A);
+	free(bytes);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+static void put_pin_refuses_a_transaction_and_a_long_hash(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_pin p = pin_of("r", "q", 1, PLAN_A, "a", 1, "{}");
+	struct store_pin bad = pin_of("r", "q2", 1, PLAN_A "0", "a", 1, "{}");
+	int inserted = 7;
+
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->put_pin(st, &p, &inserted, &err),
+			 SHARD_EENV);
+	assert_int_equal(inserted, 0);
+	assert_non_null(strstr(err.msg, "transaction"));
+	assert_non_null(strstr(err.msg, f->where));
+	assert_int_equal(st->ops->rollback(st, &err), 0);
+	shard_error_clear(&err);
+	inserted = 7;
+	assert_int_equal(st->ops->put_pin(st, &bad, &inserted, &err),
+			 SHARD_EINPUT);
+	assert_int_equal(inserted, 0);
+	assert_non_null(strstr(err.msg, "plan hash"));
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
+	/* the store goes on */
+	assert_int_equal(put_pin(st, &p), 1);
+}
+
+static void put_pin_fails_on_a_read_only_store(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_options ro = { 0, 1, 0 };
+	struct store_pin p = pin_of("r", "q", 1, PLAN_A, "a", 1, "{}");
+	int inserted = 7;
+
+	open_store(f, 0);
+	close_store(f);
+	assert_int_equal(store_open(f->path, &ro, &f->st, &err), 0);
+	assert_int_equal(f->st->ops->put_pin(f->st, &p, &inserted, &err),
+			 SHARD_EENV);
+	assert_int_equal(inserted, 0);
+	assert_non_null(strstr(err.msg, f->where));
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
+}
+
+static void prune_keeps_the_pins_of_the_runs_pinned_last(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	/* c and d pinned at the same instant: d, stored later, is newer */
+	struct store_pin pins[] = {
+		pin_of("a", "q1", 100, PLAN_A, "1", 1, "{}"),
+		pin_of("b", "q1", 200, PLAN_A, "2", 1, "{}"),
+		pin_of("c", "q1", 300, PLAN_A, "3", 1, "{}"),
+		pin_of("a", "q2", 400, PLAN_A, "4", 1, "{}"),
+		pin_of("d", "q1", 300, PLAN_A, "5", 1, "{}"),
+		pin_of("e", "q1", 50, PLAN_A, "6", 1, "{}"),
+	};
+	struct strbuf rows = STRBUF_INIT, a = STRBUF_INIT, meta = STRBUF_INIT;
+	struct store_prune_stats ps;
+	char hash[65];
+
+	record_five_runs(st);
+	for (size_t i = 0; i < sizeof(pins) / sizeof(*pins); i++)
+		assert_int_equal(put_pin(st, &pins[i]), 1);
+	assert_int_equal(st->ops->prune(st, 5, &ps, &err), 0);
+	assert_pruned(&ps, 0, 0, 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 6);
+
+	assert_int_equal(st->ops->prune(st, 2, &ps, &err), 0);
+	/* pins are not counted among the runs, results or tests */
+	assert_pruned(&ps, 3, 8, 4);
+	query_rows(f, "SELECT run, request FROM pins ORDER BY run, request",
+		   &rows);
+	assert_string_equal(rows.buf, "a q1\na q2\nd q1\n");
+	assert_int_equal(get_pin(st, &pins[0], hash, &a, &meta), 1);
+	assert_string_equal(a.buf, "1");
+	assert_int_equal(get_pin(st, &pins[2], hash, &a, &meta), 0);
+
+	assert_int_equal(st->ops->prune(st, 1, &ps, &err), 0);
+	strbuf_reset(&rows);
+	query_rows(f, "SELECT run, request FROM pins ORDER BY run, request",
+		   &rows);
+	assert_string_equal(rows.buf, "a q1\na q2\n");
+	strbuf_release(&rows);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+/* A child's pin: request "q" of run "r", its meta naming the child. */
+static struct store_pin child_pin(char meta[32], int child)
+{
+	snprintf(meta, 32, "child-%d", child);
+	return pin_of("r", "q", 2, "child-hash", meta, strlen(meta), meta);
+}
+
+/* In a child: put a pin; exit 10 + inserted, 1 on error. */
+static int child_put_pin(const char *location, int child, int start_fd)
+{
+	struct store_options opt = { 0, 0, 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = NULL;
+	char meta[32], go;
+	struct store_pin p = child_pin(meta, child);
+	int inserted = 0;
+
+	if (!store_open(location, &opt, &st, &err) && st &&
+	    (start_fd < 0 || read(start_fd, &go, 1) >= 0))
+		st->ops->put_pin(st, &p, &inserted, &err);
+	if (err.code || !st)
+		fprintf(stderr, "child %d: %s\n", child, err.msg);
+	store_close(st);
+	return err.code || !st ? 1 : 10 + inserted;
+}
+
+static int exit_code(pid_t pid)
+{
+	int status = 0;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A pin of the same key under way in another connection (inserted, not
+ * yet committed): put_pin waits for it, then leaves it and says so; when
+ * that one rolls back instead, put_pin's pin is the one. The child is
+ * forked before the parent opens SQLite (no connection may cross a fork:
+ * the child would inherit its locks) and starts when the pin is under
+ * way.
+ */
+static void put_pin_waits_for_the_same_pin_under_way(void **state)
+{
+	struct fixture *f = *state;
+	const struct timespec pause = { 0, 500 * 1000 * 1000 };
+	const char *insert =
+		f->be == SQLITE
+			? "INSERT INTO pins(run, list_digest, request,"
+			  " created_at, plan_hash, assignment, meta)"
+			  " VALUES('r', '" LIST_A "', 'q', 1, 'other',"
+			  " X'00ff', 'other')"
+			: "INSERT INTO pins(run, list_digest, request,"
+			  " created_at, plan_hash, assignment, meta)"
+			  " VALUES('r', '" LIST_A "', 'q', 1, 'other',"
+			  " decode('00ff', 'hex'), 'other')";
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	char hash[65], m[32];
+	struct store_pin key;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	open_store(f, 0);
+	for (int round = 0; round < 2; round++) {
+		close_store(f);
+		sqlite3_close(f->db);
+		f->db = NULL;
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			close(fds[1]);
+			_exit(child_put_pin(f->path, round, fds[0]));
+		}
+		close(fds[0]);
+		exec_direct(f, "BEGIN");
+		exec_direct(f, insert);
+		assert_int_equal(write(fds[1], "g", 1), 1);
+		close(fds[1]);
+		nanosleep(&pause, NULL);
+		/* still waiting for the other connection */
+		assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+		exec_direct(f, round ? "ROLLBACK" : "COMMIT");
+		/* 10: not inserted, after the commit; 11: inserted */
+		assert_int_equal(exit_code(pid), 10 + round);
+		key = child_pin(m, round);
+		assert_int_equal(get_pin(open_store(f, 0), &key, hash, &a,
+					 &meta),
+				 1);
+		assert_string_equal(meta.buf, round ? "child-1" : "other");
+		assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 1);
+		exec_direct(f, "DELETE FROM pins");
+	}
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+/* Processes pinning one key at once: exactly one inserts, its pin stays. */
+static void concurrent_put_pin_inserts_exactly_once(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	enum { N = 6 };
+	pid_t pids[N];
+	int fds[2], winner = -1, inserted = 0;
+	char hash[65], m[32];
+	struct store_pin key;
+
+	open_store(f, 0);
+	assert_int_equal(pipe(fds), 0);
+	for (int c = 0; c < N; c++) {
+		pids[c] = fork();
+		assert_true(pids[c] >= 0);
+		if (!pids[c]) {
+			close(fds[1]);
+			_exit(child_put_pin(f->path, c, fds[0]));
+		}
+	}
+	/* closing the pipe starts them all at once (read gives 0) */
+	close(fds[0]);
+	close(fds[1]);
+	for (int c = 0; c < N; c++) {
+		int code = exit_code(pids[c]);
+
+		assert_true(code == 10 || code == 11);
+		if (code == 11) {
+			inserted++;
+			winner = c;
+		}
+	}
+	assert_int_equal(inserted, 1);
+	key = child_pin(m, 0);
+	assert_int_equal(get_pin(f->st, &key, hash, &a, &meta), 1);
+	snprintf(m, sizeof(m), "child-%d", winner);
+	assert_string_equal(meta.buf, m);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 1);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+/*
  * A history of schema version 1 (before pins): made from the current
  * schema by taking away what version 2 added, and setting its version.
  */
@@ -2091,6 +2494,7 @@ static void a_version_1_history_upgrades_in_place(void **state)
 	struct strbuf by_run = STRBUF_INIT, by_walk = STRBUF_INIT;
 	struct store_shard planned = { 0, 1, 1, 2, 1, 1, NULL, 1, PLAN_A,
 				       LIST_A };
+	struct store_pin p = pin_of("r1", "q", 1, PLAN_A, "\0x", 2, "{}");
 	double shared = 0;
 	int64_t run_id = 0;
 
@@ -2120,6 +2524,7 @@ static void a_version_1_history_upgrades_in_place(void **state)
 	assert_int_equal(query_int(f, "SELECT count(*) FROM results"), 12);
 
 	/* and takes what version 2 keeps */
+	assert_int_equal(put_pin(st, &p), 1);
 	run_id = query_int(f, "SELECT id FROM runs WHERE run_key = 'r1'");
 	assert_int_equal(st->ops->add_shard(st, run_id, &planned, &err), 0);
 	run_shard_lines(st, run_id, &by_run, &by_walk);
@@ -2163,6 +2568,14 @@ static void a_version_1_history_upgrades_in_place(void **state)
 	X(prune_keeps_the_most_recent_runs_and_what_they_saw),       \
 	X(prune_refuses_to_run_inside_a_transaction),                \
 	X(add_shard_keeps_a_plan_hash_and_list_digest),              \
+	X(pin_is_inserted_once_and_found_by_its_key),                \
+	X(pin_assignment_keeps_every_byte),                          \
+	X(pin_of_megabytes_comes_back_whole),                        \
+	X(put_pin_refuses_a_transaction_and_a_long_hash),            \
+	X(put_pin_fails_on_a_read_only_store),                       \
+	X(prune_keeps_the_pins_of_the_runs_pinned_last),             \
+	X(put_pin_waits_for_the_same_pin_under_way),                 \
+	X(concurrent_put_pin_inserts_exactly_once),                  \
 	X(a_version_1_history_upgrades_in_place)
 
 int main(void)

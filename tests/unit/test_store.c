@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "shard/estimate.h"
+#include "shard/history.h"
 #include "shard/identity.h"
 #include "shard/pgconn.h"
 #include "shard/strbuf.h"
@@ -2535,6 +2536,157 @@ static void a_version_1_history_upgrades_in_place(void **state)
 	strbuf_release(&by_walk);
 }
 
+/*
+ * A shard row's plan_hash and list_digest travel through export and
+ * import, across backends: SQLite -> JSON -> PostgreSQL -> JSON -> SQLite
+ * gives the same JSON each time. Pins stay behind.
+ */
+
+static void export_to(struct store *st, struct strbuf *out)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	if (history_export(st, fp, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(fclose(fp), 0);
+	strbuf_add(out, buf, len);
+	free(buf);
+}
+
+static void import_into(struct store *st, const struct strbuf *json)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct history_counts added;
+
+	if (history_import(st, json->buf, json->len, "test.json", &added,
+			   &err))
+		fail_msg("%s", err.msg);
+}
+
+static struct store *open_sqlite_at(const char *path)
+{
+	struct store_options opt = { 1, 0, 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = NULL;
+
+	if (store_open(path, &opt, &st, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(st);
+	return st;
+}
+
+static void export_import_carries_shard_plans_across_backends(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/shard-store-XXXXXX", a_db[64], e_db[64], hash[65];
+	struct strbuf ja = STRBUF_INIT, jp = STRBUF_INIT, je = STRBUF_INIT;
+	struct strbuf walked = STRBUF_INIT, x = STRBUF_INIT, y = STRBUF_INIT;
+	struct store_pin p = pin_of("late", "q", 1, PLAN_A, "pin", 3, "{}");
+	struct store *a, *e;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(a_db, sizeof(a_db), "%s/a.db", dir);
+	snprintf(e_db, sizeof(e_db), "%s/e.db", dir);
+	a = open_sqlite_at(a_db);
+	record_three_runs(a);
+	assert_int_equal(put_pin(a, &p), 1);
+	export_to(a, &ja);
+	store_close(a);
+	assert_non_null(strstr(ja.buf, "\"attempt\":1,\"plan_hash\":\""
+					PLAN_A "\",\"list_digest\":\""
+					LIST_A "\"}"));
+	/* unknown ones are left out, not written as null */
+	assert_non_null(strstr(ja.buf, "\"host\":\"h0\",\"attempt\":2}"));
+	assert_null(strstr(ja.buf, "\"plan_hash\":null"));
+	assert_null(strstr(ja.buf, "pin"));
+
+	import_into(open_store(f, 0), &ja);
+	export_to(f->st, &jp);
+	assert_string_equal(jp.buf, ja.buf);
+
+	e = open_sqlite_at(e_db);
+	import_into(e, &jp);
+	export_to(e, &je);
+	assert_string_equal(je.buf, ja.buf);
+	walk_all(e, &walked);
+	assert_string_equal(walked.buf, three_runs_walked);
+	{
+		int found = 1;
+		struct shard_error err = SHARD_ERROR_INIT;
+
+		assert_int_equal(e->ops->get_pin(e, &p, hash, &x, &y, &found,
+						 &err),
+				 0);
+		assert_int_equal(found, 0);
+	}
+	store_close(e);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
+	strbuf_release(&ja);
+	strbuf_release(&jp);
+	strbuf_release(&je);
+	strbuf_release(&walked);
+	strbuf_release(&x);
+	strbuf_release(&y);
+}
+
+/* history_merge (pull, push) carries them too, into either backend. */
+static void merge_carries_shard_plans_but_not_pins(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	char dir[] = "/tmp/shard-store-XXXXXX", from_db[64], hash[65];
+	struct store_pin p = pin_of("late", "q", 1, PLAN_A, "pin", 3, "{}");
+	struct strbuf walked = STRBUF_INIT, x = STRBUF_INIT, y = STRBUF_INIT;
+	struct history_counts added;
+	struct store *from;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(from_db, sizeof(from_db), "%s/from.db", dir);
+	from = open_sqlite_at(from_db);
+	record_three_runs(from);
+	assert_int_equal(put_pin(from, &p), 1);
+	if (history_merge(from, open_store(f, 0), &added, &err))
+		fail_msg("%s", err.msg);
+	store_close(from);
+	walk_all(f->st, &walked);
+	assert_string_equal(walked.buf, three_runs_walked);
+	assert_int_equal(get_pin(f->st, &p, hash, &x, &y), 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
+	strbuf_release(&walked);
+	strbuf_release(&x);
+	strbuf_release(&y);
+}
+
+/* An export from before plan_hash and list_digest imports as before. */
+static void an_export_without_shard_plans_imports(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf json = STRBUF_INIT, out = STRBUF_INIT;
+
+	strbuf_addstr(&json, "{\"shard_history\":1,\"tests\":[],\"files\":[],"
+		      "\"runs\":[{\"run_key\":\"old\",\"started_at\":5,"
+		      "\"commit\":null,\"branch\":null,\"ci\":null,"
+		      "\"sources\":[],\"shards\":["
+		      "{\"index\":0,\"total\":2,\"predicted\":1,"
+		      "\"actual\":null,\"host\":\"h\",\"attempt\":1},"
+		      "{\"index\":1,\"total\":2,\"predicted\":null,"
+		      "\"actual\":2,\"host\":null,\"attempt\":1,"
+		      "\"plan_hash\":null,\"list_digest\":\"L\"}]}]}");
+	import_into(open_store(f, 0), &json);
+	walk_all(f->st, &out);
+	assert_string_equal(out.buf, "run old 5 - - -\n"
+				     "  shard 0/2 1 - h 1 - -\n"
+				     "  shard 1/2 - 2 - 1 - L\n");
+	strbuf_release(&json);
+	strbuf_release(&out);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_sqlite, teardown)
 #define P(name) cmocka_unit_test_setup_teardown(name, setup_pg, teardown)
 /* The behaviour both backends share. */
@@ -2576,7 +2728,9 @@ static void a_version_1_history_upgrades_in_place(void **state)
 	X(prune_keeps_the_pins_of_the_runs_pinned_last),             \
 	X(put_pin_waits_for_the_same_pin_under_way),                 \
 	X(concurrent_put_pin_inserts_exactly_once),                  \
-	X(a_version_1_history_upgrades_in_place)
+	X(a_version_1_history_upgrades_in_place),                    \
+	X(merge_carries_shard_plans_but_not_pins),                   \
+	X(an_export_without_shard_plans_imports)
 
 int main(void)
 {
@@ -2594,6 +2748,7 @@ int main(void)
 		P(store_names_a_missing_database_without_the_password),
 		P(prune_waits_for_a_write_under_way),
 		P(import_waits_for_an_ingest_under_way),
+		P(export_import_carries_shard_plans_across_backends),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL,
 						 NULL);

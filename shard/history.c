@@ -7,6 +7,12 @@
  * the source's sample window back, which replaying their results had
  * pushed onto. The JSON is read through the json module (SQLite's JSON
  * functions), so this file has no parser of its own.
+ *
+ * Plan pins (store_pin) are neither exported nor merged: a pin matters
+ * only while its run lasts, to the shards of that run planning against
+ * the store they share, and prune drops them with their runs. A shard
+ * row's plan_hash and list_digest, which say what the run planned, do
+ * travel with it.
  */
 #include "history.h"
 
@@ -348,6 +354,11 @@ static int export_source(void *data, int64_t source_id, const char *digest,
 	return r;
 }
 
+/*
+ * A shard's plan_hash and list_digest are written only when known, so
+ * that a history without them exports as before; readers of version 1
+ * that predate them skip members they do not know.
+ */
 static int export_shard(void *data, const struct store_shard *sh)
 {
 	struct exporter *x = data;
@@ -359,7 +370,16 @@ static int export_shard(void *data, const struct store_shard *sh)
 	put_num(&x->b, "actual", sh->actual, sh->has_actual);
 	strbuf_addch(&x->b, ',');
 	put_str(&x->b, "host", sh->host);
-	strbuf_addf(&x->b, ",\"attempt\":%u}", sh->attempt);
+	strbuf_addf(&x->b, ",\"attempt\":%u", sh->attempt);
+	if (sh->plan_hash) {
+		strbuf_addch(&x->b, ',');
+		put_str(&x->b, "plan_hash", sh->plan_hash);
+	}
+	if (sh->list_digest) {
+		strbuf_addch(&x->b, ',');
+		put_str(&x->b, "list_digest", sh->list_digest);
+	}
+	strbuf_addch(&x->b, '}');
 	return 0;
 }
 
@@ -416,7 +436,7 @@ int history_export(struct store *s, FILE *f, struct shard_error *err)
 
 /* ---- import ---- */
 
-#define FIELDS_MAX 8
+#define FIELDS_MAX 8 /* the most members a reader names (shards) */
 
 /* The members of one JSON object, by the names a reader expects. */
 struct fields {
@@ -622,8 +642,10 @@ static int import_source(void *data, const struct json_member *m,
 				import_result, im, err);
 }
 
+/* plan_hash and list_digest are optional: older exports lack them. */
 static const char *const shard_names[] = {
-	"index", "total", "predicted", "actual", "host", "attempt", NULL,
+	"index", "total", "predicted", "actual", "host", "attempt",
+	"plan_hash", "list_digest", NULL,
 };
 
 static int import_shard(void *data, const struct json_member *m,
@@ -645,6 +667,8 @@ static int import_shard(void *data, const struct json_member *m,
 	sh.actual = f->num[3];
 	sh.host = field_str(f, 4);
 	sh.attempt = field_is_num(f, 5) ? (unsigned)f->num[5] : 1;
+	sh.plan_hash = field_str(f, 6);
+	sh.list_digest = field_str(f, 7);
 	return sink_shard(&im->k, &sh);
 }
 

@@ -264,6 +264,11 @@ struct store_ops {
 	 * *found 1 fills plan_hash, assignment (reset, then the bytes) and
 	 * meta (reset, then the text); *found 0 leaves them alone.
 	 *
+	 * Errors: put_pin gives SHARD_EINPUT for a plan_hash longer than 64
+	 * characters (get_pin could not hand it back), SHARD_EENV inside
+	 * begin/commit or on a store opened read-only (get_pin works
+	 * there). A NULL meta is stored as none and read back as "".
+	 *
 	 * prune (above) also keeps only the pins of the keep_runs runs whose
 	 * pins are newest (by created_at).
 	 */

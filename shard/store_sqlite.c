@@ -22,6 +22,9 @@
 #include "util.h"
 #include "banned.h"
 
+/* The longest plan hash get_pin can give back: its char[65]. */
+#define PIN_HASH_MAX 64
+
 enum stmt_id {
 	ST_FIND_RUN,
 	ST_ADD_RUN,
@@ -67,12 +70,16 @@ static const char *const stmt_sql[ST__COUNT] = {
 		" outcome, seconds, shard) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_ADD_SHARD] =
 		"INSERT INTO shards(run_id, shard_index, shard_total, predicted,"
-		" actual, host, attempt) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" actual, host, attempt, plan_hash, list_digest)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 		" ON CONFLICT(run_id, shard_index, attempt) DO UPDATE SET"
 		" shard_total = excluded.shard_total,"
 		" predicted = coalesce(excluded.predicted, shards.predicted),"
 		" actual = coalesce(excluded.actual, shards.actual),"
-		" host = coalesce(excluded.host, shards.host)",
+		" host = coalesce(excluded.host, shards.host),"
+		" plan_hash = coalesce(excluded.plan_hash, shards.plan_hash),"
+		" list_digest = coalesce(excluded.list_digest,"
+		" shards.list_digest)",
 	[ST_ADD_OVERHEAD] =
 		"INSERT INTO files(file, samples, overhead)"
 		" VALUES(?1, shard_push(NULL, ?2, ?3),"
@@ -119,6 +126,19 @@ static const char *const migrations[] = {
 	" PRIMARY KEY(run_id, shard_index, attempt));"
 	"CREATE TABLE files("
 	" file TEXT PRIMARY KEY, samples BLOB, overhead REAL) WITHOUT ROWID;",
+	/*
+	 * 2: plan pins (pin.h), and each shard's plan and list. A pin's
+	 * assignment can be megabytes: a rowid table, not WITHOUT ROWID,
+	 * whose rows are best kept small.
+	 */
+	"CREATE TABLE pins("
+	" id INTEGER PRIMARY KEY,"
+	" run TEXT NOT NULL, list_digest TEXT NOT NULL, request TEXT NOT NULL,"
+	" created_at REAL, plan_hash TEXT NOT NULL,"
+	" assignment BLOB NOT NULL, meta TEXT,"
+	" UNIQUE(run, list_digest, request));"
+	"ALTER TABLE shards ADD COLUMN plan_hash TEXT;"
+	"ALTER TABLE shards ADD COLUMN list_digest TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(*migrations)))
@@ -486,6 +506,8 @@ static int s_add_shard(struct store *base, int64_t run_id,
 		sqlite3_bind_null(st, 5);
 	bind_text_or_null(st, 6, sh->host);
 	sqlite3_bind_int(st, 7, (int)(sh->attempt ? sh->attempt : 1));
+	bind_text_or_null(st, 8, sh->plan_hash);
+	bind_text_or_null(st, 9, sh->list_digest);
 	return step_done(s, st, err, "recording a shard");
 }
 
@@ -669,6 +691,12 @@ static int s_put_file(struct store *, const struct store_file *, int,
 static int s_prune(struct store *, unsigned, struct store_prune_stats *,
 		   struct shard_error *);
 static int s_checkpoint(struct store *, struct shard_error *);
+/* Plan pins, at the very end. */
+static int s_put_pin(struct store *, const struct store_pin *, int *,
+		     struct shard_error *);
+static int s_get_pin(struct store *, const struct store_pin *,
+		     char[PIN_HASH_MAX + 1], struct strbuf *, struct strbuf *,
+		     int *, struct shard_error *);
 
 /* The report's reads, at the end of this file. */
 static int s_each_recent_run(struct store *base, unsigned limit,
@@ -689,7 +717,7 @@ static const struct store_ops sqlite_ops = {
 	s_close, s_each_recent_run, s_each_run_shard, s_each_run_result,
 	s_each_run, s_each_source, s_each_result, s_each_shard, s_each_test,
 	s_each_file, s_put_test, s_put_file, s_prune, s_checkpoint,
-	NULL, NULL, /* put_pin, get_pin: to come */
+	s_put_pin, s_get_pin,
 };
 
 /* mkdir -p for the directory part of path (".shard/" by default). */
@@ -891,8 +919,8 @@ static int s_each_run_shard(struct store *base, int64_t run_id,
 	sqlite3_stmt *st = prepare_with(
 		s,
 		"SELECT shard_index, shard_total, predicted, actual, host,"
-		" attempt FROM shards WHERE run_id = ?1"
-		" ORDER BY shard_index, attempt",
+		" attempt, plan_hash, list_digest FROM shards"
+		" WHERE run_id = ?1 ORDER BY shard_index, attempt",
 		run_id, what, err);
 	int rc = SQLITE_DONE, r = 0;
 
@@ -906,7 +934,8 @@ static int s_each_run_shard(struct store *base, int64_t run_id,
 			sqlite3_column_type(st, 2) != SQLITE_NULL,
 			sqlite3_column_type(st, 3) != SQLITE_NULL,
 			col_text_or_null(st, 4),
-			(unsigned)sqlite3_column_int(st, 5), NULL, NULL,
+			(unsigned)sqlite3_column_int(st, 5),
+			col_text_or_null(st, 6), col_text_or_null(st, 7),
 		};
 
 		r = fn(data, &sh);
@@ -1091,7 +1120,8 @@ static int shard_row(sqlite3_stmt *st, void *ctx)
 		sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
 		sqlite3_column_type(st, 2) != SQLITE_NULL,
 		sqlite3_column_type(st, 3) != SQLITE_NULL, col_text(st, 4),
-		(unsigned)sqlite3_column_int(st, 5), NULL, NULL,
+		(unsigned)sqlite3_column_int(st, 5), col_text(st, 6),
+		col_text(st, 7),
 	};
 
 	return w->fn.shard(w->data, &sh);
@@ -1106,9 +1136,9 @@ static int s_each_shard(struct store *base, int64_t run_id,
 	sqlite3_stmt *st = NULL;
 
 	if (prepare(s, "SELECT shard_index, shard_total, predicted, actual,"
-		       " host, attempt FROM shards WHERE run_id = ?1"
-		       " ORDER BY shard_index, attempt", &st, err,
-		    "reading shards"))
+		       " host, attempt, plan_hash, list_digest FROM shards"
+		       " WHERE run_id = ?1 ORDER BY shard_index, attempt",
+		    &st, err, "reading shards"))
 		return err->code;
 	sqlite3_bind_int64(st, 1, run_id);
 	return each_row(s, st, shard_row, &w, err, "reading shards");
@@ -1301,13 +1331,21 @@ static const char *const prune_sql[] = {
 	"DELETE FROM tests WHERE id NOT IN (SELECT test_id FROM results)",
 	"DELETE FROM files WHERE file NOT IN"
 	" (SELECT file FROM tests WHERE file IS NOT NULL)",
+	/*
+	 * Pins by their own runs (keys without the attempt, not runs'
+	 * rows): the ?1 runs whose newest pin is newest stay; of two pinned
+	 * at the same instant, the one stored later is newer.
+	 */
+	"DELETE FROM pins WHERE run NOT IN (SELECT run FROM pins"
+	" GROUP BY run ORDER BY max(created_at) DESC, max(id) DESC"
+	" LIMIT ?1)",
 };
 
 static int prune_deletes(struct sqlite_store *s, unsigned keep,
 			 struct store_prune_stats *out, struct shard_error *err)
 {
 	int64_t *counts[] = { &out->results, NULL, NULL, &out->runs,
-			      &out->tests, NULL };
+			      &out->tests, NULL, NULL };
 
 	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
 		sqlite3_stmt *st = NULL;
@@ -1368,4 +1406,117 @@ static int s_checkpoint(struct store *base, struct shard_error *err)
 				       "(another process is using it)",
 				       s->path);
 	return 0;
+}
+
+/*
+ * Plan pins (pin.h): a statement each, prepared per call (a plan makes
+ * one or two). put_pin's INSERT runs in a transaction of its own begun
+ * IMMEDIATE, as ingest's are: it takes the write lock before it reads,
+ * waiting out another writer up to the busy timeout, so that of processes
+ * pinning one key at once exactly one inserts, and the others' DO NOTHING
+ * leaves changes() at 0.
+ */
+
+/* The plan hash a pin can hand back in get_pin's char[65]. */
+static int pin_hash_fits(const char *hash)
+{
+	return hash && strlen(hash) <= PIN_HASH_MAX;
+}
+
+static int s_put_pin(struct store *base, const struct store_pin *p,
+		     int *inserted, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	*inserted = 0;
+	if (!pin_hash_fits(p->plan_hash))
+		return shard_error_set(err, SHARD_EINPUT, "%s: storing a pin:"
+				       " a plan hash of more than %d"
+				       " characters", s->path, PIN_HASH_MAX);
+	if (!sqlite3_get_autocommit(s->db))
+		return shard_error_set(err, SHARD_EENV, "%s: storing a pin"
+				       " inside a transaction", s->path);
+	if (prepare(s, "INSERT INTO pins(run, list_digest, request,"
+		       " created_at, plan_hash, assignment, meta)"
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		       " ON CONFLICT(run, list_digest, request) DO NOTHING",
+		    &st, err, "storing a pin"))
+		return err->code;
+	bind_text_or_null(st, 1, p->run);
+	bind_text_or_null(st, 2, p->list_digest);
+	bind_text_or_null(st, 3, p->request);
+	sqlite3_bind_double(st, 4, p->created_at);
+	sqlite3_bind_text(st, 5, p->plan_hash, -1, SQLITE_STATIC);
+	/* a NULL pointer would bind NULL, not an empty blob */
+	if (sqlite3_bind_blob64(st, 6, p->assignment_len ? p->assignment : "",
+				p->assignment_len, SQLITE_STATIC) != SQLITE_OK) {
+		r = db_error(s, err, "storing a pin");
+		sqlite3_finalize(st);
+		return r;
+	}
+	bind_text_or_null(st, 7, p->meta);
+	if (exec(s, "BEGIN IMMEDIATE", err)) {
+		sqlite3_finalize(st);
+		return err->code;
+	}
+	if ((r = put_step(s, st, err, "storing a pin")) < 0 ||
+	    exec(s, "COMMIT", err)) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return err->code;
+	}
+	*inserted = r > 0;
+	return 0;
+}
+
+/* Copy a found pin's row out; the plan hash must fit its char[65]. */
+static int take_pin(struct sqlite_store *s, sqlite3_stmt *st,
+		    char plan_hash[PIN_HASH_MAX + 1],
+		    struct strbuf *assignment, struct strbuf *meta,
+		    struct shard_error *err)
+{
+	const char *hash = col_text(st, 0), *text = col_text(st, 2);
+	const void *blob = sqlite3_column_blob(st, 1);
+	size_t len = (size_t)sqlite3_column_bytes(st, 1);
+
+	if (!pin_hash_fits(hash))
+		return shard_error_set(err, SHARD_EENV, "%s: a pin whose plan"
+				       " hash is not a plan hash", s->path);
+	strbuf_reset(assignment);
+	strbuf_reset(meta);
+	if ((len && strbuf_add(assignment, blob, len)) ||
+	    (text && strbuf_addstr(meta, text)))
+		return shard_error_set(err, SHARD_EENV, "%s: a pin larger than"
+				       " its buffer takes (%zu bytes)",
+				       s->path, len);
+	memcpy(plan_hash, hash, strlen(hash) + 1);
+	return 0;
+}
+
+static int s_get_pin(struct store *base, const struct store_pin *key,
+		     char plan_hash[PIN_HASH_MAX + 1],
+		     struct strbuf *assignment, struct strbuf *meta,
+		     int *found, struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *st = NULL;
+	int rc, r = 0;
+
+	*found = 0;
+	if (prepare(s, "SELECT plan_hash, assignment, meta FROM pins"
+		       " WHERE run = ?1 AND list_digest = ?2 AND request = ?3",
+		    &st, err, "reading a pin"))
+		return err->code;
+	bind_text_or_null(st, 1, key->run);
+	bind_text_or_null(st, 2, key->list_digest);
+	bind_text_or_null(st, 3, key->request);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = take_pin(s, st, plan_hash, assignment, meta, err);
+	else if (rc != SQLITE_DONE)
+		r = db_error(s, err, "reading a pin");
+	*found = rc == SQLITE_ROW && !r;
+	sqlite3_finalize(st);
+	return r;
 }

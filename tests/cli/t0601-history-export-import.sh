@@ -5,7 +5,8 @@
 # them all, and a run both sides have is not counted twice; bad input is
 # exit 2. A PostgreSQL history (the run's server, or one of its own):
 # SQLite -> JSON -> PostgreSQL -> JSON -> SQLite loses nothing (the same
-# JSON, the same plans), and prune and show work on it as on SQLite.
+# JSON, shard plan hashes and list digests included, the same plans), and
+# prune and show work on it as on SQLite.
 . "$(dirname "$0")/lib.sh"
 
 # junit FILE SCALE: a suite with files, a failure, a skip and a report
@@ -34,9 +35,24 @@ expect_status 0 "$SHARD" ingest --run-id r3 t.json
 printf '%s\n' tests/a.py::slow tests/a.py::mid 'tests/b.py::quick[x/y::z]' \
     tests/b.py::bad tests/c.py::test_json tests/d.py::new >list.txt
 
+# each shard's plan and list, as a planned run records them (r1: both,
+# r2: the plan only, r3: neither); every round trip below carries them
+h=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+$PY -c 'import sqlite3, sys
+db = sqlite3.connect(".shard/history.db")
+db.execute("UPDATE shards SET plan_hash = ?, list_digest = ? WHERE run_id ="
+           " (SELECT id FROM runs WHERE run_key = ?)", (sys.argv[1], "L1", "r1"))
+db.execute("UPDATE shards SET plan_hash = ? WHERE run_id ="
+           " (SELECT id FROM runs WHERE run_key = ?)", (sys.argv[1], "r2"))
+db.commit()' "$h" || fail "cannot set shard plans"
+
 expect_status 0 "$SHARD" history export -o a.json
-$PY -c 'import json; d = json.load(open("a.json"))
-assert d["shard_history"] == 1 and len(d["runs"]) == 3, d.keys()' ||
+$PY -c 'import json, sys; d = json.load(open("a.json"))
+assert d["shard_history"] == 1 and len(d["runs"]) == 3, d.keys()
+sh = {r["run_key"]: r["shards"][0] for r in d["runs"]}
+assert sh["r1"]["plan_hash"] == sys.argv[1] and sh["r1"]["list_digest"] == "L1", sh
+assert sh["r2"]["plan_hash"] == sys.argv[1] and "list_digest" not in sh["r2"], sh
+assert "plan_hash" not in sh["r3"] and "list_digest" not in sh["r3"], sh' "$h" ||
     fail "export is not the documented JSON"
 
 # into an empty history: the same export, estimates and plan
@@ -46,8 +62,10 @@ expect_status 0 "$SHARD" history export --history b.db -o b.json
 cmp a.json b.json || fail "export -> import -> export differs"
 q='SELECT key, file, estimate, sample_count, hex(samples) FROM tests ORDER BY key'
 [ "$(sql "$q")" = "$(HISTORY=b.db sql "$q")" ] || fail "estimates differ"
-q='SELECT s.shard_index, s.shard_total, s.predicted, s.actual, r.run_key FROM shards s JOIN runs r ON r.id = s.run_id ORDER BY 5, 1'
+q='SELECT s.shard_index, s.shard_total, s.predicted, s.actual, s.plan_hash, s.list_digest, r.run_key FROM shards s JOIN runs r ON r.id = s.run_id ORDER BY 7, 1'
 [ "$(sql "$q")" = "$(HISTORY=b.db sql "$q")" ] || fail "shard figures differ"
+[ "$(HISTORY=b.db sql "SELECT count(*) FROM shards WHERE plan_hash = '$h'")" = 2 ] ||
+    fail "shard plans not imported"
 expect_status 0 "$SHARD" plan --shards 2 --tests list.txt -o plan-a.json
 expect_status 0 "$SHARD" plan --history b.db --shards 2 --tests list.txt -o plan-b.json
 cmp plan-a.json plan-b.json || fail "plans from the two histories differ"
@@ -100,6 +118,8 @@ expect_status 0 "$SHARD" history import --history "$PG_HISTORY" a.json
 expect_grep "3 new runs, 4 new reports \(16 results\), 6 new tests" err
 expect_status 0 "$SHARD" history export --history "$PG_HISTORY" -o pg.json
 cmp a.json pg.json || fail "SQLite -> JSON -> PostgreSQL -> JSON differs"
+[ "$(psql_history "SELECT count(*) FROM shard_history.shards WHERE plan_hash = '$h' AND list_digest = 'L1'")" = 1 ] ||
+    fail "PostgreSQL shard plans"
 [ "$(psql_history 'SELECT count(*) FROM shard_history.results')" = 16 ] ||
     fail "PostgreSQL results"
 # again, through SHARD_HISTORY and the other URL spelling: nothing new

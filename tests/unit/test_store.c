@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "shard/estimate.h"
+#include "shard/history.h"
 #include "shard/identity.h"
 #include "shard/pgconn.h"
 #include "shard/strbuf.h"
@@ -809,7 +810,7 @@ static void rollback_discards_everything_since_begin(void **state)
 	struct store_result gone = result("gone", JUNIT_PASSED, 2.0, 1);
 	struct store_result more = result("kept", JUNIT_PASSED, 50.0, 1);
 	struct store_run run = { "r2", 1.0, NULL, NULL, NULL };
-	struct store_shard sh = { 0, 2, 1.0, 2.0, 1, 1, "host", 1, NULL, NULL };
+	struct store_shard sh = { 0, 2, 1.0, 2.0, 1, 1, "host", 1, "p", "l" };
 	struct store_summary sum;
 	int64_t run_id = 0, source_id = 0;
 	struct found fd;
@@ -1005,9 +1006,12 @@ static void add_shard_merges_predicted_and_actual(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store *st = open_store(f, 0);
 	struct store_run run = { "r", 1.0, NULL, NULL, NULL };
-	struct store_shard planned = { 1, 4, 10.5, 0, 1, 0, NULL, 0, NULL, NULL };
-	struct store_shard ran = { 1, 4, 0, 12.25, 0, 1, "ci-7", 1, NULL, NULL };
-	struct store_shard again = { 1, 4, 0, 13, 0, 1, "ci-8", 2, NULL, NULL };
+	struct store_shard planned = { 1, 4, 10.5, 0, 1, 0, NULL, 0, NULL,
+				       NULL };
+	struct store_shard ran = { 1, 4, 0, 12.25, 0, 1, "ci-7", 1, NULL,
+				   NULL };
+	struct store_shard again = { 1, 4, 0, 13, 0, 1, "ci-8", 2, NULL,
+				     NULL };
 	int64_t run_id = 0;
 
 	assert_int_equal(st->ops->begin(st, &err), 0);
@@ -1185,6 +1189,11 @@ static void concurrent_ingests_of_the_same_tests_lose_nothing(void **state)
  * give the same text.
  */
 
+/* A plan hash (64 hex digits, as plan.h's) and a list digest. */
+#define PLAN_A "5e0d1a3c" "9b7f2e64" "a1c3e5f7" "08192a3b" \
+	"4c5d6e7f" "8091a2b3" "c4d5e6f7" "0a1b2c3d"
+#define LIST_A "list-digest-a"
+
 static const char *const outcome_word[] = {
 	[JUNIT_PASSED] = "passed",
 	[JUNIT_FAILED] = "failed",
@@ -1259,7 +1268,8 @@ static int walk_shard(void *data, const struct store_shard *sh)
 		strbuf_addf(&w->out, " %g", sh->actual);
 	else
 		strbuf_addstr(&w->out, " -");
-	strbuf_addf(&w->out, " %s %u\n", or_dash(sh->host), sh->attempt);
+	strbuf_addf(&w->out, " %s %u %s %s\n", or_dash(sh->host), sh->attempt,
+		    or_dash(sh->plan_hash), or_dash(sh->list_digest));
 	return walk_line(w);
 }
 
@@ -1381,9 +1391,9 @@ static void record_three_runs(struct store *st)
 	};
 	const struct source_in tie_src[] = { { "d1", "again.xml", b, 1 } };
 	const struct store_shard sh[] = {
-		{ 1, 2, 3, 0, 1, 0, NULL, 1, NULL, NULL },
+		{ 1, 2, 3, 0, 1, 0, NULL, 1, PLAN_A, LIST_A },
 		{ 0, 2, 3.5, 4, 1, 1, "h0", 2, NULL, NULL },
-		{ 0, 2, 0, 3.75, 0, 1, "h0", 1, NULL, NULL },
+		{ 0, 2, 0, 3.75, 0, 1, "h0", 1, PLAN_A, NULL },
 	};
 	struct shard_error err = SHARD_ERROR_INIT;
 
@@ -1416,7 +1426,7 @@ static const char three_runs_walked[] =
 	"run tie 100 c3 - -\n"
 	"  source d1 again.xml\n"
 	"    B - - passed 1 -1\n"
-	"  shard 1/2 3 - - 1\n"
+	"  shard 1/2 3 - - 1 " PLAN_A " " LIST_A "\n"
 	"run late 300 c1 main github\n"
 	"  source d1 a.xml\n"
 	"    a.lower t/a.py - passed 1.5 0\n"
@@ -1424,9 +1434,9 @@ static const char three_runs_walked[] =
 	"    a.lower t/a.py - passed 1.75 1\n"
 	"    C - - skipped - -1\n"
 	/* shards by index, then attempt */
-	"  shard 0/2 - 3.75 h0 1\n"
-	"  shard 0/2 3.5 4 h0 2\n"
-	"  shard 1/2 3 - - 1\n";
+	"  shard 0/2 - 3.75 h0 1 " PLAN_A " -\n"
+	"  shard 0/2 3.5 4 h0 2 - -\n"
+	"  shard 1/2 3 - - 1 " PLAN_A " " LIST_A "\n";
 
 static void lifecycle_walks_come_in_the_documented_orders(void **state)
 {
@@ -1735,7 +1745,7 @@ static void record_five_runs(struct store *st)
 		const struct source_in src[] = { { digest, NULL, rs,
 						   i ? 2u : 4u } };
 		const struct store_shard sh = { 0, 1, 1, 2, 1, 1, NULL, 1,
-						 NULL, NULL };
+						NULL, NULL };
 
 		snprintf(key, sizeof(key), "r%d", i + 1);
 		snprintf(own, sizeof(own), "own.r%d", i + 1);
@@ -1786,12 +1796,12 @@ static void prune_keeps_the_most_recent_runs_and_what_they_saw(void **state)
 			    "  source d2 -\n"
 			    "    shared shared.py - passed 2 0\n"
 			    "    own.r2 r2.py - passed 1 0\n"
-			    "  shard 0/1 1 2 - 1\n"
+			    "  shard 0/1 1 2 - 1 - -\n"
 			    "run r5 40 - - -\n"
 			    "  source d5 -\n"
 			    "    shared shared.py - passed 5 0\n"
 			    "    own.r5 r5.py - passed 1 0\n"
-			    "  shard 0/1 1 2 - 1\n");
+			    "  shard 0/1 1 2 - 1 - -\n");
 	assert_true(estimate_of(st, "shared").seconds == shared_before);
 	assert_int_equal(st->ops->summary(st, &sum, &err), 0);
 	assert_int_equal(sum.runs, 2);
@@ -1964,6 +1974,719 @@ static void import_waits_for_an_ingest_under_way(void **state)
 				      " = 1"), 2);
 }
 
+/*
+ * Each shard's plan and list (plan_hash, list_digest): stored by
+ * add_shard, kept like host when a later call lacks them, and read back
+ * by both readers of shard rows.
+ */
+
+struct shard_lines {
+	struct strbuf out;
+};
+
+static int shard_line(void *data, const struct store_shard *sh)
+{
+	struct shard_lines *l = data;
+
+	strbuf_addf(&l->out, "%d/%d %u %s %s %s\n", sh->index, sh->total,
+		    sh->attempt, or_dash(sh->host), or_dash(sh->plan_hash),
+		    or_dash(sh->list_digest));
+	return 0;
+}
+
+/* A run's shard rows through each_run_shard, then through each_shard. */
+static void run_shard_lines(struct store *st, int64_t run_id,
+			    struct strbuf *by_run, struct strbuf *by_walk)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct shard_lines a = { STRBUF_INIT }, b = { STRBUF_INIT };
+
+	if (st->ops->each_run_shard(st, run_id, shard_line, &a, &err) ||
+	    st->ops->each_shard(st, run_id, shard_line, &b, &err))
+		fail_msg("%s", err.msg);
+	strbuf_addstr(by_run, a.out.buf);
+	strbuf_addstr(by_walk, b.out.buf);
+	strbuf_release(&a.out);
+	strbuf_release(&b.out);
+}
+
+static void add_shard_keeps_a_plan_hash_and_list_digest(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_run run = { "r", 1.0, NULL, NULL, NULL };
+	struct store_shard planned = { 0, 2, 5, 0, 1, 0, NULL, 1, PLAN_A,
+				       LIST_A };
+	struct store_shard ran = { 0, 2, 0, 6, 0, 1, "ci-1", 1, NULL, NULL };
+	struct store_shard other = { 1, 2, 5, 0, 1, 0, NULL, 1, NULL, NULL };
+	struct store_shard replanned = { 1, 2, 5, 0, 1, 0, NULL, 2, "p-old",
+					 "l-old" };
+	struct store_shard newer = { 1, 2, 5, 0, 1, 0, NULL, 2, "p-new",
+				     NULL };
+	struct strbuf by_run = STRBUF_INIT, by_walk = STRBUF_INIT;
+	int64_t run_id = 0;
+
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(st->ops->add_shard(st, run_id, &planned, &err), 0);
+	/* within the transaction, and in one of its own */
+	assert_int_equal(st->ops->add_shard(st, run_id, &ran, &err), 0);
+	assert_int_equal(st->ops->add_shard(st, run_id, &other, &err), 0);
+	assert_int_equal(st->ops->add_shard(st, run_id, &replanned, &err), 0);
+	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(st->ops->add_shard(st, run_id, &ran, &err), 0);
+	/* a value given replaces; one not given keeps the old */
+	assert_int_equal(st->ops->add_shard(st, run_id, &newer, &err), 0);
+
+	run_shard_lines(st, run_id, &by_run, &by_walk);
+	assert_string_equal(by_run.buf,
+			    "0/2 1 ci-1 " PLAN_A " " LIST_A "\n"
+			    "1/2 1 - - -\n"
+			    "1/2 2 - p-new l-old\n");
+	assert_string_equal(by_walk.buf, by_run.buf);
+	/* unknown is NULL in the table, not an empty string */
+	assert_int_equal(query_int(f, "SELECT count(*) FROM shards WHERE"
+				      " plan_hash IS NULL AND list_digest IS"
+				      " NULL"), 1);
+	/* and after reopening, read-only */
+	close_store(f);
+	{
+		struct store_options ro = { 0, 1, 0 };
+
+		assert_int_equal(store_open(f->path, &ro, &f->st, &err), 0);
+	}
+	strbuf_reset(&by_walk);
+	strbuf_reset(&by_run);
+	run_shard_lines(f->st, run_id, &by_run, &by_walk);
+	assert_string_equal(by_walk.buf, "0/2 1 ci-1 " PLAN_A " " LIST_A "\n"
+					 "1/2 1 - - -\n"
+					 "1/2 2 - p-new l-old\n");
+	strbuf_release(&by_run);
+	strbuf_release(&by_walk);
+}
+
+/*
+ * Plan pins: put_pin inserts once per key, get_pin finds by key, bytes
+ * come back exactly, prune keeps the newest runs' pins.
+ */
+
+static struct store_pin pin_of(const char *run, const char *request,
+			       double at, const char *hash, const void *a,
+			       size_t n, const char *meta)
+{
+	struct store_pin p = { run, LIST_A, request, at, hash, a, n, meta };
+
+	return p;
+}
+
+/* put_pin that must not fail; returns *inserted. */
+static int put_pin(struct store *st, const struct store_pin *p)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	int inserted = -1;
+
+	if (st->ops->put_pin(st, p, &inserted, &err))
+		fail_msg("%s", err.msg);
+	assert_true(inserted == 0 || inserted == 1);
+	return inserted;
+}
+
+/* get_pin that must not fail; returns *found. */
+static int get_pin(struct store *st, const struct store_pin *key,
+		   char hash[65], struct strbuf *a, struct strbuf *meta)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	int found = -1;
+
+	if (st->ops->get_pin(st, key, hash, a, meta, &found, &err))
+		fail_msg("%s", err.msg);
+	assert_true(found == 0 || found == 1);
+	return found;
+}
+
+static void pin_is_inserted_once_and_found_by_its_key(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	struct store_pin first = pin_of("run-1", "k=2", 10, PLAN_A, "\1\2", 2,
+					"{\"a\":1}");
+	struct store_pin second = pin_of("run-1", "k=2", 20, "b-hash", "xyz",
+					 3, "{\"b\":2}");
+	struct store_pin other_list = first, other_req = first, other_run =
+								       first;
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	char hash[65];
+
+	assert_int_equal(put_pin(st, &first), 1);
+	/* the same key again: left alone, not inserted */
+	assert_int_equal(put_pin(st, &second), 0);
+	assert_int_equal(put_pin(st, &first), 0);
+	other_list.list_digest = "list-digest-b";
+	other_req.request = "k=3";
+	other_run.run = "run-2";
+	assert_int_equal(put_pin(st, &other_list), 1);
+	assert_int_equal(put_pin(st, &other_req), 1);
+	assert_int_equal(put_pin(st, &other_run), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 4);
+
+	strbuf_addstr(&a, "old bytes");
+	strbuf_addstr(&meta, "old meta");
+	assert_int_equal(get_pin(st, &second, hash, &a, &meta), 1);
+	assert_string_equal(hash, PLAN_A);
+	assert_int_equal(a.len, 2);
+	assert_memory_equal(a.buf, "\1\2", 2);
+	assert_string_equal(meta.buf, "{\"a\":1}");
+	assert_int_equal(query_int(f, "SELECT created_at FROM pins WHERE"
+				      " run = 'run-1' AND request = 'k=2'"),
+			 10);
+
+	/* not found: everything left alone */
+	memcpy(hash, "untouched", 10);
+	strbuf_reset(&a);
+	strbuf_addstr(&a, "kept");
+	other_req.request = "k=4";
+	assert_int_equal(get_pin(st, &other_req, hash, &a, &meta), 0);
+	assert_string_equal(hash, "untouched");
+	assert_string_equal(a.buf, "kept");
+	assert_string_equal(meta.buf, "{\"a\":1}");
+	other_run.run = "run-3";
+	assert_int_equal(get_pin(st, &other_run, hash, &a, &meta), 0);
+	assert_string_equal(a.buf, "kept");
+
+	/* a read-only store finds pins too */
+	close_store(f);
+	{
+		struct store_options ro = { 0, 1, 0 };
+		struct shard_error err = SHARD_ERROR_INIT;
+
+		assert_int_equal(store_open(f->path, &ro, &f->st, &err), 0);
+	}
+	assert_int_equal(get_pin(f->st, &first, hash, &a, &meta), 1);
+	assert_string_equal(hash, PLAN_A);
+	assert_int_equal(a.len, 2);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+static void pin_assignment_keeps_every_byte(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	unsigned char bytes[515];
+	struct store_pin p, empty, nometa;
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	char hash[65];
+
+	/* NUL first and last, every byte value, 0x0a and 0x0d, \ and ' */
+	for (size_t i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (unsigned char)((i * 7) & 0xff);
+	bytes[sizeof(bytes) - 1] = 0;
+	p = pin_of("r", "q", 1, PLAN_A, bytes, sizeof(bytes),
+		   "{\"s\":\"\xc3\xa9\\n'\\\\\"}");
+	empty = pin_of("r", "empty", 1, PLAN_A, NULL, 0, "{}");
+	nometa = pin_of("r", "nometa", 1, "", "\0", 1, NULL);
+	assert_int_equal(put_pin(st, &p), 1);
+	assert_int_equal(put_pin(st, &empty), 1);
+	assert_int_equal(put_pin(st, &nometa), 1);
+	/* stored as bytes, not as their text */
+	assert_int_equal(query_int(f, "SELECT length(assignment) FROM pins"
+				      " WHERE request = 'q'"),
+			 sizeof(bytes));
+
+	assert_int_equal(get_pin(st, &p, hash, &a, &meta), 1);
+	assert_int_equal(a.len, sizeof(bytes));
+	assert_memory_equal(a.buf, bytes, sizeof(bytes));
+	assert_int_equal(a.buf[a.len], '\0');
+	assert_string_equal(meta.buf, "{\"s\":\"\xc3\xa9\\n'\\\\\"}");
+	assert_int_equal(get_pin(st, &empty, hash, &a, &meta), 1);
+	assert_int_equal(a.len, 0);
+	assert_string_equal(meta.buf, "{}");
+	assert_int_equal(get_pin(st, &nometa, hash, &a, &meta), 1);
+	assert_string_equal(hash, "");
+	assert_int_equal(a.len, 1);
+	assert_int_equal(a.buf[0], '\0');
+	assert_int_equal(meta.len, 0);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+static void pin_of_megabytes_comes_back_whole(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = open_store(f, 0);
+	size_t n = 3 * 1024 * 1024 + 1;
+	unsigned char *bytes = malloc(n);
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	unsigned seed = 99;
+	struct store_pin p;
+	char hash[65];
+
+	assert_non_null(bytes);
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		bytes[i] = (unsigned char)(seed >> 16);
+	}
+	p = pin_of("big", "q", 1, PLAN_A, bytes, n, "{}");
+	assert_int_equal(put_pin(st, &p), 1);
+	assert_int_equal(get_pin(st, &p, hash, &a, &meta), 1);
+	assert_int_equal(a.len, n);
+	assert_true(memcmp(a.buf, bytes, n) == 0);
+	assert_string_equal(hash, PLAN_A);
+	free(bytes);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+static void put_pin_refuses_a_transaction_and_a_long_hash(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_pin p = pin_of("r", "q", 1, PLAN_A, "a", 1, "{}");
+	struct store_pin bad = pin_of("r", "q2", 1, PLAN_A "0", "a", 1, "{}");
+	int inserted = 7;
+
+	assert_int_equal(st->ops->begin(st, &err), 0);
+	assert_int_equal(st->ops->put_pin(st, &p, &inserted, &err),
+			 SHARD_EENV);
+	assert_int_equal(inserted, 0);
+	assert_non_null(strstr(err.msg, "transaction"));
+	assert_non_null(strstr(err.msg, f->where));
+	assert_int_equal(st->ops->rollback(st, &err), 0);
+	shard_error_clear(&err);
+	inserted = 7;
+	assert_int_equal(st->ops->put_pin(st, &bad, &inserted, &err),
+			 SHARD_EINPUT);
+	assert_int_equal(inserted, 0);
+	assert_non_null(strstr(err.msg, "plan hash"));
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
+	/* the store goes on */
+	assert_int_equal(put_pin(st, &p), 1);
+}
+
+static void put_pin_fails_on_a_read_only_store(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_options ro = { 0, 1, 0 };
+	struct store_pin p = pin_of("r", "q", 1, PLAN_A, "a", 1, "{}");
+	int inserted = 7;
+
+	open_store(f, 0);
+	close_store(f);
+	assert_int_equal(store_open(f->path, &ro, &f->st, &err), 0);
+	assert_int_equal(f->st->ops->put_pin(f->st, &p, &inserted, &err),
+			 SHARD_EENV);
+	assert_int_equal(inserted, 0);
+	assert_non_null(strstr(err.msg, f->where));
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
+}
+
+static void prune_keeps_the_pins_of_the_runs_pinned_last(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	/* c and d pinned at the same instant: d, stored later, is newer */
+	struct store_pin pins[] = {
+		pin_of("a", "q1", 100, PLAN_A, "1", 1, "{}"),
+		pin_of("b", "q1", 200, PLAN_A, "2", 1, "{}"),
+		pin_of("c", "q1", 300, PLAN_A, "3", 1, "{}"),
+		pin_of("a", "q2", 400, PLAN_A, "4", 1, "{}"),
+		pin_of("d", "q1", 300, PLAN_A, "5", 1, "{}"),
+		pin_of("e", "q1", 50, PLAN_A, "6", 1, "{}"),
+	};
+	struct strbuf rows = STRBUF_INIT, a = STRBUF_INIT, meta = STRBUF_INIT;
+	struct store_prune_stats ps;
+	char hash[65];
+
+	record_five_runs(st);
+	for (size_t i = 0; i < sizeof(pins) / sizeof(*pins); i++)
+		assert_int_equal(put_pin(st, &pins[i]), 1);
+	assert_int_equal(st->ops->prune(st, 5, &ps, &err), 0);
+	assert_pruned(&ps, 0, 0, 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 6);
+
+	assert_int_equal(st->ops->prune(st, 2, &ps, &err), 0);
+	/* pins are not counted among the runs, results or tests */
+	assert_pruned(&ps, 3, 8, 4);
+	query_rows(f, "SELECT run, request FROM pins ORDER BY run, request",
+		   &rows);
+	assert_string_equal(rows.buf, "a q1\na q2\nd q1\n");
+	assert_int_equal(get_pin(st, &pins[0], hash, &a, &meta), 1);
+	assert_string_equal(a.buf, "1");
+	assert_int_equal(get_pin(st, &pins[2], hash, &a, &meta), 0);
+
+	assert_int_equal(st->ops->prune(st, 1, &ps, &err), 0);
+	strbuf_reset(&rows);
+	query_rows(f, "SELECT run, request FROM pins ORDER BY run, request",
+		   &rows);
+	assert_string_equal(rows.buf, "a q1\na q2\n");
+	strbuf_release(&rows);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+/* A child's pin: request "q" of run "r", its meta naming the child. */
+static struct store_pin child_pin(char meta[32], int child)
+{
+	snprintf(meta, 32, "child-%d", child);
+	return pin_of("r", "q", 2, "child-hash", meta, strlen(meta), meta);
+}
+
+/* In a child: put a pin; exit 10 + inserted, 1 on error. */
+static int child_put_pin(const char *location, int child, int start_fd)
+{
+	struct store_options opt = { 0, 0, 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = NULL;
+	char meta[32], go;
+	struct store_pin p = child_pin(meta, child);
+	int inserted = 0;
+
+	if (!store_open(location, &opt, &st, &err) && st &&
+	    (start_fd < 0 || read(start_fd, &go, 1) >= 0))
+		st->ops->put_pin(st, &p, &inserted, &err);
+	if (err.code || !st)
+		fprintf(stderr, "child %d: %s\n", child, err.msg);
+	store_close(st);
+	return err.code || !st ? 1 : 10 + inserted;
+}
+
+static int exit_code(pid_t pid)
+{
+	int status = 0;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A pin of the same key under way in another connection (inserted, not
+ * yet committed): put_pin waits for it, then leaves it and says so; when
+ * that one rolls back instead, put_pin's pin is the one. The child is
+ * forked before the parent opens SQLite (no connection may cross a fork:
+ * the child would inherit its locks) and starts when the pin is under
+ * way.
+ */
+static void put_pin_waits_for_the_same_pin_under_way(void **state)
+{
+	struct fixture *f = *state;
+	const struct timespec pause = { 0, 500 * 1000 * 1000 };
+	const char *insert =
+		f->be == SQLITE
+			? "INSERT INTO pins(run, list_digest, request,"
+			  " created_at, plan_hash, assignment, meta)"
+			  " VALUES('r', '" LIST_A "', 'q', 1, 'other',"
+			  " X'00ff', 'other')"
+			: "INSERT INTO pins(run, list_digest, request,"
+			  " created_at, plan_hash, assignment, meta)"
+			  " VALUES('r', '" LIST_A "', 'q', 1, 'other',"
+			  " decode('00ff', 'hex'), 'other')";
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	char hash[65], m[32];
+	struct store_pin key;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	open_store(f, 0);
+	for (int round = 0; round < 2; round++) {
+		close_store(f);
+		sqlite3_close(f->db);
+		f->db = NULL;
+		assert_int_equal(pipe(fds), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (!pid) {
+			close(fds[1]);
+			_exit(child_put_pin(f->path, round, fds[0]));
+		}
+		close(fds[0]);
+		exec_direct(f, "BEGIN");
+		exec_direct(f, insert);
+		assert_int_equal(write(fds[1], "g", 1), 1);
+		close(fds[1]);
+		nanosleep(&pause, NULL);
+		/* still waiting for the other connection */
+		assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+		exec_direct(f, round ? "ROLLBACK" : "COMMIT");
+		/* 10: not inserted, after the commit; 11: inserted */
+		assert_int_equal(exit_code(pid), 10 + round);
+		key = child_pin(m, round);
+		assert_int_equal(get_pin(open_store(f, 0), &key, hash, &a,
+					 &meta),
+				 1);
+		assert_string_equal(meta.buf, round ? "child-1" : "other");
+		assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 1);
+		exec_direct(f, "DELETE FROM pins");
+	}
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+/* Processes pinning one key at once: exactly one inserts, its pin stays. */
+static void concurrent_put_pin_inserts_exactly_once(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf a = STRBUF_INIT, meta = STRBUF_INIT;
+	enum { N = 6 };
+	pid_t pids[N];
+	int fds[2], winner = -1, inserted = 0;
+	char hash[65], m[32];
+	struct store_pin key;
+
+	open_store(f, 0);
+	assert_int_equal(pipe(fds), 0);
+	for (int c = 0; c < N; c++) {
+		pids[c] = fork();
+		assert_true(pids[c] >= 0);
+		if (!pids[c]) {
+			close(fds[1]);
+			_exit(child_put_pin(f->path, c, fds[0]));
+		}
+	}
+	/* closing the pipe starts them all at once (read gives 0) */
+	close(fds[0]);
+	close(fds[1]);
+	for (int c = 0; c < N; c++) {
+		int code = exit_code(pids[c]);
+
+		assert_true(code == 10 || code == 11);
+		if (code == 11) {
+			inserted++;
+			winner = c;
+		}
+	}
+	assert_int_equal(inserted, 1);
+	key = child_pin(m, 0);
+	assert_int_equal(get_pin(f->st, &key, hash, &a, &meta), 1);
+	snprintf(m, sizeof(m), "child-%d", winner);
+	assert_string_equal(meta.buf, m);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 1);
+	strbuf_release(&a);
+	strbuf_release(&meta);
+}
+
+/*
+ * A history of schema version 1 (before pins): made from the current
+ * schema by taking away what version 2 added, and setting its version.
+ */
+static void make_version_1(struct fixture *f)
+{
+	exec_direct(f, "DROP TABLE pins");
+	exec_direct(f, "ALTER TABLE shards DROP COLUMN plan_hash");
+	exec_direct(f, "ALTER TABLE shards DROP COLUMN list_digest");
+	set_version(f, 1);
+	if (f->be == SQLITE) { /* let the store see the file as it is now */
+		sqlite3_close(f->db);
+		f->db = NULL;
+	}
+}
+
+static void a_version_1_history_upgrades_in_place(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store_options ro = { 0, 1, 0 };
+	struct store *st = open_store(f, 0);
+	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
+	struct strbuf by_run = STRBUF_INIT, by_walk = STRBUF_INIT;
+	struct store_shard planned = { 0, 1, 1, 2, 1, 1, NULL, 1, PLAN_A,
+				       LIST_A };
+	struct store_pin p = pin_of("r1", "q", 1, PLAN_A, "\0x", 2, "{}");
+	double shared = 0;
+	int64_t run_id = 0;
+
+	assert_true(schema_version(f) >= 2);
+	record_five_runs(st);
+	walk_all(st, &before);
+	shared = estimate_of(st, "shared").seconds;
+	close_store(f);
+	make_version_1(f);
+	assert_int_equal(table_count(f, "pins"), 0);
+	assert_int_equal(query_int(f, version_sql(f)), 1);
+
+	/* read-only, it cannot upgrade: refused, and left as it was */
+	assert_int_equal(store_open(f->path, &ro, &f->st, &err), SHARD_EENV);
+	assert_null(f->st);
+	assert_non_null(strstr(err.msg, "version 1 is older"));
+	assert_non_null(strstr(err.msg, f->where));
+	assert_int_equal(query_int(f, version_sql(f)), 1);
+
+	/* written to, it upgrades with nothing lost */
+	st = open_store(f, 0);
+	assert_int_equal(query_int(f, version_sql(f)), schema_version(f));
+	assert_int_equal(table_count(f, "pins"), 1);
+	walk_all(st, &after);
+	assert_string_equal(after.buf, before.buf);
+	assert_true(estimate_of(st, "shared").seconds == shared);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM results"), 12);
+
+	/* and takes what version 2 keeps */
+	assert_int_equal(put_pin(st, &p), 1);
+	run_id = query_int(f, "SELECT id FROM runs WHERE run_key = 'r1'");
+	assert_int_equal(st->ops->add_shard(st, run_id, &planned, &err), 0);
+	run_shard_lines(st, run_id, &by_run, &by_walk);
+	assert_string_equal(by_walk.buf, "0/1 1 - " PLAN_A " " LIST_A "\n");
+	strbuf_release(&before);
+	strbuf_release(&after);
+	strbuf_release(&by_run);
+	strbuf_release(&by_walk);
+}
+
+/*
+ * A shard row's plan_hash and list_digest travel through export and
+ * import, across backends: SQLite -> JSON -> PostgreSQL -> JSON -> SQLite
+ * gives the same JSON each time. Pins stay behind.
+ */
+
+static void export_to(struct store *st, struct strbuf *out)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	assert_non_null(fp);
+	if (history_export(st, fp, &err))
+		fail_msg("%s", err.msg);
+	assert_int_equal(fclose(fp), 0);
+	strbuf_add(out, buf, len);
+	free(buf);
+}
+
+static void import_into(struct store *st, const struct strbuf *json)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct history_counts added;
+
+	if (history_import(st, json->buf, json->len, "test.json", &added,
+			   &err))
+		fail_msg("%s", err.msg);
+}
+
+static struct store *open_sqlite_at(const char *path)
+{
+	struct store_options opt = { 1, 0, 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = NULL;
+
+	if (store_open(path, &opt, &st, &err))
+		fail_msg("%s", err.msg);
+	assert_non_null(st);
+	return st;
+}
+
+static void export_import_carries_shard_plans_across_backends(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/shard-store-XXXXXX", a_db[64], e_db[64], hash[65];
+	struct strbuf ja = STRBUF_INIT, jp = STRBUF_INIT, je = STRBUF_INIT;
+	struct strbuf walked = STRBUF_INIT, x = STRBUF_INIT, y = STRBUF_INIT;
+	struct store_pin p = pin_of("late", "q", 1, PLAN_A, "pin", 3, "{}");
+	struct store *a, *e;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(a_db, sizeof(a_db), "%s/a.db", dir);
+	snprintf(e_db, sizeof(e_db), "%s/e.db", dir);
+	a = open_sqlite_at(a_db);
+	record_three_runs(a);
+	assert_int_equal(put_pin(a, &p), 1);
+	export_to(a, &ja);
+	store_close(a);
+	assert_non_null(strstr(ja.buf, "\"attempt\":1,\"plan_hash\":\""
+					PLAN_A "\",\"list_digest\":\""
+					LIST_A "\"}"));
+	/* unknown ones are left out, not written as null */
+	assert_non_null(strstr(ja.buf, "\"host\":\"h0\",\"attempt\":2}"));
+	assert_null(strstr(ja.buf, "\"plan_hash\":null"));
+	assert_null(strstr(ja.buf, "pin"));
+
+	import_into(open_store(f, 0), &ja);
+	export_to(f->st, &jp);
+	assert_string_equal(jp.buf, ja.buf);
+
+	e = open_sqlite_at(e_db);
+	import_into(e, &jp);
+	export_to(e, &je);
+	assert_string_equal(je.buf, ja.buf);
+	walk_all(e, &walked);
+	assert_string_equal(walked.buf, three_runs_walked);
+	{
+		int found = 1;
+		struct shard_error err = SHARD_ERROR_INIT;
+
+		assert_int_equal(e->ops->get_pin(e, &p, hash, &x, &y, &found,
+						 &err),
+				 0);
+		assert_int_equal(found, 0);
+	}
+	store_close(e);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
+	strbuf_release(&ja);
+	strbuf_release(&jp);
+	strbuf_release(&je);
+	strbuf_release(&walked);
+	strbuf_release(&x);
+	strbuf_release(&y);
+}
+
+/* history_merge (pull, push) carries them too, into either backend. */
+static void merge_carries_shard_plans_but_not_pins(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	char dir[] = "/tmp/shard-store-XXXXXX", from_db[64], hash[65];
+	struct store_pin p = pin_of("late", "q", 1, PLAN_A, "pin", 3, "{}");
+	struct strbuf walked = STRBUF_INIT, x = STRBUF_INIT, y = STRBUF_INIT;
+	struct history_counts added;
+	struct store *from;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(from_db, sizeof(from_db), "%s/from.db", dir);
+	from = open_sqlite_at(from_db);
+	record_three_runs(from);
+	assert_int_equal(put_pin(from, &p), 1);
+	if (history_merge(from, open_store(f, 0), &added, &err))
+		fail_msg("%s", err.msg);
+	store_close(from);
+	walk_all(f->st, &walked);
+	assert_string_equal(walked.buf, three_runs_walked);
+	assert_int_equal(get_pin(f->st, &p, hash, &x, &y), 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
+	assert_int_equal(tmpdir_remove(dir), 0);
+	strbuf_release(&walked);
+	strbuf_release(&x);
+	strbuf_release(&y);
+}
+
+/* An export from before plan_hash and list_digest imports as before. */
+static void an_export_without_shard_plans_imports(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf json = STRBUF_INIT, out = STRBUF_INIT;
+
+	strbuf_addstr(&json, "{\"shard_history\":1,\"tests\":[],\"files\":[],"
+		      "\"runs\":[{\"run_key\":\"old\",\"started_at\":5,"
+		      "\"commit\":null,\"branch\":null,\"ci\":null,"
+		      "\"sources\":[],\"shards\":["
+		      "{\"index\":0,\"total\":2,\"predicted\":1,"
+		      "\"actual\":null,\"host\":\"h\",\"attempt\":1},"
+		      "{\"index\":1,\"total\":2,\"predicted\":null,"
+		      "\"actual\":2,\"host\":null,\"attempt\":1,"
+		      "\"plan_hash\":null,\"list_digest\":\"L\"}]}]}");
+	import_into(open_store(f, 0), &json);
+	walk_all(f->st, &out);
+	assert_string_equal(out.buf, "run old 5 - - -\n"
+				     "  shard 0/2 1 - h 1 - -\n"
+				     "  shard 1/2 - 2 - 1 - L\n");
+	strbuf_release(&json);
+	strbuf_release(&out);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_sqlite, teardown)
 #define P(name) cmocka_unit_test_setup_teardown(name, setup_pg, teardown)
 /* The behaviour both backends share. */
@@ -1995,7 +2718,19 @@ static void import_waits_for_an_ingest_under_way(void **state)
 	X(put_test_after_results_replaces_their_window),             \
 	X(put_file_creates_then_keeps_or_replaces),                  \
 	X(prune_keeps_the_most_recent_runs_and_what_they_saw),       \
-	X(prune_refuses_to_run_inside_a_transaction)
+	X(prune_refuses_to_run_inside_a_transaction),                \
+	X(add_shard_keeps_a_plan_hash_and_list_digest),              \
+	X(pin_is_inserted_once_and_found_by_its_key),                \
+	X(pin_assignment_keeps_every_byte),                          \
+	X(pin_of_megabytes_comes_back_whole),                        \
+	X(put_pin_refuses_a_transaction_and_a_long_hash),            \
+	X(put_pin_fails_on_a_read_only_store),                       \
+	X(prune_keeps_the_pins_of_the_runs_pinned_last),             \
+	X(put_pin_waits_for_the_same_pin_under_way),                 \
+	X(concurrent_put_pin_inserts_exactly_once),                  \
+	X(a_version_1_history_upgrades_in_place),                    \
+	X(merge_carries_shard_plans_but_not_pins),                   \
+	X(an_export_without_shard_plans_imports)
 
 int main(void)
 {
@@ -2013,6 +2748,7 @@ int main(void)
 		P(store_names_a_missing_database_without_the_password),
 		P(prune_waits_for_a_write_under_way),
 		P(import_waits_for_an_ingest_under_way),
+		P(export_import_carries_shard_plans_across_backends),
 	};
 	int failed = cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL,
 						 NULL);

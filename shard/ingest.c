@@ -45,6 +45,12 @@ struct ingest_state {
 	int has_shard_index;
 	char shard_run[256], host[256];
 	char plan_hash[65], list_digest[65];
+	struct known_plan {
+		char plan_hash[65], list_digest[65];
+		int index;
+	} *known;               /* the run's shards' plans: stored, then
+				   recorded from this file */
+	size_t nknown, alloc_known;
 	double top_seconds;
 	struct strbuf key, file;
 	struct suite_frame *frames;
@@ -129,6 +135,26 @@ static int sniff_chunk(void *data, const char *buf, size_t len)
 	return 0;
 }
 
+static void know_plan(struct ingest_state *s, const struct store_shard *sh)
+{
+	struct known_plan *k;
+
+	if (!sh->plan_hash || !sh->list_digest)
+		return;
+	ALLOC_GROW(s->known, s->nknown + 1, s->alloc_known);
+	k = &s->known[s->nknown++];
+	snprintf(k->plan_hash, sizeof(k->plan_hash), "%s", sh->plan_hash);
+	snprintf(k->list_digest, sizeof(k->list_digest), "%s",
+		 sh->list_digest);
+	k->index = sh->index;
+}
+
+static int take_known(void *data, const struct store_shard *sh)
+{
+	know_plan(data, sh);
+	return 0;
+}
+
 static int start_run(struct ingest_state *s, struct shard_error *err)
 {
 	struct store_run run = { 0 };
@@ -158,7 +184,9 @@ static int start_run(struct ingest_state *s, struct shard_error *err)
 		s->stats->already = 1;
 		return INGEST_ALREADY;
 	}
-	return 0;
+	/* read now: a server store streams results once they start */
+	return s->st->ops->each_run_shard(s->st, s->run_id, take_known, s,
+					  err);
 }
 
 static void count_outcome(struct ingest_stats *st, enum junit_outcome o)
@@ -340,51 +368,36 @@ static int on_suite_end(void *data, const struct junit_suite *su,
 	return r;
 }
 
-struct plan_look {
-	const struct store_shard *sh;
-	struct store_shard other;   /* the first that disagrees */
-	char hash[65];
-	int found;
-};
-
-static int look_at_shard(void *data, const struct store_shard *sh)
-{
-	struct plan_look *l = data;
-
-	if (l->found || !sh->plan_hash || !sh->list_digest ||
-	    strcmp(sh->list_digest, l->sh->list_digest) ||
-	    !strcmp(sh->plan_hash, l->sh->plan_hash))
-		return 0;
-	l->found = 1;
-	l->other = *sh;
-	snprintf(l->hash, sizeof(l->hash), "%s", sh->plan_hash);
-	return 0;
-}
-
 /*
  * A shard of a list whose run already has a shard of that list planned
  * otherwise: the two were planned apart, and cannot be one run's.
  */
 static int check_plan(struct ingest_state *s, struct shard_error *err)
 {
-	struct plan_look l = { .sh = &s->shard };
+	const struct store_shard *sh = &s->shard;
 
-	if (!s->shard.plan_hash || !s->shard.list_digest)
+	if (!sh->plan_hash || !sh->list_digest)
 		return 0;
-	if (s->st->ops->each_run_shard(s->st, s->run_id, look_at_shard, &l,
-				       err))
-		return err->code;
-	if (!l.found)
-		return 0;
-	return shard_error_set(err, SHARD_EINPUT, "%s: shard %d of run %s was "
-			       "planned as plan %.12s, but shard %d of the "
-			       "same list, recorded before, as plan %.12s: "
-			       "they were planned apart (from different "
-			       "histories, or with different options), and "
-			       "their tests may be missing or doubled; "
-			       "nothing of this file was recorded",
-			       s->path, s->shard.index, s->stats->run_key,
-			       s->shard.plan_hash, l.other.index, l.hash);
+	for (size_t i = 0; i < s->nknown; i++) {
+		const struct known_plan *k = &s->known[i];
+
+		if (strcmp(k->list_digest, sh->list_digest) ||
+		    !strcmp(k->plan_hash, sh->plan_hash))
+			continue;
+		return shard_error_set(err, SHARD_EINPUT, "%s: shard %d of "
+				       "run %s was planned as plan %.12s, but "
+				       "shard %d of the same list, recorded "
+				       "before, as plan %.12s: they were "
+				       "planned apart (from different "
+				       "histories, or with different options), "
+				       "and their tests may be missing or "
+				       "doubled; nothing of this file was "
+				       "recorded", s->path, sh->index,
+				       s->stats->run_key, sh->plan_hash,
+				       k->index, k->plan_hash);
+	}
+	know_plan(s, sh);
+	return 0;
 }
 
 static int record_shard(struct ingest_state *s, struct shard_error *err)
@@ -640,6 +653,7 @@ int ingest_fd(struct store *st, int fd, const char *path,
 		r = 0;
 out:
 	free(s.frames);
+	free(s.known);
 	strbuf_release(&s.key);
 	strbuf_release(&s.file);
 	return r;

@@ -4,7 +4,7 @@
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libpq libcurl libxml-2.0 sqlite3 libcrypto
+PKGS := libpq libcurl libxml-2.0 sqlite3 libcrypto zlib
 SANITIZE ?=
 
 ifeq ($(SANITIZE),)

@@ -20,9 +20,11 @@
 #include "digest.h"
 #include "identity.h"
 #include "util.h"
+#include "zbuf.h"
 #include "banned.h"
 
 #define NAMED_MAX 20 /* tests named for each kind of problem */
+#define DATA_MAX (512u << 20) /* bytes a list slice may inflate to */
 
 struct keyed {
 	uint64_t hash;
@@ -127,20 +129,38 @@ static void add_prop(struct strbuf *sb, const char *name, const char *value)
 	strbuf_addstr(sb, "\"/>\n");
 }
 
-/* raw as base64 in properties of at most PARTITION_CHUNK characters. */
+/*
+ * raw deflated, as base64 in properties of at most PARTITION_CHUNK
+ * characters (each but the last encodes a multiple of 3 bytes, so that
+ * the values joined are the base64 of the whole).
+ */
 static void add_chunked(struct strbuf *sb, const char *name,
 			const struct strbuf *raw)
 {
 	const size_t piece = PARTITION_CHUNK / 4 * 3;
-	struct strbuf b64 = STRBUF_INIT;
+	struct strbuf b64 = STRBUF_INIT, z = STRBUF_INIT;
 
-	for (size_t at = 0; at < raw->len; at += piece) {
+	zbuf_deflate(&z, raw->buf, raw->len);
+	for (size_t at = 0; at < z.len; at += piece) {
 		strbuf_reset(&b64);
-		base64_encode(&b64, raw->buf + at,
-			      raw->len - at < piece ? raw->len - at : piece);
+		base64_encode(&b64, z.buf + at,
+			      z.len - at < piece ? z.len - at : piece);
 		add_prop(sb, name, b64.buf);
 	}
 	strbuf_release(&b64);
+	strbuf_release(&z);
+}
+
+/* What add_chunked wrote, joined: its bytes into out, at most max. */
+static int unchunk(struct strbuf *out, const struct strbuf *b64, size_t max)
+{
+	struct strbuf z = STRBUF_INIT;
+	int r = base64_decode(&z, b64->buf, b64->len);
+
+	if (!r)
+		r = zbuf_inflate(out, z.buf, z.len, max);
+	strbuf_release(&z);
+	return r;
 }
 
 static void add_varint(struct strbuf *sb, uint64_t v)
@@ -485,7 +505,7 @@ static int rebuild_list(const struct partition_set *s, size_t from,
 						   (size_t)s[i].total);
 		char *at, *nl;
 
-		if (base64_decode(b, s[i].list.buf, s[i].list.len))
+		if (unchunk(b, &s[i].list, DATA_MAX))
 			continue;
 		for (at = b->buf; p < end &&
 		     (nl = memchr(at, '\n', b->len - (size_t)(at - b->buf)));
@@ -516,7 +536,7 @@ static int read_planned(const struct partition_set *s, size_t n,
 	strbuf_reset(tmp);
 	*pos = NULL;
 	*npos = 0;
-	if (base64_decode(tmp, s->planned.buf, s->planned.len))
+	if (unchunk(tmp, &s->planned, 10 * n + 10))
 		return -1;
 	for (size_t i = 0; i < tmp->len; i++) {
 		unsigned char c = (unsigned char)tmp->buf[i];

@@ -11,8 +11,8 @@
  * of data that let a merge name the tests that shards planned apart
  * leave out or run twice: a slice of the list (positions [i*n/K,
  * (i+1)*n/K) of the canonical order, so that K reports hold it once) and
- * the positions of the shard's own tests. Both travel base64-encoded in
- * properties of at most PARTITION_CHUNK characters.
+ * the positions of the shard's own tests. Both travel deflated (zlib) and
+ * base64-encoded in properties of at most PARTITION_CHUNK characters.
  */
 #ifndef SHARD_PARTITION_H
 #define SHARD_PARTITION_H

@@ -26,10 +26,13 @@
 #include "shard/error.h"
 #include "shard/identity.h"
 #include "shard/junit.h"
+#include "shard/base64.h"
 #include "shard/merge.h"
+#include "shard/partition.h"
 #include "shard/planfile.h"
 #include "shard/strbuf.h"
 #include "shard/testlist.h"
+#include "shard/zbuf.h"
 
 #ifndef FUZZ_CHECK
 #define FUZZ_CHECK(cond)                                                    \
@@ -293,8 +296,9 @@ static inline int fuzz_junit(const uint8_t *data, size_t size)
 
 /*
  * Input: an optional "#!" and one byte of flags (1 --flatten, 2
- * --join-suites, 4 --recover, 8 a plan to check against), then up to
- * three inputs separated by FUZZ_MERGE_SEP. Retries are folded.
+ * --join-suites, 4 --recover, 8 a plan to check against, 16 the
+ * partition check of shard reports), then up to three inputs separated
+ * by FUZZ_MERGE_SEP. Retries are folded.
  */
 #define FUZZ_MERGE_SEP "--8<--"
 #define FUZZ_MERGE_MAX 3
@@ -378,6 +382,7 @@ static inline int fuzz_merge(const uint8_t *data, size_t size)
 	const uint8_t *p = data, *end = data + size;
 	struct merge_input in[FUZZ_MERGE_MAX];
 	struct merge_options opt = { 0 };
+	struct partition_check pc;
 	struct merge_stats st;
 	struct shard_ctx ctx = { 0 };
 	struct shard_error err = SHARD_ERROR_INIT;
@@ -398,6 +403,9 @@ static inline int fuzz_merge(const uint8_t *data, size_t size)
 		opt.plan_ids = fuzz_plan_ids;
 		opt.plan_n = sizeof(fuzz_plan_ids) / sizeof(*fuzz_plan_ids);
 	}
+	partition_check_init(&pc);
+	if (flags & 16)
+		opt.partition = &pc;
 	while (n < FUZZ_MERGE_MAX) {
 		const uint8_t *sep = n + 1 < FUZZ_MERGE_MAX
 					     ? fuzz_find(p, end, FUZZ_MERGE_SEP)
@@ -432,7 +440,98 @@ static inline int fuzz_merge(const uint8_t *data, size_t size)
 	}
 	if (!rc)
 		fuzz_merge_output(out, out_len, &opt, &st);
+	/* a refused run is an input error, and says why */
+	FUZZ_CHECK(!pc.refused || (rc == SHARD_EINPUT && pc.report.len));
+	FUZZ_CHECK(strlen(pc.report.buf) == pc.report.len);
+	partition_check_release(&pc);
 	free(out);
+	return 0;
+}
+
+/* ---- partition ---- */
+
+#define FUZZ_PARTITION_MAX 4
+
+/* A 64-digit hex string made of one digit: few plans and lists. */
+static inline void fuzz_hex(char out[65], uint8_t b)
+{
+	memset(out, "0123456789abcdef"[b & 3], 64);
+	out[64] = '\0';
+}
+
+/* raw as partition.c writes it: deflated, base64. */
+static inline void fuzz_pack(struct strbuf *out, const uint8_t *raw,
+			     size_t len)
+{
+	struct strbuf z = STRBUF_INIT;
+
+	strbuf_reset(out);
+	zbuf_deflate(&z, raw, len);
+	base64_encode(out, z.buf, z.len);
+	strbuf_release(&z);
+}
+
+/*
+ * Input: up to four shard property sets separated by FUZZ_MERGE_SEP. A
+ * set's first 5 bytes pick its index, total, attempt, plan and list (and
+ * whether it names a run); its list size is the next byte; the rest, up
+ * to a NUL, is its list slice and, after it, its planned positions,
+ * both raw (packed here as shard run packs them) so that the decoding
+ * of lists and positions sees any bytes.
+ */
+static inline int fuzz_partition(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size;
+	struct partition_check pc;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct strbuf v = STRBUF_INIT;
+	char hex[65], num[32];
+	int rc;
+
+	partition_check_init(&pc);
+	for (int n = 0; n < FUZZ_PARTITION_MAX && p < end; n++) {
+		const uint8_t *sep = fuzz_find(p, end, FUZZ_MERGE_SEP);
+		const uint8_t *stop = sep ? sep : end, *nul;
+		uint8_t h[6] = { 0 };
+
+		for (int i = 0; i < 6 && p < stop; i++)
+			h[i] = *p++;
+		partition_check_suite_start(&pc, n & 1 ? "b.xml" : "a.xml");
+		snprintf(num, sizeof(num), "%d", h[0] % 5);
+		partition_check_property(&pc, "shard.index", num);
+		snprintf(num, sizeof(num), "%d", h[1] % 5);
+		partition_check_property(&pc, "shard.total", num);
+		snprintf(num, sizeof(num), "%d", 1 + h[2] % 2);
+		partition_check_property(&pc, "shard.attempt", num);
+		fuzz_hex(hex, h[3]);
+		partition_check_property(&pc, "shard.plan_hash", hex);
+		fuzz_hex(hex, h[4]);
+		partition_check_property(&pc, "shard.list_digest", hex);
+		if (h[4] & 4)
+			partition_check_property(&pc, "shard.run_base", "r");
+		snprintf(num, sizeof(num), "%d", h[5] % 40);
+		partition_check_property(&pc, "shard.list_tests", num);
+		nul = memchr(p, '\0', (size_t)(stop - p));
+		fuzz_pack(&v, p, (size_t)((nul ? nul : stop) - p));
+		partition_check_property(&pc, "shard.list", v.buf);
+		if (nul) {
+			fuzz_pack(&v, nul + 1, (size_t)(stop - nul - 1));
+			partition_check_property(&pc, "shard.planned", v.buf);
+		}
+		partition_check_suite_end(&pc);
+		p = sep ? sep + strlen(FUZZ_MERGE_SEP) : end;
+	}
+	rc = partition_check_verdict(&pc, &err);
+	if (rc)
+		fuzz_check_error(rc, &err);
+	FUZZ_CHECK(rc == 0 || rc == SHARD_EINPUT);
+	FUZZ_CHECK(!rc == !pc.refused);
+	FUZZ_CHECK(strlen(pc.report.buf) == pc.report.len);
+	FUZZ_CHECK(!pc.refused ||
+		   partition_check_refuses(&pc, "a.xml") ||
+		   partition_check_refuses(&pc, "b.xml"));
+	partition_check_release(&pc);
+	strbuf_release(&v);
 	return 0;
 }
 

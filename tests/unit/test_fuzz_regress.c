@@ -109,6 +109,12 @@ static void planfile_regressions_read_without_failure(void **state)
 	replay("planfile", fuzz_planfile);
 }
 
+static void partition_regressions_judge_without_failure(void **state)
+{
+	(void)state;
+	replay("partition", fuzz_partition);
+}
+
 static void identity_regressions_derive_without_failure(void **state)
 {
 	(void)state;
@@ -123,6 +129,7 @@ int main(void)
 		cmocka_unit_test(testlist_regressions_read_without_failure),
 		cmocka_unit_test(planfile_regressions_read_without_failure),
 		cmocka_unit_test(identity_regressions_derive_without_failure),
+		cmocka_unit_test(partition_regressions_judge_without_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

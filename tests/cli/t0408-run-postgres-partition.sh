@@ -70,3 +70,23 @@ exact_partition tests.txt 701-0.xml 701-1.xml 701-2.xml 701-3.xml
 got=$(psql_history "SELECT count(*) FROM shard_history.pins WHERE run = '701'")
 [ "$got" = 1 ] || fail "run 701 has $got pins"
 expect_status 0 "$SHARD" merge -o 701.xml 701-0.xml 701-1.xml 701-2.xml 701-3.xml
+
+# a role that may only read the history: the plan is made, not pinned,
+# and it says so once
+psql_history "CREATE ROLE t0408_ro_$$ LOGIN;
+    GRANT USAGE ON SCHEMA shard_history TO t0408_ro_$$;
+    GRANT SELECT ON ALL TABLES IN SCHEMA shard_history TO t0408_ro_$$" ||
+    fail "cannot create a read-only role"
+at_exit 'psql_history "DROP OWNED BY t0408_ro_$$; DROP ROLE t0408_ro_$$" 2>/dev/null'
+RO=$(echo "$PG_HISTORY" | sed "s|//[^@/]*@|//t0408_ro_$$@|")
+expect_status 0 "$SHARD" plan --tests tests.txt --shards 4 --history "$RO" \
+    --run-id 702 -o ro.json
+expect_grep 'cannot pin the plan of run 702 in the history' err
+[ "$(grep -c 'cannot pin' err)" = 1 ] || fail "the warning came more than once"
+[ "$(psql_history "SELECT count(*) FROM shard_history.pins WHERE run = '702'")" = 0 ] ||
+    fail "a read-only role pinned a plan"
+# ... while the run's pinned plan is read like any other
+expect_status 0 "$SHARD" plan --tests tests.txt --shards 4 --history "$RO" \
+    --run-id 700 -o ro700.json
+[ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan_hash"])' ro700.json)" = "$(plan_of 700-0.xml)" ] ||
+    fail "a read-only role did not get run 700's pinned plan"

@@ -166,11 +166,6 @@ static int cmp_item(const void *a, const void *b)
  * items are gathered in that order, and only runs of equal seconds are
  * then sorted by name.
  */
-struct rank {
-	uint64_t key;            /* ~bits of seconds: ascending = longest first */
-	const struct item *item;
-};
-
 static uint64_t desc_key(double seconds)
 {
 	uint64_t bits;
@@ -181,47 +176,23 @@ static uint64_t desc_key(double seconds)
 	return ~bits;
 }
 
-static void radix(struct rank *r, struct rank *tmp, size_t n)
-{
-	size_t *count = xmalloc(65536 * sizeof(*count));
-
-	for (int pass = 0; pass < 4; pass++) {
-		int shift = 16 * pass;
-		size_t sum = 0;
-
-		memset(count, 0, 65536 * sizeof(*count));
-		for (size_t i = 0; i < n; i++)
-			count[(r[i].key >> shift) & 0xffff]++;
-		for (size_t d = 0; d < 65536; d++) {
-			size_t c = count[d];
-
-			count[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			tmp[count[(r[i].key >> shift) & 0xffff]++] = r[i];
-		memcpy(r, tmp, n * sizeof(*r));
-	}
-	free(count);
-}
-
 /*
  * Gather the items in the order of r into a new array: one random read
  * per item, prefetched a few items ahead, and sequential writes. A run of
  * equal seconds is sorted by name as soon as it is gathered, while the
  * names prefetched for it are still in cache.
  */
-static void gather(struct work *w, const struct rank *r)
+static void gather(struct work *w, const struct shard_ranked *r)
 {
 	size_t n = w->nitems;
 	struct item *sorted = xmalloc((n ? n : 1) * sizeof(*sorted));
 
 	for (size_t i = 0, run = 0; i < n; i++) {
 		if (i + 32 < n)
-			__builtin_prefetch(r[i + 32].item);
+			__builtin_prefetch(&w->items[r[i + 32].value]);
 		if (i + 16 < n)
-			__builtin_prefetch(r[i + 16].item->name);
-		sorted[i] = *r[i].item;
+			__builtin_prefetch(w->items[r[i + 16].value].name);
+		sorted[i] = w->items[r[i].value];
 		if (i + 1 < n && r[i + 1].key == r[i].key)
 			continue;
 		if (i > run)
@@ -236,14 +207,15 @@ static void gather(struct work *w, const struct rank *r)
 static void sort_items(struct work *w)
 {
 	size_t n = w->nitems;
-	struct rank *r = xmalloc((n ? n : 1) * sizeof(*r));
-	struct rank *tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
+	struct shard_ranked *r = xmalloc((n ? n : 1) * sizeof(*r));
+	struct shard_ranked *tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
 
+	/* keys: ~bits of seconds, so that ascending is longest first */
 	for (size_t i = 0; i < n; i++) {
 		r[i].key = desc_key(w->items[i].seconds);
-		r[i].item = &w->items[i];
+		r[i].value = i;
 	}
-	radix(r, tmp, n);
+	shard_radix_sort(r, tmp, n);
 	free(tmp);
 	gather(w, r);
 	free(r);

@@ -127,3 +127,28 @@ int64_t shard_usec(double seconds)
 		return INT64_C(9000000000000000000);
 	return (int64_t)llround(seconds * 1e6);
 }
+
+void shard_radix_sort(struct shard_ranked *r, struct shard_ranked *tmp,
+		      size_t n)
+{
+	size_t *count = xmalloc(65536 * sizeof(*count));
+
+	for (int pass = 0; pass < 4; pass++) {
+		int shift = 16 * pass;
+		size_t sum = 0;
+
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[(r[i].key >> shift) & 0xffff]++;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(r[i].key >> shift) & 0xffff]++] = r[i];
+		memcpy(r, tmp, n * sizeof(*r));
+	}
+	free(count);
+}

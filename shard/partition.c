@@ -483,19 +483,44 @@ static void describe_doubled_shards(struct strbuf *out,
 				    s[i - 1].source, s[i].source);
 }
 
+/* Lines in b, at most max. */
+static size_t count_lines(const struct strbuf *b, size_t max)
+{
+	size_t n = 0;
+
+	for (const char *at = b->buf;
+	     n < max && (at = memchr(at, '\n', b->len - (size_t)(at - b->buf)));
+	     at++)
+		n++;
+	return n;
+}
+
 /*
  * The list the sets [from, to) (one list digest) carry in slices, whole
  * and checked against the digest: names[p] for every position, pointing
  * into the decoded slices (bytes, one per set). -1 when a slice is
- * absent or does not add up.
+ * absent or does not add up; the list's size is believed only once the
+ * slices hold that many ids.
  */
 static int rebuild_list(const struct partition_set *s, size_t from,
 			size_t to, struct strbuf *bytes, const char ***names)
 {
-	size_t n = s[from].list_tests, filled = 0;
-	const char **v = xcalloc(n ? n : 1, sizeof(*v));
+	size_t n = s[from].list_tests, held = 0, filled = 0;
+	const char **v;
 	char hex[65];
 
+	for (size_t i = from; i < to; i++) {
+		size_t a = partition_slice_start(n, (size_t)s[i].index,
+						 (size_t)s[i].total);
+		size_t b = partition_slice_start(n, (size_t)s[i].index + 1,
+						 (size_t)s[i].total);
+
+		if (!unchunk(&bytes[i - from], &s[i].list, DATA_MAX))
+			held += count_lines(&bytes[i - from], b - a);
+	}
+	if (held < n)
+		return -1;
+	v = xcalloc(n ? n : 1, sizeof(*v));
 	for (size_t i = from; i < to; i++) {
 		struct strbuf *b = &bytes[i - from];
 		size_t p = partition_slice_start(n, (size_t)s[i].index,
@@ -504,8 +529,6 @@ static int rebuild_list(const struct partition_set *s, size_t from,
 						   (size_t)s[i].total);
 		char *at, *nl;
 
-		if (unchunk(b, &s[i].list, DATA_MAX))
-			continue;
 		for (at = b->buf; p < end &&
 		     (nl = memchr(at, '\n', b->len - (size_t)(at - b->buf)));
 		     p++, at = nl + 1) {

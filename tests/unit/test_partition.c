@@ -368,6 +368,30 @@ static void damaged_list_data_still_refuses_without_names(void **state)
 	assert_non_null(strstr(f->pc.report.buf, "cannot be named"));
 }
 
+static void a_list_size_the_data_does_not_hold_is_not_believed(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	char hex[65];
+
+	/* two sets that claim a trillion tests: no trillion-slot table */
+	for (int i = 0; i < 2; i++) {
+		partition_check_suite_start(&f->pc, "huge.xml");
+		partition_check_property(&f->pc, "shard.index", i ? "1" : "0");
+		partition_check_property(&f->pc, "shard.total", "2");
+		memset(hex, i ? 'a' : 'b', 64);
+		hex[64] = '\0';
+		partition_check_property(&f->pc, "shard.plan_hash", hex);
+		memset(hex, 'c', 64);
+		partition_check_property(&f->pc, "shard.list_digest", hex);
+		partition_check_property(&f->pc, "shard.list_tests",
+					 "1000000000000");
+		partition_check_suite_end(&f->pc);
+	}
+	assert_int_equal(partition_check_verdict(&f->pc, &err), SHARD_EINPUT);
+	assert_non_null(strstr(f->pc.report.buf, "cannot be named"));
+}
+
 static void reports_without_a_plan_are_left_alone(void **state)
 {
 	struct fixture *f = *state;
@@ -431,6 +455,7 @@ int main(void)
 		T(a_changed_list_is_refused),
 		T(two_whole_lists_in_one_run_are_two_suites),
 		T(damaged_list_data_still_refuses_without_names),
+		T(a_list_size_the_data_does_not_hold_is_not_believed),
 		T(reports_without_a_plan_are_left_alone),
 		T(base64_round_trips_any_bytes),
 	};

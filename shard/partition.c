@@ -162,15 +162,6 @@ static int unchunk(struct strbuf *out, const struct strbuf *b64, size_t max)
 	return r;
 }
 
-static void add_varint(struct strbuf *sb, uint64_t v)
-{
-	while (v >= 0x80) {
-		strbuf_addch(sb, (int)(0x80 | (v & 0x7f)));
-		v >>= 7;
-	}
-	strbuf_addch(sb, (int)v);
-}
-
 static int cmp_size(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -208,7 +199,8 @@ void partition_write_properties(struct strbuf *sb,
 	qsort(pos, s->ntests, sizeof(*pos), cmp_size);
 	/* the first position, then each gap less one */
 	for (size_t q = 0; q < s->ntests; q++)
-		add_varint(&raw, q ? pos[q] - pos[q - 1] - 1 : pos[q]);
+		strbuf_add_uleb128(&raw,
+				   q ? pos[q] - pos[q - 1] - 1 : pos[q]);
 	add_chunked(sb, "planned", &raw);
 	strbuf_release(&raw);
 	free(pos);
@@ -551,34 +543,24 @@ static int rebuild_list(const struct partition_set *s, size_t from,
 static int read_planned(const struct partition_set *s, size_t n,
 			struct strbuf *tmp, size_t **pos, size_t *npos)
 {
-	uint64_t at = 0, v = 0;
-	unsigned shift = 0;
-	size_t k = 0, alloc = 0;
+	uint64_t p = 0, gap;
+	size_t at = 0, k = 0, alloc = 0;
 
 	strbuf_reset(tmp);
 	*pos = NULL;
 	*npos = 0;
 	if (unchunk(tmp, &s->planned, 10 * n + 10))
 		return -1;
-	for (size_t i = 0; i < tmp->len; i++) {
-		unsigned char c = (unsigned char)tmp->buf[i];
-
-		if (shift > 56)
+	while (at < tmp->len) {
+		if (strbuf_read_uleb128(tmp->buf, tmp->len, &at, &gap) ||
+		    gap >= n || (k && p + gap + 1 >= n))
 			return -1;
-		v |= (uint64_t)(c & 0x7f) << shift;
-		shift += 7;
-		if (c & 0x80)
-			continue;
-		at = k ? at + v + 1 : v;
-		if (at >= n)
-			return -1;
+		p = k ? p + gap + 1 : gap;
 		ALLOC_GROW(*pos, k + 1, alloc);
-		(*pos)[k++] = (size_t)at;
-		v = 0;
-		shift = 0;
+		(*pos)[k++] = (size_t)p;
 	}
 	*npos = k;
-	return shift ? -1 : 0;
+	return 0;
 }
 
 struct cover {

@@ -31,15 +31,6 @@ void pin_request_key(const struct pin_request *rq, struct strbuf *out)
 
 /* ---- encoding ---- */
 
-static void add_varint(struct strbuf *sb, uint64_t v)
-{
-	while (v >= 0x80) {
-		strbuf_addch(sb, (int)(0x80 | (v & 0x7f)));
-		v >>= 7;
-	}
-	strbuf_addch(sb, (int)v);
-}
-
 static void add_double(struct strbuf *sb, const char *name, double v)
 {
 	strbuf_addf(sb, ",\"%s\":\"%a\"", name, v);
@@ -55,7 +46,7 @@ void pin_encode(const struct plan *p, const struct partition_list *l,
 		for (size_t q = 0; q < p->shards[s].nr; q++)
 			shard_of[p->shards[s].tests[q]] = (uint32_t)s;
 	for (size_t pos = 0; pos < l->n; pos++)
-		add_varint(assignment, shard_of[l->order[pos]]);
+		strbuf_add_uleb128(assignment, shard_of[l->order[pos]]);
 	free(shard_of);
 	strbuf_addf(meta, "{\"version\":%d,\"shards\":%zu,\"items\":%zu",
 		    PIN_VERSION, p->nshards, p->items);
@@ -164,18 +155,9 @@ static int read_assignment(const struct strbuf *a,
 	size_t at = 0;
 
 	for (size_t pos = 0; pos < l->n; pos++) {
-		uint64_t v = 0;
-		unsigned shift = 0;
-		unsigned char c;
+		uint64_t v;
 
-		do {
-			if (at >= a->len || shift > 35)
-				return bad_meta(err, "assignment");
-			c = (unsigned char)a->buf[at++];
-			v |= (uint64_t)(c & 0x7f) << shift;
-			shift += 7;
-		} while (c & 0x80);
-		if (v >= k)
+		if (strbuf_read_uleb128(a->buf, a->len, &at, &v) || v >= k)
 			return bad_meta(err, "assignment");
 		shard_of[l->order[pos]] = (uint32_t)v;
 	}

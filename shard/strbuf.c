@@ -145,3 +145,34 @@ int strbuf_add_xml_quoted(struct strbuf *sb, const char *s)
 	}
 	return r;
 }
+
+int strbuf_add_uleb128(struct strbuf *sb, uint64_t v)
+{
+	int r = 0;
+
+	while (v >= 0x80 && !r) {
+		r = strbuf_addch(sb, (int)(0x80 | (v & 0x7f)));
+		v >>= 7;
+	}
+	return r ? r : strbuf_addch(sb, (int)v);
+}
+
+int strbuf_read_uleb128(const char *buf, size_t len, size_t *at,
+			uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	unsigned char c;
+
+	do {
+		if (*at >= len || shift > 63)
+			return -1;
+		c = (unsigned char)buf[(*at)++];
+		if (shift == 63 && (c & 0x7e))
+			return -1; /* past 64 bits */
+		v |= (uint64_t)(c & 0x7f) << shift;
+		shift += 7;
+	} while (c & 0x80);
+	*out = v;
+	return 0;
+}

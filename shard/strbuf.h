@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct strbuf {
 	char *buf;
@@ -37,6 +38,15 @@ int strbuf_addch(struct strbuf *sb, int c);
  * and tab, newline and carriage return as character references.
  */
 int strbuf_add_xml_quoted(struct strbuf *sb, const char *s);
+/* Append v as unsigned LEB128 (7 bits a byte, low first). */
+int strbuf_add_uleb128(struct strbuf *sb, uint64_t v);
+/*
+ * Read one unsigned LEB128 number at buf[*at] (len bytes in all) into
+ * *out, moving *at past it. Returns 0, or -1 when it is cut short or
+ * does not fit 64 bits.
+ */
+int strbuf_read_uleb128(const char *buf, size_t len, size_t *at,
+			uint64_t *out);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)

@@ -238,6 +238,37 @@ static void cap_holds_again_after_reset(void **state)
 	strbuf_release(&sb);
 }
 
+static void uleb128_round_trips_and_refuses_bad_bytes(void **state)
+{
+	const uint64_t v[] = { 0, 1, 127, 128, 300, 16383, 16384,
+			       UINT64_MAX / 3, UINT64_MAX };
+	struct strbuf sb = STRBUF_INIT;
+	size_t at = 0;
+	uint64_t got;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++)
+		assert_int_equal(strbuf_add_uleb128(&sb, v[i]), 0);
+	/* 127 takes one byte, 128 two, UINT64_MAX ten */
+	assert_int_equal(sb.len, 1 + 1 + 1 + 2 + 2 + 2 + 3 + 9 + 10);
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		assert_int_equal(strbuf_read_uleb128(sb.buf, sb.len, &at,
+						     &got), 0);
+		assert_true(got == v[i]);
+	}
+	assert_int_equal(at, sb.len);
+	assert_int_equal(strbuf_read_uleb128(sb.buf, sb.len, &at, &got), -1);
+	/* cut short: a continued last byte */
+	at = 0;
+	assert_int_equal(strbuf_read_uleb128("\x80\x80", 2, &at, &got), -1);
+	/* an eleventh byte, or a tenth past bit 63 */
+	at = 0;
+	assert_int_equal(strbuf_read_uleb128("\xff\xff\xff\xff\xff\xff"
+					     "\xff\xff\xff\x02", 10, &at,
+					     &got), -1);
+	strbuf_release(&sb);
+}
+
 #define T(name) cmocka_unit_test(name)
 
 int main(void)
@@ -257,6 +288,7 @@ int main(void)
 		T(cap_refuses_appends_and_leaves_the_buffer_unchanged),
 		T(cap_refuses_a_size_that_would_wrap_around),
 		T(cap_holds_again_after_reset),
+		T(uleb128_round_trips_and_refuses_bad_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /*
  * What every subcommand shares: the context handed to the core, the
  * options table that drives both getopt_long and --help, and the mapping
- * from core error codes to exit statuses (DESIGN.md).
+ * from core error codes to exit statuses (docs/design.md).
  */
 #ifndef SHARD_CMD_H
 #define SHARD_CMD_H

@@ -1,7 +1,7 @@
 /*
  * shard db gc: remove the databases and schemas that `shard run
  * --isolate-db/--isolate-schema` created and a killed run left behind.
- * A nested verb table, as DESIGN.md lays out for two-word commands.
+ * A nested verb table, as docs/design.md lays out for two-word commands.
  */
 #include "cmd/cmd.h"
 

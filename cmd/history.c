@@ -1,6 +1,6 @@
 /*
  * shard history show|prune|export|import|pull|push: the history's
- * lifecycle. A nested verb table (DESIGN.md's layout); the local verbs
+ * lifecycle. A nested verb table (docs/design.md's layout); the local verbs
  * share one options struct, pull and push share the HTTP options. This
  * file reads the environment (SHARD_HISTORY_TOKEN, TMPDIR) and hands the
  * core plain values; the token is never printed.

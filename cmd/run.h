@@ -60,7 +60,7 @@ struct selection {
 	double makespan;
 };
 
-/* Set by SIGINT/SIGTERM (the one global STYLE.md allows). */
+/* Set by SIGINT/SIGTERM (the one global docs/style.md allows). */
 extern volatile sig_atomic_t run_signal;
 
 /* The test list of --tests or --collect (pytest's plugin or a command). */
@@ -80,7 +80,7 @@ int run_isolate(const struct run_args *a, struct isolate *iso, size_t nshards,
 		const size_t *which, size_t n, struct shard_error *err);
 /* Record a report into history unless --no-record. */
 int run_record(const struct run_args *a, const char *report);
-/* Exit status of a shard's outcome (DESIGN.md's table). */
+/* Exit status of a shard's outcome (docs/design.md's table). */
 int run_status(const struct shardrun_result *res);
 /* Remove a scratch directory and what is in it (one level). */
 void run_rmdir(const char *dir);

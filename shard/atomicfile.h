@@ -1,5 +1,5 @@
 /*
- * Output files are written whole or not at all (DESIGN.md): a temporary
+ * Output files are written whole or not at all (docs/design.md): a temporary
  * file beside the target, renamed over it on commit, removed on abort.
  * The path "-" means standard output, written directly. No fsync: the
  * promise is that a failed or interrupted shard never leaves a partial

@@ -2,7 +2,7 @@
  * CI detection: a pure function of the environment snapshot. Gives the
  * provider, run identity, commit, branch and the shard index/total where
  * the provider has them, converted to 0-based. Precedence for index and
- * total (DESIGN.md): flags (cmd/), then SHARD_INDEX/SHARD_TOTAL, then the
+ * total (docs/design.md): flags (cmd/), then SHARD_INDEX/SHARD_TOTAL, then the
  * provider's variables.
  */
 #ifndef SHARD_CI_H

@@ -1,5 +1,5 @@
 /*
- * Test identity (DESIGN.md "Test identity"). Lists, plans and {} carry the
+ * Test identity (docs/design.md "Test identity"). Lists, plans and {} carry the
  * user's ids byte for byte; history is keyed by a canonical key derived
  * from them, so that a test listed by its runner meets its own results
  * recorded from JUnit:

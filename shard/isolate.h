@@ -1,5 +1,5 @@
 /*
- * Isolated PostgreSQL resources per shard (DESIGN.md "PostgreSQL
+ * Isolated PostgreSQL resources per shard (docs/design.md "PostgreSQL
  * isolation"): a database copied from a template (CREATE DATABASE ...
  * TEMPLATE ...), or a schema in one database. Databases are created one
  * at a time over a connection to a maintenance database (`postgres`,

@@ -8,7 +8,7 @@
  * arrive through the handler's own serror field, never libxml2's global
  * error callbacks.
  *
- * Safety (DESIGN.md "XML safety"): options are XML_PARSE_NONET (plus
+ * Safety (docs/design.md "XML safety"): options are XML_PARSE_NONET (plus
  * XML_PARSE_RECOVER on request) and never NOENT, DTDLOAD or HUGE. No
  * externalSubset, resolveEntity or getEntity handler is installed, so
  * nothing outside the input is ever read; entityDecl and unparsedEntityDecl

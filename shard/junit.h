@@ -1,7 +1,7 @@
 /*
  * Streaming JUnit XML reader: libxml2's SAX2 push parser fed in chunks, so
  * memory does not grow with the size of a file or of a text node. Safety
- * (DESIGN.md): no network, no DTD loading, no entity substitution, any
+ * (docs/design.md): no network, no DTD loading, no entity substitution, any
  * DOCTYPE that declares an entity rejected, nesting depth bounded here.
  * The root must be <testsuites> or <testsuite>; anything else is "not a
  * JUnit report". Errors name file:line:column.

@@ -1,5 +1,5 @@
 /*
- * Merging JUnit XML reports into one (DESIGN.md "Retries and repeats",
+ * Merging JUnit XML reports into one (docs/design.md "Retries and repeats",
  * "Contracts"). One streaming pass over the inputs writes as it reads:
  * testcases are copied from their input byte for byte; suites get start
  * tags of our own whose counts, recounted from their testcases, are

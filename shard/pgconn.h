@@ -1,5 +1,5 @@
 /*
- * The one seam to libpq (STYLE.md): connection targets parsed from URLs,
+ * The one seam to libpq (docs/style.md): connection targets parsed from URLs,
  * connections, parameterised queries, identifier and literal quoting, and
  * error translation. Isolation, the PostgreSQL store and the queue all go
  * through it. Messages name the target as user@host:port/db and never

@@ -424,7 +424,7 @@ static size_t lowest(const struct work *w, size_t k, size_t m, size_t *out)
 }
 
 /*
- * The bound no plan can beat (DESIGN.md), without overhead: once the
+ * The bound no plan can beat (docs/design.md), without overhead: once the
  * longest shard is within a millionth of it, stop (a million tiny tests
  * in a thousand shards would otherwise take thousands of rounds to gain
  * microseconds).

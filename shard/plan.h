@@ -26,7 +26,7 @@ struct plan_shard {
 struct plan {
 	size_t nshards;
 	struct plan_shard *shards;
-	double lower_bound;    /* DESIGN.md's bound, overhead included */
+	double lower_bound;    /* docs/design.md's bound, overhead included */
 	double makespan;       /* longest shard, overhead included */
 	double overhead;       /* per shard */
 	double total;          /* all items, without per-shard overhead */

@@ -1,5 +1,5 @@
 /*
- * Plan files and the other plan outputs (DESIGN.md): json (the plan file),
+ * Plan files and the other plan outputs (docs/design.md): json (the plan file),
  * list and null (one shard's ids), github-matrix (indexes only, never test
  * lists, which would overflow GitHub's output limits).
  */

@@ -1,6 +1,6 @@
 /*
  * Runner adapters: how a shard's test ids reach the user's command
- * (DESIGN.md "Argv templating"), as one or more invocations ("jobs"),
+ * (docs/design.md "Argv templating"), as one or more invocations ("jobs"),
  * never through a shell.
  *
  *   generic  an argument "{}" becomes the ids, one argument each; "{@}"

@@ -1,5 +1,5 @@
 /*
- * One shard, end to end (DESIGN.md "run"): run its tests through a runner
+ * One shard, end to end (docs/design.md "run"): run its tests through a runner
  * adapter, rerun the failed ones up to a number of retries, then write
  * the shard's checked report: its runners' reports merged (retries folded
  * as `shard merge` folds them), planned-but-unreported tests added as

@@ -22,7 +22,7 @@
 #define STORE_DEFAULT_PATH ".shard/history.db"
 
 struct store_run {
-	const char *run_key;    /* DESIGN.md run identity */
+	const char *run_key;    /* docs/design.md run identity */
 	double started_at;      /* seconds since the epoch */
 	const char *commit;     /* may be NULL */
 	const char *branch;     /* may be NULL */
@@ -296,7 +296,7 @@ struct store_options {
  * Open the store at location (a path, or a postgres:// or postgresql://
  * URL). With !opt->create a missing SQLite file, or a PostgreSQL database
  * without the history's schema, gives *out = NULL and returns 0: the
- * history knows nothing yet. An https:// URL is refused (DESIGN.md).
+ * history knows nothing yet. An https:// URL is refused (docs/design.md).
  */
 int store_open(const char *location, const struct store_options *opt,
 	       struct store **out, struct shard_error *err);

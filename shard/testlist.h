@@ -1,5 +1,5 @@
 /*
- * Test lists (DESIGN.md contracts): one id per line, LF or CRLF, blank
+ * Test lists (docs/design.md contracts): one id per line, LF or CRLF, blank
  * lines ignored, duplicate ids collapsed with a warning. Ids are kept byte
  * for byte, in first-seen order, in a pool owned by the list.
  */

@@ -1,5 +1,5 @@
 /*
- * Tests for canonical keys and grouping of test ids (DESIGN.md "Test
+ * Tests for canonical keys and grouping of test ids (docs/design.md "Test
  * identity"). Hand-made ids pin each rule; the fixture files under
  * tests/fixtures/identity/ hold ids and JUnit cases copied from real
  * projects (SOURCES.tsv) with the expected keys written out beside them,

@@ -3,7 +3,7 @@
  * suites from a fixed-seed generator of our own (splitmix64), so that a
  * failure names a seed that reproduces it: every id in exactly one shard,
  * groups never split, sums and bounds recomputed here from the request
- * (DESIGN.md's lower bound, the list-scheduling upper bound), the hash
+ * (docs/design.md's lower bound, the list-scheduling upper bound), the hash
  * recomputed with libcrypto directly, and byte-identical plans for any
  * input order. Weights come in four kinds: uniform, small multiples of
  * 1/8 (ties, and exact arithmetic), heavy-tailed, and all equal.
@@ -152,7 +152,7 @@ static void suite_make(struct suite *s, struct rng *r, size_t n,
 	}
 }
 
-/* Independent grouping for pytest node ids (DESIGN.md "Test identity"). */
+/* Independent grouping for pytest node ids (docs/design.md "Test identity"). */
 static size_t my_file_len(const char *id)
 {
 	const char *p = strstr(id, "::");
@@ -308,7 +308,7 @@ static size_t *check_membership(struct fixture *f,
 /*
  * Every invariant of a plan, recomputed from the request: groups whole,
  * shard sums (file overhead once per file), total, longest, item count,
- * DESIGN.md's lower bound, makespan between the bound and the greedy
+ * docs/design.md's lower bound, makespan between the bound and the greedy
  * bound total/K + (1 - 1/K) * longest, and the hash.
  */
 static void check_plan(struct fixture *f, const struct plan_request *req,

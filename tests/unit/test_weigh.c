@@ -313,7 +313,7 @@ static void weigh_does_not_give_each_example_the_whole_file(void **state)
 }
 
 /*
- * DESIGN.md: a file's estimate is the sum of its tests' estimates plus
+ * docs/design.md: a file's estimate is the sum of its tests' estimates plus
  * its overhead, once. A listed jest file already carries its overhead
  * from weigh (WEIGH_FILE); planning it by file must not add it again.
  */

@@ -131,6 +131,11 @@ int run_queue(struct run_args *a, const char *dir)
 		return cmd_usage_error(a->ctx, RUN_CMD, "--queue needs the run "
 				       "every worker shares: give --run-id ID "
 				       "(in CI the run's id is used)");
+	if (a->output && !strcmp(a->output, "-"))
+		return cmd_usage_error(a->ctx, RUN_CMD, "--queue: -o needs a "
+				       "file, kept valid after every batch "
+				       "(the run's whole report: shard queue "
+				       "report)");
 	snprintf(worker, sizeof(worker), "%.200s-%ld", a->host,
 		 (long)getpid());
 	if (queue_open(&q, a->queue, a->run_id, worker, a->lease, &err) ||
@@ -153,7 +158,7 @@ int run_queue(struct run_args *a, const char *dir)
 	if (res.stopped)
 		return 128 + run_signal;
 	status = res.failed ? EXIT_FAILED : EXIT_OK;
-	if (a->output && strcmp(a->output, "-") && res.tests) {
+	if (a->output && res.tests) {
 		int rr = run_record(a, a->output);
 
 		status = rr > status ? rr : status;

@@ -1,9 +1,10 @@
 /*
  * A queue worker (DESIGN.md "run", queue mode): claim a batch, run the
  * command on it through a runner adapter with the lease kept alive,
- * complete the batch with each test's outcome and testcase XML, and keep
- * this worker's JUnit file (all its completed batches) rewritten whole
- * after every batch, until the queue is drained.
+ * complete the batch with each test's outcome and testcase XML, and add
+ * it to this worker's JUnit file (reportlog.h: a valid report of the
+ * batches completed so far at every instant, each batch appended, not
+ * the file rewritten), until the queue is drained.
  *
  * Batch size: guided self-scheduling on the estimates: a batch aims at
  * the pending estimated seconds / (2 x workers), so batches are large

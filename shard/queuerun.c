@@ -255,7 +255,10 @@ static double least_overhead(const struct worker *w,
 	return w->warm;
 }
 
-/* Workers to share the queue with: those seen, at least those expected. */
+/*
+ * Workers to share the queue with: those seen within a lease, at least
+ * those expected when the count was given.
+ */
 static double workers_of(const struct worker *w, const struct queue_left *left)
 {
 	long n = left->workers > w->o->workers ? (long)left->workers
@@ -264,7 +267,16 @@ static double workers_of(const struct worker *w, const struct queue_left *left)
 	return (double)(n > 0 ? n : 1);
 }
 
-/* The batch to aim at now (guided self-scheduling). */
+/*
+ * The batch to aim at now: guided self-scheduling, the pending estimate
+ * over twice the workers. Without a given count, the workers seen so far
+ * may be the first few of many: while another may still arrive (one
+ * joined less than o->arrival seconds ago), a batch is also held to
+ * o->arrival seconds, so that a claim made before the others arrive
+ * ends about when they have (issue 12: the first of 8 workers started
+ * together claimed half the suite). Then the count is known from the
+ * queue, and batches follow it.
+ */
 static double target_seconds(const struct worker *w,
 			     const struct queue_left *left)
 {
@@ -273,6 +285,9 @@ static double target_seconds(const struct worker *w,
 	double min = w->o->min_batch >= 0 ? w->o->min_batch
 		     : over > 0 ? 10 * over : 0;
 
+	if (w->o->workers <= 0 && left->joined_ago < w->o->arrival &&
+	    t > w->o->arrival)
+		t = w->o->arrival;
 	return t > min ? t : min;
 }
 

@@ -150,7 +150,7 @@ int reportlog_append(struct reportlog *l, const char *xml, size_t len,
 		     struct shard_error *err)
 {
 	unsigned long long c = l->pad + LEN(OPEN), at = c + RESERVE;
-	char blank[LEN(OPEN) + LEN(CLOSE)];
+	char blank[LEN(OPEN) + RESERVE];
 
 	/* room: reserve, xml, newline, OPEN and at least one space; a pad
 	 * that a failed write left holding more than spaces is replaced */

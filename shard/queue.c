@@ -13,8 +13,10 @@
  *   heartbeat touches one row, and a claim whose lease ran out is found
  *   through an index of the open claims;
  * - two partial indexes hold only the tests in flight: pending ones in
- *   order (the longest pending is the first entry), and claimed ones by
- *   batch (a completion or a give-back finds its rows there).
+ *   order, read from the run's head (below which none is pending, so
+ *   what was claimed is not stepped over again; the longest pending test
+ *   is the first entry from there), and claimed ones by batch (a
+ *   completion or a give-back finds its rows there).
  * Locks are taken in one order, claim row, then test rows, then the run's
  * row, so that statements that meet never deadlock.
  */
@@ -90,7 +92,9 @@ static const char *const schema_sql[] = {
 	" DEFAULT 0,"
 	" ADD COLUMN IF NOT EXISTS done int NOT NULL DEFAULT 0,"
 	" ADD COLUMN IF NOT EXISTS failed int NOT NULL DEFAULT 0,"
-	" ADD COLUMN IF NOT EXISTS requeued int NOT NULL DEFAULT 0",
+	" ADD COLUMN IF NOT EXISTS requeued int NOT NULL DEFAULT 0,"
+	" ADD COLUMN IF NOT EXISTS head_pos int NOT NULL DEFAULT 0,"
+	" ADD COLUMN IF NOT EXISTS returns bigint NOT NULL DEFAULT 0",
 	"UPDATE shard_queue SET state = 'pending', worker = NULL, batch = NULL,"
 	" lease_until = NULL WHERE state = 'claimed'",
 	"UPDATE shard_queue_run r SET pending = t.pending, pending_seconds ="
@@ -355,6 +359,7 @@ static int new_attempt(struct queue *q, const char *attempt,
 			p, NULL, NULL, err))
 		return err->code;
 	return pgconn_exec(q->c, "UPDATE shard_queue_run r SET attempt = $2,"
+			   " head_pos = 0, returns = r.returns + 1,"
 			   " pending = t.pending, pending_seconds = t.ps,"
 			   " claimed = 0, claimed_seconds = 0, done = t.done,"
 			   " failed = 0 FROM (SELECT count(*) FILTER (WHERE"
@@ -500,14 +505,25 @@ static int claimed_row(void *data, int ncols, const char *const *v)
  * columns, and the locked rows updated by their ctid (a TID scan). Rows
  * matched by "pos = ANY(array)" were filtered one by one against the
  * whole array instead (0.4 s a claim at 30,000 tests).
+ *
+ * The scans of pending tests start at the run's head_pos, below which no
+ * test is pending: the index keeps entries of tests no longer pending
+ * until a vacuum, and a scan from the run's first position would step
+ * over every test claimed so far. A claim moves head_pos up to the first
+ * test its snapshot saw pending, unless tests were given back meanwhile
+ * (returns changed: the update is rechecked on the row as it is then);
+ * a give-back moves it down to what it gave back.
  */
 #define CLAIM_SQL \
-	"WITH cand AS MATERIALIZED (SELECT pos, sum(estimate) OVER (ORDER" \
-	" BY pos ROWS UNBOUNDED PRECEDING) AS upto, row_number() OVER" \
-	" (ORDER BY pos) AS rn FROM shard_queue WHERE run_id = $1 AND" \
-	" state = 'pending' ORDER BY pos LIMIT " SCAN_LIMIT "), pick AS" \
+	"WITH run AS MATERIALIZED (SELECT head_pos, returns FROM" \
+	" shard_queue_run WHERE run_id = $1), cand AS MATERIALIZED (SELECT" \
+	" pos, sum(estimate) OVER (ORDER BY pos ROWS UNBOUNDED PRECEDING) AS" \
+	" upto, row_number() OVER (ORDER BY pos) AS rn FROM shard_queue" \
+	" WHERE run_id = $1 AND state = 'pending' AND pos >= (SELECT" \
+	" head_pos FROM run) ORDER BY pos LIMIT " SCAN_LIMIT "), pick AS" \
 	" MATERIALIZED (SELECT ctid FROM shard_queue WHERE run_id = $1 AND" \
-	" state = 'pending' ORDER BY pos LIMIT (SELECT count(*) FROM cand WHERE upto <= $4::float8 OR" \
+	" state = 'pending' AND pos >= (SELECT head_pos FROM run) ORDER BY" \
+	" pos LIMIT (SELECT count(*) FROM cand WHERE upto <= $4::float8 OR" \
 	" rn = 1) FOR UPDATE SKIP LOCKED), b AS (SELECT" \
 	" nextval('shard_queue_batch') AS id), up AS (UPDATE shard_queue s" \
 	" SET state = 'claimed', worker = $2, batch = b.id, attempts =" \
@@ -518,11 +534,13 @@ static int claimed_row(void *data, int ncols, const char *const *v)
 	" lease_until, tests) SELECT $1, b.id, $2, " LEASE("$3") ", n.n FROM" \
 	" b, n WHERE n.n > 0), t AS (UPDATE shard_queue_run SET pending =" \
 	" pending - n.n, pending_seconds = pending_seconds - n.secs, claimed" \
-	" = claimed + n.n, claimed_seconds = claimed_seconds + n.secs FROM n" \
-	" WHERE run_id = $1 AND n.n > 0), w AS (UPDATE shard_queue_worker" \
-	" SET last_seen = now(), batches = batches + (n.n > 0)::int FROM n" \
-	" WHERE run_id = $1 AND worker = $2) SELECT pos, test_id, estimate," \
-	" batch FROM up ORDER BY pos"
+	" = claimed + n.n, claimed_seconds = claimed_seconds + n.secs," \
+	" head_pos = CASE WHEN returns = (SELECT returns FROM run) THEN" \
+	" greatest(head_pos, coalesce((SELECT min(pos) FROM cand)," \
+	" head_pos)) ELSE head_pos END FROM n WHERE run_id = $1 AND n.n >" \
+	" 0), w AS (UPDATE shard_queue_worker SET last_seen = now(), batches" \
+	" = batches + (n.n > 0)::int FROM n WHERE run_id = $1 AND worker =" \
+	" $2) SELECT pos, test_id, estimate, batch FROM up ORDER BY pos"
 
 int queue_claim(struct queue *q, double target, struct queue_batch *b,
 		struct shard_error *err)
@@ -666,7 +684,7 @@ int queue_complete(struct queue *q, const struct queue_batch *b,
 /*
  * A claim given back: its row ($2 the batch) marked STATE when WHERE
  * holds, then the tests it still holds back to pending (ROWS: more
- * assignments to them) and the run's totals moved (RUN: more
+ * assignments to them) and the run's totals and head moved (RUN: more
  * assignments, n.n the tests). "EXISTS (SELECT FROM c)" is evaluated
  * once, before the tests are read, so the claim's row is locked first.
  */
@@ -676,11 +694,12 @@ int queue_complete(struct queue *q, const struct queue_batch *b,
 	" RETURNING id), back AS (UPDATE shard_queue s SET state =" \
 	" 'pending', worker = NULL, batch = NULL" rows " WHERE s.run_id =" \
 	" $1 AND s.batch = $2::bigint AND s.state = 'claimed' AND EXISTS" \
-	" (SELECT FROM c) RETURNING s.estimate), n AS (SELECT count(*) AS" \
-	" n, coalesce(sum(estimate), 0) AS secs FROM back) UPDATE" \
-	" shard_queue_run SET pending = pending + n.n, pending_seconds =" \
-	" pending_seconds + n.secs, claimed = claimed - n.n," \
-	" claimed_seconds = claimed_seconds - n.secs" run " FROM n WHERE" \
+	" (SELECT FROM c) RETURNING s.pos, s.estimate), n AS (SELECT" \
+	" count(*) AS n, coalesce(sum(estimate), 0) AS secs, min(pos) AS lo" \
+	" FROM back) UPDATE shard_queue_run SET pending = pending + n.n," \
+	" pending_seconds = pending_seconds + n.secs, claimed = claimed -" \
+	" n.n, claimed_seconds = claimed_seconds - n.secs, head_pos =" \
+	" least(head_pos, n.lo), returns = returns + 1" run " FROM n WHERE" \
 	" run_id = $1 AND n.n > 0"
 
 /* A stopped worker's claim: not an attempt of its tests. */
@@ -790,9 +809,9 @@ static int got_left(void *data, int ncols, const char *const *v)
 	" $1) SELECT r.pending, greatest(r.pending_seconds, 0), r.claimed," \
 	" ws.n, least(ws.o, (SELECT min(overhead) FROM me))," \
 	" greatest(r.claimed_seconds, 0), coalesce((SELECT estimate FROM" \
-	" shard_queue WHERE run_id = $1 AND state = 'pending' ORDER BY pos" \
-	" LIMIT 1), 0), ws.ago FROM shard_queue_run r, ws WHERE r.run_id =" \
-	" $1"
+	" shard_queue WHERE run_id = $1 AND state = 'pending' AND pos >=" \
+	" r.head_pos ORDER BY pos LIMIT 1), 0), ws.ago FROM shard_queue_run" \
+	" r, ws WHERE r.run_id = $1"
 
 int queue_left(struct queue *q, double my_overhead, struct queue_left *out,
 	       struct shard_error *err)

@@ -67,8 +67,9 @@ static const struct cmd_option run_options[] = {
 	{ "heartbeat-seconds", 0, "S", "--queue: lease renewal (default 10)" },
 	{ "min-batch-seconds", 0, "S", "--queue: smallest batch (default 10x "
 				       "the command's measured overhead)" },
-	{ "workers", 0, "N", "--queue: expected workers (default: --shards "
-			     "or the CI's total)" },
+	{ "workers", 0, "N", "--queue: workers sharing the queue (default: "
+			     "--shards, the CI's total, else learnt from "
+			     "the queue, with a warning)" },
 	{ NULL, 0, NULL, NULL },
 };
 

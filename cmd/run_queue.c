@@ -16,6 +16,13 @@
 #include "shard/util.h"
 #include "shard/banned.h"
 
+/*
+ * Without a worker count: a worker that joins less than this long after
+ * the one before may not be the last, and batches stay this short until
+ * none has joined for as long. GitHub starts a matrix's jobs 0-5 s apart.
+ */
+#define ARRIVAL_SECONDS 5.0
+
 struct progress {
 	struct run_args *a;
 	size_t tests, failed;
@@ -100,11 +107,16 @@ static void worker_options(struct run_args *a, const char *dir,
 	o->index = a->index >= 0 ? (size_t)a->index : 0;
 	o->total = a->shards > 0 ? (size_t)a->shards : 1;
 	o->workers = a->workers > 0 ? a->workers : a->shards > 0 ? a->shards
-								 : 1;
-	if (a->workers <= 0 && a->shards <= 0 && !ci_detect(&a->ctx->core, &ci,
-							    &e) &&
-	    ci.total > 0)
+								 : 0;
+	if (!o->workers && !ci_detect(&a->ctx->core, &ci, &e) && ci.total > 0)
 		o->workers = ci.total;
+	/* GitHub Actions puts no matrix total in the environment */
+	if (!o->workers)
+		shard_warn(&a->ctx->core, "--queue: how many workers share the "
+			   "queue was not given; learning it from the workers "
+			   "that join (give --workers N, in GitHub Actions the "
+			   "run action's workers: ${{ strategy.job-total }})");
+	o->arrival = ARRIVAL_SECONDS;
 	o->heartbeat = a->heartbeat;
 	/* an idle worker only waits for others to finish (or lose their
 	 * lease): looking often keeps the end of the run prompt */
@@ -131,6 +143,11 @@ int run_queue(struct run_args *a, const char *dir)
 		return cmd_usage_error(a->ctx, RUN_CMD, "--queue needs the run "
 				       "every worker shares: give --run-id ID "
 				       "(in CI the run's id is used)");
+	if (a->output && !strcmp(a->output, "-"))
+		return cmd_usage_error(a->ctx, RUN_CMD, "--queue: -o needs a "
+				       "file, kept valid after every batch "
+				       "(the run's whole report: shard queue "
+				       "report)");
 	snprintf(worker, sizeof(worker), "%.200s-%ld", a->host,
 		 (long)getpid());
 	if (queue_open(&q, a->queue, a->run_id, worker, a->lease, &err) ||
@@ -153,7 +170,7 @@ int run_queue(struct run_args *a, const char *dir)
 	if (res.stopped)
 		return 128 + run_signal;
 	status = res.failed ? EXIT_FAILED : EXIT_OK;
-	if (a->output && strcmp(a->output, "-") && res.tests) {
+	if (a->output && res.tests) {
 		int rr = run_record(a, a->output);
 
 		status = rr > status ? rr : status;

@@ -8,12 +8,17 @@
  * a transaction-level advisory lock, so seeding happens exactly once even
  * when every worker arrives at the same instant. A worker claims a batch
  * with SELECT ... FOR UPDATE SKIP LOCKED; a claim is a lease that the
- * worker's heartbeat extends; a claim whose lease ran out is claimable
- * again (its attempts counted). Completing a batch is conditional on
- * still holding the claim, and stores each test's outcome and its
- * testcase XML, so the run's report is written from the table with every
- * test exactly once (the last complete result). A new attempt of the CI
+ * worker's heartbeat extends; the tests of a claim whose lease ran out
+ * go back to the queue (counted as requeued) at the next look.
+ * Completing a batch is conditional on still holding the claim, and
+ * stores each test's outcome and its testcase XML, so the run's report
+ * is written from the table with every test exactly once (the last complete result). A new attempt of the CI
  * run (a re-run of failed jobs) puts failed and unfinished tests back.
+ *
+ * Workers register when they join, so that the queue knows how many
+ * share it even when no one said (queuerun.c sizes batches by it). The
+ * run keeps running totals, so that claims, completions and looks cost
+ * the same whatever the suite's size (see queue.c).
  */
 #ifndef SHARD_QUEUE_H
 #define SHARD_QUEUE_H
@@ -51,8 +56,8 @@ struct queue_seed_list {
  * workers arriving together do not each read the list and the history:
  * they wait for the seeder instead. For an existing run whose attempt is
  * lower than attempt, failed and unfinished tests go back to pending
- * once. *seeded is 1 when this call seeded the run, with *total its
- * number of tests.
+ * once. The worker is registered in the run first. *seeded is 1 when
+ * this call seeded the run, with *total its number of tests.
  */
 int queue_seed(struct queue *q, long attempt,
 	       int (*load)(void *data, struct queue_seed_list *out,
@@ -61,16 +66,19 @@ int queue_seed(struct queue *q, long attempt,
 	       struct shard_error *err);
 
 /*
- * What is left: pending (or claimable) tests and their estimated sum,
- * tests claimed by live leases and their estimated sum, the estimate of
- * the longest pending test (the next claim's first), workers seen within
- * a lease, and the least per-invocation overhead any worker of the run
- * has measured (-1 when none has). my_overhead (>= 0) is this worker's
- * least, shared with the others first; -1 shares nothing.
+ * What is left (claims whose lease ran out are put back first): pending
+ * tests and their estimated sum, tests claimed and their estimated sum,
+ * the estimate of the longest pending test (the next claim's first),
+ * workers seen within a lease, the seconds since the latest of the run's
+ * workers joined, and the least per-invocation overhead any worker of
+ * the run has measured (-1 when none has). my_overhead (>= 0) is this
+ * worker's least, shared with the others first; -1 shares nothing.
+ * Its cost does not depend on the number of tests.
  */
 struct queue_left {
 	int64_t pending, claimed, workers;
 	double pending_seconds, claimed_seconds, head_seconds;
+	double joined_ago;
 	double overhead;
 };
 int queue_left(struct queue *q, double my_overhead, struct queue_left *out,

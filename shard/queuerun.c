@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
 #include "idmatch.h"
+#include "reportlog.h"
 #include "runcmd.h"
 #include "strbuf.h"
 #include "strvec.h"
@@ -161,8 +161,7 @@ struct worker {
 	const struct queuerun_options *o;
 	const struct shard_ctx *ctx;
 	struct queuerun_result *res;
-	struct strbuf file;            /* completed testsuites, for -o */
-	size_t file_tests, file_failures, file_errors, file_skipped;
+	struct reportlog file;         /* -o: the completed batches */
 	const struct queue_batch *batch;  /* being run */
 	double batch_start;
 	struct ran done;               /* ran, to be completed */
@@ -192,11 +191,14 @@ static void heartbeat(struct worker *w, double now)
 	}
 }
 
-static void add_to_file(struct worker *w, const struct queue_batch *b,
-			const struct batch_read *br, const int *accepted)
+/* One testsuite of the batch's accepted tests onto the worker's file. */
+static int add_to_file(struct worker *w, const struct queue_batch *b,
+		       const struct batch_read *br, const int *accepted,
+		       struct shard_error *err)
 {
-	struct strbuf cases = STRBUF_INIT;
+	struct strbuf cases = STRBUF_INIT, suite = STRBUF_INIT;
 	size_t n = 0, failures = 0, errors = 0, skipped = 0;
+	int r = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
 		const struct queue_result *x = br->ptr[i];
@@ -220,34 +222,16 @@ static void add_to_file(struct worker *w, const struct queue_batch *b,
 		strbuf_addstr(&cases, x->xml);
 		strbuf_addch(&cases, '\n');
 	}
-	if (n)
-		strbuf_addf(&w->file, "<testsuite name=\"shard batch %lld\" "
+	if (n && w->o->output) {
+		strbuf_addf(&suite, "<testsuite name=\"shard batch %lld\" "
 			    "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-			    "skipped=\"%zu\">\n%s</testsuite>\n",
-			    (long long)b->id, n, failures, errors, skipped,
-			    cases.buf);
-	w->file_tests += n;
-	w->file_failures += failures;
-	w->file_errors += errors;
-	w->file_skipped += skipped;
+			    "skipped=\"%zu\">\n%s</testsuite>", (long long)b->id,
+			    n, failures, errors, skipped, cases.buf);
+		r = reportlog_append(&w->file, suite.buf, suite.len, err);
+	}
 	strbuf_release(&cases);
-}
-
-static int write_file(struct worker *w, struct shard_error *err)
-{
-	struct atomicfile out;
-
-	if (!w->o->output)
-		return 0;
-	if (atomicfile_open(&out, w->o->output, NULL, err))
-		return err->code;
-	fprintf(out.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		"<testsuites tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-		"skipped=\"%zu\">\n", w->file_tests, w->file_failures,
-		w->file_errors, w->file_skipped);
-	fwrite(w->file.buf, 1, w->file.len, out.f);
-	fputs("</testsuites>\n", out.f);
-	return atomicfile_commit(&out, err);
+	strbuf_release(&suite);
+	return r;
 }
 
 static void nap(double seconds)
@@ -271,7 +255,10 @@ static double least_overhead(const struct worker *w,
 	return w->warm;
 }
 
-/* Workers to share the queue with: those seen, at least those expected. */
+/*
+ * Workers to share the queue with: those seen within a lease, at least
+ * those expected when the count was given.
+ */
 static double workers_of(const struct worker *w, const struct queue_left *left)
 {
 	long n = left->workers > w->o->workers ? (long)left->workers
@@ -280,7 +267,16 @@ static double workers_of(const struct worker *w, const struct queue_left *left)
 	return (double)(n > 0 ? n : 1);
 }
 
-/* The batch to aim at now (guided self-scheduling). */
+/*
+ * The batch to aim at now: guided self-scheduling, the pending estimate
+ * over twice the workers. Without a given count, the workers seen so far
+ * may be the first few of many: while another may still arrive (one
+ * joined less than o->arrival seconds ago), a batch is also held to
+ * o->arrival seconds, so that a claim made before the others arrive
+ * ends about when they have (issue 12: the first of 8 workers started
+ * together claimed half the suite). Then the count is known from the
+ * queue, and batches follow it.
+ */
 static double target_seconds(const struct worker *w,
 			     const struct queue_left *left)
 {
@@ -289,6 +285,9 @@ static double target_seconds(const struct worker *w,
 	double min = w->o->min_batch >= 0 ? w->o->min_batch
 		     : over > 0 ? 10 * over : 0;
 
+	if (w->o->workers <= 0 && left->joined_ago < w->o->arrival &&
+	    t > w->o->arrival)
+		t = w->o->arrival;
 	return t > min ? t : min;
 }
 
@@ -318,8 +317,7 @@ static int finish(struct worker *w, struct shard_error *err)
 	if (!r) {
 		w->res->failed += failed;
 		w->res->batches++;
-		add_to_file(w, b, &d->br, accepted);
-		r = write_file(w, err);
+		r = add_to_file(w, b, &d->br, accepted, err);
 	}
 	if (!r && d->jobs) {
 		/* per invocation: wall less what the tests report; the
@@ -487,10 +485,13 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
-	strbuf_init(&w.file, 0);
+	w.file.fd = -1;
 	if (runner_check(o->runner, o->cmd, err))
 		return err->code;
-	r = write_file(&w, err);
+	if (o->output && reportlog_create(&w.file, o->output, err)) {
+		reportlog_release(&w.file);
+		return err->code;
+	}
 	while (!r && !(o->stop && *o->stop)) {
 		struct queue_left left;
 		struct queue_batch b;
@@ -529,9 +530,12 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 			r = shard_error_set(err, e2.code, "%s", e2.msg);
 		queue_batch_release(&w.next);
 	}
+	/* the file, valid all along, loses its room for more */
+	if (o->output && reportlog_finish(&w.file, &e2) && !r)
+		r = shard_error_set(err, e2.code, "%s", e2.msg);
+	reportlog_release(&w.file);
 	if (o->stop && *o->stop)
 		res->stopped = 1;
 	res->overhead = w.warm >= 0 ? w.warm : w.cold;
-	strbuf_release(&w.file);
 	return r;
 }

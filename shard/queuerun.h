@@ -1,20 +1,24 @@
 /*
  * A queue worker (DESIGN.md "run", queue mode): claim a batch, run the
  * command on it through a runner adapter with the lease kept alive,
- * complete the batch with each test's outcome and testcase XML, and keep
- * this worker's JUnit file (all its completed batches) rewritten whole
- * after every batch, until the queue is drained.
+ * complete the batch with each test's outcome and testcase XML, and add
+ * it to this worker's JUnit file (reportlog.h: a valid report of the
+ * batches completed so far at every instant, each batch appended, not
+ * the file rewritten), until the queue is drained.
  *
  * Batch size: guided self-scheduling on the estimates: a batch aims at
  * the pending estimated seconds / (2 x workers), so batches are large
- * while much work remains and shrink toward single tests at the end, and
- * never below the minimum (default 10x the measured per-invocation
- * overhead: wall time of an invocation less the time its tests report,
- * the least seen so far by any worker of the run, as a busy machine only
- * ever adds to it). A worker's first invocation is not a measure: it is
- * cold, and it starts when every worker starts, so on a small machine it
- * measures the crowd, not the command. Until a warm invocation has been
- * measured, batches follow the estimates alone.
+ * while much work remains and shrink toward single tests at the end.
+ * The workers are those the queue has seen (each registers when it
+ * joins), at least the count given; without a count, batches are also
+ * held short while workers are still arriving. Never below the minimum
+ * (default 10x the measured per-invocation overhead: wall time of an
+ * invocation less the time its tests report, the least seen so far by
+ * any worker of the run, as a busy machine only ever adds to it). A
+ * worker's first invocation is not a measure: it is cold, and it starts
+ * when every worker starts, so on a small machine it measures the crowd,
+ * not the command. Until a warm invocation has been measured, batches
+ * follow the estimates alone.
  *
  * While a batch runs, the worker completes the one before and, unless
  * the run is near its end, claims the next (see queuerun.c), so that the
@@ -39,7 +43,12 @@ struct queuerun_options {
 	char *const *envp;
 	size_t arg_room;
 	size_t index, total;           /* this worker, for SHARD_INDEX/TOTAL */
-	long workers;                  /* expected workers (>= 1) */
+	long workers;                  /* expected workers; 0 when not
+					  given: learnt from the queue */
+	double arrival;                /* without a count: seconds after
+					  the latest worker joined during
+					  which another may still arrive,
+					  and a batch's most seconds then */
 	double heartbeat;              /* seconds between lease renewals */
 	double poll;                   /* seconds between looks when only
 					  others' claims are left */

@@ -4,9 +4,10 @@ would run it: jobs in the order their `needs` give, matrix jobs side by
 side (each step a process), `${{ }}` expressions, composite actions
 (`uses: ./path`), GITHUB_OUTPUT / GITHUB_ENV / GITHUB_PATH /
 GITHUB_STEP_SUMMARY as files, step and job outputs, `if:` with the status
-functions. Each job gets a fresh runner: its own HOME, workspace and
-temporary directory, a base PATH without the caller's, and a `sudo` that
-runs its command as is (GitHub's runners have password-less sudo).
+functions, `strategy.job-index` and `strategy.job-total`. Each job gets a
+fresh runner: its own HOME, workspace and temporary directory, a base
+PATH without the caller's, and a `sudo` that runs its command as is
+(GitHub's runners have password-less sudo).
 
     gha.py [options] WORKFLOW
 
@@ -273,7 +274,8 @@ class Scope:
             return [self.subst(v) for v in value]
         if not isinstance(value, str):
             return value
-        whole = re.fullmatch(r"\s*\$\{\{(.*?)\}\}\s*", value, re.S)
+        # one expression, not "${{ a }}-${{ b }}"
+        whole = re.fullmatch(r"\s*\$\{\{((?:(?!\}\}).)*)\}\}\s*", value, re.S)
         if whole:
             return self.eval(whole.group(1))
         return re.sub(r"\$\{\{(.*?)\}\}", lambda m: to_str(self.eval(m.group(1))),
@@ -333,8 +335,9 @@ def copy_into(src, dst):
 
 
 class Job:
-    def __init__(self, player, name, spec, matrix, needs):
+    def __init__(self, player, name, spec, matrix, needs, strategy=None):
         self.p = player
+        self.strategy = strategy or {}
         self.name = name
         self.spec = spec
         self.matrix = matrix
@@ -386,7 +389,7 @@ class Job:
             "runner": {"os": "Linux", "arch": "X64", "temp": self.temp,
                        "name": "gha.py"},
             "job": {"status": self.status[0]},
-            "strategy": {},
+            "strategy": self.strategy,
         }
 
     # the process environment of a run step
@@ -758,8 +761,10 @@ class Player:
                     report[name] = [{"job": name, "result": "skipped"}]
                     continue
                 self.sync(name)
-                for matrix in self.matrix_of(spec, scope):
-                    job = Job(self, name, spec, matrix, needs)
+                matrices = self.matrix_of(spec, scope)
+                for i, matrix in enumerate(matrices):
+                    job = Job(self, name, spec, matrix, needs,
+                              {"job-index": i, "job-total": len(matrices)})
                     instances.append((name, job))
                     # in a job, success() is about its own steps
                     t = threading.Thread(target=self.run_job,

@@ -4,7 +4,7 @@
 # and their tests are rerun by the others; every test is in the queue's
 # report exactly once and in at most one worker's file. The same with
 # workers started 0-10 s apart. A new attempt of the CI run reruns only
-# the failed tests. shard queue status in text and JSON.
+# the failed tests. shard queue status in text and JSON. -o - is refused.
 . "$(dirname "$0")/lib.sh"
 pg_start
 FAKE=$REPO/tests/cli/fake-runner.py
@@ -144,5 +144,9 @@ expect_grep 'attempt 2\): 3 tests: 0 pending, 0 claimed, 2 done, 1 failed' out
 
 expect_status 2 "$SHARD" run --queue "$Q" --tests tests.txt -- "$FAKE" {}
 expect_grep 'give --run-id' err
+# a worker's file is kept valid batch by batch: not standard output
+expect_status 2 "$SHARD" run --queue "$Q" --run-id D --tests tests.txt -o - \
+    -- "$FAKE" {}
+expect_grep '-o needs a file' err
 expect_status 2 "$SHARD" queue status --queue "$Q" no-such-run
 exit 0

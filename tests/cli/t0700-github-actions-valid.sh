@@ -1,9 +1,10 @@
 #!/bin/sh
-# The composite actions under ci/github/ and the example workflow are valid
-# against GitHub's schemas (@action-validator/cli, installed from npm into
-# build/npm once; it runs offline), a broken copy is refused (the check can
-# fail), and every use of an action in the workflow passes only inputs the
-# action declares, all its required ones, and reads only outputs it has.
+# The composite actions under ci/github/, the example workflow and the
+# queue-mode workflow t0411 plays are valid against GitHub's schemas
+# (@action-validator/cli, installed from npm into build/npm once; it runs
+# offline), a broken copy is refused (the check can fail), and every use of
+# an action in the workflows passes only inputs the action declares, all
+# its required ones, and reads only outputs it has.
 . "$(dirname "$0")/lib.sh"
 NPM_DIR=${SHARD_NPM_DIR:-$REPO/build/npm}
 AV=$NPM_DIR/node_modules/.bin/action-validator
@@ -13,7 +14,8 @@ if [ ! -x "$AV" ]; then
     npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" \
         @action-validator/cli@0.6.0 >npm.log 2>&1 || { cat npm.log; fail "npm install failed"; }
 fi
-for f in "$REPO"/ci/github/*/action.yml "$REPO"/ci/github/example-workflow.yml; do
+for f in "$REPO"/ci/github/*/action.yml "$REPO"/ci/github/example-workflow.yml \
+    "$REPO"/tests/cli/gha-queue-workflow.yml; do
     "$AV" "$f" >av.out 2>&1 || { cat av.out; fail "$f is not valid"; }
 done
 mkdir broken
@@ -26,9 +28,12 @@ $PY - "$REPO" <<'PYEOF' || fail "the workflow's uses do not match the actions"
 import os, re, sys
 import yaml
 repo = sys.argv[1]
-wf = yaml.safe_load(open(os.path.join(repo, "ci/github/example-workflow.yml")))
 used = 0
-for name, job in wf["jobs"].items():
+jobs = []
+for path in ("ci/github/example-workflow.yml", "tests/cli/gha-queue-workflow.yml"):
+    wf = yaml.safe_load(open(os.path.join(repo, path)))
+    jobs += list(wf["jobs"].items())
+for name, job in jobs:
     ids = {}
     for step in job.get("steps", []):
         uses = step.get("uses", "")
@@ -51,7 +56,7 @@ for name, job in wf["jobs"].items():
     for out in job.get("outputs", {}).values():
         for sid, o in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", out):
             assert o in ids.get(sid, set()), (name, sid, o)
-assert used >= 6, used
+assert used >= 10, used
 PYEOF
 
 # the README shows the example workflow as it is

@@ -1,5 +1,5 @@
 /*
- * A queue worker (DESIGN.md "run", queue mode): claim a batch, run the
+ * A queue worker (docs/design.md "run", queue mode): claim a batch, run the
  * command on it through a runner adapter with the lease kept alive,
  * complete the batch with each test's outcome and testcase XML, and add
  * it to this worker's JUnit file (reportlog.h: a valid report of the

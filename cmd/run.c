@@ -286,6 +286,13 @@ static int check_args(struct run_args *a)
 			return cmd_usage_error(a->ctx, RUN_CMD, "--queue takes "
 					       "--tests or --collect, not "
 					       "--plan or --local");
+		/* not silently ignored: not there yet in queue mode */
+		if (a->retries > 0 || a->timeout > 0 || a->isolate_db ||
+		    a->isolate_schema)
+			return cmd_usage_error(a->ctx, RUN_CMD, "--retries, "
+					       "--timeout, --isolate-db and "
+					       "--isolate-schema are not "
+					       "available with --queue");
 		if (a->heartbeat >= a->lease)
 			return cmd_usage_error(a->ctx, RUN_CMD, "the heartbeat "
 					       "must come more often than the "

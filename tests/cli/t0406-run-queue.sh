@@ -148,5 +148,11 @@ expect_grep 'give --run-id' err
 expect_status 2 "$SHARD" run --queue "$Q" --run-id D --tests tests.txt -o - \
     -- "$FAKE" {}
 expect_grep '-o needs a file' err
+# options a worker does not honour are refused, not ignored
+for opt in "--retries 1" "--timeout 5" "--isolate-db postgres:///x"; do
+    expect_status 2 "$SHARD" run --queue "$Q" --run-id D --tests tests.txt \
+        $opt -- "$FAKE" {}
+    expect_grep 'not available with --queue' err
+done
 expect_status 2 "$SHARD" queue status --queue "$Q" no-such-run
 exit 0

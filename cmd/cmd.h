@@ -51,6 +51,15 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 	      int (*fn)(void *data, int opt, const char *arg), void *data,
 	      struct cmd_ctx *ctx);
 void cmd_print_usage(FILE *f, const struct cmd_usage *u);
+/*
+ * One line of diagnostics on ctx->err: formatted, then shown with what
+ * shard/quote.h escapes escaped (names from input are shown, never
+ * obeyed: no control byte, newline or bidirectional override gets
+ * through), then a newline. Every message to a person goes through it,
+ * or through shard_error_set and shard_warn, which quote alike.
+ */
+void cmd_note(struct cmd_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Print "shard: <msg>" for err and return its exit status. */
 int cmd_fail(struct cmd_ctx *ctx, const struct shard_error *err);
 /* A usage error: print message and a hint, return EXIT_USAGE. */

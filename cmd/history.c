@@ -387,8 +387,8 @@ static int read_all(const char *path, struct strbuf *out,
 static void say_counts(struct cmd_ctx *ctx, const char *what,
 		       const struct history_counts *c)
 {
-	fprintf(ctx->err, "%s: %lld new runs, %lld new reports (%lld "
-		"results), %lld new tests\n", what, (long long)c->runs,
+	cmd_note(ctx, "%s: %lld new runs, %lld new reports (%lld "
+		 "results), %lld new tests", what, (long long)c->runs,
 		(long long)c->sources, (long long)c->results,
 		(long long)c->tests);
 }
@@ -522,13 +522,14 @@ static int remote_parse(struct remote *x, int argc, char **argv,
 static void say_pushed(struct cmd_ctx *ctx, const struct remote *x,
 		       const char *url, const struct history_push_result *res)
 {
-	fprintf(ctx->err, "shard history push: %s -> %s", x->rm.history, url);
 	if (res->conflicts)
-		fprintf(ctx->err, " after %u conflict%s (merged %lld runs "
-			"pushed by others)", res->conflicts,
-			res->conflicts == 1 ? "" : "s",
-			(long long)res->merged.runs);
-	fputc('\n', ctx->err);
+		cmd_note(ctx, "shard history push: %s -> %s after %u conflict%s "
+			 "(merged %lld runs pushed by others)", x->rm.history,
+			 url, res->conflicts, res->conflicts == 1 ? "" : "s",
+			 (long long)res->merged.runs);
+	else
+		cmd_note(ctx, "shard history push: %s -> %s", x->rm.history,
+			 url);
 }
 
 /* pull or push: parse, transfer, say what happened. */
@@ -556,8 +557,8 @@ static int remote_cmd(int argc, char **argv, struct cmd_ctx *ctx, int push)
 	else if (push)
 		say_pushed(ctx, &x, u.buf, &pushed);
 	else if (!pulled.found)
-		fprintf(ctx->err, "shard history pull: %s: no history there "
-				  "yet\n", u.buf);
+		cmd_note(ctx, "shard history pull: %s: no history there yet",
+			 u.buf);
 	else
 		say_counts(ctx, "shard history pull", &pulled.added);
 	strbuf_release(&u);

@@ -86,13 +86,13 @@ static void report(struct cmd_ctx *ctx, const char *path,
 		   const struct ingest_stats *s)
 {
 	if (s->already) {
-		fprintf(ctx->err, "%s: already recorded for run %s, skipped\n",
-			path, s->run_key);
+		cmd_note(ctx, "%s: already recorded for run %s, skipped", path,
+			 s->run_key);
 		return;
 	}
-	fprintf(ctx->err,
-		"%s: %llu tests (%llu failed, %llu errors, %llu skipped) "
-		"from %s into run %s\n",
+	cmd_note(ctx,
+		 "%s: %llu tests (%llu failed, %llu errors, %llu skipped) "
+		 "from %s into run %s",
 		path, (unsigned long long)s->tests,
 		(unsigned long long)s->failed, (unsigned long long)s->errors,
 		(unsigned long long)s->skipped,
@@ -188,8 +188,8 @@ static void refuse_inputs(struct cmd_ctx *ctx, struct input *in, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (!in[i].status &&
 		    partition_check_refuses(pc, in[i].name.buf)) {
-			fprintf(ctx->err, "shard: %s: not recorded: its shards' "
-				"plans disagree (above)\n", in[i].name.buf);
+			cmd_note(ctx, "shard: %s: not recorded: its shards' "
+				 "plans disagree (above)", in[i].name.buf);
 			in[i].status = EXIT_USAGE;
 		}
 }

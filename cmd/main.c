@@ -67,8 +67,8 @@ static int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
 		return EXIT_OK;
 	}
 	if (!(c = find(argv[1])) || c->fn == cmd_help) {
-		fprintf(ctx->err, "shard: '%s' is not a shard command. "
-				  "See 'shard help'.\n", argv[1]);
+		cmd_note(ctx, "shard: '%s' is not a shard command. See "
+			 "'shard help'.", argv[1]);
 		return EXIT_USAGE;
 	}
 	help_argv[0] = argv[1];
@@ -90,7 +90,7 @@ static void warn_line(void *data, const char *msg)
 
 	if (ctx->err_is_tty)
 		fputs("\r\033[K", ctx->err);
-	fprintf(ctx->err, "shard: warning: %s\n", msg);
+	cmd_note(ctx, "shard: warning: %s", msg);
 }
 
 static void progress_line(void *data, const char *what, uint64_t done,
@@ -137,8 +137,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!(c = find(argv[1]))) {
-		fprintf(stderr, "shard: '%s' is not a shard command. "
-				"See 'shard help'.\n", argv[1]);
+		cmd_note(&ctx, "shard: '%s' is not a shard command. See "
+			 "'shard help'.", argv[1]);
 		return EXIT_USAGE;
 	}
 	return c->fn(argc - 1, argv + 1, &ctx);

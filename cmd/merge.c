@@ -256,8 +256,7 @@ static int say_missing(void *data, const char *id)
 	struct merge_args *a = data;
 
 	if (a->listed++ < LIST_MAX)
-		fprintf(a->ctx->err, "shard: planned but not reported: %s\n",
-			id);
+		cmd_note(a->ctx, "shard: planned but not reported: %s", id);
 	return 0;
 }
 
@@ -266,8 +265,7 @@ static int say_unplanned(void *data, const char *key)
 	struct merge_args *a = data;
 
 	if (a->listed++ < LIST_MAX)
-		fprintf(a->ctx->err, "shard: reported but not planned: %s\n",
-			key);
+		cmd_note(a->ctx, "shard: reported but not planned: %s", key);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shard/quote.h"
 #include "shard/store.h"
 #include "shard/strbuf.h"
 #include "shard/util.h"
@@ -145,19 +146,42 @@ int cmd_exit_status(int code)
 
 int cmd_fail(struct cmd_ctx *ctx, const struct shard_error *err)
 {
-	fprintf(ctx->err, "shard: %s\n", err->msg[0] ? err->msg : "failed");
+	cmd_note(ctx, "shard: %s", err->msg[0] ? err->msg : "failed");
 	return cmd_exit_status(err->code);
+}
+
+static void vnote(struct cmd_ctx *ctx, const char *fmt, va_list ap)
+{
+	struct strbuf raw = STRBUF_INIT, shown = STRBUF_INIT;
+
+	strbuf_vaddf(&raw, fmt, ap);
+	quote_add(&shown, raw.buf, raw.len);
+	strbuf_addch(&shown, '\n');
+	fputs(shown.buf, ctx->err);
+	strbuf_release(&raw);
+	strbuf_release(&shown);
+}
+
+void cmd_note(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(ctx, fmt, ap);
+	va_end(ap);
 }
 
 int cmd_usage_error(struct cmd_ctx *ctx, const char *cmd, const char *fmt, ...)
 {
+	struct strbuf line = STRBUF_INIT;
 	va_list ap;
 
-	fprintf(ctx->err, "%s: ", cmd);
+	strbuf_addf(&line, "%s: %s", cmd, fmt);
 	va_start(ap, fmt);
-	vfprintf(ctx->err, fmt, ap);
+	vnote(ctx, line.buf, ap);
 	va_end(ap);
-	fprintf(ctx->err, "\nSee '%s --help'.\n", cmd);
+	cmd_note(ctx, "See '%s --help'.", cmd);
+	strbuf_release(&line);
 	return EXIT_USAGE;
 }
 

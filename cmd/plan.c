@@ -307,8 +307,8 @@ static int make_plan(struct plan_args *a, struct partition_list *l,
 	if (r)
 		return r;
 	if (out->pinned)
-		fprintf(a->ctx->err, "shard plan: run %s: the plan made earlier "
-			"for this run and list, pinned in the history\n", run);
+		cmd_note(a->ctx, "shard plan: run %s: the plan made earlier "
+			 "for this run and list, pinned in the history", run);
 	else
 		say_target(a, out);
 	return 0;

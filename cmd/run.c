@@ -431,9 +431,9 @@ static int select_from_list(struct run_args *a, struct selection *sel,
 	if (r)
 		return r;
 	if (sel->pp.pinned && !a->quiet)
-		fprintf(a->ctx->err, "shard run: run %s: the plan made earlier "
-			"for this run and list, pinned in the history\n",
-			a->pin_run);
+		cmd_note(a->ctx, "shard run: run %s: the plan made earlier "
+			 "for this run and list, pinned in the history",
+			 a->pin_run);
 	selection_alloc(sel, p->nshards);
 	sel->makespan = p->makespan;
 	for (size_t i = 0; i < p->nshards; i++) {

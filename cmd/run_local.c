@@ -71,7 +71,7 @@ static void shard_child(struct local *l, size_t i)
 	o.envp = env.v;
 	o.output = s->report;
 	if (shardrun_run(&o, &a->ctx->core, &res, &err)) {
-		fprintf(stderr, "shard: %s\n", err.msg);
+		fprintf(stderr, "shard: %s\n", err.msg); /* quoted */
 		code = cmd_exit_status(err.code);
 	} else {
 		code = res.stopped ? 128 + run_signal : run_status(&res);

@@ -80,11 +80,11 @@ static int seed_queue(struct run_args *a, struct queue *q, const char *dir,
 	r = queue_seed(q, a->attempt, load_list, &l, &seeded, &total, err);
 	if (!r && !a->quiet) {
 		if (seeded)
-			fprintf(a->ctx->err, "shard run: queue %s: seeded with"
-				" %zu tests\n", a->run_id, total);
+			cmd_note(a->ctx, "shard run: queue %s: seeded with %zu "
+				 "tests", a->run_id, total);
 		else
-			fprintf(a->ctx->err, "shard run: queue %s: joined\n",
-				a->run_id);
+			cmd_note(a->ctx, "shard run: queue %s: joined",
+				 a->run_id);
 	}
 	weigh_release(&l.w);
 	testlist_release(&l.list);
@@ -161,8 +161,8 @@ int run_queue(struct run_args *a, const char *dir)
 		return cmd_fail(a->ctx, &err);
 	}
 	queue_close(q);
-	fprintf(a->ctx->err, "shard run: worker %s: %zu batches, %zu tests, "
-		"%zu failed%s; overhead %.2f s an invocation%s\n", worker,
+	cmd_note(a->ctx, "shard run: worker %s: %zu batches, %zu tests, "
+		 "%zu failed%s; overhead %.2f s an invocation%s", worker,
 		res.batches, res.tests, res.failed,
 		res.rejected ? " (some results came after the lease was "
 			       "lost: left to the new claim)" : "",

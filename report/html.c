@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shard/quote.h"
 #include "shard/banned.h"
 
 #define CHART_W 1000.0
@@ -54,9 +55,14 @@ static const char style[] =
 	".legend span{display:inline-block;width:12px;height:12px;"
 	"margin:0 4px 0 14px;vertical-align:-1px;border-radius:2px}";
 
+/* A name from history: what no reader may obey escaped, then HTML's. */
 static void esc(struct strbuf *out, const char *s)
 {
-	report_html_escape(out, s);
+	struct strbuf shown = STRBUF_INIT;
+
+	quote_str(&shown, s);
+	report_html_escape(out, shown.buf);
+	strbuf_release(&shown);
 }
 
 /* The last LABEL_CHARS characters of s (whole UTF-8 sequences), escaped. */

@@ -9,11 +9,17 @@
 
 #include <string.h>
 
+#include "shard/quote.h"
 #include "shard/banned.h"
 
-static void md(struct strbuf *out, const char *s)
+static void md(struct strbuf *out, const char *name)
 {
-	for (; s && *s; s++) {
+	struct strbuf shown = STRBUF_INIT;
+	const char *s;
+
+	/* first what no reader may obey, then Markdown's punctuation */
+	quote_str(&shown, name);
+	for (s = shown.buf; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c == '<' || c == '>' || c == '&' || c == '"' ||
@@ -24,8 +30,9 @@ static void md(struct strbuf *out, const char *s)
 		} else if (strchr("\\`*_[]()#|~!{}+-.", c))
 			strbuf_addf(out, "\\%c", c);
 		else
-			strbuf_addch(out, c < 0x20 || c == 0x7f ? '?' : c);
+			strbuf_addch(out, c);
 	}
+	strbuf_release(&shown);
 }
 
 static void secs(struct strbuf *out, int has, double v)

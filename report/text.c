@@ -1,20 +1,20 @@
 /*
  * --format text: the report for a terminal, in sections of aligned
- * columns. Control bytes in names from history become '?', so that a test
- * name cannot move the cursor or change colours.
+ * columns. Names from history are shown as shard/quote.h shows them
+ * (control bytes, C1 controls and bidirectional overrides escaped), so
+ * that a test name cannot move the cursor, change colours or reorder
+ * what is around it.
  */
 #include "write.h"
 
 #include <string.h>
 
+#include "shard/quote.h"
 #include "shard/banned.h"
 
 static void name(struct strbuf *out, const char *s)
 {
-	for (; s && *s; s++)
-		strbuf_addch(out, (unsigned char)*s < 0x20 || *s == 0x7f
-					  ? '?'
-					  : *s);
+	quote_str(out, s);
 }
 
 /* Seconds right-aligned in a column of width. */

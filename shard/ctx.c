@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "quote.h"
 #include "banned.h"
 
 const char *shard_getenv(const struct shard_ctx *ctx, const char *name)
@@ -20,14 +21,15 @@ const char *shard_getenv(const struct shard_ctx *ctx, const char *name)
 
 void shard_warn(const struct shard_ctx *ctx, const char *fmt, ...)
 {
-	char msg[2048];
+	char raw[2048], msg[2048];
 	va_list ap;
 
 	if (!ctx || !ctx->warn)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	quote_into(msg, sizeof(msg), raw);
 	ctx->warn(ctx->data, msg);
 }
 

@@ -20,7 +20,10 @@ struct shard_ctx {
 
 /* The value of NAME in ctx->envp, or NULL (borrowed). */
 const char *shard_getenv(const struct shard_ctx *ctx, const char *name);
-/* Format a warning and hand it to ctx->warn (dropped if NULL). */
+/*
+ * Format a warning, one line with what quote.h escapes escaped, and hand
+ * it to ctx->warn (dropped if NULL).
+ */
 void shard_warn(const struct shard_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void shard_progress(const struct shard_ctx *ctx, const char *what,

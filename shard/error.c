@@ -3,18 +3,22 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "quote.h"
 #include "banned.h"
 
 int shard_error_set(struct shard_error *err, int code, const char *fmt, ...)
 {
+	char raw[sizeof(err->msg)];
 	va_list ap;
 
 	if (!err || err->code)
 		return code;
 	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* names from input in it are shown, never obeyed (quote.h) */
+	quote_into(err->msg, sizeof(err->msg), raw);
 	return code;
 }
 

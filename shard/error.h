@@ -23,7 +23,8 @@ struct shard_error {
 /*
  * Record code and message in err unless one is already recorded (the first
  * failure wins); returns code so that callers can `return shard_error_set()`.
- * err may be NULL.
+ * err may be NULL. The message is one line: control bytes and the like in
+ * it (names from input) are escaped (quote.h).
  */
 int shard_error_set(struct shard_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

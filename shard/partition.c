@@ -19,6 +19,7 @@
 #include "base64.h"
 #include "digest.h"
 #include "identity.h"
+#include "quote.h"
 #include "util.h"
 #include "zbuf.h"
 #include "banned.h"
@@ -434,9 +435,14 @@ static void run_facts(const struct partition_set *s, size_t from, size_t to,
 	}
 }
 
-static const char *run_name(const struct partition_set *s)
+/* "run <id>", the id as quote.h shows names from input. */
+static void add_run(struct strbuf *out, const struct partition_set *s)
 {
-	return s->run ? s->run : "(no run id)";
+	strbuf_addstr(out, "run ");
+	if (s->run)
+		quote_str(out, s->run);
+	else
+		strbuf_addstr(out, "(no run id)");
 }
 
 /* "  plan 1a2b3c4d5e6f of list 9f8e7d6c5b4a (736 tests, 3 shards): ..." */
@@ -454,7 +460,9 @@ static void describe_plans(struct strbuf *out, const struct partition_set *s,
 				    s[i].index);
 			if (s[i].attempt > 1)
 				strbuf_addf(out, " attempt %ld", s[i].attempt);
-			strbuf_addf(out, " (%s)", s[i].source);
+			strbuf_addstr(out, " (");
+			quote_str(out, s[i].source);
+			strbuf_addch(out, ')');
 		}
 		strbuf_addch(out, '\n');
 		p = pend;
@@ -468,11 +476,14 @@ static void describe_doubled_shards(struct strbuf *out,
 	for (size_t i = f->from + 1; i < f->to; i++)
 		if (same_plan(&s[i], &s[i - 1]) &&
 		    s[i].index == s[i - 1].index &&
-		    s[i].attempt == s[i - 1].attempt)
+		    s[i].attempt == s[i - 1].attempt) {
 			strbuf_addf(out, "  shard %ld (attempt %ld) is in two "
-				    "inputs: %s and %s; give each shard's "
-				    "report once\n", s[i].index, s[i].attempt,
-				    s[i - 1].source, s[i].source);
+				    "inputs: ", s[i].index, s[i].attempt);
+			quote_str(out, s[i - 1].source);
+			strbuf_addstr(out, " and ");
+			quote_str(out, s[i].source);
+			strbuf_addstr(out, "; give each shard's report once\n");
+		}
 }
 
 /* Lines in b, at most max. */
@@ -583,7 +594,8 @@ static void name_tests(struct strbuf *out, const char *const *names,
 	for (size_t p = 0, named = 0; p < n && named < NAMED_MAX; p++) {
 		if (doubled ? c[p].count < 2 : c[p].count != 0)
 			continue;
-		strbuf_addf(out, "    %s", names[p]);
+		strbuf_addstr(out, "    ");
+		quote_str(out, names[p]);
 		if (doubled)
 			strbuf_addf(out, " (shards %ld and %ld%s)",
 				    c[p].first < c[p].second ? c[p].first
@@ -662,8 +674,9 @@ static void refuse(struct partition_check *pc, struct strbuf *out,
 	pc->refused++;
 	for (size_t i = f->from; i < f->to; i++)
 		s[i].refused = 1;
-	strbuf_addf(out, "run %s: its shards' reports do not split one test "
-			 "list between them:\n", run_name(&s[f->from]));
+	add_run(out, &s[f->from]);
+	strbuf_addstr(out, ": its shards' reports do not split one test list "
+			   "between them:\n");
 	describe_plans(out, s, f);
 	if (f->replanned)
 		strbuf_addstr(out, "  shards of one list were planned "
@@ -709,13 +722,14 @@ static void note_absent(struct partition_check *pc, struct strbuf *out,
 		}
 		for (; want < s[p].total; want++)
 			add_absent(&list, want, &missing);
-		if (missing)
-			strbuf_addf(out, "run %s: no report from shard%s %s of "
-				    "%ld (plan %.12s): %s tests were not "
-				    "reported\n", run_name(&s[p]),
-				    missing == 1 ? "" : "s", list.buf,
-				    s[p].total, s[p].plan_hash,
+		if (missing) {
+			add_run(out, &s[p]);
+			strbuf_addf(out, ": no report from shard%s %s of %ld "
+				    "(plan %.12s): %s tests were not "
+				    "reported\n", missing == 1 ? "" : "s",
+				    list.buf, s[p].total, s[p].plan_hash,
 				    missing == 1 ? "its" : "their");
+		}
 		pc->absent += missing;
 		p = pend;
 	}

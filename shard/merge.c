@@ -38,9 +38,11 @@
 #include <unistd.h>
 
 #include "identity.h"
+#include "junitout.h"
 #include "patchout.h"
 #include "pool.h"
 #include "spanread.h"
+#include "quote.h"
 #include "strbuf.h"
 #include "strmap.h"
 #include "util.h"
@@ -447,7 +449,7 @@ static int write_suite_start(struct merger *m, struct msuite *s,
 		if (recounted(s->attrs[i]))
 			continue;
 		strbuf_addf(&m->tmp, " %s=\"", s->attrs[i]);
-		strbuf_add_xml_quoted(&m->tmp, s->attrs[i + 1]);
+		quote_xml(&m->tmp, s->attrs[i + 1]);
 		strbuf_addch(&m->tmp, '"');
 	}
 	if (!n) {
@@ -833,9 +835,9 @@ static int on_property(void *data, const struct junit_suite *s,
 		return 0;
 	}
 	strbuf_addstr(&m->props_kept, "<property name=\"");
-	strbuf_add_xml_quoted(&m->props_kept, name);
+	quote_xml(&m->props_kept, name);
 	strbuf_addstr(&m->props_kept, "\" value=\"");
-	strbuf_add_xml_quoted(&m->props_kept, value);
+	quote_xml(&m->props_kept, value);
 	strbuf_addstr(&m->props_kept, "\"/>\n");
 	return 0;
 }
@@ -1354,14 +1356,10 @@ static int write_missing(struct merger *m)
 	add_counts(&m->tmp, &n, 0, 0);
 	strbuf_addstr(&m->tmp, ">\n");
 	for (size_t i = 0; i < m->nmissing; i++) {
-		strbuf_addstr(&m->tmp, "<testcase classname=\"shard\" name=\"");
-		strbuf_add_xml_quoted(&m->tmp, m->missing[i]);
-		strbuf_addstr(&m->tmp, "\" time=\"0\"><error type=\"shard."
-				       "missing\" message=\"");
-		strbuf_add_xml_quoted(&m->tmp, m->opt->missing_message ?
-			    m->opt->missing_message :
-			    "planned but not reported");
-		strbuf_addstr(&m->tmp, "\"/></testcase>\n");
+		junitout_missing(&m->tmp, m->missing[i],
+				 m->opt->missing_message ?
+				 m->opt->missing_message :
+				 "planned but not reported");
 		if (m->tmp.len > 65536 && put(m, m->tmp.buf, m->tmp.len))
 			return m->err->code;
 		if (m->tmp.len > 65536)

@@ -125,7 +125,7 @@ size_t partition_slice_start(size_t n, size_t index, size_t total)
 static void add_prop(struct strbuf *sb, const char *name, const char *value)
 {
 	strbuf_addf(sb, "<property name=\"shard.%s\" value=\"", name);
-	strbuf_add_xml_quoted(sb, value);
+	quote_xml(sb, value);
 	strbuf_addstr(sb, "\"/>\n");
 }
 

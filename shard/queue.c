@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "junitout.h"
 #include "pgconn.h"
+#include "quote.h"
 #include "strbuf.h"
 #include "util.h"
 #include "banned.h"
@@ -912,7 +914,7 @@ static void flush_suite(struct report *r)
 	if (!r->started)
 		return;
 	strbuf_addstr(&head, "<testsuite name=\"");
-	strbuf_add_xml_quoted(&head, r->suite.buf);
+	quote_xml(&head, r->suite.buf);
 	strbuf_addf(&head, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\""
 		    " skipped=\"%ld\" time=\"%.3f\">\n", r->tests, r->failures,
 		    r->errors, r->skipped, r->time);
@@ -945,11 +947,7 @@ static int report_row(void *data, int ncols, const char *const *v)
 	r->tests++;
 	if (!v[1]) {
 		r->errors++;
-		strbuf_addstr(&r->cases, "<testcase classname=\"shard\" name=\"");
-		strbuf_add_xml_quoted(&r->cases, v[4] ? v[4] : "");
-		strbuf_addstr(&r->cases, "\" time=\"0\"><error type=\"shard."
-					 "missing\" message=\"not run\"/>"
-					 "</testcase>\n");
+		junitout_missing(&r->cases, v[4] ? v[4] : "", "not run");
 		return 0;
 	}
 	r->failures += v[2] && !strcmp(v[2], "failed");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "idmatch.h"
+#include "junitout.h"
 #include "reportlog.h"
 #include "runcmd.h"
 #include "strbuf.h"
@@ -208,12 +209,7 @@ static int add_to_file(struct worker *w, const struct queue_batch *b,
 		n++;
 		if (!x) {
 			errors++;
-			strbuf_addstr(&cases, "<testcase classname=\"shard\" "
-					      "name=\"");
-			strbuf_add_xml_quoted(&cases, b->ids[i]);
-			strbuf_addstr(&cases, "\" time=\"0\"><error type=\"shard."
-					      "missing\" message=\"not reported"
-					      "\"/></testcase>\n");
+			junitout_missing(&cases, b->ids[i], "not reported");
 			continue;
 		}
 		failures += x->outcome == JUNIT_FAILED;

@@ -130,3 +130,38 @@ void quote_into(char *buf, size_t size, const char *s)
 	}
 	buf[o] = '\0';
 }
+
+int quote_xml(struct strbuf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = s ? strlen(s) : 0;
+	int r = 0;
+
+	for (size_t i = 0, took; i < len && !r; i += took) {
+		uint32_t c;
+		size_t n = utf8_char(p + i, len - i, &c);
+		char esc[16];
+
+		took = n ? n : 1;
+		if (!n || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') ||
+		    c == 0xfffe || c == 0xffff) {
+			n = escape_at(p + i, len - i, esc, &took);
+			if (!n) /* U+FFFE and U+FFFF are no controls */
+				n = (size_t)snprintf(esc, sizeof(esc),
+						     "\\u{%04x}", (unsigned)c);
+			r = strbuf_add(out, esc, n);
+			continue;
+		}
+		switch (c) {
+		case '&': r = strbuf_addstr(out, "&amp;"); break;
+		case '<': r = strbuf_addstr(out, "&lt;"); break;
+		case '>': r = strbuf_addstr(out, "&gt;"); break;
+		case '"': r = strbuf_addstr(out, "&quot;"); break;
+		case '\t': r = strbuf_addstr(out, "&#9;"); break;
+		case '\n': r = strbuf_addstr(out, "&#10;"); break;
+		case '\r': r = strbuf_addstr(out, "&#13;"); break;
+		default: r = strbuf_add(out, s + i, took);
+		}
+	}
+	return r;
+}

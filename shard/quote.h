@@ -34,4 +34,13 @@ int quote_needed(const char *s, size_t len);
  */
 void quote_into(char *buf, size_t size, const char *s);
 
+/*
+ * Append s for a double-quoted XML attribute or text: & < > " as
+ * entities, tab, newline and carriage return as character references,
+ * and what XML 1.0 cannot hold at all (other C0 controls, U+FFFE,
+ * U+FFFF, bytes that are not UTF-8) as quote_add's escapes, so that
+ * what shard writes is well-formed whatever the id.
+ */
+int quote_xml(struct strbuf *out, const char *s);
+
 #endif

@@ -17,6 +17,7 @@
 #include "idmatch.h"
 #include "junit.h"
 #include "runcmd.h"
+#include "quote.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "util.h"
@@ -164,7 +165,7 @@ static int run_attempt(struct run_state *s, unsigned attempt,
 static void add_prop(struct strbuf *sb, const char *name, const char *value)
 {
 	strbuf_addf(sb, "<property name=\"shard.%s\" value=\"", name);
-	strbuf_add_xml_quoted(sb, value);
+	quote_xml(sb, value);
 	strbuf_addstr(sb, "\"/>\n");
 }
 

@@ -127,25 +127,6 @@ int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	return r;
 }
 
-int strbuf_add_xml_quoted(struct strbuf *sb, const char *s)
-{
-	int r = 0;
-
-	for (; *s && !r; s++) {
-		switch (*s) {
-		case '&': r = strbuf_addstr(sb, "&amp;"); break;
-		case '<': r = strbuf_addstr(sb, "&lt;"); break;
-		case '>': r = strbuf_addstr(sb, "&gt;"); break;
-		case '"': r = strbuf_addstr(sb, "&quot;"); break;
-		case '\t': r = strbuf_addstr(sb, "&#9;"); break;
-		case '\n': r = strbuf_addstr(sb, "&#10;"); break;
-		case '\r': r = strbuf_addstr(sb, "&#13;"); break;
-		default: r = strbuf_addch(sb, *s);
-		}
-	}
-	return r;
-}
-
 int strbuf_add_uleb128(struct strbuf *sb, uint64_t v)
 {
 	int r = 0;

@@ -33,11 +33,6 @@ int strbuf_grow(struct strbuf *sb, size_t extra);
 int strbuf_add(struct strbuf *sb, const void *data, size_t len);
 int strbuf_addstr(struct strbuf *sb, const char *s);
 int strbuf_addch(struct strbuf *sb, int c);
-/*
- * Append s escaped for a double-quoted XML attribute (or text): & < > "
- * and tab, newline and carriage return as character references.
- */
-int strbuf_add_xml_quoted(struct strbuf *sb, const char *s);
 /* Append v as unsigned LEB128 (7 bits a byte, low first). */
 int strbuf_add_uleb128(struct strbuf *sb, uint64_t v);
 /*

@@ -16,6 +16,8 @@
 
 #include "shard/ctx.h"
 #include "shard/error.h"
+#include "shard/junit.h"
+#include "shard/junitout.h"
 #include "shard/strbuf.h"
 #include "shard/banned.h"
 
@@ -113,6 +115,61 @@ static void errors_and_warnings_are_quoted(void **state)
 	strbuf_release(&sb);
 }
 
+struct seen {
+	struct strbuf names, messages;
+};
+
+static int seen_case(void *data, const struct junit_case *c,
+		     struct shard_error *err)
+{
+	struct seen *s = data;
+
+	(void)err;
+	strbuf_addf(&s->names, "%s|", c->name);
+	strbuf_addf(&s->messages, "%s|", c->message ? c->message : "");
+	assert_int_equal(c->outcome, JUNIT_ERROR);
+	return 0;
+}
+
+/*
+ * The testcase shard writes for a missing test is well-formed whatever
+ * the id: one libxml2 reads back, with what XML cannot hold escaped and
+ * the rest (markup, newlines, DEL, UTF-8) kept.
+ */
+static void missing_testcases_are_well_formed_for_any_id(void **state)
+{
+	static const char *const ids[] = {
+		"esc\x1b[2J", "nul-free \x01\x7f", "latin1 \xe9", "bom \xef\xbf\xbe",
+		"<a href=\"x\">&amp;</a>", "line\nbreak\ttab",
+		"\xe6\xb5\x8b",
+	};
+	struct strbuf doc = STRBUF_INIT;
+	struct seen s = { STRBUF_INIT, STRBUF_INIT };
+	struct junit_handler h = { .testcase = seen_case, .data = &s };
+	struct junit_options jo = { 0 };
+	struct shard_error err = SHARD_ERROR_INIT;
+
+	(void)state;
+	strbuf_addstr(&doc, "<testsuite name=\"shard\">\n");
+	for (size_t i = 0; i < sizeof(ids) / sizeof(*ids); i++)
+		junitout_missing(&doc, ids[i], "not run: \x1b!");
+	strbuf_addstr(&doc, "</testsuite>\n");
+	assert_int_equal(junit_read_mem(doc.buf, doc.len, "missing.xml", &jo,
+					&h, NULL, &err), 0);
+	assert_string_equal(s.names.buf,
+			    "esc\\x1b[2J|nul-free \\x01\x7f|latin1 \\xe9|"
+			    "bom \\u{fffe}|<a href=\"x\">&amp;</a>|"
+			    "line\nbreak\ttab|\xe6\xb5\x8b|");
+	assert_string_equal(s.messages.buf,
+			    "not run: \\x1b!|not run: \\x1b!|"
+			    "not run: \\x1b!|not run: \\x1b!|"
+			    "not run: \\x1b!|not run: \\x1b!|"
+			    "not run: \\x1b!|");
+	strbuf_release(&doc);
+	strbuf_release(&s.names);
+	strbuf_release(&s.messages);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +179,7 @@ int main(void)
 		cmocka_unit_test(bytes_that_are_not_utf8_are_escaped),
 		cmocka_unit_test(quote_into_cuts_at_a_whole_escape),
 		cmocka_unit_test(errors_and_warnings_are_quoted),
+		cmocka_unit_test(missing_testcases_are_well_formed_for_any_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

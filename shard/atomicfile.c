@@ -3,16 +3,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "strbuf.h"
 #include "util.h"
 #include "banned.h"
 
+#ifndef NAME_MAX
+#define NAME_MAX 255
+#endif
 #define MAX_LINKS 40            /* links followed, as Linux's own limit */
+#define SUFFIX_LEN 11           /* ".tmp-" and six letters */
+#define TRIES 100               /* temporary names tried before EEXIST */
 
 #define PROC_LINK (-2)         /* see descriptor() */
 
@@ -103,6 +110,75 @@ static int resolve(const char *path, struct strbuf *dest, int *fdnum)
 	return r;
 }
 
+/* Six letters for a temporary name: varied, not secret (O_EXCL guards). */
+static void add_letters(struct strbuf *sb, uint64_t seed)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	uint64_t x = seed + 0x9e3779b97f4a7c15ULL;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	for (int i = 0; i < 6; i++, x /= sizeof(abc) - 1)
+		strbuf_addch(sb, abc[x % (sizeof(abc) - 1)]);
+}
+
+/*
+ * Create a new temporary file beside dest, named after it. mkstemp is
+ * not used: it creates 0600, and the umask cannot be read without
+ * changing it under other threads; open() applies it (and a default
+ * ACL) itself.
+ */
+static int create_tmp(const char *dest, mode_t mode, struct strbuf *tmp)
+{
+	const char *slash = strrchr(dest, '/');
+	size_t dir = slash ? (size_t)(slash + 1 - dest) : 0;
+	size_t name = strlen(dest + dir);
+	struct timespec now;
+	uint64_t seed;
+
+	if (name > NAME_MAX - SUFFIX_LEN)
+		name = NAME_MAX - SUFFIX_LEN;
+	while (name && ((unsigned char)dest[dir + name] & 0xc0) == 0x80)
+		name--;         /* not inside a UTF-8 character */
+	/* not the context's clock: the name only has to differ between
+	 * writers, and never reaches the output */
+	clock_gettime(CLOCK_REALTIME, &now);
+	seed = (uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 30) ^
+	       ((uint64_t)getpid() << 40);
+	for (int i = 0; i < TRIES; i++) {
+		int fd;
+
+		strbuf_reset(tmp);
+		strbuf_add(tmp, dest, dir + name);
+		strbuf_addstr(tmp, ".tmp-");
+		add_letters(tmp, seed + (uint64_t)i);
+		fd = open(tmp->buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  mode);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/*
+ * Give the temporary file the target's owner and mode. Failures are
+ * ignored, as cp does: only root may give a file away, and the set-id
+ * bits are then dropped rather than granted to a new owner.
+ */
+static void keep_owner_mode(int fd, const struct stat *target)
+{
+	mode_t mode = target->st_mode & 07777;
+	struct stat st;
+
+	if (!fstat(fd, &st) &&
+	    (st.st_uid != target->st_uid || st.st_gid != target->st_gid) &&
+	    fchown(fd, target->st_uid, target->st_gid) < 0)
+		mode &= 0777;
+	fchmod(fd, mode);
+}
+
 /* Write to descriptor fdnum if >= 0, else to what dest is, as it stands. */
 static int open_direct(struct atomicfile *a, const char *dest, int fdnum)
 {
@@ -124,13 +200,13 @@ static int open_direct(struct atomicfile *a, const char *dest, int fdnum)
 	return 0;
 }
 
-static int open_tmp(struct atomicfile *a, const char *dest)
+/* target: dest's status, NULL when there is no such file yet */
+static int open_tmp(struct atomicfile *a, const char *dest,
+		    const struct stat *target)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	int fd;
+	int fd = create_tmp(dest, target ? 0600 : 0666, &tmp);
 
-	strbuf_addf(&tmp, "%s.tmp-XXXXXX", dest);
-	fd = mkstemp(tmp.buf);
 	if (fd < 0 || !(a->f = fdopen(fd, "w"))) {
 		int e = errno;
 
@@ -142,7 +218,8 @@ static int open_tmp(struct atomicfile *a, const char *dest)
 		errno = e;
 		return -1;
 	}
-	fchmod(fd, 0644);
+	if (target)
+		keep_owner_mode(fd, target);
 	a->own_f = 1;
 	a->tmp = strbuf_detach(&tmp, NULL);
 	a->dest = xstrdup(dest);
@@ -154,7 +231,7 @@ int atomicfile_open(struct atomicfile *a, const char *path, FILE *std_out,
 {
 	struct strbuf dest = STRBUF_INIT;
 	struct stat st;
-	int fdnum, r;
+	int fdnum, exists, r;
 
 	memset(a, 0, sizeof(*a));
 	if (!strcmp(path, "-")) {
@@ -164,11 +241,11 @@ int atomicfile_open(struct atomicfile *a, const char *path, FILE *std_out,
 	if (std_out)
 		fflush(std_out);  /* first, if N is the same descriptor */
 	r = resolve(path, &dest, &fdnum);
-	if (!r && (fdnum != -1 ||
-		   (!stat(dest.buf, &st) && !S_ISREG(st.st_mode))))
+	exists = !r && fdnum == -1 && !stat(dest.buf, &st);
+	if (!r && (fdnum != -1 || (exists && !S_ISREG(st.st_mode))))
 		r = open_direct(a, dest.buf, fdnum);
 	else if (!r)
-		r = open_tmp(a, dest.buf);
+		r = open_tmp(a, dest.buf, exists ? &st : NULL);
 	strbuf_release(&dest);
 	if (r < 0)
 		return shard_error_set(err, SHARD_EENV, "%s: cannot write: %s",
@@ -183,6 +260,10 @@ static int finish_f(struct atomicfile *a)
 	int r = 0, e = 0;
 
 	if (a->f && fflush(a->f) == EOF) {
+		r = -1;
+		e = errno;
+	}
+	if (a->f && a->tmp && !r && fsync(fileno(a->f)) < 0) {
 		r = -1;
 		e = errno;
 	}

@@ -3,10 +3,16 @@
  *
  * - "-": standard output, written directly.
  * - A regular file, or nothing yet: written whole or not at all
- *   (docs/design.md): a temporary file beside the target, renamed over
- *   it on commit, removed on abort. No fsync: the promise is that a
- *   failed or interrupted shard never leaves a partial file, not
- *   durability across a power cut (it cost 0.4 s on a 50 MB plan).
+ *   (docs/design.md). A temporary file beside the target is written,
+ *   fsync'ed and renamed over it on commit, removed on abort. The fsync
+ *   is what makes "whole" hold after a crash too: without it a file
+ *   system may commit the rename before the data and leave an empty or
+ *   short target (0.03 s of the 1.3 s that `shard plan` of a million
+ *   tests takes to write its 49 MB plan, on ext4). An existing target's
+ *   mode is kept, and its owner where the process may give the file
+ *   away (root); a new file gets 0666 less the umask, as open() does.
+ *   The temporary's name is the target's, shortened to fit NAME_MAX
+ *   with its suffix, so a 255-byte name works.
  * - A symbolic link: followed to its target, which is then treated as
  *   above (as sort -o and cp do): the temporary goes beside the target,
  *   the link stays a link, a dangling link creates its target.
@@ -43,7 +49,7 @@ struct atomicfile {
 int atomicfile_open(struct atomicfile *a, const char *path, FILE *std_out,
 		    struct shard_error *err);
 /*
- * Flush (and for a temporary file, rename into place).
+ * Flush (and for a temporary file, fsync and rename into place).
  * SHARD_EENV naming the path on failure; a temporary file is then
  * removed and the target is untouched. Nothing to release after it.
  */

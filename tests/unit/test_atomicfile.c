@@ -1,7 +1,8 @@
 /*
  * Tests for output files (shard/atomicfile.c), one kind of target each:
- * regular and new files (whole or not at all), symbolic links, FIFOs,
- * device nodes, descriptors, sockets and standard output. Device nodes and links are made inside
+ * regular and new files (whole or not at all, mode, owner, umask, a
+ * 255-byte name), symbolic links, FIFOs, device nodes, descriptors,
+ * sockets and standard output. Device nodes and links are made inside
  * the test's own directory, never in the system's /dev: run as root, the
  * code before these tests replaced what -o named there.
  */
@@ -143,6 +144,57 @@ static mode_t mode_of(const char *path)
 	return st.st_mode;
 }
 
+static void a_regular_file_is_replaced_whole_and_keeps_its_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error e = SHARD_ERROR_INIT;
+	struct atomicfile a;
+	char p[PATH_BUF];
+
+	put_file(at(p, f, "out.json"), "old", 0640);
+	assert_int_equal(atomicfile_open(&a, p, NULL, &e), 0);
+	fputs("new", a.f);
+	/* the target is untouched until commit; the runner never sees it */
+	assert_holds(p, "old");
+	assert_int_equal(entries(f->dir, NULL), 2);
+	assert_true(fcntl(fileno(a.f), F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(atomicfile_commit(&a, &e), 0);
+	assert_holds(p, "new");
+	assert_int_equal(mode_of(p), S_IFREG | 0640);
+	assert_int_equal(entries(f->dir, NULL), 1);
+}
+
+static void root_gives_the_file_back_to_its_owner(void **state)
+{
+	struct fixture *f = *state;
+	char p[PATH_BUF];
+	struct stat st;
+
+	if (geteuid() != 0)
+		skip();
+	put_file(at(p, f, "owned"), "old", 04755);
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	assert_int_equal(chmod(p, 04755), 0);   /* chown cleared set-id */
+	write_whole(p, "new");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	assert_int_equal(st.st_gid, 65534);
+	assert_int_equal(st.st_mode, S_IFREG | 04755);
+}
+
+static void a_new_file_gets_the_umask(void **state)
+{
+	struct fixture *f = *state;
+	char p[PATH_BUF];
+
+	umask(027);
+	write_whole(at(p, f, "a"), "x");
+	assert_int_equal(mode_of(p), S_IFREG | 0640);
+	umask(002);
+	write_whole(at(p, f, "b"), "x");
+	assert_int_equal(mode_of(p), S_IFREG | 0664);
+}
+
 static void abort_leaves_the_target_and_no_temporary(void **state)
 {
 	struct fixture *f = *state;
@@ -181,6 +233,38 @@ static void a_failed_rename_leaves_no_temporary(void **state)
 	assert_int_equal(entries(f->dir, NULL), 1);
 }
 
+/* 255 bytes: "a" and 127 two-byte characters. */
+static void a_name_of_name_max_bytes_works(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error e = SHARD_ERROR_INIT;
+	struct strbuf name = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct atomicfile a;
+	char p[PATH_BUF];
+	const char *cut;
+
+	strbuf_addch(&name, 'a');
+	for (int i = 0; i < 127; i++)
+		strbuf_addstr(&name, "\xc3\xa9");
+	assert_int_equal(name.len, 255);
+	assert_int_equal(atomicfile_open(&a, at(p, f, name.buf), NULL, &e), 0);
+	assert_int_equal(entries(f->dir, &tmp), 1);
+	/* the temporary: a prefix of the name, cut between characters */
+	assert_true(tmp.len <= NAME_MAX);
+	cut = strstr(tmp.buf, ".tmp-");
+	assert_non_null(cut);
+	assert_int_equal(strlen(cut), 11);
+	assert_int_equal((cut - tmp.buf) % 2, 1);
+	assert_memory_equal(tmp.buf, name.buf, (size_t)(cut - tmp.buf));
+	fputs("x", a.f);
+	assert_int_equal(atomicfile_commit(&a, &e), 0);
+	assert_holds(p, "x");
+	assert_int_equal(entries(f->dir, &tmp), 1);
+	assert_string_equal(tmp.buf, name.buf);
+	strbuf_release(&name);
+	strbuf_release(&tmp);
+}
+
 static void a_symlink_is_written_through_and_stays_a_link(void **state)
 {
 	struct fixture *f = *state;
@@ -207,6 +291,7 @@ static void a_symlink_is_written_through_and_stays_a_link(void **state)
 	text[n] = '\0';
 	assert_string_equal(text, "../d2/target");
 	assert_holds(target, "new");
+	assert_int_equal(mode_of(target), S_IFREG | 0600);
 	assert_int_equal(entries(d2, NULL), 1);
 }
 
@@ -451,8 +536,12 @@ static void dash_is_the_callers_stream_left_open(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(a_regular_file_is_replaced_whole_and_keeps_its_mode),
+		T(root_gives_the_file_back_to_its_owner),
+		T(a_new_file_gets_the_umask),
 		T(abort_leaves_the_target_and_no_temporary),
 		T(a_failed_rename_leaves_no_temporary),
+		T(a_name_of_name_max_bytes_works),
 		T(a_symlink_is_written_through_and_stays_a_link),
 		T(a_dangling_symlink_creates_its_target),
 		T(a_chain_of_relative_links_is_followed),

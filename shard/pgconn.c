@@ -9,6 +9,7 @@
  */
 #include "pgconn.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,23 +68,160 @@ static PQconninfoOption *all_keywords(void)
 	return o;
 }
 
+static int is_keyword(const PQconninfoOption *all, const char *s, size_t len)
+{
+	for (; all->keyword; all++)
+		if (strlen(all->keyword) == len && !memcmp(all->keyword, s, len))
+			return 1;
+	return 0;
+}
+
+/*
+ * --- Messages about a URL that libpq refused ---
+ *
+ * libpq's reasons quote the URL, or the token it could not decode, and
+ * that may be the password. So the reason shown is libpq's for the URL
+ * without its secrets; when that one parses, the fault was in a secret.
+ */
+
+/* "postgresql://" or "postgres://" as libpq recognises them, or 0. */
+static size_t uri_prefix(const char *s)
+{
+	if (!strncmp(s, "postgresql://", 13))
+		return 13;
+	return !strncmp(s, "postgres://", 11) ? 11 : 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Does the query keyword s[0..len) decode to one that holds a secret? */
+static int is_secret_keyword(const char *s, size_t len)
+{
+	struct strbuf k = STRBUF_INIT;
+	int secret;
+
+	for (size_t i = 0; i < len; i++) {
+		int hi = i + 2 < len ? hex_digit(s[i + 1]) : -1;
+		int lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
+
+		if (s[i] == '%' && hi >= 0 && lo >= 0) {
+			strbuf_addch(&k, hi << 4 | lo);
+			i += 2;
+		} else {
+			strbuf_addch(&k, s[i]);
+		}
+	}
+	secret = !strcmp(k.buf, "password") || !strcmp(k.buf, "sslpassword");
+	strbuf_release(&k);
+	return secret;
+}
+
+/*
+ * Append url without what libpq would read as a password: the one in
+ * user:password@, and password= and sslpassword= parameters (with the
+ * parameters after one that are not libpq keywords: the rest of a
+ * password with an '&' in it).
+ */
+static void redact_url(const char *url, struct strbuf *out)
+{
+	size_t pre = uri_prefix(url), n;
+	const char *p = url + pre, *at = p + strcspn(p, "@/"), *q;
+	PQconninfoOption *all = all_keywords();
+	int first = 1, hiding = 0;
+
+	strbuf_add(out, url, pre);
+	if (*at == '@') {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+
+		strbuf_add(out, p, (size_t)((colon ? colon : at) - p));
+		p = at;
+	}
+	q = strchr(p, '?');
+	strbuf_add(out, p, q ? (size_t)(q - p) : strlen(p));
+	for (p = q ? q + 1 : NULL; p; p = p[n] ? p + n + 1 : NULL) {
+		size_t klen;
+
+		n = strcspn(p, "&");
+		klen = strcspn(p, "=");
+		klen = klen < n ? klen : n;
+		hiding = is_secret_keyword(p, klen) ||
+			 (hiding && !is_keyword(all, p, klen));
+		if (hiding)
+			continue;
+		strbuf_addch(out, first ? '?' : '&');
+		first = 0;
+		strbuf_add(out, p, n);
+	}
+	PQconninfoFree(all);
+}
+
+/* libpq's reason for refusing s, without its trailing newline; 0 when s
+ * parses. */
+static int parse_reason(const char *s, struct strbuf *why)
+{
+	char *msg = NULL;
+	PQconninfoOption *o = PQconninfoParse(s, &msg);
+	size_t len = msg ? strlen(msg) : 0;
+
+	if (o) {
+		PQconninfoFree(o);
+		return 0;
+	}
+	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		len--;
+	if (msg)
+		strbuf_add(why, msg, len);
+	else
+		strbuf_addstr(why, "out of memory");
+	PQfreemem(msg);
+	return -1;
+}
+
+static int refuse(const char *url, struct shard_error *err)
+{
+	struct strbuf shown = STRBUF_INIT, why = STRBUF_INIT;
+	const char *pw;
+	int r;
+
+	if (uri_prefix(url)) {
+		redact_url(url, &shown);
+		if (!parse_reason(shown.buf, &why))
+			strbuf_addstr(&why, "a password in it (not shown), or "
+				      "what follows one, is malformed");
+		r = shard_error_set(err, SHARD_EINPUT, "not a PostgreSQL URL: "
+				    "%s: %s", shown.buf, why.buf);
+	} else {
+		/* key=value: only what precedes the first password keyword */
+		pw = strstr(url, "password");
+		while (pw && pw > url && !isspace((unsigned char)pw[-1]))
+			pw--;
+		strbuf_add(&shown, url, pw ? (size_t)(pw - url) : strlen(url));
+		if (!parse_reason(shown.buf, &why))
+			strbuf_addstr(&why, "malformed at or after its password "
+				      "(not shown)");
+		r = shard_error_set(err, SHARD_EINPUT, "not a PostgreSQL URL or "
+				    "connection string: %s", why.buf);
+	}
+	strbuf_release(&shown);
+	strbuf_release(&why);
+	return r;
+}
+
 int pg_target_parse(const char *url, struct pg_target *t,
 		    struct shard_error *err)
 {
-	char *msg = NULL;
-	PQconninfoOption *o = PQconninfoParse(url, &msg);
+	PQconninfoOption *o = PQconninfoParse(url, NULL);
 
 	memset(t, 0, sizeof(*t));
-	if (!o) {
-		size_t len = msg ? strlen(msg) : 0;
-
-		while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
-			len--;
-		shard_error_set(err, SHARD_EINPUT, "not a PostgreSQL URL: %.*s",
-				(int)len, msg ? msg : "out of memory");
-		PQfreemem(msg);
-		return SHARD_EINPUT;
-	}
+	if (!o)
+		return refuse(url, err);
 	for (PQconninfoOption *p = o; p->keyword; p++)
 		if (p->val && *p->val)
 			pg_target_set(t, p->keyword, p->val);

@@ -35,8 +35,9 @@ struct pg_target {
 /*
  * Parse a postgres:// or postgresql:// URL (or a "key=value" conninfo
  * string) into t with libpq's own parser (release with pg_target_release).
- * SHARD_EINPUT when it is neither; the message quotes the URL without its
- * password.
+ * SHARD_EINPUT when it is neither; the message shows the URL without its
+ * password (user:password@ or a password= or sslpassword= parameter) and
+ * never quotes a password, even a malformed one.
  */
 int pg_target_parse(const char *url, struct pg_target *t,
 		    struct shard_error *err);

@@ -3,8 +3,8 @@
  * with every keyword kept, URLs and environments rebuilt for a shard's
  * database (socket directories in ?host=, every parameter kept),
  * descriptions that never show a password, and the errors for what is
- * not a PostgreSQL URL. Connections and queries are exercised against a
- * real server by tests/cli/t0404.
+ * not a PostgreSQL URL, which never show it either. Connections and
+ * queries are exercised against a real server by tests/cli/t0404.
  */
 #include "shard/pgconn.h"
 
@@ -213,6 +213,69 @@ static void a_bad_url_is_an_input_error_without_its_text(void **state)
 	assert_null(strstr(err.msg, "hunter2"));
 }
 
+/*
+ * Every kind of malformed URL libpq refuses (and a few conninfo strings):
+ * the message shows the URL without the password and never quotes it,
+ * wherever the fault is, also in the password itself. hunter2 is the
+ * password, or a piece of it, in each.
+ */
+static void bad_urls_never_show_their_password(void **state)
+{
+	static const char *const bad[][2] = {
+		/* URL, what the message must show */
+		{ "postgres://u:hunter2@h/db%zz", "postgres://u@h/db%zz: "
+		  "invalid percent-encoded token: \"db%zz\"" },
+		{ "postgres://u:hunter2@h/db%0", "\"db%0\"" },
+		{ "postgres://u:hunter2@h/db%00", "forbidden value %00" },
+		{ "postgres://u:hunter2@[::1/db", "matching \"]\" in IPv6 host "
+		  "address in URI: \"postgres://u@[::1/db\"" },
+		{ "postgresql://u:hunter2@[::1?password=x/db", "\"]\"" },
+		{ "postgres://u:hunter2@[]/db", "may not be empty" },
+		{ "postgres://u:hunter2@[::1]x/db", "unexpected character \"x\"" },
+		{ "postgres://u%zz:hunter2@h/db", "token: \"u%zz\"" },
+		{ "postgres://u:hunter2@h%zz/db", "token: \"h%zz\"" },
+		{ "postgres://u:hunter2@h/db?sslmode=%zz", "token: \"%zz\"" },
+		{ "postgres://u:hunter2@h/db?ssl%zz=1", "token: \"ssl%zz\"" },
+		{ "postgres://u:hunter2@h/db?sslmode", "missing key/value" },
+		{ "postgres://u:hunter2@h/db?sslmode=a=b", "extra key/value" },
+		{ "postgres://u:hunter2@h/db?bogus=1", "invalid URI query "
+		  "parameter: \"bogus\"" },
+		{ "postgres://u:hunt%zzer2@h/db", "postgres://u@h/db: a password "
+		  "in it (not shown), or what follows one, is malformed" },
+		{ "postgres://u:hunter2%00@h/db", "a password in it" },
+		{ "postgres://u@h/db?password=hunter2%zz", "postgres://u@h/db: "
+		  "a password in it" },
+		{ "postgres://u@h/db?sslmode=require&password=hunt&er2",
+		  "postgres://u@h/db?sslmode=require: a password in it" },
+		{ "postgres://u@h/db?password=hunt&er2=x&sslmode=%zz",
+		  "postgres://u@h/db?sslmode=%zz: invalid percent" },
+		{ "postgres://u@h/db?password=hunter2=x", "a password in it" },
+		{ "postgres://u@h/db?pass%77ord=hunter2%zz", "a password in it" },
+		{ "postgres://u@h/db?sslpassword=hunter2&bogus", "a password" },
+		{ "postgres://u@h/db?sslpassword=hunter2%zz&bogus", "a password" },
+		{ "host=h password=hunt er2", "malformed at or after its "
+		  "password (not shown)" },
+		{ "host=h password='hunter2", "at or after its password" },
+		{ "host=h password=hunter2 sslmode", "at or after its password" },
+		{ "hots=h password=hunter2", "invalid connection option \"hots\"" },
+		{ "host=h sslpassword=hunter2 x", "at or after its password" },
+		{ "not a url password=hunter2", "missing \"=\" after \"not\"" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct pg_target t;
+		struct shard_error err = SHARD_ERROR_INIT;
+
+		if (pg_target_parse(bad[i][0], &t, &err) != SHARD_EINPUT)
+			fail_msg("%s: parsed", bad[i][0]);
+		if (!strstr(err.msg, "not a PostgreSQL URL") ||
+		    !strstr(err.msg, bad[i][1]) || strstr(err.msg, "hunt") ||
+		    strstr(err.msg, "er2"))
+			fail_msg("%s: %s", bad[i][0], err.msg);
+	}
+}
+
 /* A keyword's value reaches libpq, which refuses it before connecting. */
 static void keywords_reach_libpq(void **state)
 {
@@ -260,6 +323,7 @@ int main(void)
 		cmocka_unit_test(set_copy_and_unset),
 		cmocka_unit_test(descriptions_never_show_the_password),
 		cmocka_unit_test(a_bad_url_is_an_input_error_without_its_text),
+		cmocka_unit_test(bad_urls_never_show_their_password),
 		cmocka_unit_test(keywords_reach_libpq),
 		cmocka_unit_test(an_unreachable_server_is_an_environment_error),
 	};

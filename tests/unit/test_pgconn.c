@@ -4,7 +4,8 @@
  * database (socket directories in ?host=, every parameter kept),
  * descriptions that never show a password, and the errors for what is
  * not a PostgreSQL URL, which never show it either. Connections and
- * queries are exercised against a real server by tests/cli/t0404.
+ * queries are exercised against a real server by tests/cli/t0404, over
+ * TLS by tests/cli/t0801.
  */
 #include "shard/pgconn.h"
 

@@ -160,36 +160,31 @@ const char *isolate_name(const struct isolate *iso, size_t index)
 void isolate_env(const struct isolate *iso, size_t index, struct strvec *env)
 {
 	const char *name = isolate_name(iso, index);
-	const struct pg_target *t = &iso->target;
-	const char *db = iso->kind == ISOLATE_DB ? name : t->dbname;
-	struct strbuf url = STRBUF_INIT;
+	struct pg_target shard;
+	struct strbuf url = STRBUF_INIT, opt = STRBUF_INIT;
 
 	if (!name)
 		return;
-	pg_target_url(t, db, &url);
-	if (iso->kind == ISOLATE_SCHEMA)
-		strbuf_addf(&url, "%coptions=-csearch_path%%3D%s%%2Cpublic",
-			    strchr(url.buf, '?') ? '&' : '?', name);
-	strvec_setenv(env, "DATABASE_URL", url.buf);
-	strbuf_release(&url);
-	if (t->host)
-		strvec_setenv(env, "PGHOST", t->host);
-	if (t->port)
-		strvec_setenv(env, "PGPORT", t->port);
-	if (t->user)
-		strvec_setenv(env, "PGUSER", t->user);
-	if (t->password)
-		strvec_setenv(env, "PGPASSWORD", t->password);
-	strvec_setenv(env, "PGDATABASE", db);
+	/* the template's URL, every keyword kept (TLS above all) */
+	pg_target_copy(&shard, &iso->target);
+	if (iso->kind == ISOLATE_DB)
+		pg_target_set(&shard, "dbname", name);
 	if (iso->kind == ISOLATE_SCHEMA) {
-		struct strbuf opt = STRBUF_INIT;
+		const char *user_opt = pg_target_get(&shard, "options");
 
 		/* public stays visible: the database's own tables, extensions */
+		if (user_opt)
+			strbuf_addf(&opt, "%s ", user_opt);
 		strbuf_addf(&opt, "-c search_path=%s,public", name);
-		strvec_setenv(env, "PGOPTIONS", opt.buf);
+		pg_target_set(&shard, "options", opt.buf);
 		strvec_setenv(env, "SHARD_SCHEMA", name);
-		strbuf_release(&opt);
 	}
+	pg_target_url(&shard, NULL, &url);
+	strvec_setenv(env, "DATABASE_URL", url.buf);
+	pg_target_env(&shard, NULL, env);
+	strbuf_release(&url);
+	strbuf_release(&opt);
+	pg_target_release(&shard);
 }
 
 /* DROP one database or schema, ending the sessions still on a database. */

@@ -2,8 +2,9 @@
  * The one seam to libpq (docs/style.md): connection targets parsed from URLs,
  * connections, parameterised queries, identifier and literal quoting, and
  * error translation. Isolation, the PostgreSQL store and the queue all go
- * through it. Messages name the target as user@host:port/db and never
- * carry a password; libpq's notices are dropped, not printed.
+ * through it, so a URL means what it means to psql: every keyword libpq
+ * knows reaches libpq. Messages name the target as user@host:port/db and
+ * never carry a password; libpq's notices are dropped, not printed.
  */
 #ifndef SHARD_PGCONN_H
 #define SHARD_PGCONN_H
@@ -12,38 +13,73 @@
 
 #include "error.h"
 #include "strbuf.h"
+#include "strvec.h"
 
-/* A connection target: every field owned, NULL when the URL lacks it. */
+/* One libpq keyword a target sets, other than the five named ones. */
+struct pg_param {
+	char *keyword, *value;
+};
+
+/*
+ * A connection target: every keyword libpq knows that the URL sets, each
+ * owned. The five that messages and isolation need are fields (NULL when
+ * the URL lacks them); the rest (sslmode, sslrootcert, connect_timeout,
+ * options, ...) are params, by libpq's names, in libpq's order.
+ */
 struct pg_target {
 	char *host, *port, *user, *password, *dbname;
-	char *options;      /* other conninfo keywords, "k=v ..." quoted */
+	struct pg_param *params;
+	size_t nparams;
 };
 
 /*
  * Parse a postgres:// or postgresql:// URL (or a "key=value" conninfo
- * string) into t (release with pg_target_release). SHARD_EINPUT when it is
- * neither; the message quotes the URL without its password.
+ * string) into t with libpq's own parser (release with pg_target_release).
+ * SHARD_EINPUT when it is neither; the message shows the URL without its
+ * password (user:password@ or a password= or sslpassword= parameter) and
+ * never quotes a password, even a malformed one.
  */
 int pg_target_parse(const char *url, struct pg_target *t,
 		    struct shard_error *err);
 void pg_target_release(struct pg_target *t);
+/* Make dst (released by the caller) an owned copy of src. */
+void pg_target_copy(struct pg_target *dst, const struct pg_target *src);
+/* The value t gives the libpq keyword, or NULL (borrowed). */
+const char *pg_target_get(const struct pg_target *t, const char *keyword);
+/* Set the libpq keyword to a copy of value; NULL unsets it. */
+void pg_target_set(struct pg_target *t, const char *keyword,
+		   const char *value);
 /* Append "user@host:port/dbname" (the defaults libpq would use shown as
  * they are known; never the password) for messages. */
 void pg_target_describe(const struct pg_target *t, const char *dbname,
 			struct strbuf *out);
 /*
- * Append a postgresql:// URL for t with dbname instead of t->dbname,
- * password included (it is handed to child processes, never printed).
- * A socket directory goes in ?host=.
+ * Append a postgresql:// URL for t with dbname instead of t->dbname (when
+ * not NULL), every other keyword in its query, password included (it is
+ * handed to child processes, never printed). A socket directory or a
+ * list of hosts goes in ?host=.
  */
 void pg_target_url(const struct pg_target *t, const char *dbname,
 		   struct strbuf *out);
+/*
+ * Set in env ("NAME=value" entries) libpq's environment variable for
+ * every keyword t sets: PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE
+ * (dbname instead of t->dbname when not NULL), PGSSLMODE, PGSSLROOTCERT,
+ * PGSSLCERT, PGSSLKEY, PGOPTIONS, ... as libpq names them. A keyword that
+ * libpq reads from no variable (sslpassword, keepalives, ...) is only
+ * in pg_target_url's URL.
+ */
+void pg_target_env(const struct pg_target *t, const char *dbname,
+		   struct strvec *env);
 
 struct pgconn;
 
 /*
- * Connect to t, to dbname instead of t->dbname when dbname is not NULL.
- * SHARD_EENV with libpq's reason when the server cannot be reached.
+ * Connect to t, to dbname instead of t->dbname when dbname is not NULL,
+ * with every keyword t sets (TLS, timeouts, options, ...); unless t says
+ * otherwise, connect_timeout is 30 s and the application name "shard".
+ * SHARD_EENV with libpq's reason when the server cannot be reached or a
+ * keyword's value is refused.
  */
 int pgconn_open(struct pgconn **out, const struct pg_target *t,
 		const char *dbname, struct shard_error *err);

@@ -61,9 +61,11 @@ int isolate_create(struct isolate *iso, const size_t *indexes, size_t n,
 const char *isolate_name(const struct isolate *iso, size_t index);
 /*
  * Set the variables that point a child at shard index's resource:
- * DATABASE_URL, PGHOST, PGPORT, PGUSER, PGDATABASE (PGPASSWORD when the
- * URL has one); for a schema also PGOPTIONS (-c search_path=<schema>,public) and
- * SHARD_SCHEMA.
+ * DATABASE_URL (with every parameter of the URL) and libpq's variable
+ * for each keyword the URL sets (PGHOST, PGPORT, PGUSER, PGDATABASE,
+ * PGPASSWORD, PGSSLMODE, PGSSLROOTCERT, ...: pg_target_env); for a
+ * schema, PGOPTIONS also gets -c search_path=<schema>,public after the
+ * URL's own options, and SHARD_SCHEMA is set.
  */
 void isolate_env(const struct isolate *iso, size_t index, struct strvec *env);
 /*

@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,9 +175,21 @@ int store_sqlite_schema_version(void)
 	return SCHEMA_VERSION;
 }
 
+/*
+ * A damaged or foreign file is the input's fault (exit 2) and says so;
+ * anything else (locks, I/O, a full disk) is the environment's.
+ */
 static int db_error(struct sqlite_store *s, struct shard_error *err,
 		    const char *what)
 {
+	int rc = sqlite3_errcode(s->db);
+
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		return shard_error_set(err, SHARD_EINPUT, "%s: the history is "
+				       "damaged or not a shard history (%s: "
+				       "%s): restore it from a copy, or move "
+				       "it away to start anew", s->path, what,
+				       sqlite3_errmsg(s->db));
 	return shard_error_set(err, SHARD_EENV, "%s: %s: %s", s->path, what,
 			       sqlite3_errmsg(s->db));
 }
@@ -641,16 +654,29 @@ static int64_t count(struct sqlite_store *s, const char *sql)
 static int s_summary(struct store *base, struct store_summary *out,
 		     struct shard_error *err)
 {
+	static const char *const sql[] = {
+		"SELECT count(*) FROM runs", "SELECT count(*) FROM tests",
+		"SELECT count(*) FROM results",
+	};
 	struct sqlite_store *s = to_sqlite(base);
+	int64_t *n[] = { &out->runs, &out->tests, &out->results };
 
-	out->runs = count(s, "SELECT count(*) FROM runs");
-	out->tests = count(s, "SELECT count(*) FROM tests");
-	out->results = count(s, "SELECT count(*) FROM results");
+	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+		sqlite3_stmt *st = NULL;
+
+		*n[i] = -1;
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) ==
+			    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			*n[i] = sqlite3_column_int64(st, 0);
+		else /* the error, while the statement still holds it */
+			db_error(s, err, "summary");
+		sqlite3_finalize(st);
+		if (*n[i] < 0)
+			return err->code;
+	}
 	out->bytes = count(s, "SELECT page_count * page_size"
 			      " FROM pragma_page_count, pragma_page_size");
 	out->schema_version = SCHEMA_VERSION;
-	if (out->runs < 0 || out->tests < 0 || out->results < 0)
-		return db_error(s, err, "summary");
 	return 0;
 }
 
@@ -824,6 +850,39 @@ static int create_whole(const char *path, const struct store_options *opt,
 	return r;
 }
 
+/*
+ * A history is a regular file that starts as every SQLite database does,
+ * or is empty. Anything else is refused before SQLite opens it, which
+ * would make a -journal or -wal file beside it (beside /dev/null, say).
+ */
+static int foreign(const char *path, const struct stat *st,
+		   struct shard_error *err)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	ssize_t n = 0;
+	int fd;
+
+	if (!S_ISREG(st->st_mode))
+		return shard_error_set(err, SHARD_EINPUT, "%s: not a history: "
+				       "not a regular file", path);
+	if (st->st_size == 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		n = read(fd, head, sizeof(head));
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 || n < 0)
+		return shard_error_set(err, SHARD_EENV, "%s: %s", path,
+				       strerror(errno));
+	if (n < (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)))
+		return shard_error_set(err, SHARD_EINPUT, "%s: not a shard "
+				       "history (not an SQLite database)",
+				       path);
+	return 0;
+}
+
 int store_sqlite_open(const char *path, const struct store_options *opt,
 		      struct store **out, struct shard_error *err)
 {
@@ -836,6 +895,8 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
 			return 0;
 		if (make_parent(path, err) || create_whole(path, opt, err))
 			return err->code;
+	} else if (foreign(path, &st, err)) {
+		return err->code;
 	}
 	if (open_at(path, path, opt->readonly ? SQLITE_OPEN_READONLY
 					      : SQLITE_OPEN_READWRITE,

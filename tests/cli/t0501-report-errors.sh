@@ -29,9 +29,10 @@ expect_status 0 "$SHARD" report --help
 expect_grep '^usage: shard report \[OPTIONS\]' out
 expect_grep '--last N' out
 
-# a history file that is not SQLite: an environment error
+# a history file that is not SQLite: invalid input, named
 echo "not a database" >bad.db
-expect_status 3 "$SHARD" report --history bad.db
+expect_status 2 "$SHARD" report --history bad.db
+expect_grep 'bad.db: not a shard history' err
 
 # a history with no runs yet: an empty report, not an error
 cp .shard/history.db empty.db

@@ -535,10 +535,12 @@ static void store_refuses_a_file_that_is_not_a_database(void **state)
 	assert_int_equal(write(fd, garbage, sizeof(garbage)),
 			 (ssize_t)sizeof(garbage));
 	close(fd);
-	assert_int_equal(store_open(f->path, &opt, &st, &err), SHARD_EENV);
+	/* the file's fault, not the machine's: invalid input, named */
+	assert_int_equal(store_open(f->path, &opt, &st, &err), SHARD_EINPUT);
 	assert_null(st);
-	assert_int_equal(err.code, SHARD_EENV);
+	assert_int_equal(err.code, SHARD_EINPUT);
 	assert_non_null(strstr(err.msg, f->path));
+	assert_non_null(strstr(err.msg, "not a shard history"));
 }
 
 static void store_refuses_http_locations_as_input_errors(void **state)

@@ -4,6 +4,7 @@
  * while the first is written. Numbers are printed with a fixed precision
  * in the C locale, so the output is byte-identical on every machine.
  */
+#define _GNU_SOURCE /* memmem */
 #include "planfile.h"
 
 #include <pthread.h>
@@ -217,25 +218,69 @@ struct plan_reader {
 	struct planfile *p;
 	const char *name;
 	struct digest *d;
+	const char *text;       /* the whole file, to locate ids in messages */
+	size_t len;
 };
 
+/*
+ * "name:line: shard S, test T" for a test of the shard being read. SQLite
+ * gives the decoded string and no position, so the line is where the id
+ * is spelt as shard writes it (planfile_json_string), its nth spelling
+ * from 0; a file that spells it otherwise is named without a line.
+ */
+static void test_where(const struct plan_reader *r,
+		       const struct json_member *m, int nth,
+		       struct strbuf *out)
+{
+	struct strbuf q = STRBUF_INIT;
+	const char *at;
+	size_t from = 0;
+
+	planfile_json_string(&q, m->text, m->text_len);
+	while ((at = memmem(r->text + from, r->len - from, q.buf, q.len)) &&
+	       nth--)
+		from = (size_t)(at - r->text) + 1;
+	strbuf_addstr(out, r->name);
+	if (at)
+		strbuf_addf(out, ":%lu",
+			    json_line_of(r->text, (size_t)(at - r->text)));
+	strbuf_addf(out, ": shard %zu, test %ld", r->p->nshards - 1, m->index);
+	strbuf_release(&q);
+}
+
+/*
+ * Ids from a plan file (perhaps an artifact of another job) are held to
+ * the rule of lists: printable UTF-8, each in one shard only.
+ */
 static int take_test(void *data, const struct json_member *m,
 		     struct shard_error *err)
 {
 	struct plan_reader *r = data;
+	struct strbuf where = STRBUF_INIT, shown = STRBUF_INIT;
+	size_t bad;
+	int rc = 0;
 
 	if (m->type != JSON_TEXT)
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s: shard %zu: test %ld is not a "
-				       "string", r->name, r->p->nshards,
+				       "string", r->name, r->p->nshards - 1,
 				       m->index);
-	if (memchr(m->text, '\0', m->text_len) ||
-	    !testlist_add(&r->p->tests, m->text, m->text_len))
-		return shard_error_set(err, SHARD_EINPUT,
-				       "%s: test '%.*s' is listed twice",
-				       r->name, (int)m->text_len, m->text);
-	plan_hash_id(r->d, m->text, m->text_len);
-	return 0;
+	bad = testlist_id_check(m->text, m->text_len);
+	if (bad < m->text_len) {
+		test_where(r, m, 0, &where);
+		rc = testlist_id_error(err, where.buf, m->text, m->text_len,
+				       bad);
+	} else if (!testlist_add(&r->p->tests, m->text, m->text_len)) {
+		test_where(r, m, 1, &where);
+		testlist_quote_id(&shown, m->text, m->text_len);
+		rc = shard_error_set(err, SHARD_EINPUT, "%s: test '%s' is "
+				     "listed twice", where.buf, shown.buf);
+	} else {
+		plan_hash_id(r->d, m->text, m->text_len);
+	}
+	strbuf_release(&where);
+	strbuf_release(&shown);
+	return rc;
 }
 
 static int take_shard(void *data, const struct json_member *m,
@@ -278,7 +323,7 @@ static int take_shard(void *data, const struct json_member *m,
 int planfile_read(const char *text, size_t len, const char *name,
 		  struct planfile *p, struct shard_error *err)
 {
-	struct plan_reader r = { p, name, digest_new() };
+	struct plan_reader r = { p, name, digest_new(), text, len };
 	struct strbuf v = STRBUF_INIT;
 	int rc;
 

@@ -13,6 +13,7 @@
 
 #include "identity.h"
 #include "strbuf.h"
+#include "testlist.h"
 #include "util.h"
 #include "banned.h"
 
@@ -115,6 +116,116 @@ static void make_units(const struct runner_request *rq, struct units *us)
 		}
 		strvec_push(&u->ids, id);
 	}
+}
+
+/* 1 when an argument "--" comes before the first "{}" of cmd. */
+static int dashdash_before_ids(const char *const *cmd)
+{
+	for (; *cmd && strcmp(*cmd, "{}"); cmd++)
+		if (!strcmp(*cmd, "--"))
+			return 1;
+	return 0;
+}
+
+static void prefix_dot_slash(struct unit *u)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "./%s", u->arg);
+	free(u->arg);
+	u->arg = strbuf_detach(&sb, NULL);
+}
+
+/* SHARD_EINPUT for an id that "{}" would make an option of cmd. */
+static int refuse_generic(const struct unit *u, const char *const *cmd,
+			  struct shard_error *err)
+{
+	struct strbuf id = STRBUF_INIT, prog = STRBUF_INIT;
+	int r;
+
+	testlist_quote_id(&id, u->arg, strlen(u->arg));
+	testlist_quote_id(&prog, cmd[0], strlen(cmd[0]));
+	r = shard_error_set(err, SHARD_EINPUT, "test id '%s' begins with "
+			    "'-': through '{}', '%s' would take it as an "
+			    "option; put an argument '--' before '{}' if the "
+			    "command takes '--' to end its options, or pass "
+			    "the ids in a file with '{@}'", id.buf, prog.buf);
+	strbuf_release(&id);
+	strbuf_release(&prog);
+	return r;
+}
+
+/* SHARD_EINPUT for a Go id whose package go test would take as a flag. */
+static int refuse_go(const struct unit *u, struct shard_error *err)
+{
+	struct strbuf id = STRBUF_INIT, pkg = STRBUF_INIT;
+	int r;
+
+	testlist_quote_id(&id, u->ids.v[0], strlen(u->ids.v[0]));
+	testlist_quote_id(&pkg, u->arg, strlen(u->arg));
+	r = shard_error_set(err, SHARD_EINPUT, "test id '%s': its package "
+			    "'%s' begins with '-', which go test would take "
+			    "as a flag (no Go import path begins with '-')",
+			    id.buf, pkg.buf);
+	strbuf_release(&id);
+	strbuf_release(&pkg);
+	return r;
+}
+
+/*
+ * Nearly every program reads an argument that begins with '-' as an
+ * option, whatever comes after it: an id "-exec=/tmp/x.TestA" would run
+ * /tmp/x through go test, "-pevil.py::t" would load evil.py into pytest
+ * as a plugin. So a unit that begins with '-' reaches its runner as an
+ * operand, or is refused (SHARD_EINPUT), per runner:
+ *
+ *   generic  the command is the user's and only they know whether it
+ *            honours "--": refused unless an argument "--" comes before
+ *            "{}". "{@}" hands the ids over in a file: nothing to check.
+ *   pytest   the units are files, relative to the working directory:
+ *            "./" in front keeps the same file. "--" would not do: the
+ *            plugin's options are added after the files, and pytest 8.2
+ *            and later expand an "@file" argument into arguments even
+ *            after "--" (argparse reads such files before it tells
+ *            options from operands), so "@" gets "./" too.
+ *   jest     the units are files, as paths (--runTestsByPath) or as
+ *            patterns ("{}"): "./" in front is the same path and still
+ *            matches it as a pattern.
+ *   go       the units are import paths, and no import path begins with
+ *            '-' (go refuses a leading dash); go test gives "--" and all
+ *            after it to the test binary, so nothing marks a package as
+ *            an operand: refused. The test names go into -run's value,
+ *            a separate argument, and are safe.
+ */
+static int guard_units(const struct runner_request *rq, struct units *us,
+		       struct shard_error *err)
+{
+	int as_options = has_arg(rq->cmd, "{}") &&
+			 !dashdash_before_ids(rq->cmd);
+
+	for (size_t i = 0; i < us->n; i++) {
+		struct unit *u = &us->u[i];
+
+		switch (rq->kind) {
+		case RUNNER_GENERIC:
+			if (u->arg[0] == '-' && as_options)
+				return refuse_generic(u, rq->cmd, err);
+			break;
+		case RUNNER_PYTEST:
+			if (u->arg[0] == '-' || u->arg[0] == '@')
+				prefix_dot_slash(u);
+			break;
+		case RUNNER_JEST:
+			if (u->arg[0] == '-')
+				prefix_dot_slash(u);
+			break;
+		case RUNNER_GO:
+			if (u->arg[0] == '-')
+				return refuse_go(u, err);
+			break;
+		}
+	}
+	return 0;
 }
 
 /* Append cmd to argv with "{junit}" replaced, "{}"/"{@}" expanded. */
@@ -304,6 +415,24 @@ static int make_job(const struct runner_request *rq, struct runner_job *j,
 	return 0;
 }
 
+/*
+ * Lists and plan files refuse ids that are not printable UTF-8 as they
+ * are read; ids claimed from a queue come from a database: held to the
+ * same rule here, the last step before an argv.
+ */
+static int check_ids(const struct runner_request *rq, struct shard_error *err)
+{
+	for (size_t i = 0; i < rq->n; i++) {
+		size_t len = strlen(rq->ids[i]);
+		size_t bad = testlist_id_check(rq->ids[i], len);
+
+		if (bad < len)
+			return testlist_id_error(err, "the tests to run",
+						 rq->ids[i], len, bad);
+	}
+	return 0;
+}
+
 static int check_lengths(const struct units *us, struct shard_error *err)
 {
 	for (size_t i = 0; i < us->n; i++)
@@ -325,8 +454,12 @@ int runner_jobs(const struct runner_request *rq, struct runner_job **jobs,
 
 	*jobs = NULL;
 	*njobs = 0;
-	make_units(rq, &us);
-	if (rq->kind != RUNNER_GENERIC || has_arg(rq->cmd, "{}"))
+	r = check_ids(rq, err);
+	if (!r)
+		make_units(rq, &us);
+	if (!r)
+		r = guard_units(rq, &us, err);
+	if (!r && (rq->kind != RUNNER_GENERIC || has_arg(rq->cmd, "{}")))
 		r = check_lengths(&us, err);
 	while (!r && from < us.n) {
 		size_t to = pack(rq, &us, from);

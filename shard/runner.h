@@ -20,6 +20,11 @@
  * the job's report path (argv has no shell to expand $SHARD_JUNIT). Each
  * job's environment adds SHARD_INDEX, SHARD_TOTAL, SHARD_TESTS_FILE and
  * SHARD_JUNIT.
+ *
+ * No id, file or package reaches a runner as an option: one that begins
+ * with '-' is refused by "{}" unless an argument "--" comes before it,
+ * gets "./" as a pytest or jest file (pytest: "@" too), and is refused as
+ * a Go package (runner.c, guard_units, says why for each).
  */
 #ifndef SHARD_RUNNER_H
 #define SHARD_RUNNER_H
@@ -68,7 +73,9 @@ struct runner_job {
 /*
  * Make the jobs for rq (array owned by the caller: runner_jobs_free) and
  * write their id files. SHARD_EINPUT when an id cannot be passed at all
- * (longer than one argument may be), SHARD_EENV on write errors.
+ * (not printable UTF-8: testlist_id_check; longer than one argument may
+ * be; or one the runner would take as an option: see above), SHARD_EENV
+ * on write errors.
  */
 int runner_jobs(const struct runner_request *rq, struct runner_job **jobs,
 		size_t *njobs, struct shard_error *err);

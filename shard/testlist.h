@@ -1,7 +1,8 @@
 /*
  * Test lists (docs/design.md contracts): one id per line, LF or CRLF, blank
  * lines ignored, duplicate ids collapsed with a warning. Ids are kept byte
- * for byte, in first-seen order, in a pool owned by the list.
+ * for byte, in first-seen order, in a pool owned by the list. An id is
+ * printable UTF-8 (testlist_id_check): a line that is not is refused.
  */
 #ifndef SHARD_TESTLIST_H
 #define SHARD_TESTLIST_H
@@ -38,13 +39,17 @@ struct testlist {
 void testlist_init(struct testlist *l);
 void testlist_release(struct testlist *l);
 
-/* Add one id (len bytes, no NUL inside); returns 1 if new, 0 if a duplicate. */
+/*
+ * Add one id (len bytes, which the caller has checked with
+ * testlist_id_check); returns 1 if new, 0 if a duplicate.
+ */
 int testlist_add(struct testlist *l, const char *id, size_t len);
 
 /*
  * Feed bytes of a list; call testlist_finish() at the end. path names the
- * input in messages. Errors: SHARD_EINPUT "path:line: ..." for a NUL byte
- * in an id.
+ * input in messages. Errors: SHARD_EINPUT "path:line: ..." for an id that
+ * is not printable UTF-8 (testlist_id_error). A CR that ends a line is
+ * its CRLF ending, not part of the id.
  */
 int testlist_feed(struct testlist *l, const char *buf, size_t len,
 		  const char *path, struct shard_error *err);
@@ -55,5 +60,32 @@ int testlist_finish(struct testlist *l, const char *path,
 /* Read a whole list from fd (feed + finish). SHARD_EENV on read errors. */
 int testlist_read_fd(struct testlist *l, int fd, const char *path,
 		     const struct shard_ctx *ctx, struct shard_error *err);
+
+/*
+ * Test ids are printable UTF-8: valid UTF-8 (RFC 3629: no overlong forms,
+ * surrogates or code points past U+10FFFF) with no C0 control character
+ * (NUL, TAB, CR, LF, ESC, ...) and no DEL. A control byte would split a
+ * line of the lists and id files shard writes, or reach a terminal or a
+ * CI log as a command when a message shows the id; bytes that are not
+ * UTF-8 would make the plan's JSON invalid. Returns the offset in id (len
+ * bytes) of the first byte that breaks this, or len when none does.
+ */
+size_t testlist_id_check(const char *id, size_t len);
+
+/*
+ * Set err to SHARD_EINPUT "where: <what> in test id '<id>'" for an id that
+ * testlist_id_check() stopped at offset bad, the id shown as
+ * testlist_quote_id() shows it. Returns SHARD_EINPUT.
+ */
+int testlist_id_error(struct shard_error *err, const char *where,
+		      const char *id, size_t len, size_t bad);
+
+/*
+ * Append id (len bytes) to out as messages show it: C0 controls and DEL
+ * as \t, \n, \r or \xNN, bytes that are not UTF-8 as \xNN, C1 controls
+ * and bidirectional formatting characters as \uNNNN, everything else as
+ * it is; past 120 bytes cut short with "...".
+ */
+void testlist_quote_id(struct strbuf *out, const char *id, size_t len);
 
 #endif

@@ -8,8 +8,15 @@ with `-p shard_pytest`, found on PYTHONPATH).
   node ids when given them back).
 - SHARD_COLLECT_FILE: write the node id of every collected item to it, one
   a line, whatever verbosity the project's addopts force on the terminal.
+  shard reads it as a test list and refuses, naming the line, a node id
+  that is not printable UTF-8 (a control character, or bytes of a file
+  name that are not UTF-8, written back as the bytes they were). A CR or
+  LF would split the line instead, so such a node id stops the
+  collection here.
 """
 import os
+
+import pytest
 
 
 def _listed(path):
@@ -34,8 +41,14 @@ def pytest_collection_finish(session):
     path = os.environ.get("SHARD_COLLECT_FILE")
     if not path:
         return
+    for item in session.items:
+        if "\n" in item.nodeid or "\r" in item.nodeid:
+            raise pytest.UsageError(
+                "shard: node id %r cannot be a line of a test list"
+                % item.nodeid)
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+    with open(tmp, "w", encoding="utf-8", errors="surrogateescape",
+              newline="\n") as f:
         for item in session.items:
             f.write(item.nodeid + "\n")
     os.replace(tmp, path)

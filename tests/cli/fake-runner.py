@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A test runner for shard run's end-to-end tests.
 
-usage: fake-runner.py [--ids-file FILE] [ID...]
+usage: fake-runner.py [--ids-file FILE] [--] [ID...]
 
 Runs the ids given as arguments (or listed in FILE) and writes a JUnit
 report to $SHARD_JUNIT. An id "C.name" is reported as classname "C" and
@@ -71,7 +71,7 @@ def main(argv):
         with open(argv[1], encoding="utf-8", newline="") as f:
             ids = [line.rstrip("\n") for line in f]
     else:
-        ids = argv
+        ids = argv[1:] if argv[:1] == ["--"] else argv
     log = os.environ.get("FAKE_LOG")
     if log:
         env = {k: v for k, v in os.environ.items()

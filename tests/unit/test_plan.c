@@ -691,6 +691,90 @@ static void plan_json_written_on_two_threads_reads_back_whole(void **state)
 	strbuf_release(&text);
 }
 
+/*
+ * planfile_read of text (a plan whose plan_hash is wrong: ids are checked
+ * as they are read, before the hash); the message it fails with.
+ */
+static const char *read_plan_error(const char *text, struct shard_error *err)
+{
+	struct planfile pf;
+
+	shard_error_clear(err);
+	assert_int_equal(planfile_read(text, strlen(text), "plan.json", &pf,
+				       err), SHARD_EINPUT);
+	planfile_release(&pf);
+	return err->msg;
+}
+
+#define PLAN_HEAD "{\"version\":1,\"plan_hash\":\"0\",\"shards\":[\n" \
+		  "{\"index\":0,\"tests\":[\"a\",\"b\"]},\n"
+
+/*
+ * A plan file (an artifact another job wrote, perhaps) holds its ids to
+ * the rule of lists: printable UTF-8. The message names the line where
+ * the id is spelt as shard writes it, and shows the id escaped.
+ */
+static void planfile_read_refuses_ids_that_are_not_printable_utf8(void **state)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+
+	(void)state;
+	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
+					    "[\"c\",\"d\\u001b[2J\"]}]}", &err),
+			    "plan.json:3: shard 1, test 1: control character "
+			    "\\x1b in test id 'd\\x1b[2J'");
+	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
+					    "[\"c\\u0009d\"]}]}", &err),
+			    "plan.json:3: shard 1, test 0: control character "
+			    "\\t in test id 'c\\td'");
+	/* DEL is valid JSON unescaped */
+	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
+					    "[\"\x7f\"]}]}", &err),
+			    "plan.json:3: shard 1, test 0: control character "
+			    "\\x7f in test id '\\x7f'");
+	/* spelt otherwise than shard writes it: named without a line */
+	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
+					    "[\"x\\r\\n\"]}]}", &err),
+			    "plan.json: shard 1, test 0: control character "
+			    "\\r in test id 'x\\r\\n'");
+	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
+					    "[\"\\u001B\"]}]}", &err),
+			    "plan.json: shard 1, test 0: control character "
+			    "\\x1b in test id '\\x1b'");
+	/* a lone surrogate decodes to bytes that are not UTF-8 */
+	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
+					    "[\"\\ud800\"]}]}", &err),
+			    "plan.json: shard 1, test 0: invalid UTF-8 (byte "
+			    "\\xed) in test id '\\xed\\xa0\\x80'");
+	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
+					    "[\"caf\xe9\"]}]}", &err),
+			    "plan.json:3: shard 1, test 0: invalid UTF-8 (byte "
+			    "\\xe9) in test id 'caf\\xe9'");
+}
+
+static void planfile_read_names_the_line_of_an_id_listed_twice(void **state)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+
+	(void)state;
+	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
+					    "[\"c\",\n\"b\"]}]}", &err),
+			    "plan.json:4: shard 1, test 1: test 'b' is listed "
+			    "twice");
+}
+
+static void planfile_read_takes_printable_utf8_ids_as_they_are(void **state)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+
+	(void)state;
+	/* the ids pass: what fails is the (wrong) hash, checked after */
+	assert_non_null(strstr(read_plan_error(
+		PLAN_HEAD "{\"index\":1,\"tests\":[\"-pevil\",\"caf\\u00e9 "
+		"\xe2\x9c\x93\",\"\\ud83d\\ude00\",\"q\\\"\\\\\"]}]}", &err),
+		"plan_hash does not match"));
+}
+
 /* No two shards hold tests of one file (checked pairwise, by bytes). */
 static void check_files_whole(struct fixture *f, const struct plan *p,
 			      const char *const *ids)
@@ -1219,6 +1303,9 @@ int main(void)
 		T(plan_is_identical_for_any_input_order),
 		T(plan_is_the_same_when_shards_are_sorted_on_two_threads),
 		T(plan_json_written_on_two_threads_reads_back_whole),
+		T(planfile_read_refuses_ids_that_are_not_printable_utf8),
+		T(planfile_read_names_the_line_of_an_id_listed_twice),
+		T(planfile_read_takes_printable_utf8_ids_as_they_are),
 		T(plan_never_splits_a_file_when_by_file),
 		T(plan_adds_file_overhead_once_per_file_when_by_file),
 		T(plan_groups_path_ids_by_file_without_locators),

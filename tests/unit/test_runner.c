@@ -1,7 +1,8 @@
 /*
  * Tests for the runner adapters: argv templating ('{}', '{@}', '{junit}'),
  * batches under the argument limit, the pytest, go and jest adapters'
- * arguments and variables, the id files, and the errors.
+ * arguments and variables, the id files, and the errors; and that no id,
+ * file or package that begins with '-' reaches a runner as an option.
  */
 #include "shard/runner.h"
 
@@ -107,7 +108,8 @@ static void generic_needs_a_placeholder(void **state)
 static void braces_expand_to_ids_and_junit_path(void **state)
 {
 	struct fixture *fx = *state;
-	const char *cmd[] = { "run", "-x", "{}", "--out={junit}.d", NULL };
+	const char *cmd[] = { "run", "-x", "--", "{}", "--out={junit}.d",
+			      NULL };
 	const char *ids[] = { "a b", "-c", "$(d)", NULL };
 	char *line, *want, *listed;
 
@@ -115,8 +117,8 @@ static void braces_expand_to_ids_and_junit_path(void **state)
 	assert_int_equal(fx->n, 1);
 	line = argv_line(&fx->jobs[0]);
 	want = malloc(strlen(fx->dir) + 64);
-	snprintf(want, strlen(fx->dir) + 64, "run|-x|a b|-c|$(d)|--out=%s/a0-0"
-		 ".xml.d", fx->dir);
+	snprintf(want, strlen(fx->dir) + 64, "run|-x|--|a b|-c|$(d)|--out=%s/"
+		 "a0-0.xml.d", fx->dir);
 	assert_string_equal(line, want);
 	listed = slurp(fx->jobs[0].tests_file);
 	assert_string_equal(listed, "a b\n-c\n$(d)\n");
@@ -263,6 +265,140 @@ static void jest_passes_paths_and_points_jest_junit(void **state)
 	free(line);
 }
 
+static void generic_refuses_an_option_id_unless_dashdash_comes_first(void **state)
+{
+	struct fixture *fx = *state;
+	const char *bare[] = { "python", "-m", "pytest", "{}", NULL };
+	const char *after[] = { "run", "{}", "--", NULL };
+	const char *ended[] = { "python", "-m", "pytest", "--", "{}", NULL };
+	const char *file[] = { "python", "-m", "pytest", "{@}", NULL };
+	const char *ids[] = { "t/a.py::x", "-pevil", NULL };
+	const char *rlo[] = { "-x\xe2\x80\xae", NULL };
+	char *line;
+
+	assert_int_equal(make(fx, RUNNER_GENERIC, bare, ids, 2, 1 << 20),
+			 SHARD_EINPUT);
+	assert_string_equal(fx->err.msg,
+			    "test id '-pevil' begins with '-': through '{}', "
+			    "'python' would take it as an option; put an "
+			    "argument '--' before '{}' if the command takes "
+			    "'--' to end its options, or pass the ids in a "
+			    "file with '{@}'");
+	assert_int_equal(fx->n, 0);
+	/* a "--" after "{}" ends nothing for the ids */
+	assert_int_equal(make(fx, RUNNER_GENERIC, after, ids, 2, 1 << 20),
+			 SHARD_EINPUT);
+	/* the message shows a bidirectional override escaped, never raw */
+	assert_int_equal(make(fx, RUNNER_GENERIC, bare, rlo, 1, 1 << 20),
+			 SHARD_EINPUT);
+	assert_non_null(strstr(fx->err.msg, "'-x\\u202e'"));
+	assert_null(strstr(fx->err.msg, "\xe2\x80\xae"));
+
+	assert_int_equal(make(fx, RUNNER_GENERIC, ended, ids, 2, 1 << 20), 0);
+	line = argv_line(&fx->jobs[0]);
+	assert_string_equal(line, "python|-m|pytest|--|t/a.py::x|-pevil");
+	free(line);
+	/* in a file the id is no argument at all */
+	assert_int_equal(make(fx, RUNNER_GENERIC, file, ids, 2, 1 << 20), 0);
+	assert_int_equal(fx->jobs[0].argv.n, 4);
+	assert_string_equal(fx->jobs[0].argv.v[3], fx->jobs[0].tests_file);
+}
+
+static void ids_that_are_not_printable_utf8_are_refused(void **state)
+{
+	struct fixture *fx = *state;
+	const char *cmd[] = { "run", "{@}", NULL };
+	const char *ids[] = { "ok", "a\x1b]0;pwned\x07", NULL };
+	const char *latin1[] = { "caf\xe9", NULL };
+
+	/* ids claimed from a queue reach the runner without a list */
+	assert_int_equal(make(fx, RUNNER_GENERIC, cmd, ids, 2, 1 << 20),
+			 SHARD_EINPUT);
+	assert_string_equal(fx->err.msg, "the tests to run: control character "
+			    "\\x1b in test id 'a\\x1b]0;pwned\\x07'");
+	assert_int_equal(fx->n, 0);
+	assert_int_equal(make(fx, RUNNER_PYTEST, cmd, latin1, 1, 1 << 20),
+			 SHARD_EINPUT);
+	assert_string_equal(fx->err.msg, "the tests to run: invalid UTF-8 "
+			    "(byte \\xe9) in test id 'caf\\xe9'");
+}
+
+static void pytest_gives_files_that_look_like_options_a_dot_slash(void **state)
+{
+	struct fixture *fx = *state;
+	const char *cmd[] = { "pytest", NULL };
+	const char *braces[] = { "pytest", "{}", "-x", NULL };
+	const char *ids[] = { "-pevil.py::test_a", "@args.py::t", "t/-x.py::t",
+			      "-k", NULL };
+	char *line, *want, *listed;
+	size_t size = strlen(fx->dir) + 128;
+
+	assert_int_equal(make(fx, RUNNER_PYTEST, cmd, ids, 4, 1 << 20), 0);
+	line = argv_line(&fx->jobs[0]);
+	want = malloc(size);
+	snprintf(want, size, "pytest|-p|shard_pytest|--junitxml=%s/a0-0.xml|"
+		 "./-pevil.py|./@args.py|t/-x.py|./-k", fx->dir);
+	assert_string_equal(line, want);
+	free(line);
+	/* the plugin selects by the ids as listed */
+	listed = slurp(fx->jobs[0].tests_file);
+	assert_string_equal(listed, "-pevil.py::test_a\n@args.py::t\n"
+				    "t/-x.py::t\n-k\n");
+	free(listed);
+	/* in place of "{}" alike */
+	assert_int_equal(make(fx, RUNNER_PYTEST, braces, ids, 4, 1 << 20), 0);
+	line = argv_line(&fx->jobs[0]);
+	assert_true(!strncmp(line, "pytest|./-pevil.py|./@args.py|t/-x.py|"
+				   "./-k|-x|-p|shard_pytest|", 40));
+	free(line);
+	free(want);
+}
+
+static void go_refuses_a_package_that_looks_like_a_flag(void **state)
+{
+	struct fixture *fx = *state;
+	const char *cmd[] = { "go", "test", NULL };
+	const char *ids[] = { "example.com/m/a.TestA", "-exec=/tmp/evil.TestA",
+			      NULL };
+	const char *dotted[] = { "./-x.TestA", NULL };
+	char *line;
+
+	assert_int_equal(make(fx, RUNNER_GO, cmd, ids, 2, 1 << 20),
+			 SHARD_EINPUT);
+	assert_string_equal(fx->err.msg,
+			    "test id '-exec=/tmp/evil.TestA': its package "
+			    "'-exec=/tmp/evil' begins with '-', which go test "
+			    "would take as a flag (no Go import path begins "
+			    "with '-')");
+	assert_int_equal(fx->n, 0);
+	/* a directory path is an operand as it is */
+	assert_int_equal(make(fx, RUNNER_GO, cmd, dotted, 1, 1 << 20), 0);
+	line = argv_line(&fx->jobs[0]);
+	assert_string_equal(line, "go|test|-run|^(TestA)$|./-x");
+	free(line);
+}
+
+static void jest_gives_paths_that_look_like_options_a_dot_slash(void **state)
+{
+	struct fixture *fx = *state;
+	const char *cmd[] = { "npx", "jest", NULL };
+	const char *braces[] = { "npx", "jest", "{}", NULL };
+	const char *ids[] = { "-c=evil.js", "src/a.test.js", "@scope/b.test.js",
+			      NULL };
+	char *line;
+
+	assert_int_equal(make(fx, RUNNER_JEST, cmd, ids, 3, 1 << 20), 0);
+	line = argv_line(&fx->jobs[0]);
+	assert_string_equal(line, "npx|jest|--runTestsByPath|./-c=evil.js|"
+				  "src/a.test.js|@scope/b.test.js");
+	free(line);
+	assert_int_equal(make(fx, RUNNER_JEST, braces, ids, 3, 1 << 20), 0);
+	line = argv_line(&fx->jobs[0]);
+	assert_string_equal(line, "npx|jest|./-c=evil.js|src/a.test.js|"
+				  "@scope/b.test.js");
+	free(line);
+}
+
 static void runner_names_round_trip(void **state)
 {
 	(void)state;
@@ -294,6 +430,21 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			jest_passes_paths_and_points_jest_junit, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			generic_refuses_an_option_id_unless_dashdash_comes_first,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			ids_that_are_not_printable_utf8_are_refused, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			pytest_gives_files_that_look_like_options_a_dot_slash,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			go_refuses_a_package_that_looks_like_a_flag, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			jest_gives_paths_that_look_like_options_a_dot_slash,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(runner_names_round_trip, setup,
 						teardown),
 	};

@@ -13,6 +13,7 @@
 
 #include "digest.h"
 #include "json.h"
+#include "quote.h"
 #include "util.h"
 #include "banned.h"
 
@@ -272,7 +273,7 @@ static int take_test(void *data, const struct json_member *m,
 				       bad);
 	} else if (!testlist_add(&r->p->tests, m->text, m->text_len)) {
 		test_where(r, m, 1, &where);
-		testlist_quote_id(&shown, m->text, m->text_len);
+		quote_add_cut(&shown, m->text, m->text_len, 120);
 		rc = shard_error_set(err, SHARD_EINPUT, "%s: test '%s' is "
 				     "listed twice", where.buf, shown.buf);
 	} else {

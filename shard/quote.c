@@ -92,6 +92,30 @@ int quote_add(struct strbuf *out, const char *s, size_t len)
 	return r ? r : strbuf_add(out, s + run, len - run);
 }
 
+int quote_add_cut(struct strbuf *out, const char *s, size_t len,
+		  size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t cut = 0, took;
+	uint32_t c;
+
+	while (cut < len) {
+		took = utf8_char(p + cut, len - cut, &c);
+		took = took ? took : 1;
+		if (cut + took > max)
+			break;
+		cut += took;
+	}
+	if (quote_add(out, s, cut))
+		return -1;
+	return cut < len ? strbuf_addstr(out, "...") : 0;
+}
+
+size_t quote_utf8(const char *s, size_t len, uint32_t *cp)
+{
+	return len ? utf8_char((const unsigned char *)s, len, cp) : 0;
+}
+
 int quote_str(struct strbuf *out, const char *s)
 {
 	return s ? quote_add(out, s, strlen(s)) : 0;

@@ -14,6 +14,7 @@
 #define SHARD_QUOTE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strbuf.h"
 
@@ -24,6 +25,20 @@
  */
 int quote_add(struct strbuf *out, const char *s, size_t len);
 int quote_str(struct strbuf *out, const char *s);
+
+/*
+ * Like quote_add, of at most max bytes of s (whole characters), then
+ * "..." when s was cut: for ids in messages, which may be long.
+ */
+int quote_add_cut(struct strbuf *out, const char *s, size_t len,
+		  size_t max);
+
+/*
+ * The length (1 to 4) of the UTF-8 sequence at s (len bytes left) and its
+ * code point in *cp, or 0 when none starts there (RFC 3629: overlong
+ * forms, surrogates and points past U+10FFFF are none).
+ */
+size_t quote_utf8(const char *s, size_t len, uint32_t *cp);
 
 /* Whether len bytes of s hold anything quote_add would escape. */
 int quote_needed(const char *s, size_t len);

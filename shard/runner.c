@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "identity.h"
+#include "quote.h"
 #include "strbuf.h"
 #include "testlist.h"
 #include "util.h"
@@ -143,8 +144,8 @@ static int refuse_generic(const struct unit *u, const char *const *cmd,
 	struct strbuf id = STRBUF_INIT, prog = STRBUF_INIT;
 	int r;
 
-	testlist_quote_id(&id, u->arg, strlen(u->arg));
-	testlist_quote_id(&prog, cmd[0], strlen(cmd[0]));
+	quote_add_cut(&id, u->arg, strlen(u->arg), 120);
+	quote_add_cut(&prog, cmd[0], strlen(cmd[0]), 120);
 	r = shard_error_set(err, SHARD_EINPUT, "test id '%s' begins with "
 			    "'-': through '{}', '%s' would take it as an "
 			    "option; put an argument '--' before '{}' if the "
@@ -161,8 +162,8 @@ static int refuse_go(const struct unit *u, struct shard_error *err)
 	struct strbuf id = STRBUF_INIT, pkg = STRBUF_INIT;
 	int r;
 
-	testlist_quote_id(&id, u->ids.v[0], strlen(u->ids.v[0]));
-	testlist_quote_id(&pkg, u->arg, strlen(u->arg));
+	quote_add_cut(&id, u->ids.v[0], strlen(u->ids.v[0]), 120);
+	quote_add_cut(&pkg, u->arg, strlen(u->arg), 120);
 	r = shard_error_set(err, SHARD_EINPUT, "test id '%s': its package "
 			    "'%s' begins with '-', which go test would take "
 			    "as a flag (no Go import path begins with '-')",

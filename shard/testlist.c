@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "quote.h"
 #include "util.h"
 #include "banned.h"
 
@@ -80,33 +81,6 @@ static int add_hashed(struct testlist *l, const char *id, size_t len,
 	return 1;
 }
 
-/*
- * Bytes of the UTF-8 sequence at s (avail bytes left), its code point in
- * *cp; 0 when none starts there. RFC 3629: overlong forms, surrogates and
- * code points past U+10FFFF are not sequences.
- */
-static size_t utf8_seq(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-	static const uint32_t least[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	unsigned char c = s[0];
-	size_t n = c < 0x80 ? 1 : c < 0xc0 ? 0 : c < 0xe0 ? 2
-		 : c < 0xf0 ? 3 : c < 0xf8 ? 4 : 0;
-	uint32_t v;
-
-	if (!n || n > avail)
-		return 0;
-	v = n == 1 ? c : c & (0x7fu >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3fu);
-	}
-	if (v < least[n] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
-}
-
 size_t testlist_id_check(const char *id, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)id;
@@ -120,59 +94,15 @@ size_t testlist_id_check(const char *id, size_t len)
 			i++;
 			continue;
 		}
-		if (s[i] < 0x80 || !(n = utf8_seq(s + i, len - i, &cp)))
+		if (s[i] < 0x80 ||
+		    !(n = quote_utf8(id + i, len - i, &cp)))
 			return i;
 		i += n;
 	}
 	return len;
 }
 
-static void add_byte_escape(struct strbuf *out, unsigned char c)
-{
-	if (c == '\t')
-		strbuf_addstr(out, "\\t");
-	else if (c == '\n')
-		strbuf_addstr(out, "\\n");
-	else if (c == '\r')
-		strbuf_addstr(out, "\\r");
-	else
-		strbuf_addf(out, "\\x%02x", c);
-}
-
-/*
- * C1 controls, and the embeddings, overrides and isolates that can make a
- * terminal show a line in another order than its bytes.
- */
-static int shown_as_code(uint32_t cp)
-{
-	return (cp >= 0x80 && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
-}
-
-#define QUOTE_MAX 120
-
-void testlist_quote_id(struct strbuf *out, const char *id, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)id;
-	size_t i = 0;
-
-	while (i < len && i < QUOTE_MAX) {
-		uint32_t cp = 0;
-		size_t n = utf8_seq(s + i, len - i, &cp);
-
-		if (!n || cp < 0x20 || cp == 0x7f) {
-			add_byte_escape(out, s[i++]);
-			continue;
-		}
-		if (shown_as_code(cp))
-			strbuf_addf(out, "\\u%04x", (unsigned)cp);
-		else
-			strbuf_add(out, id + i, n);
-		i += n;
-	}
-	if (i < len)
-		strbuf_addstr(out, "...");
-}
+#define QUOTE_MAX 120 /* bytes of an id a message shows */
 
 int testlist_id_error(struct shard_error *err, const char *where,
 		      const char *id, size_t len, size_t bad)
@@ -185,11 +115,11 @@ int testlist_id_error(struct shard_error *err, const char *where,
 		strbuf_addstr(&what, "NUL byte");
 	} else if (c < 0x20 || c == 0x7f) {
 		strbuf_addstr(&what, "control character ");
-		add_byte_escape(&what, c);
+		quote_add(&what, id + bad, 1);
 	} else {
 		strbuf_addf(&what, "invalid UTF-8 (byte \\x%02x)", c);
 	}
-	testlist_quote_id(&shown, id, len);
+	quote_add_cut(&shown, id, len, QUOTE_MAX);
 	r = shard_error_set(err, SHARD_EINPUT, "%s: %s in test id '%s'", where,
 			    what.buf, shown.buf);
 	strbuf_release(&what);

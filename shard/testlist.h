@@ -74,18 +74,10 @@ size_t testlist_id_check(const char *id, size_t len);
 
 /*
  * Set err to SHARD_EINPUT "where: <what> in test id '<id>'" for an id that
- * testlist_id_check() stopped at offset bad, the id shown as
- * testlist_quote_id() shows it. Returns SHARD_EINPUT.
+ * testlist_id_check() stopped at offset bad, the id shown as quote.h
+ * shows names (its first 120 bytes). Returns SHARD_EINPUT.
  */
 int testlist_id_error(struct shard_error *err, const char *where,
 		      const char *id, size_t len, size_t bad);
-
-/*
- * Append id (len bytes) to out as messages show it: C0 controls and DEL
- * as \t, \n, \r or \xNN, bytes that are not UTF-8 as \xNN, C1 controls
- * and bidirectional formatting characters as \uNNNN, everything else as
- * it is; past 120 bytes cut short with "...".
- */
-void testlist_quote_id(struct strbuf *out, const char *id, size_t len);
 
 #endif

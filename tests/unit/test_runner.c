@@ -291,7 +291,7 @@ static void generic_refuses_an_option_id_unless_dashdash_comes_first(void **stat
 	/* the message shows a bidirectional override escaped, never raw */
 	assert_int_equal(make(fx, RUNNER_GENERIC, bare, rlo, 1, 1 << 20),
 			 SHARD_EINPUT);
-	assert_non_null(strstr(fx->err.msg, "'-x\\u202e'"));
+	assert_non_null(strstr(fx->err.msg, "'-x\\u{202e}'"));
 	assert_null(strstr(fx->err.msg, "\xe2\x80\xae"));
 
 	assert_int_equal(make(fx, RUNNER_GENERIC, ended, ids, 2, 1 << 20), 0);

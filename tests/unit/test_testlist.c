@@ -7,6 +7,7 @@
  * the input cut at every position.
  */
 #include "shard/testlist.h"
+#include "shard/quote.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -263,7 +264,7 @@ static void id_check_finds_the_first_bad_byte(void **state)
 }
 
 /* Quote a string literal, NULs inside included. */
-#define QUOTE(sb, lit) testlist_quote_id((sb), (lit), sizeof(lit) - 1)
+#define QUOTE(sb, lit) quote_add_cut((sb), (lit), sizeof(lit) - 1, 120)
 
 static void quote_escapes_what_a_terminal_would_act_on(void **state)
 {
@@ -276,7 +277,8 @@ static void quote_escapes_what_a_terminal_would_act_on(void **state)
 	/* C1 controls (NEL, CSI) and bidirectional overrides and isolates */
 	strbuf_reset(&sb);
 	QUOTE(&sb, "x\xc2\x85\xc2\x9b\xe2\x80\xae\xe2\x81\xa6y");
-	assert_string_equal(sb.buf, "x\\u0085\\u009b\\u202e\\u2066y");
+	assert_string_equal(sb.buf,
+			    "x\\u{0085}\\u{009b}\\u{202e}\\u{2066}y");
 	/* printable UTF-8 and bytes that are not UTF-8 */
 	strbuf_reset(&sb);
 	QUOTE(&sb, "\xc3\xa9\\\xff'");
@@ -284,7 +286,7 @@ static void quote_escapes_what_a_terminal_would_act_on(void **state)
 	/* long ids are cut short */
 	memset(big, 'x', sizeof(big));
 	strbuf_reset(&sb);
-	testlist_quote_id(&sb, big, sizeof(big));
+	quote_add_cut(&sb, big, sizeof(big), 120);
 	assert_int_equal(sb.len, 120 + 3);
 	assert_string_equal(sb.buf + 120, "...");
 	strbuf_release(&sb);

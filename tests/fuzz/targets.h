@@ -605,8 +605,9 @@ static inline int fuzz_testlist(const uint8_t *data, size_t size)
 		FUZZ_CHECK(!memcmp(id, cut.ids[i], len));
 		FUZZ_CHECK(!memchr(id, '\n', len) && !memchr(id, '\0', len));
 		FUZZ_CHECK(id[len] == '\0');
-		/* "a\r\r\n" is the id "a\r": CRLF takes one CR only */
-		FUZZ_CHECK(strspn(id, " \t\r") < len); /* not blank */
+		/* every id a list accepts is printable UTF-8 */
+		FUZZ_CHECK(testlist_id_check(id, len) == len);
+		FUZZ_CHECK(strspn(id, " ") < len); /* not blank */
 		/* collapsed: adding any listed id again finds it */
 		FUZZ_CHECK(testlist_add(&whole, id, len) == 0);
 	}

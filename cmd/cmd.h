@@ -39,13 +39,22 @@ struct cmd_usage {
 	const char *synopsis; /* "shard plan [OPTIONS] ..." */
 	const char *summary;  /* one paragraph shown by --help */
 	const struct cmd_option *options; /* ends with { NULL } */
+	/*
+	 * The operands are a command and its arguments (shard run, shard
+	 * plan --collect): parsing stops at the first operand, and what
+	 * follows is the command's. Otherwise options may come after
+	 * operands ("shard ingest f.xml --run-id z"), as with GNU tools,
+	 * whatever POSIXLY_CORRECT says; "--" ends the options.
+	 */
+	int operands_are_command;
 };
 
 /*
  * Parse argv against u->options. fn gets each option's index in the table
  * and its argument; returning non-zero stops with that exit status.
  * --help prints the usage and returns -1 (the caller exits 0). Returns
- * the index of the first operand, or -2 after a usage error (printed).
+ * the index of the first operand, or -2 after a usage error (printed);
+ * the operands are then argv[first..argc), in the order given.
  */
 int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 	      int (*fn)(void *data, int opt, const char *arg), void *data,

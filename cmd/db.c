@@ -33,6 +33,7 @@ static const struct cmd_usage gc_usage = {
 	"older than --older-than. Only objects carrying shard's comment are\n"
 	"ever touched.",
 	gc_options,
+	0,
 };
 
 enum { O_OLDER, O_DRY_RUN, O_QUIET };

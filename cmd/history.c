@@ -148,6 +148,7 @@ static const struct cmd_usage show_usage = {
 	"Print what the history holds: runs (the oldest and newest kept),\n"
 	"tests, results and its size on disk.",
 	show_options,
+	0,
 };
 
 struct run_span {
@@ -260,6 +261,7 @@ static const struct cmd_usage prune_usage = {
 	"On PostgreSQL, VACUUM leaves the space to the server for later\n"
 	"ingests, so the size shown may not drop.",
 	prune_options,
+	0,
 };
 
 static int history_prune(int argc, char **argv, struct cmd_ctx *ctx)
@@ -308,6 +310,7 @@ static const struct cmd_usage export_usage = {
 	"Write the whole history as JSON (README: shard history), for another\n"
 	"backend or machine: shard history import reads it back.",
 	export_options,
+	0,
 };
 
 static int history_export_cmd(int argc, char **argv, struct cmd_ctx *ctx)
@@ -356,6 +359,7 @@ static const struct cmd_usage import_usage = {
 	"it if needed, in one transaction. Runs already there (same run id)\n"
 	"gain only the reports they lack, so importing twice changes nothing.",
 	import_options,
+	0,
 };
 
 static int read_all(const char *path, struct strbuf *out,
@@ -452,6 +456,7 @@ static const struct cmd_usage pull_usage = {
 	"missing object (404) is not an error: there is no history yet."
 	AUTH_HELP,
 	remote_options,
+	0,
 };
 
 static const struct cmd_usage push_usage = {
@@ -462,6 +467,7 @@ static const struct cmd_usage push_usage = {
 	"(no run is lost from either side) and retry."
 	AUTH_HELP,
 	remote_options,
+	0,
 };
 
 struct remote {

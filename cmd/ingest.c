@@ -45,6 +45,7 @@ static const struct cmd_usage ingest_usage = {
 	"(planned apart: their tests may be missing or doubled) are refused,\n"
 	"and nothing of them is recorded.",
 	ingest_options,
+	0,
 };
 
 enum { O_HISTORY, O_RUN_ID, O_COMMIT, O_BRANCH, O_RECOVER, O_QUIET };

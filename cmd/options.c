@@ -54,7 +54,12 @@ static void build_tables(const struct cmd_usage *u, struct option *longs,
 {
 	int n = count_options(u->options), i;
 
-	strbuf_addstr(shorts, "+:h");
+	/*
+	 * '+': stop at the first operand; '-': hand every operand back in
+	 * order as option 1, so that options after operands are taken
+	 * whether or not POSIXLY_CORRECT is set.
+	 */
+	strbuf_addstr(shorts, u->operands_are_command ? "+:h" : "-:h");
 	for (i = 0; i < n; i++) {
 		const struct cmd_option *o = &u->options[i];
 
@@ -99,8 +104,9 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 	      int (*fn)(void *data, int opt, const char *arg), void *data,
 	      struct cmd_ctx *ctx)
 {
-	int n = count_options(u->options), c, r = 0;
+	int n = count_options(u->options), c, r = 0, nops = 0;
 	struct option *longs = xcalloc((size_t)n + 2, sizeof(*longs));
+	char **ops = xcalloc((size_t)argc + 1, sizeof(*ops));
 	struct strbuf shorts = STRBUF_INIT;
 	char name[64];
 
@@ -110,7 +116,9 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 	while (!r && (c = getopt_long(argc, argv, shorts.buf, longs, NULL)) != -1) {
 		const char *bad = argv[optind - 1];
 
-		if (c == OPT_HELP || c == 'h') {
+		if (c == 1) {
+			ops[nops++] = argv[optind - 1];
+		} else if (c == OPT_HELP || c == 'h') {
 			cmd_print_usage(ctx->out, u);
 			r = -1;
 		} else if (c == '?' || c == ':') {
@@ -125,6 +133,15 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 				r = -2;
 		}
 	}
+	if (!r && nops) {
+		/*
+		 * Those after "--" are in place at the end; those met before
+		 * go just ahead of them, over slots already read.
+		 */
+		optind -= nops;
+		memcpy(argv + optind, ops, (size_t)nops * sizeof(*argv));
+	}
+	free(ops);
 	free(longs);
 	strbuf_release(&shorts);
 	return r ? r : optind;

@@ -64,6 +64,7 @@ static const struct cmd_usage plan_usage = {
 	"a run id (in CI, the CI's), the run's first plan is kept in the\n"
 	"history and every later plan of that run and list reuses it.",
 	plan_options,
+	1, /* the operands are CMD [ARG...] */
 };
 
 enum {

@@ -27,6 +27,7 @@ static const struct cmd_usage status_usage = {
 	"and requeued (claims whose worker was lost), and each worker's\n"
 	"batches, tests and failures.",
 	status_options,
+	0,
 };
 
 static const struct cmd_option report_options[] = {
@@ -41,6 +42,7 @@ static const struct cmd_usage report_usage = {
 	"once, with its last complete result (a test rerun because its worker\n"
 	"died is not counted twice); tests never completed are errors.",
 	report_options,
+	0,
 };
 
 struct queue_args {

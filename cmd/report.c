@@ -36,6 +36,7 @@ static const struct cmd_usage report_usage = {
 	"and the tests added and removed since the run before. Markdown suits\n"
 	"$GITHUB_STEP_SUMMARY; html is one self-contained page with charts.",
 	report_options,
+	0,
 };
 
 enum { O_FORMAT, O_OUTPUT, O_LAST, O_TOP, O_HISTORY };

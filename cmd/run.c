@@ -83,6 +83,7 @@ static const struct cmd_usage run_usage = {
 	"(unreported tests become errors), keep it (-o), and record it into\n"
 	"history. Exit 0 when every test passed, 1 when any failed.",
 	run_options,
+	1, /* the operands are CMD [ARG...] */
 };
 
 enum {

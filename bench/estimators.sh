@@ -2,10 +2,10 @@
 # Measure the duration estimators of shard/estimate.c: builds
 # bench/estimators.c against it, converts the timing files to plain lists
 # with python3, and prints Markdown tables and a recommendation.
-#   bench/estimators.sh [DATA_DIR]   (default /work/shared/data/durations)
+#   bench/estimators.sh [DATA_DIR]   (default tests/data/durations)
 set -eu
 cd "$(dirname "$0")/.."
-data=${1:-${SHARD_DURATIONS:-/work/shared/data/durations}}
+data=${1:-${SHARD_DURATIONS:-tests/data/durations}}
 work=bench/.work
 mkdir -p "$work/in"
 rm -f "$work"/in/*

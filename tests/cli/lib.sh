@@ -1,12 +1,13 @@
 # Shared set-up for end-to-end scripts: sourced by tests/cli/t*.sh.
-# Gives $SHARD (the binary under test), $DATA (../shared/data), $TOOLS,
+# Gives $SHARD (the binary under test), $DATA (tests/data: real timing and
+# JUnit files, their sources in tests/data/MANIFEST.tsv), $TOOLS
+# (tests/tools: the generator and plan scorer),
 # a scratch directory as the working directory, and small assertions.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SHARD=${SHARD_BIN:-$REPO/build/shard}
-SHARED=${SHARD_SHARED:-$REPO/../shared}
-DATA=$SHARED/data
-TOOLS=$SHARED/tools
+DATA=$REPO/tests/data
+TOOLS=$REPO/tests/tools
 FIXTURES=$REPO/tests/fixtures
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -50,6 +51,15 @@ expect_grep() {
         echo "--- $2" >&2; head -c 2000 "$2" >&2
         fail "no line matching '$1' in $2"
     }
+}
+
+# manifest_count DIR KIND: how many files under tests/data/DIR/ the
+# manifest lists with that kind (junit, malformed, other-root, durations,
+# durations-history, timing-other), so that counts follow the corpus.
+manifest_count() {
+    awk -F'\t' -v dir="$1/" -v kind="$2" \
+        'NR > 1 && index($1, dir) == 1 && $6 == kind { n++ } END { print n + 0 }' \
+        "$DATA/MANIFEST.tsv"
 }
 
 # sql QUERY: run a query on the history database (via python's sqlite3).

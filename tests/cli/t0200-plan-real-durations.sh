@@ -1,7 +1,7 @@
 #!/bin/sh
 # For every real timing file and K in 2..64: after `shard ingest`, the plan
 # is valid and its makespan is no worse than LPT's (pytest-split's
-# least_duration), as scored by shared/tools/plan_eval.py; by file too
+# least_duration), as scored by tests/tools/plan_eval.py; by file too
 # where the ids are pytest node ids.
 . "$(dirname "$0")/lib.sh"
 

@@ -558,7 +558,7 @@ static void nodeid_grouping_reads_file_class_and_dir(void **state)
 			"");
 }
 
-/* ---- real ids from /work/shared/data ---- */
+/* ---- real ids from tests/data ---- */
 
 static void real_pytest_nodeids_meet_their_junit_case_keys(void **state)
 {

@@ -170,8 +170,28 @@ static int take_option(void *data, int opt, const char *arg)
 	return 0;
 }
 
-/* The URLs given through the -env forms, as if given in argv. */
-static int take_urls(struct run_args *a)
+static int named(const struct run_args *a, const char *entry)
+{
+	const char *const vars[] = {
+		a->isolate_db_env, a->isolate_schema_env, a->queue_env,
+	};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
+		size_t n = vars[i] ? strlen(vars[i]) : 0;
+
+		if (n && !strncmp(entry, vars[i], n) && entry[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The URLs given through the -env forms, as if given in argv. A variable
+ * named so holds shard's credentials: like SHARD_HISTORY_TOKEN
+ * (shard/childenv.h), it is kept from the commands shard starts, which
+ * all take their environment from ctx's; env then holds ctx's new one.
+ */
+static int take_urls(struct run_args *a, struct strvec *env)
 {
 	struct cmd_ctx *c = a->ctx;
 
@@ -182,6 +202,12 @@ static int take_urls(struct run_args *a)
 	    cmd_url_or_env(c, RUN_CMD, "--queue", a->queue, a->queue_env,
 			   &a->queue))
 		return EXIT_USAGE;
+	if (!a->isolate_db_env && !a->isolate_schema_env && !a->queue_env)
+		return 0;
+	for (char *const *e = c->core.envp; e && *e; e++)
+		if (!named(a, *e))
+			strvec_push(env, *e);
+	c->core.envp = env->v;
 	return 0;
 }
 
@@ -678,7 +704,8 @@ static int run_single(struct run_args *a, struct selection *sel,
 	return res.stopped ? 128 + run_signal : status;
 }
 
-int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
+static int run_main(int argc, char **argv, struct cmd_ctx *ctx,
+		    struct strvec *env)
 {
 	struct run_args a = {
 		.ctx = ctx, .record = -1, .runner = RUNNER_GENERIC,
@@ -694,7 +721,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
-	if ((r = take_urls(&a)) ||
+	if ((r = take_urls(&a, env)) ||
 	    (r = split_operands(&a, argv + first, argc - first)))
 		return r;
 	if (resolve(&a, &err))
@@ -726,5 +753,18 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 			    : run_single(&a, &sel, dir);
 	selection_release(&sel);
 	run_rmdir(dir);
+	return r;
+}
+
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	char *const *envp = ctx->core.envp;
+	struct strvec env;
+	int r;
+
+	strvec_init(&env);
+	r = run_main(argc, argv, ctx, &env);
+	ctx->core.envp = envp;
+	strvec_release(&env);
 	return r;
 }

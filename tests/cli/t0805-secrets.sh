@@ -13,7 +13,8 @@
 # (c) A token, header file or user info goes over plain http:// only to a
 #     loopback address: to this machine's own non-loopback address it is
 #     refused (exit 2) before a connection is made (the server there sees
-#     nothing), unless --allow-insecure-token; to 127.0.0.1 it is sent.
+#     nothing), unless --allow-insecure-token; to 127.0.0.1 it is sent. A
+#     redirect is not followed.
 . "$(dirname "$0")/lib.sh"
 command -v psql >/dev/null || fail "psql missing: run ci/deps"
 pg_start
@@ -193,37 +194,59 @@ expect_status 3 "$SHARD" history pull --history h.db --retries 0 --timeout 2 \
 ! grep -q "not sending" err || fail "--allow-insecure-token did not allow"
 [ ! -e h.db ] || fail "a refused pull created the history"
 
+# peek ADDR NAME [LOCATION]: an HTTP server on ADDR that logs each
+# request's method, path and Authorization to NAME.log and answers 404,
+# or a redirect to LOCATION; its port in $P
+cat >peek.py <<'EOF'
+import http.server, os, sys
+addr, name = sys.argv[1], sys.argv[2]
+where = sys.argv[3] if len(sys.argv) > 3 else None
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(name + ".log", "a") as f:
+            f.write("%s %s auth=%s\n" % (self.command, self.path,
+                                        self.headers.get("Authorization")))
+        self.send_response(302 if where else 404)
+        if where:
+            self.send_header("Location", where)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    do_PUT = do_GET
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer((addr, 0), H)
+with open(name + ".port.tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(name + ".port.tmp", name + ".port")
+srv.serve_forever()
+EOF
+peek() {
+    : >"$2.log"
+    $PY peek.py "$@" &
+    at_exit "kill $! 2>/dev/null"
+    i=0
+    while [ ! -s "$2.port" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
+    P=$(cat "$2.port") || fail "the server $2 did not start"
+}
+
+# a redirect is not followed: the token never reaches where it points
+peek 127.0.0.1 elsewhere
+peek 127.0.0.1 redirector "http://127.0.0.1:$P/stolen"
+expect_status 3 "$SHARD" history pull --history h.db --retries 0 \
+    "http://127.0.0.1:$P/h.db"
+expect_grep "^GET /h.db auth=Bearer $TOKEN$" redirector.log
+[ ! -s elsewhere.log ] || fail "a redirect was followed: $(cat elsewhere.log)"
+no_output_secret
+[ ! -e h.db ] || fail "a failed pull created the history"
+
 # this machine's own address that is not loopback: a server there sees
 # no request until the user opts in
 ADDR=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9.]+$' | grep -v '^127\.' | head -1)
 if [ -z "$ADDR" ]; then
     echo "# no non-loopback IPv4 address: its cases skipped" >&2
 else
-    cat >peek.py <<'EOF'
-import http.server, os, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open("peek.log", "a") as f:
-            f.write("GET %s auth=%s\n" % (self.path, self.headers.get("Authorization")))
-        self.send_response(404)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    do_PUT = do_GET
-    def log_message(self, *a):
-        pass
-srv = http.server.HTTPServer((sys.argv[1], 0), H)
-with open("peek.port.tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-os.rename("peek.port.tmp", "peek.port")
-srv.serve_forever()
-EOF
-    $PY peek.py "$ADDR" &
-    at_exit "kill $! 2>/dev/null"
-    i=0
-    while [ ! -s peek.port ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
-    P=$(cat peek.port) || fail "the peeking server did not start"
+    peek "$ADDR" remote
     URL="http://$ADDR:$P/h.db"
-    : >peek.log
     printf 'X-Api-Key: hdr-S3CRET\n' >headers
     for verb in pull push; do
         expect_status 2 "$SHARD" history "$verb" --history h.db --retries 0 "$URL"
@@ -237,11 +260,14 @@ EOF
         --retries 0 "http://u:$PW@$ADDR:$P/h.db" >out 2>err
     [ $? = 2 ] || fail "user info went to $ADDR in clear text"
     no_output_secret
-    [ ! -s peek.log ] || fail "a refused request reached the server: $(cat peek.log)"
+    env -u SHARD_HISTORY_TOKEN "$SHARD" ingest --history ingest.db \
+        "http://u:$PW@$ADDR:$P/r.xml" >out 2>err
+    [ $? = 2 ] || fail "ingest sent user info to $ADDR in clear text"
+    [ ! -s remote.log ] || fail "a refused request reached the server: $(cat remote.log)"
     [ ! -e h.db ] || fail "a refused pull created the history"
     expect_status 0 "$SHARD" history pull --history h.db --retries 0 \
         --allow-insecure-token "$URL"
-    expect_grep "^GET /h.db auth=Bearer $TOKEN$" peek.log
+    expect_grep "^GET /h.db auth=Bearer $TOKEN$" remote.log
     no_output_secret
 fi
 exit 0

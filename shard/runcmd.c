@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "childenv.h"
 #include "banned.h"
 
 extern char **environ;
@@ -52,6 +53,8 @@ static void child(const char *const *argv, char *const *envp, int out,
 		dup2(out, 1);
 	if (envp)
 		environ = (char **)envp;
+	/* this child's copy of the array: shard's secrets stay with shard */
+	childenv_scrub(environ);
 	execvp(argv[0], (char *const *)argv);
 	e = errno;
 	if (write(report, &e, sizeof(e)) < 0)

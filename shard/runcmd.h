@@ -1,8 +1,9 @@
 /*
  * Child processes (git's run-command): argv vectors, fork/execvp, never a
  * shell. The environment is the one the caller passes (cmd/ hands down
- * its envp snapshot). A command that cannot be started is reported as
- * SHARD_EENV with the reason from the child's failed execvp.
+ * its envp snapshot), less shard's own secrets (shard/childenv.h). A
+ * command that cannot be started is reported as SHARD_EENV with the
+ * reason from the child's failed execvp.
  */
 #ifndef SHARD_RUNCMD_H
 #define SHARD_RUNCMD_H

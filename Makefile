@@ -4,8 +4,9 @@
 # BUILD=DIR builds into DIR instead of build/.
 #
 # `make install` puts the binary, the pytest plugin, the man pages and the
-# bash and zsh completions under PREFIX (BINDIR, DATADIR and MANDIR refine
-# it; DESTDIR stages the whole tree elsewhere, as packagers do). The data
+# bash and zsh completions under PREFIX (BINDIR, DATADIR, MANDIR,
+# BASHCOMPDIR and ZSHCOMPDIR refine it; DESTDIR stages the whole tree
+# elsewhere, as packagers do). The data
 # directory is compiled into the binary: the build knows its DATADIR
 # (build/gen/datadir.h, rewritten only when it changes), so `make install
 # PREFIX=/usr` after `make` rebuilds what depends on it.
@@ -23,6 +24,8 @@ PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 DATADIR = $(PREFIX)/share
 MANDIR = $(DATADIR)/man
+BASHCOMPDIR = $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR = $(DATADIR)/zsh/site-functions
 DESTDIR =
 INSTALL = install
 VERSION := $(shell sed -n 's/^\#define SHARD_VERSION "\(.*\)"$$/\1/p' cmd/main.c)
@@ -127,23 +130,23 @@ style:
 install: all
 	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(DATADIR)/shard' \
 		'$(DESTDIR)$(MANDIR)/man1' \
-		'$(DESTDIR)$(DATADIR)/bash-completion/completions' \
-		'$(DESTDIR)$(DATADIR)/zsh/site-functions'
+		'$(DESTDIR)$(BASHCOMPDIR)' \
+		'$(DESTDIR)$(ZSHCOMPDIR)'
 	$(INSTALL) -m 755 $(BUILD)/shard '$(DESTDIR)$(BINDIR)/shard'
 	$(INSTALL) -m 644 share/shard_pytest.py '$(DESTDIR)$(DATADIR)/shard/'
 	$(INSTALL) -m 644 $(MANPAGES) '$(DESTDIR)$(MANDIR)/man1/'
 	$(INSTALL) -m 644 completion/shard.bash \
-		'$(DESTDIR)$(DATADIR)/bash-completion/completions/shard'
+		'$(DESTDIR)$(BASHCOMPDIR)/shard'
 	$(INSTALL) -m 644 completion/_shard \
-		'$(DESTDIR)$(DATADIR)/zsh/site-functions/_shard'
+		'$(DESTDIR)$(ZSHCOMPDIR)/_shard'
 
 # What install put there; __pycache__ is Python's, when it could write it.
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/shard' \
 		'$(DESTDIR)$(DATADIR)/shard/shard_pytest.py' \
 		$(MANPAGES:man/%='$(DESTDIR)$(MANDIR)/man1/%') \
-		'$(DESTDIR)$(DATADIR)/bash-completion/completions/shard' \
-		'$(DESTDIR)$(DATADIR)/zsh/site-functions/_shard'
+		'$(DESTDIR)$(BASHCOMPDIR)/shard' \
+		'$(DESTDIR)$(ZSHCOMPDIR)/_shard'
 	rm -rf '$(DESTDIR)$(DATADIR)/shard/__pycache__'
 	rmdir '$(DESTDIR)$(DATADIR)/shard' 2>/dev/null || true
 

@@ -64,6 +64,15 @@ static int is_dir(const char *path)
 	return !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
+/* dir and rel into buf, when that names a directory; else NULL. */
+static const char *dir_at(char *buf, size_t size, const char *dir,
+			  const char *rel)
+{
+	if ((size_t)snprintf(buf, size, "%s%s", dir, rel) >= size)
+		return NULL;
+	return is_dir(buf) ? buf : NULL;
+}
+
 /*
  * Where shard_pytest.py is. The build tree's share/shard beside the
  * binary comes before the compiled-in data directory, so that a build
@@ -85,14 +94,11 @@ const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size)
 		if ((slash = strrchr(exe, '/')))
 			*slash = '\0';
 	}
-	if (slash && (size_t)snprintf(buf, size, "%s/share/shard", exe) < size &&
-	    is_dir(buf))
+	if (slash && dir_at(buf, size, exe, "/share/shard"))
 		return buf;
 	if (is_dir(SHARD_DATADIR))
 		return SHARD_DATADIR;
-	if (slash &&
-	    (size_t)snprintf(buf, size, "%s/../share/shard", exe) < size &&
-	    is_dir(buf))
+	if (slash && dir_at(buf, size, exe, "/../share/shard"))
 		return buf;
 	return NULL;
 }

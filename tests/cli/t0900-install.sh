@@ -16,7 +16,8 @@ done
 /usr/bin/python3 -m pytest --version >/dev/null 2>&1 ||
     fail "pytest is missing (ci/deps)"
 
-unset MAKEFLAGS MFLAGS MAKELEVEL SHARD_SHARE_DIR
+# a plain build of its own, whatever the suite runs under (SANITIZE=...)
+unset MAKEFLAGS MFLAGS MAKELEVEL SANITIZE SHARD_SHARE_DIR
 ROOT=$SCRATCH/root
 inst() { # LOG MAKE-ARGS...: make in the repository, into a build of ours
     log=$1

@@ -122,8 +122,12 @@ const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 		   struct testlist *list, struct shard_error *err);
 
-/* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary
- * (share/shard or ../share/shard); NULL when not found. */
+/*
+ * Where shard_pytest.py is: $SHARD_SHARE_DIR; else the first directory
+ * that exists of share/shard beside the binary (the build tree), the data
+ * directory make install compiled in (SHARD_DATADIR), ../share/shard
+ * from the binary. NULL when none does. Returns env, buf or a constant.
+ */
 const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size);
 /*
  * Collect cmd's pytest node ids through the plugin (-p shard_pytest

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gen/datadir.h"
 #include "shard/runcmd.h"
 #include "shard/strbuf.h"
 #include "shard/strvec.h"
@@ -56,29 +57,49 @@ int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 	return r;
 }
 
-/* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary. */
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* dir and rel into buf, when that names a directory; else NULL. */
+static const char *dir_at(char *buf, size_t size, const char *dir,
+			  const char *rel)
+{
+	if ((size_t)snprintf(buf, size, "%s%s", dir, rel) >= size)
+		return NULL;
+	return is_dir(buf) ? buf : NULL;
+}
+
+/*
+ * Where shard_pytest.py is. The build tree's share/shard beside the
+ * binary comes before the compiled-in data directory, so that a build
+ * never runs the plugin of an older install; ../share/shard comes last,
+ * for an installed tree not (yet) where it was configured to be (under
+ * DESTDIR, or moved).
+ */
 const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size)
 {
 	const char *env = shard_getenv(&ctx->core, "SHARD_SHARE_DIR");
-	static const char *const rel[] = { "/share/shard", "/../share/shard" };
 	char exe[2048];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-	struct stat st;
+	char *slash = NULL;
 
 	if (env && *env)
 		return env;
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	if (!(slash = strrchr(exe, '/')))
-		return NULL;
-	*slash = '\0';
-	for (int i = 0; i < 2; i++) {
-		snprintf(buf, size, "%s%s", exe, rel[i]);
-		if (!stat(buf, &st) && S_ISDIR(st.st_mode))
-			return buf;
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')))
+			*slash = '\0';
 	}
+	if (slash && dir_at(buf, size, exe, "/share/shard"))
+		return buf;
+	if (is_dir(SHARD_DATADIR))
+		return SHARD_DATADIR;
+	if (slash && dir_at(buf, size, exe, "/../share/shard"))
+		return buf;
 	return NULL;
 }
 

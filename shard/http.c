@@ -507,3 +507,14 @@ int http_fetch_temp(const struct http_options *o, const char *url,
 	}
 	return fd;
 }
+
+const char *http_libcurl_version(char *buf, size_t size)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	if (v->ssl_version)
+		snprintf(buf, size, "%s (%s)", v->version, v->ssl_version);
+	else
+		snprintf(buf, size, "%s", v->version);
+	return buf;
+}

@@ -131,4 +131,10 @@ void http_wait(const struct http_options *o, unsigned attempt);
 int http_fetch_temp(const struct http_options *o, const char *url,
 		    struct shard_error *err);
 
+/*
+ * The libcurl this process runs with and its TLS library:
+ * "7.88.1 (OpenSSL/3.0.11)". Written into buf; returns buf.
+ */
+const char *http_libcurl_version(char *buf, size_t size);
+
 #endif

@@ -31,7 +31,11 @@ def commands(text):
 def help_options(text):
     out = set()
     for line in text.split("\n"):
-        m = re.match(r"^  (?:-(\w), |    )--([\w-]+)(?: (\S+))?  ", line)
+        # "  -x, --name ARG" padded to 30 columns, then the help; a spec
+        # longer than that is followed by one space. Arguments are
+        # upper-case placeholders (FILE, URL, VAR, N...).
+        m = re.match(r"^  (?:-(\w), |    )--([\w-]+)(?: ([A-Z][A-Z_]*))?(?: |$)",
+                     line)
         if m and m.group(2) != "help":
             out.add(("-" + m.group(1) + ", " if m.group(1) else "") +
                     "--" + m.group(2) + (" ARG" if m.group(3) else ""))

@@ -102,6 +102,12 @@ const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 		   struct testlist *list, struct shard_error *err);
 
+/*
+ * cmd_fail for a test list that could not be read: 128 + the signal
+ * when SIGINT, SIGTERM or SIGHUP stopped its collect command.
+ */
+int cmd_fail_list(struct cmd_ctx *ctx, const struct shard_error *err);
+
 /* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary
  * (share/shard or ../share/shard); NULL when not found. */
 const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size);

@@ -123,6 +123,12 @@ int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 		   struct testlist *list, struct shard_error *err);
 
 /*
+ * cmd_fail for a test list that could not be read: 128 + the signal
+ * when SIGINT, SIGTERM or SIGHUP stopped its collect command.
+ */
+int cmd_fail_list(struct cmd_ctx *ctx, const struct shard_error *err);
+
+/*
  * Where shard_pytest.py is: $SHARD_SHARE_DIR; else the first directory
  * that exists of share/shard beside the binary (the build tree), the data
  * directory make install compiled in (SHARD_DATADIR), ../share/shard

@@ -748,7 +748,7 @@ static int run_main(int argc, char **argv, struct cmd_ctx *ctx,
 	testlist_init(&sel.list);
 	if (a.plan ? select_from_file(&a, &sel, &err)
 		   : select_from_list(&a, &sel, dir, &err))
-		r = cmd_fail(ctx, &err);
+		r = cmd_fail_list(ctx, &err);
 	else
 		r = a.local ? run_local(&a, &sel, dir)
 			    : run_single(&a, &sel, dir);

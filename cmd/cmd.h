@@ -101,6 +101,17 @@ struct cmd_verb {
 int cmd_dispatch_verb(int argc, char **argv, struct cmd_ctx *ctx,
 		      const char *command, const struct cmd_verb *verbs,
 		      size_t n);
+/*
+ * The URL an option takes, given in argv (url, from --NAME URL) or
+ * through the environment variable var names (--NAME-env VAR), so that
+ * a password need not be in argv; *out is the one given, or NULL when
+ * neither is (a variable alone never switches a mode on). Both given, a
+ * var that is not a variable's name (never echoed: it may be a URL), or
+ * a variable unset or empty, is a usage error (printed, EXIT_USAGE)
+ * naming the option and the variable. opt is "--NAME".
+ */
+int cmd_url_or_env(struct cmd_ctx *ctx, const char *cmd, const char *opt,
+		   const char *url, const char *var, const char **out);
 /* History location: --history, else SHARD_HISTORY, else the default. */
 const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 
@@ -111,8 +122,18 @@ const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 		   struct testlist *list, struct shard_error *err);
 
-/* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary
- * (share/shard or ../share/shard); NULL when not found. */
+/*
+ * cmd_fail for a test list that could not be read: 128 + the signal
+ * when SIGINT, SIGTERM or SIGHUP stopped its collect command.
+ */
+int cmd_fail_list(struct cmd_ctx *ctx, const struct shard_error *err);
+
+/*
+ * Where shard_pytest.py is: $SHARD_SHARE_DIR; else the first directory
+ * that exists of share/shard beside the binary (the build tree), the data
+ * directory make install compiled in (SHARD_DATADIR), ../share/shard
+ * from the binary. NULL when none does. Returns env, buf or a constant.
+ */
 const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size);
 /*
  * Collect cmd's pytest node ids through the plugin (-p shard_pytest

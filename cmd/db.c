@@ -1,24 +1,26 @@
 /*
  * shard db gc: remove the databases and schemas that `shard run
  * --isolate-db/--isolate-schema` created and a killed run left behind.
- * A nested verb table, as docs/design.md lays out for two-word commands.
+ * A creator holds a PostgreSQL advisory lock for as long as it uses what
+ * it made (shard/isolate.h): gc removes only what no session holds,
+ * which tells a live run from a dead one on any host, in any PID
+ * namespace. A nested verb table, as docs/design.md lays out for
+ * two-word commands.
  */
 #include "cmd/cmd.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "shard/isolate.h"
+#include "shard/quote.h"
 #include "shard/banned.h"
 
 #define CMD "shard db gc"
 #define DAY (24.0 * 3600)
 
 static const struct cmd_option gc_options[] = {
-	{ "older-than", 0, "S", "also remove what was created more than S "
-				"seconds ago, wherever its creator runs "
+	{ "older-than", 0, "S", "remove what an older shard, one that took no "
+				"lock, created once it is S seconds old "
 				"(default: 86400)" },
 	{ "dry-run", 'n', NULL, "list what would be removed; remove nothing" },
 	{ "quiet", 'q', NULL, "print nothing but errors" },
@@ -29,9 +31,10 @@ static const struct cmd_usage gc_usage = {
 	"shard db gc [OPTIONS] postgres://USER@HOST/DB",
 	"Remove the databases (of the whole server) and schemas (of DB) that\n"
 	"shard run created for its shards and did not drop because it was\n"
-	"killed: those whose creator process on this host is gone, and those\n"
-	"older than --older-than. Only objects carrying shard's comment are\n"
-	"ever touched.",
+	"killed: those whose creator's session no longer holds their advisory\n"
+	"lock, wherever it ran. A database or schema still in use is never\n"
+	"removed, however old. Only objects carrying shard's comment are ever\n"
+	"touched.",
 	gc_options,
 	0,
 };
@@ -58,27 +61,29 @@ static int take_option(void *data, int opt, const char *arg)
 	return 0;
 }
 
-static int pid_alive(long pid)
-{
-	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-}
-
 static void removed(void *data, const char *kind, const char *name,
 		    const char *why)
 {
 	struct gc_args *a = data;
+	struct strbuf line = STRBUF_INIT;
 
-	if (!a->quiet)
-		fprintf(a->ctx->out, "%s %s %s (%s)\n",
-			a->dry_run ? "would remove" : "removed", kind, name,
-			why);
+	if (a->quiet)
+		return;
+	/* the comment's host is anyone's text */
+	strbuf_addf(&line, "%s %s ", a->dry_run ? "would remove" : "removed",
+		    kind);
+	quote_str(&line, name);
+	strbuf_addstr(&line, " (");
+	quote_str(&line, why);
+	strbuf_addstr(&line, ")\n");
+	fputs(line.buf, a->ctx->out);
+	strbuf_release(&line);
 }
 
 static int db_gc(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct gc_args a = { ctx, DAY, 0, 0 };
 	struct shard_error err = SHARD_ERROR_INIT;
-	char host[256] = "";
 	struct isolate_gc_options o = { 0 };
 	size_t n = 0;
 	int first = cmd_parse(argc, argv, &gc_usage, take_option, &a, ctx);
@@ -87,11 +92,8 @@ static int db_gc(int argc, char **argv, struct cmd_ctx *ctx)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
 	if (argc - first != 1)
 		return cmd_usage_error(ctx, CMD, "give one postgres:// URL");
-	gethostname(host, sizeof(host) - 1);
 	o.now = shard_now(&ctx->core);
 	o.older_than = a.older_than;
-	o.host = host;
-	o.alive = pid_alive;
 	o.dry_run = a.dry_run;
 	o.removed = removed;
 	o.data = &a;

@@ -32,13 +32,14 @@ struct history_args {
 	const char *history, *output, *header_file, *cacert;
 	long keep_runs, retries, conflicts;
 	double timeout, retry_delay;
-	int json, quiet;
+	int json, quiet, allow_insecure;
 };
 
 /* Option ids shared by every verb's table (each table names a subset). */
 enum {
 	O_HISTORY, O_FORMAT, O_KEEP_RUNS, O_OUTPUT, O_HEADER_FILE, O_CACERT,
 	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_CONFLICTS, O_QUIET,
+	O_ALLOW_INSECURE,
 };
 
 static const char *const option_names[] = {
@@ -47,7 +48,7 @@ static const char *const option_names[] = {
 	[O_HEADER_FILE] = "header-file", [O_CACERT] = "cacert",
 	[O_TIMEOUT] = "timeout", [O_RETRIES] = "retries",
 	[O_RETRY_DELAY] = "retry-delay", [O_CONFLICTS] = "max-conflicts",
-	[O_QUIET] = "quiet",
+	[O_QUIET] = "quiet", [O_ALLOW_INSECURE] = "allow-insecure-token",
 };
 
 struct verb_parse {
@@ -75,6 +76,7 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_HEADER_FILE: a->header_file = arg; return 0;
 	case O_CACERT: a->cacert = arg; return 0;
 	case O_QUIET: a->quiet = 1; return 0;
+	case O_ALLOW_INSECURE: a->allow_insecure = 1; return 0;
 	case O_FORMAT:
 		if (strcmp(arg, "text") && strcmp(arg, "json"))
 			return cmd_usage_error(a->ctx, a->cmd, "--format '%s': "
@@ -431,6 +433,9 @@ static const struct cmd_option remote_options[] = {
 	{ "header-file", 0, "FILE", "send FILE's 'Name: value' lines as "
 				    "request headers" },
 	{ "cacert", 0, "FILE", "trust the CA certificates in FILE" },
+	{ "allow-insecure-token", 0, NULL, "send the token and header file "
+					   "over plain http:// to a host "
+					   "that is not loopback" },
 	{ "timeout", 0, "S", "give up on one attempt after S seconds "
 			     "(default: 300)" },
 	{ "retries", 0, "N", "attempts after a 5xx answer or a connection "
@@ -445,7 +450,10 @@ static const struct cmd_option remote_options[] = {
 
 #define AUTH_HELP \
 	"\n\nAuthorization: $SHARD_HISTORY_TOKEN as a bearer token, and/or\n" \
-	"--header-file. Neither is ever printed. TLS peers are verified."
+	"--header-file. Neither is ever printed, nor sent in clear text: only\n" \
+	"over https://, or http:// to 127.0.0.0/8 or [::1], unless\n" \
+	"--allow-insecure-token. TLS peers are verified; redirects are not\n" \
+	"followed."
 
 static const struct cmd_usage pull_usage = {
 	"shard history pull [OPTIONS] URL",
@@ -483,6 +491,7 @@ static int remote_setup(struct remote *x, int argc, char **argv, int first,
 	struct history_args *a = &x->a;
 	const char *token = shard_getenv(&a->ctx->core, "SHARD_HISTORY_TOKEN");
 	const char *tmp = shard_getenv(&a->ctx->core, "TMPDIR");
+	int r;
 
 	if (argc - first != 1)
 		return cmd_usage_error(a->ctx, a->cmd, "give one URL");
@@ -505,6 +514,14 @@ static int remote_setup(struct remote *x, int argc, char **argv, int first,
 	x->http.timeout = a->timeout < 1 ? 1 : (long)(a->timeout + 0.999);
 	x->http.retries = (unsigned)a->retries;
 	x->http.backoff = a->retry_delay;
+	x->http.allow_insecure = a->allow_insecure;
+	/* before the history is touched or anything is sent */
+	if (http_check_credentials(&x->http, argv[first], err)) {
+		r = cmd_fail(a->ctx, err);
+		cmd_note(a->ctx, "hint: --allow-insecure-token sends them "
+			 "anyway");
+		return r;
+	}
 	x->rm.url = argv[first];
 	x->rm.http = &x->http;
 	x->rm.conflicts = (unsigned)a->conflicts;

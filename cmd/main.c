@@ -10,6 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shard/http.h"
+#include "shard/junit.h"
+#include "shard/pgconn.h"
 #include "shard/store.h"
 #include "shard/banned.h"
 
@@ -75,6 +78,22 @@ static int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
 	return c->fn(2, help_argv, ctx);
 }
 
+/*
+ * The version, and those of the libraries this process runs with (which
+ * may be newer than the headers it was built against): what a bug report
+ * needs.
+ */
+static void version(FILE *f)
+{
+	char buf[128];
+
+	fprintf(f, "shard %s\n", SHARD_VERSION);
+	fprintf(f, "libxml2 %s\n", junit_libxml2_version(buf, sizeof(buf)));
+	fprintf(f, "SQLite %s\n", store_sqlite_library_version());
+	fprintf(f, "libpq %s\n", pgconn_libpq_version(buf, sizeof(buf)));
+	fprintf(f, "libcurl %s\n", http_libcurl_version(buf, sizeof(buf)));
+}
+
 static double wall_clock(void *data)
 {
 	struct timespec ts;
@@ -133,7 +152,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("shard %s\n", SHARD_VERSION);
+		version(stdout);
 		return EXIT_OK;
 	}
 	if (!(c = find(argv[1]))) {

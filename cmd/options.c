@@ -224,6 +224,41 @@ int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 	return 0;
 }
 
+static int variable_name(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+			return 0;
+	return 1;
+}
+
+int cmd_url_or_env(struct cmd_ctx *ctx, const char *cmd, const char *opt,
+		   const char *url, const char *var, const char **out)
+{
+	const char *v;
+
+	*out = url;
+	if (!var)
+		return 0;
+	if (url)
+		return cmd_usage_error(ctx, cmd, "%s and %s-env cannot be used "
+				       "together", opt, opt);
+	if (!variable_name(var))
+		return cmd_usage_error(ctx, cmd, "%s-env takes the name of an "
+				       "environment variable that holds the "
+				       "URL (letters, digits and '_'), not "
+				       "the URL", opt);
+	v = shard_getenv(&ctx->core, var);
+	if (!v || !*v)
+		return cmd_usage_error(ctx, cmd, "%s-env: the variable %s is "
+				       "%s", opt, var, v ? "empty" : "not set");
+	*out = v;
+	return 0;
+}
+
 const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag)
 {
 	const char *env = shard_getenv(&ctx->core, "SHARD_HISTORY");

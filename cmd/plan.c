@@ -351,7 +351,7 @@ int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx)
 	a.last = ctx->started;
 	if (read_list(ctx, &a, argv + first, &list, &err) ||
 	    step(&a, "read the test list")) {
-		r = cmd_fail(ctx, &err);
+		r = cmd_fail_list(ctx, &err);
 		goto out;
 	}
 	partition_list_init(&order, list.ids, list.lens, list.nr);

@@ -15,14 +15,23 @@
 #include "shard/queue.h"
 #include "shard/banned.h"
 
+#define QUEUE_OPTIONS \
+	{ "queue", 0, "URL", "the queue's PostgreSQL database" }, \
+	{ "queue-env", 0, "VAR", "as --queue, with the URL in the " \
+				 "environment variable VAR (a password " \
+				 "stays out of argv)" }
+
+enum { O_QUEUE, O_QUEUE_ENV }; /* first in both tables */
+
 static const struct cmd_option status_options[] = {
-	{ "queue", 0, "URL", "the queue's PostgreSQL database" },
+	QUEUE_OPTIONS,
 	{ "format", 'f', "FMT", "text (default) or json" },
 	{ NULL, 0, NULL, NULL },
 };
 
 static const struct cmd_usage status_usage = {
-	"shard queue status --queue URL [--format json] RUN_ID",
+	"shard queue status --queue URL | --queue-env VAR [--format json] "
+	"RUN_ID",
 	"Show a queue run's progress: tests pending, claimed, done, failed\n"
 	"and requeued (claims whose worker was lost), and each worker's\n"
 	"batches, tests and failures.",
@@ -31,13 +40,13 @@ static const struct cmd_usage status_usage = {
 };
 
 static const struct cmd_option report_options[] = {
-	{ "queue", 0, "URL", "the queue's PostgreSQL database" },
+	QUEUE_OPTIONS,
 	{ "output", 'o', "FILE", "write to FILE (default: standard output)" },
 	{ NULL, 0, NULL, NULL },
 };
 
 static const struct cmd_usage report_usage = {
-	"shard queue report --queue URL [-o FILE] RUN_ID",
+	"shard queue report --queue URL | --queue-env VAR [-o FILE] RUN_ID",
 	"Write a queue run's JUnit report from the queue itself: every test\n"
 	"once, with its last complete result (a test rerun because its worker\n"
 	"died is not counted twice); tests never completed are errors.",
@@ -47,18 +56,26 @@ static const struct cmd_usage report_usage = {
 
 struct queue_args {
 	struct cmd_ctx *ctx;
-	const char *queue, *output;
+	const char *queue, *queue_env, *output;
 	int json;
 };
+
+/* --queue or --queue-env: 1 when opt was one of them. */
+static int take_queue(struct queue_args *a, int opt, const char *arg)
+{
+	if (opt == O_QUEUE)
+		a->queue = arg;
+	else if (opt == O_QUEUE_ENV)
+		a->queue_env = arg;
+	return opt == O_QUEUE || opt == O_QUEUE_ENV;
+}
 
 static int take_status(void *data, int opt, const char *arg)
 {
 	struct queue_args *a = data;
 
-	if (opt == 0) {
-		a->queue = arg;
+	if (take_queue(a, opt, arg))
 		return 0;
-	}
 	if (!strcmp(arg, "json") || !strcmp(arg, "text")) {
 		a->json = !strcmp(arg, "json");
 		return 0;
@@ -71,9 +88,7 @@ static int take_report(void *data, int opt, const char *arg)
 {
 	struct queue_args *a = data;
 
-	if (opt == 0)
-		a->queue = arg;
-	else
+	if (!take_queue(a, opt, arg))
 		a->output = arg;
 	return 0;
 }
@@ -84,9 +99,12 @@ static int open_queue(struct queue_args *a, const char *cmd, int argc,
 	struct shard_error err = SHARD_ERROR_INIT;
 	char worker[300], host[256] = "";
 
+	if (cmd_url_or_env(a->ctx, cmd, "--queue", a->queue, a->queue_env,
+			   &a->queue))
+		return EXIT_USAGE;
 	if (!a->queue)
 		return cmd_usage_error(a->ctx, cmd, "give the queue with "
-				       "--queue URL");
+				       "--queue URL or --queue-env VAR");
 	if (argc - first != 1)
 		return cmd_usage_error(a->ctx, cmd, "give one run id");
 	gethostname(host, sizeof(host) - 1);
@@ -142,7 +160,7 @@ static void print_text(FILE *f, const char *run, const struct queue_status *s)
 
 static int queue_status_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	struct queue_args a = { ctx, NULL, NULL, 0 };
+	struct queue_args a = { ctx, NULL, NULL, NULL, 0 };
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct queue_status s;
 	struct queue *q = NULL;
@@ -203,7 +221,7 @@ static int write_report(struct queue_args *a, struct queue *q,
 
 static int queue_report_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	struct queue_args a = { ctx, NULL, NULL, 0 };
+	struct queue_args a = { ctx, NULL, NULL, NULL, 0 };
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct merge_stats st;
 	struct queue *q = NULL;

@@ -43,8 +43,13 @@ static const struct cmd_option run_options[] = {
 				 "FILE (with --local: the merged report)" },
 	{ "isolate-db", 0, "URL", "a database per shard copied from the "
 				  "template postgres://USER@HOST/TEMPLATE" },
+	{ "isolate-db-env", 0, "VAR", "as --isolate-db, with the URL in the "
+				      "environment variable VAR (a password "
+				      "stays out of argv)" },
 	{ "isolate-schema", 0, "URL", "a schema per shard in the database "
 				      "postgres://USER@HOST/DB" },
+	{ "isolate-schema-env", 0, "VAR", "as --isolate-schema, with the URL "
+					  "in the variable VAR" },
 	{ "local", 0, NULL, "run every shard on this machine, -j at a time, "
 			    "and merge their reports" },
 	{ "jobs", 'j', "N", "with --local: shards at a time (default 2)" },
@@ -63,6 +68,8 @@ static const struct cmd_option run_options[] = {
 	{ "quiet", 'q', NULL, "print only the summary line and errors" },
 	{ "queue", 0, "URL", "pull batches of tests from a queue in "
 			     "PostgreSQL (every matrix job the same URL)" },
+	{ "queue-env", 0, "VAR", "as --queue, with the URL in the variable "
+				 "VAR" },
 	{ "lease-seconds", 0, "S", "--queue: a claim's lease (default 30)" },
 	{ "heartbeat-seconds", 0, "S", "--queue: lease renewal (default 10)" },
 	{ "min-batch-seconds", 0, "S", "--queue: smallest batch (default 10x "
@@ -88,9 +95,10 @@ static const struct cmd_usage run_usage = {
 
 enum {
 	O_TESTS, O_COLLECT, O_PLAN, O_INDEX, O_SHARDS, O_BY, O_RUNNER,
-	O_OUTPUT, O_ISOLATE_DB, O_ISOLATE_SCHEMA, O_LOCAL, O_JOBS, O_RETRIES,
-	O_TIMEOUT, O_GRACE, O_HISTORY, O_NO_RECORD, O_RECORD, O_RUN_ID, O_QUIET,
-	O_QUEUE, O_LEASE, O_HEARTBEAT, O_MIN_BATCH, O_WORKERS,
+	O_OUTPUT, O_ISOLATE_DB, O_ISOLATE_DB_ENV, O_ISOLATE_SCHEMA,
+	O_ISOLATE_SCHEMA_ENV, O_LOCAL, O_JOBS, O_RETRIES, O_TIMEOUT, O_GRACE,
+	O_HISTORY, O_NO_RECORD, O_RECORD, O_RUN_ID, O_QUIET, O_QUEUE,
+	O_QUEUE_ENV, O_LEASE, O_HEARTBEAT, O_MIN_BATCH, O_WORKERS,
 };
 
 static int take_runner(struct run_args *a, const char *arg)
@@ -124,7 +132,9 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_RUNNER: return take_runner(a, arg);
 	case O_OUTPUT: a->output = arg; return 0;
 	case O_ISOLATE_DB: a->isolate_db = arg; return 0;
+	case O_ISOLATE_DB_ENV: a->isolate_db_env = arg; return 0;
 	case O_ISOLATE_SCHEMA: a->isolate_schema = arg; return 0;
+	case O_ISOLATE_SCHEMA_ENV: a->isolate_schema_env = arg; return 0;
 	case O_LOCAL: a->local = 1; return 0;
 	case O_JOBS:
 		return cmd_parse_count(c, RUN_CMD, "--jobs", arg, 1, 1024,
@@ -144,6 +154,7 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_RUN_ID: a->run_id = arg; return 0;
 	case O_QUIET: a->quiet = 1; return 0;
 	case O_QUEUE: a->queue = arg; return 0;
+	case O_QUEUE_ENV: a->queue_env = arg; return 0;
 	case O_LEASE:
 		return cmd_parse_seconds(c, RUN_CMD, "--lease-seconds", arg,
 					 &a->lease);
@@ -157,6 +168,47 @@ static int take_option(void *data, int opt, const char *arg)
 		return cmd_parse_count(c, RUN_CMD, "--workers", arg, 1, 100000,
 				       &a->workers);
 	}
+	return 0;
+}
+
+static int named(const struct run_args *a, const char *entry)
+{
+	const char *const vars[] = {
+		a->isolate_db_env, a->isolate_schema_env, a->queue_env,
+	};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
+		size_t n = vars[i] ? strlen(vars[i]) : 0;
+
+		if (n && !strncmp(entry, vars[i], n) && entry[n] == '=')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The URLs given through the -env forms, as if given in argv. A variable
+ * named so holds shard's credentials: like SHARD_HISTORY_TOKEN
+ * (shard/childenv.h), it is kept from the commands shard starts, which
+ * all take their environment from ctx's; env then holds ctx's new one.
+ */
+static int take_urls(struct run_args *a, struct strvec *env)
+{
+	struct cmd_ctx *c = a->ctx;
+
+	if (cmd_url_or_env(c, RUN_CMD, "--isolate-db", a->isolate_db,
+			   a->isolate_db_env, &a->isolate_db) ||
+	    cmd_url_or_env(c, RUN_CMD, "--isolate-schema", a->isolate_schema,
+			   a->isolate_schema_env, &a->isolate_schema) ||
+	    cmd_url_or_env(c, RUN_CMD, "--queue", a->queue, a->queue_env,
+			   &a->queue))
+		return EXIT_USAGE;
+	if (!a->isolate_db_env && !a->isolate_schema_env && !a->queue_env)
+		return 0;
+	for (char *const *e = c->core.envp; e && *e; e++)
+		if (!named(a, *e))
+			strvec_push(env, *e);
+	c->core.envp = env->v;
 	return 0;
 }
 
@@ -653,7 +705,8 @@ static int run_single(struct run_args *a, struct selection *sel,
 	return res.stopped ? 128 + run_signal : status;
 }
 
-int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
+static int run_main(int argc, char **argv, struct cmd_ctx *ctx,
+		    struct strvec *env)
 {
 	struct run_args a = {
 		.ctx = ctx, .record = -1, .runner = RUNNER_GENERIC,
@@ -669,7 +722,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
-	if ((r = split_operands(&a, argv + first, argc - first)))
+	if ((r = take_urls(&a, env)) ||
+	    (r = split_operands(&a, argv + first, argc - first)))
 		return r;
 	if (resolve(&a, &err))
 		return cmd_fail(ctx, &err);
@@ -694,11 +748,24 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
 	testlist_init(&sel.list);
 	if (a.plan ? select_from_file(&a, &sel, &err)
 		   : select_from_list(&a, &sel, dir, &err))
-		r = cmd_fail(ctx, &err);
+		r = cmd_fail_list(ctx, &err);
 	else
 		r = a.local ? run_local(&a, &sel, dir)
 			    : run_single(&a, &sel, dir);
 	selection_release(&sel);
 	run_rmdir(dir);
+	return r;
+}
+
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx)
+{
+	char *const *envp = ctx->core.envp;
+	struct strvec env;
+	int r;
+
+	strvec_init(&env);
+	r = run_main(argc, argv, ctx, &env);
+	ctx->core.envp = envp;
+	strvec_release(&env);
 	return r;
 }

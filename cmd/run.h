@@ -24,6 +24,8 @@ struct run_args {
 	const char *tests, *plan, *history, *output, *run_id, *by;
 	const char *isolate_db, *isolate_schema;
 	const char *queue;               /* --queue URL */
+	/* the -env forms: names of variables holding those URLs */
+	const char *isolate_db_env, *isolate_schema_env, *queue_env;
 	double lease, heartbeat, min_batch;
 	long workers;
 	int collect, local, quiet;

@@ -18,6 +18,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "shard/atomicfile.h"
 #include "shard/merge.h"
@@ -43,8 +46,23 @@ struct local {
 	int forwarded;
 };
 
+/*
+ * A shard process stops (SIGTERM: its runner's group is killed, it exits)
+ * when the parent dies, even by SIGKILL: the parent holds the databases'
+ * lock (shard/isolate.h), and no shard may run on once that is gone. The
+ * parent is single-threaded, so the forking thread's end is the parent's.
+ */
+static void die_with_parent(pid_t parent)
+{
+#ifdef __linux__
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+	if (getppid() != parent)
+		raise(SIGTERM);
+}
+
 /* The shard process: run shard i, exit with its status. */
-static void shard_child(struct local *l, size_t i)
+static void shard_child(struct local *l, size_t i, pid_t parent)
 {
 	struct run_args *a = l->a;
 	struct local_shard *s = &l->sh[i];
@@ -56,6 +74,7 @@ static void shard_child(struct local *l, size_t i)
 	int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	int code;
 
+	die_with_parent(parent);
 	if (fd >= 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
@@ -85,6 +104,7 @@ static void shard_child(struct local *l, size_t i)
 static int start_shard(struct local *l, size_t i)
 {
 	struct local_shard *s = &l->sh[i];
+	pid_t parent = getpid();
 
 	snprintf(s->report, sizeof(s->report), "%s/shard-%zu.xml", l->dir, i);
 	snprintf(s->log, sizeof(s->log), "%s/shard-%zu.log", l->dir, i);
@@ -93,7 +113,7 @@ static int start_shard(struct local *l, size_t i)
 	if (s->pid < 0)
 		return -1;
 	if (s->pid == 0)
-		shard_child(l, i);
+		shard_child(l, i, parent);
 	s->state = 1;
 	s->started = shard_now(&l->a->ctx->core);
 	l->running++;

@@ -153,7 +153,7 @@ int run_queue(struct run_args *a, const char *dir)
 	if (queue_open(&q, a->queue, a->run_id, worker, a->lease, &err) ||
 	    seed_queue(a, q, dir, &err)) {
 		queue_close(q);
-		return cmd_fail(a->ctx, &err);
+		return cmd_fail_list(a->ctx, &err);
 	}
 	worker_options(a, dir, &p, &o);
 	if (queuerun_run(q, &o, &a->ctx->core, &res, &err)) {

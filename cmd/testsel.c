@@ -1,20 +1,78 @@
 /*
  * Reading a test list for a command: from a file, standard input, or the
- * output of a collect command (run without a shell).
+ * output of a collect command (run without a shell). A collect command
+ * runs in a process group of its own (runcmd.h); SIGINT, SIGTERM and
+ * SIGHUP to shard while it runs end that group at once, and the command
+ * then exits 128 + the signal (cmd_fail_list) once its temporary files
+ * are gone. shard run catches them already; for shard plan they are
+ * caught here while the collect command runs.
  */
 #include "cmd/cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/run.h"
+#include "gen/datadir.h"
 #include "shard/runcmd.h"
 #include "shard/strbuf.h"
 #include "shard/strvec.h"
 #include "shard/banned.h"
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NSTOP (sizeof(stop_signals) / sizeof(*stop_signals))
+
+struct stop_guard {
+	struct sigaction old[NSTOP];
+	int caught[NSTOP];
+};
+
+static void on_stop(int sig)
+{
+	run_signal = sig;
+}
+
+/* Catch the stop signals that nothing handles (nor ignores) yet. */
+static void guard_begin(struct stop_guard *g)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NSTOP; i++) {
+		g->caught[i] = 0;
+		if (sigaction(stop_signals[i], NULL, &g->old[i]) ||
+		    g->old[i].sa_handler != SIG_DFL)
+			continue;
+		g->caught[i] = !sigaction(stop_signals[i], &sa, NULL);
+	}
+}
+
+/* Put back what guard_begin replaced; a signal caught meanwhile fails r. */
+static int guard_end(struct stop_guard *g, int r, char **cmd,
+		     struct shard_error *err)
+{
+	for (size_t i = 0; i < NSTOP; i++)
+		if (g->caught[i])
+			sigaction(stop_signals[i], &g->old[i], NULL);
+	if (!r && run_signal)
+		r = shard_error_set(err, SHARD_EENV, "'%s' was stopped by a "
+				    "signal", cmd[0]);
+	return r;
+}
+
+int cmd_fail_list(struct cmd_ctx *ctx, const struct shard_error *err)
+{
+	int code = cmd_fail(ctx, err);
+
+	return run_signal ? 128 + run_signal : code;
+}
 
 static int collect_chunk(void *data, const char *buf, size_t len,
 			 struct shard_error *err)
@@ -25,11 +83,14 @@ static int collect_chunk(void *data, const char *buf, size_t len,
 static int collect(struct cmd_ctx *ctx, char **cmdv, struct testlist *list,
 		   struct shard_error *err)
 {
-	int status = 0;
+	struct stop_guard g;
+	int status = 0, r;
 
-	if (runcmd_capture((const char *const *)cmdv, ctx->core.envp,
-			   collect_chunk, list, &status, err))
-		return err->code;
+	guard_begin(&g);
+	r = runcmd_capture((const char *const *)cmdv, ctx->core.envp,
+			   collect_chunk, list, &run_signal, &status, err);
+	if ((r = guard_end(&g, r, cmdv, err)))
+		return r;
 	if (status)
 		return shard_error_set(err, SHARD_EENV,
 				       "collect command '%s' exited with "
@@ -56,29 +117,49 @@ int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 	return r;
 }
 
-/* Where shard_pytest.py is: $SHARD_SHARE_DIR, else beside the binary. */
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* dir and rel into buf, when that names a directory; else NULL. */
+static const char *dir_at(char *buf, size_t size, const char *dir,
+			  const char *rel)
+{
+	if ((size_t)snprintf(buf, size, "%s%s", dir, rel) >= size)
+		return NULL;
+	return is_dir(buf) ? buf : NULL;
+}
+
+/*
+ * Where shard_pytest.py is. The build tree's share/shard beside the
+ * binary comes before the compiled-in data directory, so that a build
+ * never runs the plugin of an older install; ../share/shard comes last,
+ * for an installed tree not (yet) where it was configured to be (under
+ * DESTDIR, or moved).
+ */
 const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size)
 {
 	const char *env = shard_getenv(&ctx->core, "SHARD_SHARE_DIR");
-	static const char *const rel[] = { "/share/shard", "/../share/shard" };
 	char exe[2048];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-	struct stat st;
+	char *slash = NULL;
 
 	if (env && *env)
 		return env;
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	if (!(slash = strrchr(exe, '/')))
-		return NULL;
-	*slash = '\0';
-	for (int i = 0; i < 2; i++) {
-		snprintf(buf, size, "%s%s", exe, rel[i]);
-		if (!stat(buf, &st) && S_ISDIR(st.st_mode))
-			return buf;
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')))
+			*slash = '\0';
 	}
+	if (slash && dir_at(buf, size, exe, "/share/shard"))
+		return buf;
+	if (is_dir(SHARD_DATADIR))
+		return SHARD_DATADIR;
+	if (slash && dir_at(buf, size, exe, "/../share/shard"))
+		return buf;
 	return NULL;
 }
 
@@ -90,6 +171,7 @@ int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
 	struct strvec argv, env;
 	struct strbuf out = STRBUF_INIT, pp = STRBUF_INIT;
 	const char *old = shard_getenv(&ctx->core, "PYTHONPATH");
+	struct stop_guard g;
 	int status = 0, r, fd;
 
 	strvec_init(&argv);
@@ -106,8 +188,10 @@ int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
 	if (old && *old)
 		strbuf_addf(&pp, ":%s", old);
 	strvec_setenv(&env, "PYTHONPATH", pp.buf);
+	guard_begin(&g);
 	r = runcmd_capture((const char *const *)argv.v, env.v, NULL, NULL,
-			   &status, err);
+			   &run_signal, &status, err);
+	r = guard_end(&g, r, cmd, err);
 	if (!r && status)
 		r = shard_error_set(err, SHARD_EENV, "collecting with '%s' "
 				    "failed (status %d)", cmd[0], status);

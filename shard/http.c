@@ -8,6 +8,7 @@
  */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,81 @@ void http_redact(const char *url, struct strbuf *out)
 	strbuf_add(out, rest, path_len);
 	if (rest[path_len] == '?')
 		strbuf_addstr(out, "?REDACTED");
+}
+
+/* host as curl's URL parser gives it: "127.0.0.1", "[::1]" */
+static int loopback_literal(const char *host)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+	char buf[INET6_ADDRSTRLEN + 1];
+	size_t n = strlen(host);
+
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (n < 3 || n - 2 >= sizeof(buf) || host[0] != '[' ||
+	    host[n - 1] != ']')
+		return 0;
+	memcpy(buf, host + 1, n - 2);
+	buf[n - 2] = '\0';
+	return inet_pton(AF_INET6, buf, &v6) == 1 &&
+	       !memcmp(&v6, &in6addr_loopback, sizeof(v6));
+}
+
+/* What curl will make of url: its scheme, host and user info. */
+static int url_parts(const char *url, char **scheme, char **host,
+		     int *userinfo)
+{
+	CURLU *h = curl_url();
+	char *user = NULL;
+	int r = -1;
+
+	*scheme = *host = NULL;
+	if (h && !curl_url_set(h, CURLUPART_URL, url, 0) &&
+	    !curl_url_get(h, CURLUPART_SCHEME, scheme, 0) &&
+	    !curl_url_get(h, CURLUPART_HOST, host, 0)) {
+		*userinfo = !curl_url_get(h, CURLUPART_USER, &user, 0);
+		r = 0;
+	}
+	curl_free(user);
+	curl_url_cleanup(h);
+	return r;
+}
+
+int http_url_private(const char *url)
+{
+	char *scheme, *host;
+	int userinfo, ok = 0;
+
+	if (!url_parts(url, &scheme, &host, &userinfo))
+		ok = !strcmp(scheme, "https") ||
+		     (!strcmp(scheme, "http") && loopback_literal(host));
+	curl_free(scheme);
+	curl_free(host);
+	return ok;
+}
+
+int http_check_credentials(const struct http_options *o, const char *url,
+			   struct shard_error *err)
+{
+	struct strbuf u = STRBUF_INIT;
+	char *scheme, *host;
+	int userinfo = 0, creds = o->bearer && *o->bearer;
+
+	creds |= o->headers && o->headers->n;
+	if (!url_parts(url, &scheme, &host, &userinfo))
+		creds |= userinfo;
+	curl_free(scheme);
+	curl_free(host);
+	if (!creds || o->allow_insecure || http_url_private(url))
+		return 0;
+	http_redact(url, &u);
+	shard_error_set(err, SHARD_EINPUT, "%s: not sending credentials (the "
+			"token, header file or user info) in clear text: use "
+			"https://, or http:// to a loopback address "
+			"(127.0.0.1, [::1])", u.buf);
+	strbuf_release(&u);
+	return err->code;
 }
 
 double http_backoff(const struct http_options *o, unsigned attempt)
@@ -251,6 +327,8 @@ static void setup(CURL *c, const struct http_options *o, const char *url,
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* curl's default, said aloud: headers never follow a redirect */
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
@@ -360,10 +438,14 @@ static int perform(const struct http_options *o, const char *method,
 	char errbuf[CURL_ERROR_SIZE];
 	CURLcode rc;
 	unsigned attempt = 0;
-	CURL *c = curl_easy_init();
+	CURL *c = NULL;
 	int r = 0;
 
-	if (!c) {
+	if (http_check_credentials(o, url, err)) {
+		curl_slist_free_all(headers);
+		return err->code;
+	}
+	if (!(c = curl_easy_init())) {
 		curl_slist_free_all(headers);
 		return shard_error_set(err, SHARD_EENV, "libcurl: cannot start");
 	}
@@ -424,4 +506,15 @@ int http_fetch_temp(const struct http_options *o, const char *url,
 		return err->code;
 	}
 	return fd;
+}
+
+const char *http_libcurl_version(char *buf, size_t size)
+{
+	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+	if (v->ssl_version)
+		snprintf(buf, size, "%s (%s)", v->version, v->ssl_version);
+	else
+		snprintf(buf, size, "%s", v->version);
+	return buf;
 }

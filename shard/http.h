@@ -29,6 +29,9 @@ struct http_options {
 	const char *bearer;            /* "Authorization: Bearer", or NULL */
 	const struct strvec *headers;  /* extra "Name: value" lines, or NULL */
 	const char *cacert;            /* CA bundle; NULL: the system's */
+	/* send credentials over plain http:// to any host (see
+	   http_check_credentials); 0: only to a loopback address */
+	int allow_insecure;
 	long connect_timeout;          /* seconds; 0: the default */
 	long timeout;                  /* seconds per attempt; 0: the default */
 	unsigned retries;              /* attempts after the first */
@@ -81,6 +84,22 @@ void http_build_headers(const struct http_options *o, const char *if_match,
 			int none_match, struct strvec *out);
 
 /*
+ * Whether url may carry o's credentials: the bearer token, the header
+ * file's lines, or user info in url itself. Without credentials, or
+ * with o->allow_insecure, any URL may. Else only an https:// URL, or an
+ * http:// one whose host is a loopback address written as one
+ * (127.0.0.0/8, [::1]): a name, localhost included, is resolved through
+ * /etc/hosts and DNS, which may send it elsewhere. 0, or SHARD_EINPUT
+ * with a message naming the redacted URL, never the credentials. Every
+ * request checks it before connecting; cmd/ calls it up front too.
+ */
+int http_check_credentials(const struct http_options *o, const char *url,
+			   struct shard_error *err);
+
+/* 1 when url is https://, or http:// to a loopback address literal. */
+int http_url_private(const char *url);
+
+/*
  * Read "Name: value" lines (blank lines and '#' comments skipped) from
  * path into out. Errors name the file and line but never the line's text
  * (it may hold a token): SHARD_EINPUT, or SHARD_EENV when unreadable.
@@ -111,5 +130,11 @@ void http_wait(const struct http_options *o, unsigned attempt);
  */
 int http_fetch_temp(const struct http_options *o, const char *url,
 		    struct shard_error *err);
+
+/*
+ * The libcurl this process runs with and its TLS library:
+ * "7.88.1 (OpenSSL/3.0.11)". Written into buf; returns buf.
+ */
+const char *http_libcurl_version(char *buf, size_t size);
 
 #endif

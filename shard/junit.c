@@ -1137,3 +1137,12 @@ out:
 	free(buf);
 	return rc;
 }
+
+const char *junit_libxml2_version(char *buf, size_t size)
+{
+	/* xmlParserVersion is the library's, "20914"; the macros are ours */
+	long v = strtol(xmlParserVersion, NULL, 10);
+
+	snprintf(buf, size, "%ld.%ld.%ld", v / 10000, v / 100 % 100, v % 100);
+	return buf;
+}

@@ -144,4 +144,10 @@ int junit_read_mem(const char *buf, size_t len, const char *path,
  */
 int junit_parse_time(const char *s, double *out);
 
+/*
+ * The libxml2 this process runs with (not the headers it was built
+ * against), dotted: "2.9.14". Written into buf; returns buf.
+ */
+const char *junit_libxml2_version(char *buf, size_t size);
+
 #endif

@@ -608,3 +608,15 @@ const char *pgconn_describe(const struct pgconn *c)
 {
 	return c->who.buf;
 }
+
+const char *pgconn_libpq_version(char *buf, size_t size)
+{
+	int v = PQlibVersion();
+
+	if (v >= 100000)
+		snprintf(buf, size, "%d.%d", v / 10000, v % 10000);
+	else
+		snprintf(buf, size, "%d.%d.%d", v / 10000, v / 100 % 100,
+			 v % 100);
+	return buf;
+}

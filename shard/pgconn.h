@@ -140,4 +140,10 @@ int pgconn_exec_script(struct pgconn *c, const char *sql,
 /* The description "user@host:port/db" used in messages (borrowed). */
 const char *pgconn_describe(const struct pgconn *c);
 
+/*
+ * The libpq this process runs with (PQlibVersion): "15.5", or "9.6.24"
+ * before PostgreSQL 10. Written into buf; returns buf.
+ */
+const char *pgconn_libpq_version(char *buf, size_t size);
+
 #endif

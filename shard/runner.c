@@ -511,7 +511,7 @@ int runner_job_run(const struct runner_job *j, char *const *envp,
 		   enum runcmd_end *end, struct shard_error *err)
 {
 	struct strvec env;
-	struct runcmd c = { (const char *const *)j->argv.v, NULL, 0 };
+	struct runcmd c = { (const char *const *)j->argv.v, NULL, 0, 0, -1 };
 	int r;
 
 	job_env(envp, j, &env);

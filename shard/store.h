@@ -314,6 +314,8 @@ void store_sqlite_global_init(void);
 void store_sqlite_remove(const char *path);
 /* The schema version this binary writes. */
 int store_sqlite_schema_version(void);
+/* The SQLite library this process runs with: "3.40.1" (static). */
+const char *store_sqlite_library_version(void);
 
 /*
  * PostgreSQL backend (store_pg.c): the tables live in the schema

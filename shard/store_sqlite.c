@@ -175,6 +175,11 @@ int store_sqlite_schema_version(void)
 	return SCHEMA_VERSION;
 }
 
+const char *store_sqlite_library_version(void)
+{
+	return sqlite3_libversion();
+}
+
 /*
  * A damaged or foreign file is the input's fault (exit 2) and says so;
  * anything else (locks, I/O, a full disk) is the environment's.

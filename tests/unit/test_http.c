@@ -3,7 +3,8 @@
  * redaction, request headers (the token goes into Authorization and
  * nowhere else), the header file reader, the backoff policy with an
  * injected sleep against a real closed port on 127.0.0.1 (connection
- * refused, no mock), and the ETag kept beside the history.
+ * refused, no mock), credentials kept out of clear text but to loopback,
+ * and the ETag kept beside the history.
  */
 #include "shard/http.h"
 
@@ -302,6 +303,101 @@ static void malformed_urls_are_input_errors_without_retries(void **state)
 	assert_non_null(strstr(err.msg, "PUT http://[::1/h.db: "));
 }
 
+static void private_urls_are_https_and_loopback_literals(void **state)
+{
+	(void)state;
+	assert_true(http_url_private("https://store.example/h.db"));
+	assert_true(http_url_private("https://192.0.2.1/h.db"));
+	assert_true(http_url_private("http://127.0.0.1:8080/h.db"));
+	assert_true(http_url_private("http://127.255.0.9/h.db"));
+	assert_true(http_url_private("http://[::1]:9/h.db"));
+	assert_true(http_url_private("http://u:p@127.0.0.1/h.db"));
+	/* clear text to anything else, names included */
+	assert_false(http_url_private("http://192.0.2.1:9/h.db"));
+	assert_false(http_url_private("http://128.0.0.1/h.db"));
+	assert_false(http_url_private("http://10.0.0.1/h.db"));
+	assert_false(http_url_private("http://localhost/h.db"));
+	assert_false(http_url_private("http://127.0.0.1.evil.example/h.db"));
+	assert_false(http_url_private("http://[::2]/h.db"));
+	assert_false(http_url_private("http://[::ffff:192.0.2.1]/h.db"));
+	assert_false(http_url_private("http://store.example/h.db"));
+	/* the host is curl's, not the text before the first '@' or '/' */
+	assert_false(http_url_private("http://127.0.0.1@192.0.2.1/h.db"));
+	assert_false(http_url_private("http://[::1/h.db"));
+	assert_false(http_url_private("ftp://127.0.0.1/h.db"));
+}
+
+static void credentials_go_in_clear_text_to_loopback_only(void **state)
+{
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct http_options o;
+	struct strvec lines;
+
+	(void)state;
+	http_options_init(&o);
+	strvec_init(&lines);
+	/* nothing to leak: any URL */
+	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h",
+						&err), 0);
+	o.bearer = TOKEN;
+	assert_int_equal(http_check_credentials(&o, "https://192.0.2.1/h",
+						&err), 0);
+	assert_int_equal(http_check_credentials(&o, "http://127.0.0.1:9/h",
+						&err), 0);
+	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h?s=1",
+						&err), SHARD_EINPUT);
+	assert_non_null(strstr(err.msg, "http://192.0.2.1/h?REDACTED: not "
+				       "sending credentials"));
+	assert_null(strstr(err.msg, TOKEN));
+	shard_error_clear(&err);
+	o.allow_insecure = 1;
+	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h",
+						&err), 0);
+	/* header file lines and user info are credentials too */
+	o.allow_insecure = 0;
+	o.bearer = NULL;
+	strvec_push(&lines, "X-Api-Key: " TOKEN);
+	o.headers = &lines;
+	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h",
+						&err), SHARD_EINPUT);
+	shard_error_clear(&err);
+	o.headers = NULL;
+	assert_int_equal(http_check_credentials(&o, "http://u:" TOKEN
+						"@192.0.2.1/h", &err),
+			 SHARD_EINPUT);
+	assert_null(strstr(err.msg, TOKEN));
+	strvec_release(&lines);
+}
+
+static void a_request_with_a_token_is_refused_before_connecting(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct http_options o;
+	struct http_result res;
+	struct sleeps s = { { 0 }, 0 };
+	char path[300];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/body", f->dir);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	http_options_init(&o);
+	o.bearer = TOKEN;
+	o.sleep = record_sleep;
+	o.data = &s;
+	/* TEST-NET-1: never reached, whatever the network */
+	assert_int_equal(http_get(&o, "http://192.0.2.1:9/h.db", fd, &res,
+				  &err), SHARD_EINPUT);
+	assert_non_null(strstr(err.msg, "not sending credentials"));
+	shard_error_clear(&err);
+	assert_int_equal(http_put(&o, "http://192.0.2.1:9/h.db", fd, NULL,
+				  &res, &err), SHARD_EINPUT);
+	close(fd);
+	assert_int_equal(s.n, 0);
+}
+
 static void status_errors_name_the_redacted_url(void **state)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
@@ -389,6 +485,9 @@ int main(void)
 		T(backoff_doubles_from_the_first_delay_up_to_a_cap),
 		T(connection_errors_are_retried_with_backoff),
 		T(malformed_urls_are_input_errors_without_retries),
+		T(private_urls_are_https_and_loopback_literals),
+		T(credentials_go_in_clear_text_to_loopback_only),
+		T(a_request_with_a_token_is_refused_before_connecting),
 		T(status_errors_name_the_redacted_url),
 		T(etag_file_round_trips_and_is_removed_by_null),
 		T(etag_file_that_cannot_be_a_header_is_refused),

@@ -31,13 +31,13 @@ enum exit_status {
 struct cmd_option {
 	const char *name;
 	int short_name;
-	const char *arg;      /* NULL: a flag */
+	const char *arg; /* NULL: a flag */
 	const char *help;
 };
 
 struct cmd_usage {
-	const char *synopsis; /* "shard plan [OPTIONS] ..." */
-	const char *summary;  /* one paragraph shown by --help */
+	const char *synopsis;             /* "shard plan [OPTIONS] ..." */
+	const char *summary;              /* one paragraph shown by --help */
 	const struct cmd_option *options; /* ends with { NULL } */
 	/*
 	 * The operands are a command and its arguments (shard run, shard

@@ -19,9 +19,10 @@
 #define DAY (24.0 * 3600)
 
 static const struct cmd_option gc_options[] = {
-	{ "older-than", 0, "S", "remove what an older shard, one that took no "
-				"lock, created once it is S seconds old "
-				"(default: 86400)" },
+	{ "older-than", 0, "S",
+	  "remove what an older shard, one that took no "
+	  "lock, created once it is S seconds old "
+	  "(default: 86400)" },
 	{ "dry-run", 'n', NULL, "list what would be removed; remove nothing" },
 	{ "quiet", 'q', NULL, "print nothing but errors" },
 	{ NULL, 0, NULL, NULL },
@@ -55,8 +56,12 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_OLDER:
 		return cmd_parse_seconds(a->ctx, CMD, "--older-than", arg,
 					 &a->older_than);
-	case O_DRY_RUN: a->dry_run = 1; return 0;
-	case O_QUIET: a->quiet = 1; return 0;
+	case O_DRY_RUN:
+		a->dry_run = 1;
+		return 0;
+	case O_QUIET:
+		a->quiet = 1;
+		return 0;
 	}
 	return 0;
 }

@@ -23,12 +23,16 @@
 #include "shard/util.h"
 #include "shard/banned.h"
 
-#define HISTORY_OPTION { "history", 0, "PATH", "history store (default: " \
-				"$SHARD_HISTORY or .shard/history.db)" }
+#define HISTORY_OPTION \
+	{ \
+		"history", 0, "PATH", \
+			"history store (default: " \
+			"$SHARD_HISTORY or .shard/history.db)" \
+	}
 
 struct history_args {
 	struct cmd_ctx *ctx;
-	const char *cmd;                /* "shard history show", for errors */
+	const char *cmd; /* "shard history show", for errors */
 	const char *history, *output, *header_file, *cacert;
 	long keep_runs, retries, conflicts;
 	double timeout, retry_delay;
@@ -37,18 +41,33 @@ struct history_args {
 
 /* Option ids shared by every verb's table (each table names a subset). */
 enum {
-	O_HISTORY, O_FORMAT, O_KEEP_RUNS, O_OUTPUT, O_HEADER_FILE, O_CACERT,
-	O_TIMEOUT, O_RETRIES, O_RETRY_DELAY, O_CONFLICTS, O_QUIET,
+	O_HISTORY,
+	O_FORMAT,
+	O_KEEP_RUNS,
+	O_OUTPUT,
+	O_HEADER_FILE,
+	O_CACERT,
+	O_TIMEOUT,
+	O_RETRIES,
+	O_RETRY_DELAY,
+	O_CONFLICTS,
+	O_QUIET,
 	O_ALLOW_INSECURE,
 };
 
 static const char *const option_names[] = {
-	[O_HISTORY] = "history", [O_FORMAT] = "format",
-	[O_KEEP_RUNS] = "keep-runs", [O_OUTPUT] = "output",
-	[O_HEADER_FILE] = "header-file", [O_CACERT] = "cacert",
-	[O_TIMEOUT] = "timeout", [O_RETRIES] = "retries",
-	[O_RETRY_DELAY] = "retry-delay", [O_CONFLICTS] = "max-conflicts",
-	[O_QUIET] = "quiet", [O_ALLOW_INSECURE] = "allow-insecure-token",
+	[O_HISTORY] = "history",
+	[O_FORMAT] = "format",
+	[O_KEEP_RUNS] = "keep-runs",
+	[O_OUTPUT] = "output",
+	[O_HEADER_FILE] = "header-file",
+	[O_CACERT] = "cacert",
+	[O_TIMEOUT] = "timeout",
+	[O_RETRIES] = "retries",
+	[O_RETRY_DELAY] = "retry-delay",
+	[O_CONFLICTS] = "max-conflicts",
+	[O_QUIET] = "quiet",
+	[O_ALLOW_INSECURE] = "allow-insecure-token",
 };
 
 struct verb_parse {
@@ -71,16 +90,30 @@ static int take_option(void *data, int opt, const char *arg)
 	struct history_args *a = p->a;
 
 	switch (option_id(p->u, opt)) {
-	case O_HISTORY: a->history = arg; return 0;
-	case O_OUTPUT: a->output = arg; return 0;
-	case O_HEADER_FILE: a->header_file = arg; return 0;
-	case O_CACERT: a->cacert = arg; return 0;
-	case O_QUIET: a->quiet = 1; return 0;
-	case O_ALLOW_INSECURE: a->allow_insecure = 1; return 0;
+	case O_HISTORY:
+		a->history = arg;
+		return 0;
+	case O_OUTPUT:
+		a->output = arg;
+		return 0;
+	case O_HEADER_FILE:
+		a->header_file = arg;
+		return 0;
+	case O_CACERT:
+		a->cacert = arg;
+		return 0;
+	case O_QUIET:
+		a->quiet = 1;
+		return 0;
+	case O_ALLOW_INSECURE:
+		a->allow_insecure = 1;
+		return 0;
 	case O_FORMAT:
 		if (strcmp(arg, "text") && strcmp(arg, "json"))
-			return cmd_usage_error(a->ctx, a->cmd, "--format '%s': "
-					       "text or json", arg);
+			return cmd_usage_error(a->ctx, a->cmd,
+					       "--format '%s': "
+					       "text or json",
+					       arg);
 		a->json = !strcmp(arg, "json");
 		return 0;
 	case O_KEEP_RUNS:
@@ -177,7 +210,8 @@ static void show_json(struct history_args *a, const char *where,
 
 	strbuf_addstr(&sb, "{\"history\":");
 	planfile_json_string(&sb, where, strlen(where));
-	strbuf_addf(&sb, ",\"runs\":%lld,\"tests\":%lld,\"results\":%lld,"
+	strbuf_addf(&sb,
+		    ",\"runs\":%lld,\"tests\":%lld,\"results\":%lld,"
 		    "\"bytes\":%lld,\"schema_version\":%d,\"oldest_run\":",
 		    (long long)sum->runs, (long long)sum->tests,
 		    (long long)sum->results, (long long)sum->bytes,
@@ -201,16 +235,17 @@ static void show_text(struct history_args *a, const char *where,
 {
 	FILE *f = a->ctx->out;
 
-	fprintf(f, "history  %s%s\n", where, sum->schema_version ? ""
-						 : " (none yet)");
+	fprintf(f, "history  %s%s\n", where,
+		sum->schema_version ? "" : " (none yet)");
 	fprintf(f, "runs     %lld", (long long)sum->runs);
 	if (span->oldest)
 		fprintf(f, " (oldest %s, newest %s)", span->oldest,
 			span->newest);
-	fprintf(f, "\ntests    %lld\nresults  %lld\nsize     %lld bytes "
-		"(%.1f MiB)\n", (long long)sum->tests,
-		(long long)sum->results, (long long)sum->bytes,
-		(double)sum->bytes / (1024.0 * 1024.0));
+	fprintf(f,
+		"\ntests    %lld\nresults  %lld\nsize     %lld bytes "
+		"(%.1f MiB)\n",
+		(long long)sum->tests, (long long)sum->results,
+		(long long)sum->bytes, (double)sum->bytes / (1024.0 * 1024.0));
 }
 
 static int history_show(int argc, char **argv, struct cmd_ctx *ctx)
@@ -222,7 +257,8 @@ static int history_show(int argc, char **argv, struct cmd_ctx *ctx)
 	struct strbuf where = STRBUF_INIT;
 	struct store *st = NULL;
 	int first = parse(argc, argv, "shard history show", &show_usage, &a,
-			  ctx), r = EXIT_OK;
+			  ctx),
+	    r = EXIT_OK;
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
@@ -273,7 +309,8 @@ static int history_prune(int argc, char **argv, struct cmd_ctx *ctx)
 	struct store_prune_stats ps;
 	struct store *st = NULL;
 	int first = parse(argc, argv, "shard history prune", &prune_usage, &a,
-			  ctx), r = EXIT_OK;
+			  ctx),
+	    r = EXIT_OK;
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
@@ -290,7 +327,8 @@ static int history_prune(int argc, char **argv, struct cmd_ctx *ctx)
 	if (st->ops->prune(st, (unsigned)a.keep_runs, &ps, &err))
 		r = cmd_fail(ctx, &err);
 	else if (!a.quiet)
-		fprintf(ctx->err, "shard history prune: deleted %lld runs, "
+		fprintf(ctx->err,
+			"shard history prune: deleted %lld runs, "
 			"%lld results, %lld tests; %lld -> %lld bytes\n",
 			(long long)ps.runs, (long long)ps.results,
 			(long long)ps.tests, (long long)ps.bytes_before,
@@ -321,8 +359,9 @@ static int history_export_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct atomicfile out = { 0 };
 	struct store *st = NULL;
-	int first = parse(argc, argv, "shard history export", &export_usage,
-			  &a, ctx), r = EXIT_OK;
+	int first = parse(argc, argv, "shard history export", &export_usage, &a,
+			  ctx),
+	    r = EXIT_OK;
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
@@ -372,8 +411,9 @@ static int read_all(const char *path, struct strbuf *out,
 	ssize_t n;
 
 	if (fd < 0)
-		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
-							    : SHARD_EENV,
+		return shard_error_set(err,
+				       errno == ENOENT ? SHARD_EINPUT
+						       : SHARD_EENV,
 				       "%s: %s", path, strerror(errno));
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
@@ -393,10 +433,11 @@ static int read_all(const char *path, struct strbuf *out,
 static void say_counts(struct cmd_ctx *ctx, const char *what,
 		       const struct history_counts *c)
 {
-	cmd_note(ctx, "%s: %lld new runs, %lld new reports (%lld "
-		 "results), %lld new tests", what, (long long)c->runs,
-		(long long)c->sources, (long long)c->results,
-		(long long)c->tests);
+	cmd_note(ctx,
+		 "%s: %lld new runs, %lld new reports (%lld "
+		 "results), %lld new tests",
+		 what, (long long)c->runs, (long long)c->sources,
+		 (long long)c->results, (long long)c->tests);
 }
 
 static int history_import_cmd(int argc, char **argv, struct cmd_ctx *ctx)
@@ -406,8 +447,9 @@ static int history_import_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	struct history_counts added;
 	struct strbuf text = STRBUF_INIT;
 	struct store *st = NULL;
-	int first = parse(argc, argv, "shard history import", &import_usage,
-			  &a, ctx), r = EXIT_OK;
+	int first = parse(argc, argv, "shard history import", &import_usage, &a,
+			  ctx),
+	    r = EXIT_OK;
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
@@ -430,20 +472,26 @@ static int history_import_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 
 static const struct cmd_option remote_options[] = {
 	HISTORY_OPTION,
-	{ "header-file", 0, "FILE", "send FILE's 'Name: value' lines as "
-				    "request headers" },
+	{ "header-file", 0, "FILE",
+	  "send FILE's 'Name: value' lines as "
+	  "request headers" },
 	{ "cacert", 0, "FILE", "trust the CA certificates in FILE" },
-	{ "allow-insecure-token", 0, NULL, "send the token and header file "
-					   "over plain http:// to a host "
-					   "that is not loopback" },
-	{ "timeout", 0, "S", "give up on one attempt after S seconds "
-			     "(default: 300)" },
-	{ "retries", 0, "N", "attempts after a 5xx answer or a connection "
-			     "error (default: 3)" },
-	{ "retry-delay", 0, "S", "wait S seconds before the first retry, "
-				 "doubling (default: 1)" },
-	{ "max-conflicts", 0, "N", "push: merge and retry at most N times "
-				   "after a 412 (default: 5)" },
+	{ "allow-insecure-token", 0, NULL,
+	  "send the token and header file "
+	  "over plain http:// to a host "
+	  "that is not loopback" },
+	{ "timeout", 0, "S",
+	  "give up on one attempt after S seconds "
+	  "(default: 300)" },
+	{ "retries", 0, "N",
+	  "attempts after a 5xx answer or a connection "
+	  "error (default: 3)" },
+	{ "retry-delay", 0, "S",
+	  "wait S seconds before the first retry, "
+	  "doubling (default: 1)" },
+	{ "max-conflicts", 0, "N",
+	  "push: merge and retry at most N times "
+	  "after a 412 (default: 5)" },
 	{ "quiet", 'q', NULL, "print nothing but errors" },
 	{ NULL, 0, NULL, NULL },
 };
@@ -461,8 +509,7 @@ static const struct cmd_usage pull_usage = {
 	"any server that does GET and PUT with ETags) and merge it into the\n"
 	"local history file, creating it if needed; no local run is lost.\n"
 	"The ETag seen is kept beside the history (PATH.etag) for push. A\n"
-	"missing object (404) is not an error: there is no history yet."
-	AUTH_HELP,
+	"missing object (404) is not an error: there is no history yet." AUTH_HELP,
 	remote_options,
 	0,
 };
@@ -472,8 +519,7 @@ static const struct cmd_usage push_usage = {
 	"Upload the local history file to URL, conditionally: If-Match on\n"
 	"the ETag the last pull or push saw, If-None-Match: * when there is\n"
 	"none. When someone else pushed in between (412), pull again, merge\n"
-	"(no run is lost from either side) and retry."
-	AUTH_HELP,
+	"(no run is lost from either side) and retry." AUTH_HELP,
 	remote_options,
 	0,
 };
@@ -496,11 +542,14 @@ static int remote_setup(struct remote *x, int argc, char **argv, int first,
 	if (argc - first != 1)
 		return cmd_usage_error(a->ctx, a->cmd, "give one URL");
 	if (!http_is_url(argv[first]))
-		return cmd_usage_error(a->ctx, a->cmd, "'%s' is not an "
-				       "http:// or https:// URL", argv[first]);
+		return cmd_usage_error(a->ctx, a->cmd,
+				       "'%s' is not an "
+				       "http:// or https:// URL",
+				       argv[first]);
 	x->rm.history = cmd_history_path(a->ctx, a->history);
 	if (strstr(x->rm.history, "://"))
-		return cmd_usage_error(a->ctx, a->cmd, "pull and push work "
+		return cmd_usage_error(a->ctx, a->cmd,
+				       "pull and push work "
 				       "on a SQLite history file (a database "
 				       "history moves with shard history "
 				       "export and import)");
@@ -519,7 +568,7 @@ static int remote_setup(struct remote *x, int argc, char **argv, int first,
 	if (http_check_credentials(&x->http, argv[first], err)) {
 		r = cmd_fail(a->ctx, err);
 		cmd_note(a->ctx, "hint: --allow-insecure-token sends them "
-			 "anyway");
+				 "anyway");
 		return r;
 	}
 	x->rm.url = argv[first];
@@ -546,9 +595,11 @@ static void say_pushed(struct cmd_ctx *ctx, const struct remote *x,
 		       const char *url, const struct history_push_result *res)
 {
 	if (res->conflicts)
-		cmd_note(ctx, "shard history push: %s -> %s after %u conflict%s "
-			 "(merged %lld runs pushed by others)", x->rm.history,
-			 url, res->conflicts, res->conflicts == 1 ? "" : "s",
+		cmd_note(ctx,
+			 "shard history push: %s -> %s after %u conflict%s "
+			 "(merged %lld runs pushed by others)",
+			 x->rm.history, url, res->conflicts,
+			 res->conflicts == 1 ? "" : "s",
 			 (long long)res->merged.runs);
 	else
 		cmd_note(ctx, "shard history push: %s -> %s", x->rm.history,
@@ -604,8 +655,10 @@ static int history_push_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 /* Sorted by name. */
 static const struct cmd_verb verbs[] = {
 	{ "export", history_export_cmd, "write the history as JSON" },
-	{ "import", history_import_cmd, "merge a JSON export into the history" },
-	{ "prune", history_prune, "keep the most recent runs, compact the file" },
+	{ "import", history_import_cmd,
+	  "merge a JSON export into the history" },
+	{ "prune", history_prune,
+	  "keep the most recent runs, compact the file" },
 	{ "pull", history_pull_cmd, "download a remote history and merge it" },
 	{ "push", history_push_cmd, "upload the history, merging on conflict" },
 	{ "show", history_show, "runs, tests and size of the history" },

@@ -22,14 +22,17 @@
 #include "shard/banned.h"
 
 static const struct cmd_option ingest_options[] = {
-	{ "history", 0, "PATH", "history store (default: $SHARD_HISTORY or "
-				".shard/history.db)" },
-	{ "run-id", 0, "ID", "the run these results belong to (default: "
-			     "the CI's run, else the report's, else its digest)" },
+	{ "history", 0, "PATH",
+	  "history store (default: $SHARD_HISTORY or "
+	  ".shard/history.db)" },
+	{ "run-id", 0, "ID",
+	  "the run these results belong to (default: "
+	  "the CI's run, else the report's, else its digest)" },
 	{ "commit", 0, "SHA", "commit of the run (default: from the CI)" },
 	{ "branch", 0, "NAME", "branch of the run (default: from the CI)" },
-	{ "recover", 0, NULL, "read malformed XML in libxml2's recovery mode, "
-			      "with warnings" },
+	{ "recover", 0, NULL,
+	  "read malformed XML in libxml2's recovery mode, "
+	  "with warnings" },
 	{ "quiet", 'q', NULL, "print nothing but errors" },
 	{ NULL, 0, NULL, NULL },
 };
@@ -94,21 +97,21 @@ static void report(struct cmd_ctx *ctx, const char *path,
 	cmd_note(ctx,
 		 "%s: %llu tests (%llu failed, %llu errors, %llu skipped) "
 		 "from %s into run %s",
-		path, (unsigned long long)s->tests,
-		(unsigned long long)s->failed, (unsigned long long)s->errors,
-		(unsigned long long)s->skipped,
-		s->kind == INGEST_JUNIT ? "JUnit XML" : "timing JSON",
-		s->run_key);
+		 path, (unsigned long long)s->tests,
+		 (unsigned long long)s->failed, (unsigned long long)s->errors,
+		 (unsigned long long)s->skipped,
+		 s->kind == INGEST_JUNIT ? "JUnit XML" : "timing JSON",
+		 s->run_key);
 }
 
 /* A file to ingest, sniffed before any is recorded. */
 struct input {
-	const char *arg;       /* as given */
-	struct strbuf name;    /* in messages: "<stdin>", a redacted URL */
-	int fd;                /* kept for stdin and URLs (spooled); else
+	const char *arg;    /* as given */
+	struct strbuf name; /* in messages: "<stdin>", a redacted URL */
+	int fd;             /* kept for stdin and URLs (spooled); else
 				  -1 between the passes */
 	struct ingest_sniff sn;
-	int status;            /* non-zero: failed already, with this */
+	int status; /* non-zero: failed already, with this */
 };
 
 static int open_input(struct input *in, struct shard_error *err)
@@ -117,11 +120,12 @@ static int open_input(struct input *in, struct shard_error *err)
 
 	if (in->fd >= 0)
 		return in->fd;
-	in->fd = !strcmp(path, "-") ? cmd_spool_stdin(err)
+	in->fd = !strcmp(path, "-")  ? cmd_spool_stdin(err)
 		 : http_is_url(path) ? http_fetch_temp(NULL, path, err)
 				     : open(path, O_RDONLY);
 	if (in->fd < 0 && !err->code)
-		shard_error_set(err, errno == ENOENT ? SHARD_EINPUT : SHARD_EENV,
+		shard_error_set(err,
+				errno == ENOENT ? SHARD_EINPUT : SHARD_EENV,
 				"%s: %s", in->name.buf, strerror(errno));
 	return in->fd;
 }
@@ -189,8 +193,10 @@ static void refuse_inputs(struct cmd_ctx *ctx, struct input *in, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (!in[i].status &&
 		    partition_check_refuses(pc, in[i].name.buf)) {
-			cmd_note(ctx, "shard: %s: not recorded: its shards' "
-				 "plans disagree (above)", in[i].name.buf);
+			cmd_note(ctx,
+				 "shard: %s: not recorded: its shards' "
+				 "plans disagree (above)",
+				 in[i].name.buf);
 			in[i].status = EXIT_USAGE;
 		}
 }
@@ -203,7 +209,7 @@ static void fill_from_ci(struct cmd_ctx *ctx, struct ingest_args *a,
 
 	ci_detect(&ctx->core, ci, &err); /* index errors do not matter here */
 	if (!a->opt.run_key)
-		a->opt.run_key = run && *run ? run
+		a->opt.run_key = run && *run     ? run
 				 : ci->run_id[0] ? ci->run_id
 						 : NULL;
 	if (!a->opt.commit)
@@ -229,8 +235,7 @@ int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx)
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
 	if (first >= argc)
-		return cmd_usage_error(ctx, "shard ingest",
-				       "no files given");
+		return cmd_usage_error(ctx, "shard ingest", "no files given");
 	fill_from_ci(ctx, &a, &ci);
 	if (store_open(cmd_history_path(ctx, a.history), &so, &st, &err))
 		return cmd_fail(ctx, &err);

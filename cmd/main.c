@@ -32,8 +32,10 @@ static int cmd_help(int argc, char **argv, struct cmd_ctx *ctx);
 static const struct subcommand commands[] = {
 	{ "db", cmd_db, "manage isolated databases (db gc)" },
 	{ "help", cmd_help, "show help for shard or one of its commands" },
-	{ "history", cmd_history, "show, prune, export/import, pull/push history" },
-	{ "ingest", cmd_ingest, "record JUnit XML or timing JSON into history" },
+	{ "history", cmd_history,
+	  "show, prune, export/import, pull/push history" },
+	{ "ingest", cmd_ingest,
+	  "record JUnit XML or timing JSON into history" },
 	{ "merge", cmd_merge, "merge JUnit XML reports into one" },
 	{ "plan", cmd_plan, "split a test list into balanced shards" },
 	{ "queue", cmd_queue, "a queue run's progress or report" },
@@ -53,7 +55,8 @@ static void overview(FILE *f)
 {
 	fputs("usage: shard <command> [options] [args]\n\n"
 	      "Split a slow test suite into balanced shards from past "
-	      "timings, and learn\nfrom every run.\n\ncommands:\n", f);
+	      "timings, and learn\nfrom every run.\n\ncommands:\n",
+	      f);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
@@ -70,8 +73,10 @@ static int cmd_help(int argc, char **argv, struct cmd_ctx *ctx)
 		return EXIT_OK;
 	}
 	if (!(c = find(argv[1])) || c->fn == cmd_help) {
-		cmd_note(ctx, "shard: '%s' is not a shard command. See "
-			 "'shard help'.", argv[1]);
+		cmd_note(ctx,
+			 "shard: '%s' is not a shard command. See "
+			 "'shard help'.",
+			 argv[1]);
 		return EXIT_USAGE;
 	}
 	help_argv[0] = argv[1];
@@ -156,8 +161,10 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!(c = find(argv[1]))) {
-		cmd_note(&ctx, "shard: '%s' is not a shard command. See "
-			 "'shard help'.", argv[1]);
+		cmd_note(&ctx,
+			 "shard: '%s' is not a shard command. See "
+			 "'shard help'.",
+			 argv[1]);
 		return EXIT_USAGE;
 	}
 	return c->fn(argc - 1, argv + 1, &ctx);

@@ -27,15 +27,18 @@
 #define CMD "shard merge"
 
 static const struct cmd_option merge_options[] = {
-	{ "output", 'o', "FILE", "write the merged report to FILE ('-' or "
-				 "none: standard output)" },
+	{ "output", 'o', "FILE",
+	  "write the merged report to FILE ('-' or "
+	  "none: standard output)" },
 	{ "join-suites", 0, NULL, "merge suites of the same name into one" },
 	{ "flatten", 0, NULL, "make nested suites top-level ones" },
 	{ "keep-duplicates", 0, NULL, "do not fold retried tests" },
-	{ "plan", 0, "FILE", "check the tests against a plan: missing ones "
-			     "become errors" },
-	{ "recover", 0, NULL, "read malformed XML in libxml2's recovery mode, "
-			      "with warnings" },
+	{ "plan", 0, "FILE",
+	  "check the tests against a plan: missing ones "
+	  "become errors" },
+	{ "recover", 0, NULL,
+	  "read malformed XML in libxml2's recovery mode, "
+	  "with warnings" },
 	{ "fail-on-failure", 0, NULL, "exit 1 when a test failed" },
 	{ "annotate", 0, "FORMAT", "print failures as annotations: github" },
 	{ "quiet", 'q', NULL, "no summary line" },
@@ -56,8 +59,15 @@ static const struct cmd_usage merge_usage = {
 };
 
 enum {
-	O_OUTPUT, O_JOIN, O_FLATTEN, O_KEEP, O_PLAN, O_RECOVER, O_FAIL,
-	O_ANNOTATE, O_QUIET,
+	O_OUTPUT,
+	O_JOIN,
+	O_FLATTEN,
+	O_KEEP,
+	O_PLAN,
+	O_RECOVER,
+	O_FAIL,
+	O_ANNOTATE,
+	O_QUIET,
 };
 
 struct merge_args {
@@ -65,7 +75,7 @@ struct merge_args {
 	const char *output, *plan;
 	struct merge_options opt;
 	int fail_on_failure, annotate, quiet;
-	unsigned long listed;   /* missing/unplanned lines printed */
+	unsigned long listed; /* missing/unplanned lines printed */
 };
 
 static int take_option(void *data, int opt, const char *arg)
@@ -73,18 +83,36 @@ static int take_option(void *data, int opt, const char *arg)
 	struct merge_args *a = data;
 
 	switch (opt) {
-	case O_OUTPUT: a->output = arg; break;
-	case O_JOIN: a->opt.join_suites = 1; break;
-	case O_FLATTEN: a->opt.flatten = 1; break;
-	case O_KEEP: a->opt.keep_duplicates = 1; break;
-	case O_PLAN: a->plan = arg; break;
-	case O_RECOVER: a->opt.recover = 1; break;
-	case O_FAIL: a->fail_on_failure = 1; break;
-	case O_QUIET: a->quiet = 1; break;
+	case O_OUTPUT:
+		a->output = arg;
+		break;
+	case O_JOIN:
+		a->opt.join_suites = 1;
+		break;
+	case O_FLATTEN:
+		a->opt.flatten = 1;
+		break;
+	case O_KEEP:
+		a->opt.keep_duplicates = 1;
+		break;
+	case O_PLAN:
+		a->plan = arg;
+		break;
+	case O_RECOVER:
+		a->opt.recover = 1;
+		break;
+	case O_FAIL:
+		a->fail_on_failure = 1;
+		break;
+	case O_QUIET:
+		a->quiet = 1;
+		break;
 	case O_ANNOTATE:
 		if (strcmp(arg, "github"))
-			return cmd_usage_error(a->ctx, CMD, "--annotate '%s': "
-					       "the format is github", arg);
+			return cmd_usage_error(a->ctx, CMD,
+					       "--annotate '%s': "
+					       "the format is github",
+					       arg);
 		a->annotate = 1;
 		break;
 	}
@@ -94,7 +122,7 @@ static int take_option(void *data, int opt, const char *arg)
 struct inputs {
 	struct merge_input *v;
 	size_t nr, alloc;
-	char **paths;           /* owned paths of directory entries */
+	char **paths; /* owned paths of directory entries */
 	size_t npaths, alloc_paths;
 };
 
@@ -172,8 +200,9 @@ static int gather(struct inputs *in, char **argv, int argc,
 			if (fetch_url(in, argv[i], err))
 				return err->code;
 		} else if (stat(argv[i], &st) < 0) {
-			return shard_error_set(err, errno == ENOENT
-					       ? SHARD_EINPUT : SHARD_EENV,
+			return shard_error_set(err,
+					       errno == ENOENT ? SHARD_EINPUT
+							       : SHARD_EENV,
 					       "%s: %s", argv[i],
 					       strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
@@ -243,8 +272,11 @@ static int annotate(void *data, const struct merge_case *c)
 	}
 	gh_escape(&sb, c->name, 1);
 	strbuf_addstr(&sb, "::");
-	gh_escape(&sb, c->message && *c->message ? c->message
-		  : c->outcome == JUNIT_FAILED ? "failed" : "error", 0);
+	gh_escape(&sb,
+		  c->message && *c->message    ? c->message
+		  : c->outcome == JUNIT_FAILED ? "failed"
+					       : "error",
+		  0);
 	fprintf(a->ctx->out, "%s\n", sb.buf);
 	strbuf_release(&sb);
 	return 0;
@@ -290,15 +322,16 @@ static void summary(struct cmd_ctx *ctx, const struct merge_stats *s)
 {
 	char a[32], b[32], c[32], d[32], e[32];
 
-	fprintf(ctx->err, "merged %s file%s: %s tests, %s failed", grouped(s->files, a),
-		s->files == 1 ? "" : "s", grouped(s->tests, b),
-		grouped(s->failed, c));
+	fprintf(ctx->err, "merged %s file%s: %s tests, %s failed",
+		grouped(s->files, a), s->files == 1 ? "" : "s",
+		grouped(s->tests, b), grouped(s->failed, c));
 	if (s->errors)
 		fprintf(ctx->err, ", %s errors", grouped(s->errors, d));
 	fprintf(ctx->err, ", %s skipped, %s flaky", grouped(s->skipped, d),
 		grouped(s->flaky, e));
 	if (s->folded)
-		fprintf(ctx->err, " (%s retries folded)", grouped(s->folded, a));
+		fprintf(ctx->err, " (%s retries folded)",
+			grouped(s->folded, a));
 	if (s->missing)
 		fprintf(ctx->err, ", %s planned but missing",
 			grouped(s->missing, b));
@@ -317,8 +350,9 @@ static int read_plan(struct merge_args *a, struct planfile *plan,
 	ssize_t n;
 
 	if (fd < 0)
-		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
-							    : SHARD_EENV,
+		return shard_error_set(err,
+				       errno == ENOENT ? SHARD_EINPUT
+						       : SHARD_EENV,
 				       "%s: %s", a->plan, strerror(errno));
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		strbuf_add(&text, buf, (size_t)n);
@@ -366,7 +400,8 @@ int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx)
 	if (!a.output)
 		a.output = "-";
 	if (a.annotate && !strcmp(a.output, "-"))
-		return cmd_usage_error(ctx, CMD, "--annotate prints to standard "
+		return cmd_usage_error(ctx, CMD,
+				       "--annotate prints to standard "
 				       "output: write the report with -o FILE");
 	if (a.annotate)
 		a.opt.on_case = annotate; /* else failures need not be kept */

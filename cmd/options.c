@@ -113,7 +113,8 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 	build_tables(u, longs, &shorts);
 	optind = 0;
 	opterr = 0;
-	while (!r && (c = getopt_long(argc, argv, shorts.buf, longs, NULL)) != -1) {
+	while (!r &&
+	       (c = getopt_long(argc, argv, shorts.buf, longs, NULL)) != -1) {
 		const char *bad = argv[optind - 1];
 
 		if (c == 1) {
@@ -206,8 +207,10 @@ int cmd_parse_count(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 		    const char *arg, long min, long max, long *out)
 {
 	if (shard_parse_long(arg, min, max, out) < 0) {
-		cmd_usage_error(ctx, cmd, "%s '%s': expected a whole number "
-					  "from %ld to %ld", opt, arg, min, max);
+		cmd_usage_error(ctx, cmd,
+				"%s '%s': expected a whole number "
+				"from %ld to %ld",
+				opt, arg, min, max);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -217,8 +220,10 @@ int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 		      const char *arg, double *out)
 {
 	if (shard_parse_double(arg, out) < 0 || *out < 0) {
-		cmd_usage_error(ctx, cmd, "%s '%s': expected seconds (a "
-					  "number, 0 or more)", opt, arg);
+		cmd_usage_error(ctx, cmd,
+				"%s '%s': expected seconds (a "
+				"number, 0 or more)",
+				opt, arg);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -244,17 +249,23 @@ int cmd_url_or_env(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 	if (!var)
 		return 0;
 	if (url)
-		return cmd_usage_error(ctx, cmd, "%s and %s-env cannot be used "
-				       "together", opt, opt);
+		return cmd_usage_error(ctx, cmd,
+				       "%s and %s-env cannot be used "
+				       "together",
+				       opt, opt);
 	if (!variable_name(var))
-		return cmd_usage_error(ctx, cmd, "%s-env takes the name of an "
+		return cmd_usage_error(ctx, cmd,
+				       "%s-env takes the name of an "
 				       "environment variable that holds the "
 				       "URL (letters, digits and '_'), not "
-				       "the URL", opt);
+				       "the URL",
+				       opt);
 	v = shard_getenv(&ctx->core, var);
 	if (!v || !*v)
-		return cmd_usage_error(ctx, cmd, "%s-env: the variable %s is "
-				       "%s", opt, var, v ? "empty" : "not set");
+		return cmd_usage_error(ctx, cmd,
+				       "%s-env: the variable %s is "
+				       "%s",
+				       opt, var, v ? "empty" : "not set");
 	*out = v;
 	return 0;
 }
@@ -315,7 +326,9 @@ int cmd_dispatch_verb(int argc, char **argv, struct cmd_ctx *ctx,
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(argv[1], verbs[i].name))
 			return verbs[i].fn(argc - 1, argv + 1, ctx);
-	fprintf(ctx->err, "shard: '%s %s' is not a shard command. See "
-			  "'shard %s --help'.\n", command, argv[1], command);
+	fprintf(ctx->err,
+		"shard: '%s %s' is not a shard command. See "
+		"'shard %s --help'.\n",
+		command, argv[1], command);
 	return EXIT_USAGE;
 }

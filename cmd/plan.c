@@ -24,34 +24,42 @@
 #include "shard/weigh.h"
 #include "shard/banned.h"
 
-#define MAX_SHARDS 256  /* GitHub's matrix limit */
+#define MAX_SHARDS 256 /* GitHub's matrix limit */
 #define CMD "shard plan"
 
 static const struct cmd_option plan_options[] = {
 	{ "tests", 't', "FILE", "test ids, one a line ('-': standard input)" },
-	{ "collect", 0, NULL, "run the command after '--' and read its "
-			      "output as the test list" },
-	{ "shards", 'k', "K", "number of shards (default: $SHARD_TOTAL or "
-			      "the CI's)" },
-	{ "target-seconds", 0, "S", "use the fewest shards (at most 256) "
-				    "that finish within S seconds" },
-	{ "shard-overhead", 0, "S", "seconds each shard spends before its "
-				    "tests (start-up, collection)" },
+	{ "collect", 0, NULL,
+	  "run the command after '--' and read its "
+	  "output as the test list" },
+	{ "shards", 'k', "K",
+	  "number of shards (default: $SHARD_TOTAL or "
+	  "the CI's)" },
+	{ "target-seconds", 0, "S",
+	  "use the fewest shards (at most 256) "
+	  "that finish within S seconds" },
+	{ "shard-overhead", 0, "S",
+	  "seconds each shard spends before its "
+	  "tests (start-up, collection)" },
 	{ "by", 0, "UNIT", "keep together: test (default), class or file" },
-	{ "index", 'i', "I", "the shard that list and null print (0-based; "
-			     "default: $SHARD_INDEX or the CI's)" },
+	{ "index", 'i', "I",
+	  "the shard that list and null print (0-based; "
+	  "default: $SHARD_INDEX or the CI's)" },
 	{ "format", 'f', "FMT", "json (default), list, null, github-matrix" },
 	{ "output", 'o', "FILE", "write to FILE instead of standard output" },
-	{ "history", 0, "PATH", "history store (default: $SHARD_HISTORY or "
-				".shard/history.db)" },
+	{ "history", 0, "PATH",
+	  "history store (default: $SHARD_HISTORY or "
+	  ".shard/history.db)" },
 	{ "no-improve", 0, NULL, "plain LPT, without the improvement pass" },
 	{ "verbose", 'v', NULL, "say how long each step took" },
-	{ "runner", 'r', "NAME", "with --collect: pytest collects exact node "
-				 "ids through shard's plugin (generic: the "
-				 "command's output is the list)" },
-	{ "run-id", 0, "ID", "the run this plan is for (default: "
-			     "$SHARD_RUN_ID or the CI's): its first plan is "
-			     "pinned in the history and reused" },
+	{ "runner", 'r', "NAME",
+	  "with --collect: pytest collects exact node "
+	  "ids through shard's plugin (generic: the "
+	  "command's output is the list)" },
+	{ "run-id", 0, "ID",
+	  "the run this plan is for (default: "
+	  "$SHARD_RUN_ID or the CI's): its first plan is "
+	  "pinned in the history and reused" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -63,13 +71,23 @@ static const struct cmd_usage plan_usage = {
 	"The same history, list and options give byte-identical output. With\n"
 	"a run id (in CI, the CI's), the run's first plan is kept in the\n"
 	"history and every later plan of that run and list reuses it.",
-	plan_options,
-	1, /* the operands are CMD [ARG...] */
+	plan_options, 1, /* the operands are CMD [ARG...] */
 };
 
 enum {
-	O_TESTS, O_COLLECT, O_SHARDS, O_TARGET, O_OVERHEAD, O_BY, O_INDEX,
-	O_FORMAT, O_OUTPUT, O_HISTORY, O_NO_IMPROVE, O_VERBOSE, O_RUNNER,
+	O_TESTS,
+	O_COLLECT,
+	O_SHARDS,
+	O_TARGET,
+	O_OVERHEAD,
+	O_BY,
+	O_INDEX,
+	O_FORMAT,
+	O_OUTPUT,
+	O_HISTORY,
+	O_NO_IMPROVE,
+	O_VERBOSE,
+	O_RUNNER,
 	O_RUN_ID,
 };
 
@@ -77,8 +95,8 @@ struct plan_args {
 	struct cmd_ctx *ctx;
 	const char *tests, *output, *history, *run_id;
 	int collect, improve, verbose;
-	int pytest;                  /* --runner pytest */
-	double last;                 /* --verbose: when the last step ended */
+	int pytest;  /* --runner pytest */
+	double last; /* --verbose: when the last step ended */
 	long shards, index;
 	double target, overhead;
 	int has_target;
@@ -95,8 +113,10 @@ static int parse_by(struct plan_args *a, const char *arg)
 			a->by = (enum plan_by)i;
 			return 0;
 		}
-	return cmd_usage_error(a->ctx, CMD, "--by '%s': expected test, "
-					    "class or file", arg);
+	return cmd_usage_error(a->ctx, CMD,
+			       "--by '%s': expected test, "
+			       "class or file",
+			       arg);
 }
 
 static int take_option(void *data, int opt, const char *arg)
@@ -104,8 +124,12 @@ static int take_option(void *data, int opt, const char *arg)
 	struct plan_args *a = data;
 
 	switch (opt) {
-	case O_TESTS: a->tests = arg; return 0;
-	case O_COLLECT: a->collect = 1; return 0;
+	case O_TESTS:
+		a->tests = arg;
+		return 0;
+	case O_COLLECT:
+		a->collect = 1;
+		return 0;
 	case O_SHARDS:
 		return cmd_parse_count(a->ctx, CMD, "--shards", arg, 1,
 				       MAX_SHARDS * 1000, &a->shards);
@@ -116,36 +140,51 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_OVERHEAD:
 		return cmd_parse_seconds(a->ctx, CMD, "--shard-overhead", arg,
 					 &a->overhead);
-	case O_BY: return parse_by(a, arg);
+	case O_BY:
+		return parse_by(a, arg);
 	case O_INDEX:
 		return cmd_parse_count(a->ctx, CMD, "--index", arg, 0,
 				       MAX_SHARDS * 1000, &a->index);
 	case O_FORMAT:
 		a->format = planfile_format_parse(arg);
 		if (a->format < 0)
-			return cmd_usage_error(a->ctx, CMD, "--format '%s': "
+			return cmd_usage_error(a->ctx, CMD,
+					       "--format '%s': "
 					       "expected json, list, null or "
-					       "github-matrix", arg);
+					       "github-matrix",
+					       arg);
 		return 0;
-	case O_OUTPUT: a->output = arg; return 0;
-	case O_HISTORY: a->history = arg; return 0;
-	case O_NO_IMPROVE: a->improve = 0; return 0;
-	case O_VERBOSE: a->verbose = 1; return 0;
+	case O_OUTPUT:
+		a->output = arg;
+		return 0;
+	case O_HISTORY:
+		a->history = arg;
+		return 0;
+	case O_NO_IMPROVE:
+		a->improve = 0;
+		return 0;
+	case O_VERBOSE:
+		a->verbose = 1;
+		return 0;
 	case O_RUNNER:
 		if (runner_parse(arg) < 0)
-			return cmd_usage_error(a->ctx, CMD, "--runner '%s': "
+			return cmd_usage_error(a->ctx, CMD,
+					       "--runner '%s': "
 					       "expected generic, pytest, go "
-					       "or jest", arg);
+					       "or jest",
+					       arg);
 		a->pytest = runner_parse(arg) == RUNNER_PYTEST;
 		return 0;
-	case O_RUN_ID: a->run_id = arg; return 0;
+	case O_RUN_ID:
+		a->run_id = arg;
+		return 0;
 	}
 	return 0;
 }
 
 /* --collect with --runner pytest: node ids from the plugin. */
-static int collect_pytest(struct cmd_ctx *ctx, char **cmd, struct testlist *list,
-			  struct shard_error *err)
+static int collect_pytest(struct cmd_ctx *ctx, char **cmd,
+			  struct testlist *list, struct shard_error *err)
 {
 	const char *tmp = shard_getenv(&ctx->core, "TMPDIR");
 	char dir[4096], share[4096];
@@ -156,9 +195,9 @@ static int collect_pytest(struct cmd_ctx *ctx, char **cmd, struct testlist *list
 	if (!mkdtemp(dir))
 		return shard_error_set(err, SHARD_EENV, "mkdtemp %s: %s", dir,
 				       strerror(errno));
-	r = cmd_collect_pytest(ctx, cmd, cmd_share_dir(ctx, share,
-						       sizeof(share)),
-			       dir, list, err);
+	r = cmd_collect_pytest(ctx, cmd,
+			       cmd_share_dir(ctx, share, sizeof(share)), dir,
+			       list, err);
 	rmdir(dir);
 	return r;
 }
@@ -197,23 +236,29 @@ static int resolve_shards(struct plan_args *a, struct shard_error *err)
 static int check_args(struct plan_args *a, int has_rest)
 {
 	if (!a->tests && !a->collect)
-		return cmd_usage_error(a->ctx, CMD, "give the tests with "
+		return cmd_usage_error(a->ctx, CMD,
+				       "give the tests with "
 				       "--tests FILE or --collect -- CMD");
 	if (a->tests && a->collect)
-		return cmd_usage_error(a->ctx, CMD, "--tests and --collect "
+		return cmd_usage_error(a->ctx, CMD,
+				       "--tests and --collect "
 				       "cannot be used together");
 	if (a->collect && !has_rest)
-		return cmd_usage_error(a->ctx, CMD, "--collect needs a command "
+		return cmd_usage_error(a->ctx, CMD,
+				       "--collect needs a command "
 				       "after '--'");
 	if (!a->collect && has_rest)
-		return cmd_usage_error(a->ctx, CMD, "unexpected argument; "
+		return cmd_usage_error(a->ctx, CMD,
+				       "unexpected argument; "
 				       "a command needs --collect");
 	if (a->has_target && a->shards >= 0)
-		return cmd_usage_error(a->ctx, CMD, "--shards and "
+		return cmd_usage_error(a->ctx, CMD,
+				       "--shards and "
 				       "--target-seconds cannot be used "
 				       "together");
 	if (!a->has_target && a->shards < 0)
-		return cmd_usage_error(a->ctx, CMD, "how many shards? Give "
+		return cmd_usage_error(a->ctx, CMD,
+				       "how many shards? Give "
 				       "--shards K or --target-seconds S");
 	return 0;
 }
@@ -223,12 +268,14 @@ static int check_index(struct plan_args *a, size_t k)
 	int needs = a->format == PLANFILE_LIST || a->format == PLANFILE_NULL;
 
 	if (needs && a->index < 0)
-		return cmd_usage_error(a->ctx, CMD, "--format %s prints one "
+		return cmd_usage_error(a->ctx, CMD,
+				       "--format %s prints one "
 				       "shard: give --index I",
 				       a->format == PLANFILE_LIST ? "list"
 								  : "null");
 	if (a->index >= 0 && (size_t)a->index >= k)
-		return cmd_usage_error(a->ctx, CMD, "--index %ld is out of "
+		return cmd_usage_error(a->ctx, CMD,
+				       "--index %ld is out of "
 				       "range: there are %zu shards (0 to %zu)",
 				       a->index, k, k - 1);
 	return 0;
@@ -240,11 +287,14 @@ static void say_estimates(struct cmd_ctx *ctx, const struct weights *w,
 	size_t borrowed = n - w->count[WEIGH_HISTORY] - w->count[WEIGH_FILE];
 
 	if (w->equal && n)
-		shard_warn(&ctx->core, "history knows none of these %zu "
-				       "tests: all weighted equally", n);
+		shard_warn(&ctx->core,
+			   "history knows none of these %zu "
+			   "tests: all weighted equally",
+			   n);
 	else if (borrowed)
-		shard_warn(&ctx->core, "%zu of %zu tests have no history; "
-				       "estimated from their relatives",
+		shard_warn(&ctx->core,
+			   "%zu of %zu tests have no history; "
+			   "estimated from their relatives",
 			   borrowed, n);
 }
 
@@ -259,9 +309,8 @@ static int write_plan(struct plan_args *a, const struct plan *p,
 	if (atomicfile_open(&out, a->output ? a->output : "-", a->ctx->out,
 			    err))
 		return err->code;
-	if (planfile_write(out.f, (enum planfile_format)a->format, p,
-			   list->ids, a->index < 0 ? 0 : (size_t)a->index,
-			   &meta) < 0) {
+	if (planfile_write(out.f, (enum planfile_format)a->format, p, list->ids,
+			   a->index < 0 ? 0 : (size_t)a->index, &meta) < 0) {
 		shard_error_set(err, SHARD_EENV, "%s: write error: %s",
 				a->output ? a->output : "standard output",
 				strerror(errno));
@@ -278,14 +327,18 @@ static void say_target(struct plan_args *a, const struct pin_plan *pp)
 	if (!a->has_target)
 		return;
 	if (pp->too_long)
-		shard_warn(&a->ctx->core, "a single %s takes %.1f s, longer "
+		shard_warn(&a->ctx->core,
+			   "a single %s takes %.1f s, longer "
 			   "than the target of %.1f s: split it",
-			   a->by == PLAN_BY_TEST ? "test" : a->by == PLAN_BY_CLASS
-			   ? "class" : "file", p->longest, a->target);
+			   a->by == PLAN_BY_TEST    ? "test"
+			   : a->by == PLAN_BY_CLASS ? "class"
+						    : "file",
+			   p->longest, a->target);
 	else if (p->makespan > a->target)
-		shard_warn(&a->ctx->core, "even %zu shards take %.1f s, more "
-			   "than the target of %.1f s", p->nshards,
-			   p->makespan, a->target);
+		shard_warn(&a->ctx->core,
+			   "even %zu shards take %.1f s, more "
+			   "than the target of %.1f s",
+			   p->nshards, p->makespan, a->target);
 }
 
 /* Weigh and plan the list, or take the run's pinned plan. */
@@ -294,13 +347,19 @@ static int make_plan(struct plan_args *a, struct partition_list *l,
 		     struct shard_error *err)
 {
 	struct pin_request rq = {
-		l, a->by, a->has_target ? 0 : (size_t)a->shards,
-		a->has_target ? a->target : 0, MAX_SHARDS, a->overhead,
-		a->improve, run,
+		l,
+		a->by,
+		a->has_target ? 0 : (size_t)a->shards,
+		a->has_target ? a->target : 0,
+		MAX_SHARDS,
+		a->overhead,
+		a->improve,
+		run,
 	};
 	struct store *st = NULL;
-	int r = cmd_open_history_to_plan(a->ctx, cmd_history_path(a->ctx,
-				a->history), run != NULL, &st, err);
+	int r = cmd_open_history_to_plan(a->ctx,
+					 cmd_history_path(a->ctx, a->history),
+					 run != NULL, &st, err);
 
 	if (!r)
 		r = pin_plan_make(st, &rq, out, &a->ctx->core, err);
@@ -308,8 +367,10 @@ static int make_plan(struct plan_args *a, struct partition_list *l,
 	if (r)
 		return r;
 	if (out->pinned)
-		cmd_note(a->ctx, "shard plan: run %s: the plan made earlier "
-			 "for this run and list, pinned in the history", run);
+		cmd_note(a->ctx,
+			 "shard plan: run %s: the plan made earlier "
+			 "for this run and list, pinned in the history",
+			 run);
 	else
 		say_target(a, out);
 	return 0;
@@ -329,8 +390,12 @@ static int step(struct plan_args *a, const char *what)
 int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx)
 {
 	struct plan_args a = {
-		.ctx = ctx, .improve = 1, .shards = -1, .index = -1,
-		.by = PLAN_BY_TEST, .format = PLANFILE_JSON,
+		.ctx = ctx,
+		.improve = 1,
+		.shards = -1,
+		.index = -1,
+		.by = PLAN_BY_TEST,
+		.format = PLANFILE_JSON,
 	};
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct cmd_run_identity run;

@@ -49,7 +49,8 @@ int cmd_open_history_to_plan(struct cmd_ctx *ctx, const char *path, int pin,
 	}
 	if (store_open(path, &read, st, err))
 		return err->code;
-	shard_warn(&ctx->core, "cannot write to the history (%s): this run's "
+	shard_warn(&ctx->core,
+		   "cannot write to the history (%s): this run's "
 		   "plan is not pinned; if its shards plan from histories "
 		   "that differ, merging their reports will refuse them",
 		   e.msg);

@@ -17,9 +17,12 @@
 
 #define QUEUE_OPTIONS \
 	{ "queue", 0, "URL", "the queue's PostgreSQL database" }, \
-	{ "queue-env", 0, "VAR", "as --queue, with the URL in the " \
-				 "environment variable VAR (a password " \
-				 "stays out of argv)" }
+	{ \
+		"queue-env", 0, "VAR", \
+			"as --queue, with the URL in the " \
+			"environment variable VAR (a password " \
+			"stays out of argv)" \
+	}
 
 enum { O_QUEUE, O_QUEUE_ENV }; /* first in both tables */
 
@@ -80,8 +83,10 @@ static int take_status(void *data, int opt, const char *arg)
 		a->json = !strcmp(arg, "json");
 		return 0;
 	}
-	return cmd_usage_error(a->ctx, "shard queue status", "--format '%s': "
-			       "expected text or json", arg);
+	return cmd_usage_error(a->ctx, "shard queue status",
+			       "--format '%s': "
+			       "expected text or json",
+			       arg);
 }
 
 static int take_report(void *data, int opt, const char *arg)
@@ -103,7 +108,8 @@ static int open_queue(struct queue_args *a, const char *cmd, int argc,
 			   &a->queue))
 		return EXIT_USAGE;
 	if (!a->queue)
-		return cmd_usage_error(a->ctx, cmd, "give the queue with "
+		return cmd_usage_error(a->ctx, cmd,
+				       "give the queue with "
 				       "--queue URL or --queue-env VAR");
 	if (argc - first != 1)
 		return cmd_usage_error(a->ctx, cmd, "give one run id");
@@ -121,10 +127,11 @@ static void print_json(FILE *f, const char *run, const struct queue_status *s)
 
 	strbuf_addstr(&sb, "{\"run_id\":");
 	planfile_json_string(&sb, run, strlen(run));
-	strbuf_addf(&sb, ",\"attempt\":%ld,\"total\":%lld,\"pending\":%lld,"
+	strbuf_addf(&sb,
+		    ",\"attempt\":%ld,\"total\":%lld,\"pending\":%lld,"
 		    "\"claimed\":%lld,\"done\":%lld,\"failed\":%lld,"
-		    "\"requeued\":%lld,\"workers\":[", s->attempt,
-		    (long long)s->total, (long long)s->pending,
+		    "\"requeued\":%lld,\"workers\":[",
+		    s->attempt, (long long)s->total, (long long)s->pending,
 		    (long long)s->claimed, (long long)s->done,
 		    (long long)s->failed, (long long)s->requeued);
 	for (size_t i = 0; i < s->nworkers; i++) {
@@ -132,7 +139,8 @@ static void print_json(FILE *f, const char *run, const struct queue_status *s)
 
 		strbuf_addstr(&sb, i ? ",{\"name\":" : "{\"name\":");
 		planfile_json_string(&sb, w->name, strlen(w->name));
-		strbuf_addf(&sb, ",\"batches\":%lld,\"tests\":%lld,\"failed\":"
+		strbuf_addf(&sb,
+			    ",\"batches\":%lld,\"tests\":%lld,\"failed\":"
 			    "%lld,\"last_seen_seconds_ago\":%.1f}",
 			    (long long)w->batches, (long long)w->tests,
 			    (long long)w->failed, w->last_seen_ago);
@@ -144,15 +152,17 @@ static void print_json(FILE *f, const char *run, const struct queue_status *s)
 
 static void print_text(FILE *f, const char *run, const struct queue_status *s)
 {
-	fprintf(f, "run %s (attempt %ld): %lld tests: %lld pending, %lld "
-		"claimed, %lld done, %lld failed; %lld requeued\n", run,
-		s->attempt, (long long)s->total, (long long)s->pending,
-		(long long)s->claimed, (long long)s->done,
-		(long long)s->failed, (long long)s->requeued);
+	fprintf(f,
+		"run %s (attempt %ld): %lld tests: %lld pending, %lld "
+		"claimed, %lld done, %lld failed; %lld requeued\n",
+		run, s->attempt, (long long)s->total, (long long)s->pending,
+		(long long)s->claimed, (long long)s->done, (long long)s->failed,
+		(long long)s->requeued);
 	for (size_t i = 0; i < s->nworkers; i++)
-		fprintf(f, "  %-40s %5lld batches %7lld tests %5lld failed "
-			"(seen %.0f s ago)\n", s->workers[i].name,
-			(long long)s->workers[i].batches,
+		fprintf(f,
+			"  %-40s %5lld batches %7lld tests %5lld failed "
+			"(seen %.0f s ago)\n",
+			s->workers[i].name, (long long)s->workers[i].batches,
 			(long long)s->workers[i].tests,
 			(long long)s->workers[i].failed,
 			s->workers[i].last_seen_ago);
@@ -197,11 +207,13 @@ static int write_report(struct queue_args *a, struct queue *q,
 	int r;
 
 	if (!tmp)
-		return shard_error_set(err, SHARD_EENV, "tmpfile: cannot "
+		return shard_error_set(err, SHARD_EENV,
+				       "tmpfile: cannot "
 				       "create a temporary file");
 	r = queue_report(q, tmp, err);
 	if (!r && fflush(tmp))
-		r = shard_error_set(err, SHARD_EENV, "temporary file: write "
+		r = shard_error_set(err, SHARD_EENV,
+				    "temporary file: write "
 				    "error");
 	in.fd = fileno(tmp);
 	mo.keep_duplicates = 1;
@@ -236,10 +248,11 @@ static int queue_report_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	queue_close(q);
 	if (r)
 		return cmd_fail(ctx, &err);
-	fprintf(ctx->err, "shard queue report: %llu tests, %llu failed, %llu "
-		"errors, %llu skipped\n", (unsigned long long)st.tests,
-		(unsigned long long)st.failed, (unsigned long long)st.errors,
-		(unsigned long long)st.skipped);
+	fprintf(ctx->err,
+		"shard queue report: %llu tests, %llu failed, %llu "
+		"errors, %llu skipped\n",
+		(unsigned long long)st.tests, (unsigned long long)st.failed,
+		(unsigned long long)st.errors, (unsigned long long)st.skipped);
 	return EXIT_OK;
 }
 

@@ -20,11 +20,13 @@
 static const struct cmd_option report_options[] = {
 	{ "format", 'f', "FMT", "text (default), markdown, html or json" },
 	{ "output", 'o', "FILE", "write to FILE instead of standard output" },
-	{ "last", 'n', "N", "look at the last N runs (default 10, at most "
-			    "1000)" },
+	{ "last", 'n', "N",
+	  "look at the last N runs (default 10, at most "
+	  "1000)" },
 	{ "top", 0, "N", "list the N slowest tests and files (default 10)" },
-	{ "history", 0, "PATH", "history store (default: $SHARD_HISTORY or "
-				".shard/history.db)" },
+	{ "history", 0, "PATH",
+	  "history store (default: $SHARD_HISTORY or "
+	  ".shard/history.db)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -56,18 +58,24 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_FORMAT:
 		a->format = report_format_parse(arg);
 		if (a->format < 0)
-			return cmd_usage_error(a->ctx, CMD, "--format '%s': "
+			return cmd_usage_error(a->ctx, CMD,
+					       "--format '%s': "
 					       "expected text, markdown, html "
-					       "or json", arg);
+					       "or json",
+					       arg);
 		return 0;
-	case O_OUTPUT: a->output = arg; return 0;
+	case O_OUTPUT:
+		a->output = arg;
+		return 0;
 	case O_LAST:
 		return cmd_parse_count(a->ctx, CMD, "--last", arg, 1,
 				       REPORT_LAST_MAX, &a->last);
 	case O_TOP:
 		return cmd_parse_count(a->ctx, CMD, "--top", arg, 1, 100000,
 				       &a->top);
-	case O_HISTORY: a->history = arg; return 0;
+	case O_HISTORY:
+		a->history = arg;
+		return 0;
 	}
 	return 0;
 }
@@ -107,8 +115,10 @@ static int write_out(struct report_args *a, const struct strbuf *text,
 
 int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 {
-	struct report_args a = { ctx, NULL, NULL, REPORT_LAST_DEFAULT,
-				 REPORT_TOP_DEFAULT, REPORT_TEXT };
+	struct report_args a = {
+		ctx,        NULL, NULL, REPORT_LAST_DEFAULT, REPORT_TOP_DEFAULT,
+		REPORT_TEXT
+	};
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct strbuf text = STRBUF_INIT;
 	struct report rep = { 0 };

@@ -28,55 +28,74 @@ volatile sig_atomic_t run_signal;
 
 static const struct cmd_option run_options[] = {
 	{ "tests", 't', "FILE", "test ids, one a line ('-': standard input)" },
-	{ "collect", 0, NULL, "collect the test list: with --runner pytest "
-			      "from the command itself; else from the "
-			      "command before a second '--'" },
-	{ "plan", 'p', "FILE", "take the shards from a plan file (shard plan)" },
-	{ "index", 'i', "I", "the shard to run (0-based; default: "
-			     "$SHARD_INDEX or the CI's)" },
-	{ "shards", 'k', "K", "number of shards (default: $SHARD_TOTAL or "
-			      "the CI's; with --local, -j)" },
+	{ "collect", 0, NULL,
+	  "collect the test list: with --runner pytest "
+	  "from the command itself; else from the "
+	  "command before a second '--'" },
+	{ "plan", 'p', "FILE",
+	  "take the shards from a plan file (shard plan)" },
+	{ "index", 'i', "I",
+	  "the shard to run (0-based; default: "
+	  "$SHARD_INDEX or the CI's)" },
+	{ "shards", 'k', "K",
+	  "number of shards (default: $SHARD_TOTAL or "
+	  "the CI's; with --local, -j)" },
 	{ "by", 0, "UNIT", "keep together when planning: test, class, file" },
-	{ "runner", 'r', "NAME", "generic (default: '{}' or '{@}' in the "
-				 "command), pytest, go, jest" },
-	{ "output", 'o', "FILE", "keep the shard's checked JUnit report in "
-				 "FILE (with --local: the merged report)" },
-	{ "isolate-db", 0, "URL", "a database per shard copied from the "
-				  "template postgres://USER@HOST/TEMPLATE" },
-	{ "isolate-db-env", 0, "VAR", "as --isolate-db, with the URL in the "
-				      "environment variable VAR (a password "
-				      "stays out of argv)" },
-	{ "isolate-schema", 0, "URL", "a schema per shard in the database "
-				      "postgres://USER@HOST/DB" },
-	{ "isolate-schema-env", 0, "VAR", "as --isolate-schema, with the URL "
-					  "in the variable VAR" },
-	{ "local", 0, NULL, "run every shard on this machine, -j at a time, "
-			    "and merge their reports" },
+	{ "runner", 'r', "NAME",
+	  "generic (default: '{}' or '{@}' in the "
+	  "command), pytest, go, jest" },
+	{ "output", 'o', "FILE",
+	  "keep the shard's checked JUnit report in "
+	  "FILE (with --local: the merged report)" },
+	{ "isolate-db", 0, "URL",
+	  "a database per shard copied from the "
+	  "template postgres://USER@HOST/TEMPLATE" },
+	{ "isolate-db-env", 0, "VAR",
+	  "as --isolate-db, with the URL in the "
+	  "environment variable VAR (a password "
+	  "stays out of argv)" },
+	{ "isolate-schema", 0, "URL",
+	  "a schema per shard in the database "
+	  "postgres://USER@HOST/DB" },
+	{ "isolate-schema-env", 0, "VAR",
+	  "as --isolate-schema, with the URL "
+	  "in the variable VAR" },
+	{ "local", 0, NULL,
+	  "run every shard on this machine, -j at a time, "
+	  "and merge their reports" },
 	{ "jobs", 'j', "N", "with --local: shards at a time (default 2)" },
 	{ "retries", 0, "N", "rerun failed tests up to N times (default 0)" },
-	{ "timeout", 0, "S", "stop a shard after S seconds; its unreported "
-			     "tests become errors" },
+	{ "timeout", 0, "S",
+	  "stop a shard after S seconds; its unreported "
+	  "tests become errors" },
 	{ "kill-grace", 0, "S", "seconds between TERM and KILL (default 10)" },
-	{ "history", 0, "PATH", "history store (default: $SHARD_HISTORY or "
-				".shard/history.db)" },
+	{ "history", 0, "PATH",
+	  "history store (default: $SHARD_HISTORY or "
+	  ".shard/history.db)" },
 	{ "no-record", 0, NULL, "do not record the results into history" },
-	{ "record", 0, NULL, "record the results into history even when "
-			     "shards plan from it with no run id" },
-	{ "run-id", 0, "ID", "the run's identity (default: $SHARD_RUN_ID or "
-			     "the CI's); its first plan is pinned in the "
-			     "history and reused by its other shards" },
+	{ "record", 0, NULL,
+	  "record the results into history even when "
+	  "shards plan from it with no run id" },
+	{ "run-id", 0, "ID",
+	  "the run's identity (default: $SHARD_RUN_ID or "
+	  "the CI's); its first plan is pinned in the "
+	  "history and reused by its other shards" },
 	{ "quiet", 'q', NULL, "print only the summary line and errors" },
-	{ "queue", 0, "URL", "pull batches of tests from a queue in "
-			     "PostgreSQL (every matrix job the same URL)" },
-	{ "queue-env", 0, "VAR", "as --queue, with the URL in the variable "
-				 "VAR" },
+	{ "queue", 0, "URL",
+	  "pull batches of tests from a queue in "
+	  "PostgreSQL (every matrix job the same URL)" },
+	{ "queue-env", 0, "VAR",
+	  "as --queue, with the URL in the variable "
+	  "VAR" },
 	{ "lease-seconds", 0, "S", "--queue: a claim's lease (default 30)" },
 	{ "heartbeat-seconds", 0, "S", "--queue: lease renewal (default 10)" },
-	{ "min-batch-seconds", 0, "S", "--queue: smallest batch (default 10x "
-				       "the command's measured overhead)" },
-	{ "workers", 0, "N", "--queue: workers sharing the queue (default: "
-			     "--shards, the CI's total, else learnt from "
-			     "the queue, with a warning)" },
+	{ "min-batch-seconds", 0, "S",
+	  "--queue: smallest batch (default 10x "
+	  "the command's measured overhead)" },
+	{ "workers", 0, "N",
+	  "--queue: workers sharing the queue (default: "
+	  "--shards, the CI's total, else learnt from "
+	  "the queue, with a warning)" },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -89,16 +108,38 @@ static const struct cmd_usage run_usage = {
 	"also given as $SHARD_JUNIT. Then check the report against the plan\n"
 	"(unreported tests become errors), keep it (-o), and record it into\n"
 	"history. Exit 0 when every test passed, 1 when any failed.",
-	run_options,
-	1, /* the operands are CMD [ARG...] */
+	run_options, 1, /* the operands are CMD [ARG...] */
 };
 
 enum {
-	O_TESTS, O_COLLECT, O_PLAN, O_INDEX, O_SHARDS, O_BY, O_RUNNER,
-	O_OUTPUT, O_ISOLATE_DB, O_ISOLATE_DB_ENV, O_ISOLATE_SCHEMA,
-	O_ISOLATE_SCHEMA_ENV, O_LOCAL, O_JOBS, O_RETRIES, O_TIMEOUT, O_GRACE,
-	O_HISTORY, O_NO_RECORD, O_RECORD, O_RUN_ID, O_QUIET, O_QUEUE,
-	O_QUEUE_ENV, O_LEASE, O_HEARTBEAT, O_MIN_BATCH, O_WORKERS,
+	O_TESTS,
+	O_COLLECT,
+	O_PLAN,
+	O_INDEX,
+	O_SHARDS,
+	O_BY,
+	O_RUNNER,
+	O_OUTPUT,
+	O_ISOLATE_DB,
+	O_ISOLATE_DB_ENV,
+	O_ISOLATE_SCHEMA,
+	O_ISOLATE_SCHEMA_ENV,
+	O_LOCAL,
+	O_JOBS,
+	O_RETRIES,
+	O_TIMEOUT,
+	O_GRACE,
+	O_HISTORY,
+	O_NO_RECORD,
+	O_RECORD,
+	O_RUN_ID,
+	O_QUIET,
+	O_QUEUE,
+	O_QUEUE_ENV,
+	O_LEASE,
+	O_HEARTBEAT,
+	O_MIN_BATCH,
+	O_WORKERS,
 };
 
 static int take_runner(struct run_args *a, const char *arg)
@@ -106,7 +147,8 @@ static int take_runner(struct run_args *a, const char *arg)
 	int k = runner_parse(arg);
 
 	if (k < 0)
-		return cmd_usage_error(a->ctx, RUN_CMD, "--runner '%s': "
+		return cmd_usage_error(a->ctx, RUN_CMD,
+				       "--runner '%s': "
 				       "expected generic, pytest, go or jest",
 				       arg);
 	a->runner = (enum runner_kind)k;
@@ -119,23 +161,44 @@ static int take_option(void *data, int opt, const char *arg)
 	struct cmd_ctx *c = a->ctx;
 
 	switch (opt) {
-	case O_TESTS: a->tests = arg; return 0;
-	case O_COLLECT: a->collect = 1; return 0;
-	case O_PLAN: a->plan = arg; return 0;
+	case O_TESTS:
+		a->tests = arg;
+		return 0;
+	case O_COLLECT:
+		a->collect = 1;
+		return 0;
+	case O_PLAN:
+		a->plan = arg;
+		return 0;
 	case O_INDEX:
 		return cmd_parse_count(c, RUN_CMD, "--index", arg, 0,
 				       MAX_SHARDS, &a->index);
 	case O_SHARDS:
 		return cmd_parse_count(c, RUN_CMD, "--shards", arg, 1,
 				       MAX_SHARDS, &a->shards);
-	case O_BY: a->by = arg; return 0;
-	case O_RUNNER: return take_runner(a, arg);
-	case O_OUTPUT: a->output = arg; return 0;
-	case O_ISOLATE_DB: a->isolate_db = arg; return 0;
-	case O_ISOLATE_DB_ENV: a->isolate_db_env = arg; return 0;
-	case O_ISOLATE_SCHEMA: a->isolate_schema = arg; return 0;
-	case O_ISOLATE_SCHEMA_ENV: a->isolate_schema_env = arg; return 0;
-	case O_LOCAL: a->local = 1; return 0;
+	case O_BY:
+		a->by = arg;
+		return 0;
+	case O_RUNNER:
+		return take_runner(a, arg);
+	case O_OUTPUT:
+		a->output = arg;
+		return 0;
+	case O_ISOLATE_DB:
+		a->isolate_db = arg;
+		return 0;
+	case O_ISOLATE_DB_ENV:
+		a->isolate_db_env = arg;
+		return 0;
+	case O_ISOLATE_SCHEMA:
+		a->isolate_schema = arg;
+		return 0;
+	case O_ISOLATE_SCHEMA_ENV:
+		a->isolate_schema_env = arg;
+		return 0;
+	case O_LOCAL:
+		a->local = 1;
+		return 0;
 	case O_JOBS:
 		return cmd_parse_count(c, RUN_CMD, "--jobs", arg, 1, 1024,
 				       &a->jobs);
@@ -148,13 +211,27 @@ static int take_option(void *data, int opt, const char *arg)
 	case O_GRACE:
 		return cmd_parse_seconds(c, RUN_CMD, "--kill-grace", arg,
 					 &a->grace);
-	case O_HISTORY: a->history = arg; return 0;
-	case O_NO_RECORD: a->record = 0; return 0;
-	case O_RECORD: a->record = 1; return 0;
-	case O_RUN_ID: a->run_id = arg; return 0;
-	case O_QUIET: a->quiet = 1; return 0;
-	case O_QUEUE: a->queue = arg; return 0;
-	case O_QUEUE_ENV: a->queue_env = arg; return 0;
+	case O_HISTORY:
+		a->history = arg;
+		return 0;
+	case O_NO_RECORD:
+		a->record = 0;
+		return 0;
+	case O_RECORD:
+		a->record = 1;
+		return 0;
+	case O_RUN_ID:
+		a->run_id = arg;
+		return 0;
+	case O_QUIET:
+		a->quiet = 1;
+		return 0;
+	case O_QUEUE:
+		a->queue = arg;
+		return 0;
+	case O_QUEUE_ENV:
+		a->queue_env = arg;
+		return 0;
 	case O_LEASE:
 		return cmd_parse_seconds(c, RUN_CMD, "--lease-seconds", arg,
 					 &a->lease);
@@ -174,7 +251,9 @@ static int take_option(void *data, int opt, const char *arg)
 static int named(const struct run_args *a, const char *entry)
 {
 	const char *const vars[] = {
-		a->isolate_db_env, a->isolate_schema_env, a->queue_env,
+		a->isolate_db_env,
+		a->isolate_schema_env,
+		a->queue_env,
 	};
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++) {
@@ -281,10 +360,11 @@ static void default_record(struct run_args *a)
 {
 	if (a->record >= 0)
 		return;
-	a->record = !(a->run_id_generated && !a->plan && !a->local &&
-		      !a->queue);
+	a->record =
+		!(a->run_id_generated && !a->plan && !a->local && !a->queue);
 	if (!a->record && !a->quiet)
-		fprintf(a->ctx->err, "shard run: not recording into the history: "
+		fprintf(a->ctx->err,
+			"shard run: not recording into the history: "
 			"with no run id, the next shard of this run would plan "
 			"from what this one recorded; give every shard of the "
 			"run one --run-id (or plan once with shard plan and "
@@ -303,7 +383,8 @@ static int split_operands(struct run_args *a, char **rest, int n)
 		}
 	if (a->collect && a->runner != RUNNER_PYTEST) {
 		if (sep <= 0)
-			return cmd_usage_error(a->ctx, RUN_CMD, "--collect: give "
+			return cmd_usage_error(a->ctx, RUN_CMD,
+					       "--collect: give "
 					       "the collect command, then '--' "
 					       "and the command to run");
 		rest[sep] = NULL;
@@ -321,13 +402,17 @@ static int check_args(struct run_args *a)
 	int sources = !!a->tests + !!a->collect + !!a->plan;
 
 	if (sources != 1)
-		return cmd_usage_error(a->ctx, RUN_CMD, sources ? "--tests, "
-				       "--collect and --plan cannot be used "
-				       "together" : "give the tests with "
-				       "--tests FILE, --collect or --plan "
-				       "FILE");
+		return cmd_usage_error(
+			a->ctx, RUN_CMD,
+			sources ? "--tests, "
+				  "--collect and --plan cannot be used "
+				  "together"
+				: "give the tests with "
+				  "--tests FILE, --collect or --plan "
+				  "FILE");
 	if (a->isolate_db && a->isolate_schema)
-		return cmd_usage_error(a->ctx, RUN_CMD, "--isolate-db and "
+		return cmd_usage_error(a->ctx, RUN_CMD,
+				       "--isolate-db and "
 				       "--isolate-schema cannot be used "
 				       "together");
 	if (a->jobs > 0 && !a->local)
@@ -336,18 +421,21 @@ static int check_args(struct run_args *a)
 		return cmd_usage_error(a->ctx, RUN_CMD, "%s", err.msg);
 	if (a->queue) {
 		if (a->plan || a->local)
-			return cmd_usage_error(a->ctx, RUN_CMD, "--queue takes "
+			return cmd_usage_error(a->ctx, RUN_CMD,
+					       "--queue takes "
 					       "--tests or --collect, not "
 					       "--plan or --local");
 		/* not silently ignored: not there yet in queue mode */
 		if (a->retries > 0 || a->timeout > 0 || a->isolate_db ||
 		    a->isolate_schema)
-			return cmd_usage_error(a->ctx, RUN_CMD, "--retries, "
+			return cmd_usage_error(a->ctx, RUN_CMD,
+					       "--retries, "
 					       "--timeout, --isolate-db and "
 					       "--isolate-schema are not "
 					       "available with --queue");
 		if (a->heartbeat >= a->lease)
-			return cmd_usage_error(a->ctx, RUN_CMD, "the heartbeat "
+			return cmd_usage_error(a->ctx, RUN_CMD,
+					       "the heartbeat "
 					       "must come more often than the "
 					       "lease runs out");
 		return 0;
@@ -359,11 +447,13 @@ static int check_args(struct run_args *a)
 		return 0;
 	}
 	if (!a->plan && a->shards < 0)
-		return cmd_usage_error(a->ctx, RUN_CMD, "how many shards? Give "
+		return cmd_usage_error(a->ctx, RUN_CMD,
+				       "how many shards? Give "
 				       "--shards K (or --plan FILE, or "
 				       "--local)");
 	if (a->index < 0)
-		return cmd_usage_error(a->ctx, RUN_CMD, "which shard? Give "
+		return cmd_usage_error(a->ctx, RUN_CMD,
+				       "which shard? Give "
 				       "--index I (or set SHARD_INDEX)");
 	return 0;
 }
@@ -388,8 +478,9 @@ static int select_from_file(struct run_args *a, struct selection *sel,
 	int r, e;
 
 	if (fd < 0)
-		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
-							    : SHARD_EENV,
+		return shard_error_set(err,
+				       errno == ENOENT ? SHARD_EINPUT
+						       : SHARD_EENV,
 				       "%s: %s", a->plan, strerror(errno));
 	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
 	       (n < 0 && errno == EINTR))
@@ -409,15 +500,15 @@ static int select_from_file(struct run_args *a, struct selection *sel,
 	if (r)
 		return r;
 	if (a->shards > 0 && (size_t)a->shards != p->nshards)
-		return shard_error_set(err, SHARD_EINPUT, "%s has %zu shards, "
-				       "not %ld", a->plan, p->nshards,
-				       a->shards);
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s has %zu shards, "
+				       "not %ld",
+				       a->plan, p->nshards, a->shards);
 	selection_alloc(sel, p->nshards);
 	partition_list_init(&sel->order, p->tests.ids, p->tests.lens,
 			    p->tests.nr);
 	for (size_t i = 0; i < p->nshards; i++) {
-		size_t end = i + 1 < p->nshards ? p->first[i + 1]
-						: p->tests.nr;
+		size_t end = i + 1 < p->nshards ? p->first[i + 1] : p->tests.nr;
 
 		sel->ids[i] = xcalloc(end - p->first[i] + 1, sizeof(char *));
 		sel->tests[i] = xcalloc(end - p->first[i] + 1, sizeof(size_t));
@@ -465,8 +556,10 @@ static int select_from_list(struct run_args *a, struct selection *sel,
 	int r;
 
 	if (a->by && parse_by(a->by, &by))
-		return shard_error_set(err, SHARD_EINPUT, "--by '%s': expected "
-				       "test, class or file", a->by);
+		return shard_error_set(err, SHARD_EINPUT,
+				       "--by '%s': expected "
+				       "test, class or file",
+				       a->by);
 	if ((r = run_read_list(a, dir, &sel->list, err)))
 		return r;
 	partition_list_init(&sel->order, sel->list.ids, sel->list.lens,
@@ -476,15 +569,17 @@ static int select_from_list(struct run_args *a, struct selection *sel,
 	rq.shards = (size_t)a->shards;
 	rq.improve = 1;
 	rq.run = a->pin_run;
-	r = cmd_open_history_to_plan(a->ctx, cmd_history_path(a->ctx,
-				     a->history), a->pin_run != NULL, &st, err);
+	r = cmd_open_history_to_plan(a->ctx,
+				     cmd_history_path(a->ctx, a->history),
+				     a->pin_run != NULL, &st, err);
 	if (!r)
 		r = pin_plan_make(st, &rq, &sel->pp, &a->ctx->core, err);
 	store_close(st);
 	if (r)
 		return r;
 	if (sel->pp.pinned && !a->quiet)
-		cmd_note(a->ctx, "shard run: run %s: the plan made earlier "
+		cmd_note(a->ctx,
+			 "shard run: run %s: the plan made earlier "
 			 "for this run and list, pinned in the history",
 			 a->pin_run);
 	selection_alloc(sel, p->nshards);
@@ -525,8 +620,10 @@ void run_shard_options(const struct run_args *a, struct selection *sel,
 		       struct shardrun_options *o)
 {
 	struct partition_shard ps = {
-		&sel->order, sel->from_file ? sel->pf.hash : sel->pp.plan.hash,
-		a->run_base, i, sel->nshards, sel->tests[i], sel->n[i],
+		&sel->order,  sel->from_file ? sel->pf.hash : sel->pp.plan.hash,
+		a->run_base,  i,
+		sel->nshards, sel->tests[i],
+		sel->n[i],
 	};
 
 	memset(o, 0, sizeof(*o));
@@ -553,7 +650,8 @@ void run_shard_options(const struct run_args *a, struct selection *sel,
 	o->arg_room = (size_t)sysconf(_SC_ARG_MAX);
 	for (char *const *e = a->ctx->core.envp; e && *e; e++)
 		o->arg_room -= runner_arg_cost(*e) < o->arg_room
-				       ? runner_arg_cost(*e) : 0;
+				       ? runner_arg_cost(*e)
+				       : 0;
 	o->arg_room -= 8192; /* the variables shard adds */
 }
 
@@ -561,7 +659,10 @@ int run_isolate(const struct run_args *a, struct isolate *iso, size_t nshards,
 		const size_t *which, size_t n, struct shard_error *err)
 {
 	struct isolate_owner who = {
-		a->run_id, a->host, (long)getpid(), shard_now(&a->ctx->core),
+		a->run_id,
+		a->host,
+		(long)getpid(),
+		shard_now(&a->ctx->core),
 	};
 	const char *url = a->isolate_db ? a->isolate_db : a->isolate_schema;
 
@@ -637,18 +738,20 @@ static void summary(const struct run_args *a, const struct selection *sel,
 	const struct merge_stats *s = &res->stats;
 
 	/* as the report counts them: unreported tests are errors */
-	fprintf(a->ctx->err, "shard run: shard %zu of %zu: %llu tests, %llu "
+	fprintf(a->ctx->err,
+		"shard run: shard %zu of %zu: %llu tests, %llu "
 		"passed, %llu failed, %llu errors, %llu skipped, %llu flaky, "
-		"%llu missing in %.1f s (predicted %.1f s)%s\n", i,
-		sel->nshards, (unsigned long long)(s->tests + s->missing),
+		"%llu missing in %.1f s (predicted %.1f s)%s\n",
+		i, sel->nshards, (unsigned long long)(s->tests + s->missing),
 		(unsigned long long)s->passed, (unsigned long long)s->failed,
 		(unsigned long long)(s->errors + s->missing),
-		(unsigned long long)s->skipped,
-		(unsigned long long)s->flaky, (unsigned long long)s->missing,
-		res->seconds, sel->predicted[i],
-		res->timed_out ? "; timed out" : res->stopped ? "; stopped"
+		(unsigned long long)s->skipped, (unsigned long long)s->flaky,
+		(unsigned long long)s->missing, res->seconds, sel->predicted[i],
+		res->timed_out ? "; timed out"
+		: res->stopped ? "; stopped"
 		: res->status && !s->failed && !s->errors && !s->missing
-		? "; the runner failed although its report is green" : "");
+			? "; the runner failed although its report is green"
+			: "");
 }
 
 static int run_single(struct run_args *a, struct selection *sel,
@@ -664,9 +767,11 @@ static int run_single(struct run_args *a, struct selection *sel,
 	int r, status;
 
 	if (i >= sel->nshards)
-		return cmd_usage_error(a->ctx, RUN_CMD, "--index %ld is out of "
+		return cmd_usage_error(a->ctx, RUN_CMD,
+				       "--index %ld is out of "
 				       "range: there are %zu shards (0 to "
-				       "%zu)", a->index, sel->nshards,
+				       "%zu)",
+				       a->index, sel->nshards,
 				       sel->nshards - 1);
 	strvec_init(&env);
 	strvec_pushv(&env, (const char *const *)a->ctx->core.envp);
@@ -709,9 +814,17 @@ static int run_main(int argc, char **argv, struct cmd_ctx *ctx,
 		    struct strvec *env)
 {
 	struct run_args a = {
-		.ctx = ctx, .record = -1, .runner = RUNNER_GENERIC,
-		.index = -1, .shards = -1, .jobs = -1, .grace = 10,
-		.lease = 30, .heartbeat = 10, .min_batch = -1, .workers = -1,
+		.ctx = ctx,
+		.record = -1,
+		.runner = RUNNER_GENERIC,
+		.index = -1,
+		.shards = -1,
+		.jobs = -1,
+		.grace = 10,
+		.lease = 30,
+		.heartbeat = 10,
+		.min_batch = -1,
+		.workers = -1,
 	};
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct selection sel;

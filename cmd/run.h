@@ -23,24 +23,24 @@ struct run_args {
 	struct cmd_ctx *ctx;
 	const char *tests, *plan, *history, *output, *run_id, *by;
 	const char *isolate_db, *isolate_schema;
-	const char *queue;               /* --queue URL */
+	const char *queue; /* --queue URL */
 	/* the -env forms: names of variables holding those URLs */
 	const char *isolate_db_env, *isolate_schema_env, *queue_env;
 	double lease, heartbeat, min_batch;
 	long workers;
 	int collect, local, quiet;
-	int record;                /* 1 record, 0 not, -1 the default */
+	int record; /* 1 record, 0 not, -1 the default */
 	enum runner_kind runner;
 	long index, shards, jobs, retries;
 	double timeout, grace;
-	char **cmd;                /* after "--" */
-	char **collect_cmd;        /* --collect: before a second "--" */
+	char **cmd;         /* after "--" */
+	char **collect_cmd; /* --collect: before a second "--" */
 	char host[256];
 	char run_buf[256];
-	int run_id_generated;          /* no flag, variable or CI gave one */
-	const char *pin_run;       /* the run without its attempt, when one
+	int run_id_generated; /* no flag, variable or CI gave one */
+	const char *pin_run;  /* the run without its attempt, when one
 				      was given: plans are pinned by it */
-	const char *run_base;      /* what reports name as their run: the
+	const char *run_base; /* what reports name as their run: the
 				      pinned run, or --local's own */
 	char base_buf[256];
 	long attempt;
@@ -50,13 +50,13 @@ struct run_args {
 /* Every shard's tests, from a plan file or planned here from a list. */
 struct selection {
 	struct testlist list;
-	struct pin_plan pp;        /* planned here, or pinned */
+	struct pin_plan pp; /* planned here, or pinned */
 	struct planfile pf;
 	int from_file;
 	struct partition_list order; /* every shard's list, for reports */
-	size_t **tests;            /* per shard: indexes into order's ids */
+	size_t **tests;              /* per shard: indexes into order's ids */
 	size_t nshards;
-	const char ***ids;         /* per shard */
+	const char ***ids; /* per shard */
 	size_t *n;
 	double *predicted;
 	double makespan;

@@ -29,8 +29,8 @@
 
 struct local_shard {
 	pid_t pid;
-	int state;          /* 0 pending, 1 running, 2 done */
-	int code;           /* its exit status */
+	int state; /* 0 pending, 1 running, 2 done */
+	int code;  /* its exit status */
 	double started, ended;
 	char report[4200], log[4200];
 };
@@ -156,13 +156,15 @@ static void draw(struct local *l, int force)
 	struct cmd_ctx *ctx = l->a->ctx;
 	double now = shard_now(&ctx->core);
 
-	if (!ctx->err_is_tty || l->a->quiet || (!force && now - l->last_draw <
-							     0.25))
+	if (!ctx->err_is_tty || l->a->quiet ||
+	    (!force && now - l->last_draw < 0.25))
 		return;
 	l->last_draw = now;
-	fprintf(ctx->err, "\r\033[Kshard run: %zu/%zu shards, %zu/%zu tests, "
-		"%.0f s elapsed, ETA %.0f s", l->done, l->sel->nshards,
-		l->tests_done, l->tests, now - l->start, eta(l, now));
+	fprintf(ctx->err,
+		"\r\033[Kshard run: %zu/%zu shards, %zu/%zu tests, "
+		"%.0f s elapsed, ETA %.0f s",
+		l->done, l->sel->nshards, l->tests_done, l->tests,
+		now - l->start, eta(l, now));
 	fflush(ctx->err);
 }
 
@@ -171,15 +173,20 @@ static void show_log(struct local *l, size_t i)
 {
 	FILE *f = fopen(l->sh[i].log, "r");
 	char line[1024];
+	/* clang-format 14 would write char(*x) */
+	/* clang-format off */
 	char (*ring)[1024] = xcalloc(40, sizeof(*ring));
+	/* clang-format on */
 	size_t n = 0;
 
 	while (f && fgets(line, sizeof(line), f))
 		memcpy(ring[n++ % 40], line, sizeof(line));
 	if (f)
 		fclose(f);
-	fprintf(l->a->ctx->err, "--- shard %zu (exit %d), last lines of its "
-		"output:\n", i, l->sh[i].code);
+	fprintf(l->a->ctx->err,
+		"--- shard %zu (exit %d), last lines of its "
+		"output:\n",
+		i, l->sh[i].code);
 	for (size_t k = n > 40 ? n - 40 : 0; k < n; k++)
 		fputs(ring[k % 40], l->a->ctx->err);
 	free(ring);
@@ -203,9 +210,10 @@ static void finished(struct local *l, pid_t pid, int st)
 		if (ctx->err_is_tty && !l->a->quiet)
 			fputs("\r\033[K", ctx->err);
 		if (!l->a->quiet)
-			fprintf(ctx->err, "shard run: shard %zu done in %.1f s "
-				"(predicted %.1f s), exit %d\n", i,
-				s->ended - s->started, l->sel->predicted[i],
+			fprintf(ctx->err,
+				"shard run: shard %zu done in %.1f s "
+				"(predicted %.1f s), exit %d\n",
+				i, s->ended - s->started, l->sel->predicted[i],
 				s->code);
 		if (s->code && s->code < 128 && !run_signal)
 			show_log(l, i);
@@ -294,7 +302,8 @@ static int worst(int a, int b)
 
 static void local_summary(struct local *l, const struct merge_stats *s)
 {
-	fprintf(l->a->ctx->err, "shard run: %zu shards, %llu tests, %llu "
+	fprintf(l->a->ctx->err,
+		"shard run: %zu shards, %llu tests, %llu "
 		"passed, %llu failed, %llu errors, %llu skipped, %llu flaky, "
 		"%llu missing in %.1f s (predicted %.1f s)\n",
 		l->sel->nshards, (unsigned long long)s->tests,

@@ -35,9 +35,10 @@ static void on_batch(void *data, size_t tests, size_t failed, double secs)
 	p->tests += tests;
 	p->failed += failed;
 	if (!p->a->quiet)
-		fprintf(p->a->ctx->err, "shard run: batch of %zu tests in %.1f s"
-			" (%zu failed); %zu done by this worker\n", tests,
-			secs, failed, p->tests);
+		fprintf(p->a->ctx->err,
+			"shard run: batch of %zu tests in %.1f s"
+			" (%zu failed); %zu done by this worker\n",
+			tests, secs, failed, p->tests);
 }
 
 /* What seeding reads, only when this worker seeds. */
@@ -80,8 +81,10 @@ static int seed_queue(struct run_args *a, struct queue *q, const char *dir,
 	r = queue_seed(q, a->attempt, load_list, &l, &seeded, &total, err);
 	if (!r && !a->quiet) {
 		if (seeded)
-			cmd_note(a->ctx, "shard run: queue %s: seeded with %zu "
-				 "tests", a->run_id, total);
+			cmd_note(a->ctx,
+				 "shard run: queue %s: seeded with %zu "
+				 "tests",
+				 a->run_id, total);
 		else
 			cmd_note(a->ctx, "shard run: queue %s: joined",
 				 a->run_id);
@@ -106,13 +109,15 @@ static void worker_options(struct run_args *a, const char *dir,
 	o->arg_room = (size_t)sysconf(_SC_ARG_MAX) / 2;
 	o->index = a->index >= 0 ? (size_t)a->index : 0;
 	o->total = a->shards > 0 ? (size_t)a->shards : 1;
-	o->workers = a->workers > 0 ? a->workers : a->shards > 0 ? a->shards
-								 : 0;
+	o->workers = a->workers > 0  ? a->workers
+		     : a->shards > 0 ? a->shards
+				     : 0;
 	if (!o->workers && !ci_detect(&a->ctx->core, &ci, &e) && ci.total > 0)
 		o->workers = ci.total;
 	/* GitHub Actions puts no matrix total in the environment */
 	if (!o->workers)
-		shard_warn(&a->ctx->core, "--queue: how many workers share the "
+		shard_warn(&a->ctx->core,
+			   "--queue: how many workers share the "
 			   "queue was not given; learning it from the workers "
 			   "that join (give --workers N, in GitHub Actions the "
 			   "run action's workers: ${{ strategy.job-total }})");
@@ -140,16 +145,17 @@ int run_queue(struct run_args *a, const char *dir)
 	int status;
 
 	if (a->run_id_generated)
-		return cmd_usage_error(a->ctx, RUN_CMD, "--queue needs the run "
+		return cmd_usage_error(a->ctx, RUN_CMD,
+				       "--queue needs the run "
 				       "every worker shares: give --run-id ID "
 				       "(in CI the run's id is used)");
 	if (a->output && !strcmp(a->output, "-"))
-		return cmd_usage_error(a->ctx, RUN_CMD, "--queue: -o needs a "
+		return cmd_usage_error(a->ctx, RUN_CMD,
+				       "--queue: -o needs a "
 				       "file, kept valid after every batch "
 				       "(the run's whole report: shard queue "
 				       "report)");
-	snprintf(worker, sizeof(worker), "%.200s-%ld", a->host,
-		 (long)getpid());
+	snprintf(worker, sizeof(worker), "%.200s-%ld", a->host, (long)getpid());
 	if (queue_open(&q, a->queue, a->run_id, worker, a->lease, &err) ||
 	    seed_queue(a, q, dir, &err)) {
 		queue_close(q);
@@ -161,12 +167,14 @@ int run_queue(struct run_args *a, const char *dir)
 		return cmd_fail(a->ctx, &err);
 	}
 	queue_close(q);
-	cmd_note(a->ctx, "shard run: worker %s: %zu batches, %zu tests, "
-		 "%zu failed%s; overhead %.2f s an invocation%s", worker,
-		res.batches, res.tests, res.failed,
-		res.rejected ? " (some results came after the lease was "
-			       "lost: left to the new claim)" : "",
-		res.overhead, res.stopped ? "; stopped" : "");
+	cmd_note(a->ctx,
+		 "shard run: worker %s: %zu batches, %zu tests, "
+		 "%zu failed%s; overhead %.2f s an invocation%s",
+		 worker, res.batches, res.tests, res.failed,
+		 res.rejected ? " (some results came after the lease was "
+				"lost: left to the new claim)"
+			      : "",
+		 res.overhead, res.stopped ? "; stopped" : "");
 	if (res.stopped)
 		return 128 + run_signal;
 	status = res.failed ? EXIT_FAILED : EXIT_OK;

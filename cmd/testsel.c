@@ -62,8 +62,10 @@ static int guard_end(struct stop_guard *g, int r, char **cmd,
 		if (g->caught[i])
 			sigaction(stop_signals[i], &g->old[i], NULL);
 	if (!r && run_signal)
-		r = shard_error_set(err, SHARD_EENV, "'%s' was stopped by a "
-				    "signal", cmd[0]);
+		r = shard_error_set(err, SHARD_EENV,
+				    "'%s' was stopped by a "
+				    "signal",
+				    cmd[0]);
 	return r;
 }
 
@@ -94,7 +96,8 @@ static int collect(struct cmd_ctx *ctx, char **cmdv, struct testlist *list,
 	if (status)
 		return shard_error_set(err, SHARD_EENV,
 				       "collect command '%s' exited with "
-				       "status %d", cmdv[0], status);
+				       "status %d",
+				       cmdv[0], status);
 	return testlist_finish(list, "collected list", &ctx->core, err);
 }
 
@@ -109,8 +112,9 @@ int cmd_read_tests(struct cmd_ctx *ctx, const char *path, char **collect_cmd,
 		return testlist_read_fd(list, 0, "<stdin>", &ctx->core, err);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
-		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
-							    : SHARD_EENV,
+		return shard_error_set(err,
+				       errno == ENOENT ? SHARD_EINPUT
+						       : SHARD_EENV,
 				       "%s: %s", path, strerror(errno));
 	r = testlist_read_fd(list, fd, path, &ctx->core, err);
 	close(fd);
@@ -193,12 +197,16 @@ int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
 			   &run_signal, &status, err);
 	r = guard_end(&g, r, cmd, err);
 	if (!r && status)
-		r = shard_error_set(err, SHARD_EENV, "collecting with '%s' "
-				    "failed (status %d)", cmd[0], status);
+		r = shard_error_set(err, SHARD_EENV,
+				    "collecting with '%s' "
+				    "failed (status %d)",
+				    cmd[0], status);
 	if (!r && (fd = open(out.buf, O_RDONLY)) < 0)
-		r = shard_error_set(err, SHARD_EENV, "%s: the pytest plugin "
+		r = shard_error_set(err, SHARD_EENV,
+				    "%s: the pytest plugin "
 				    "wrote no list (is shard_pytest on "
-				    "PYTHONPATH?)", out.buf);
+				    "PYTHONPATH?)",
+				    out.buf);
 	else if (!r) {
 		r = testlist_read_fd(list, fd, "collected list", &ctx->core,
 				     err);

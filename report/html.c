@@ -21,7 +21,7 @@
 #define CHART_W 1000.0
 #define RIGHT_PAD 40.0
 #define TICKS 5
-#define LABEL_CHARS 48  /* a test name in a chart keeps its last ones */
+#define LABEL_CHARS 48 /* a test name in a chart keeps its last ones */
 
 #define C_PREDICTED "#a0cbe8"
 #define C_ACTUAL "#4e79a7"
@@ -111,9 +111,10 @@ static void grid_x(struct strbuf *out, const struct scale *s, double y0,
 	for (int i = 0; i <= TICKS; i++) {
 		double v = s->max * i / TICKS, x = at(s, v);
 
-		strbuf_addf(out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" "
-				 "x2=\"%.1f\" y2=\"%.1f\"/><text x=\"%.1f\" "
-				 "y=\"%.1f\" text-anchor=\"middle\">",
+		strbuf_addf(out,
+			    "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" "
+			    "x2=\"%.1f\" y2=\"%.1f\"/><text x=\"%.1f\" "
+			    "y=\"%.1f\" text-anchor=\"middle\">",
 			    x, y0, x, y1, x, y1 + 15);
 		human(out, v);
 		strbuf_addstr(out, "</text>");
@@ -127,9 +128,10 @@ static void grid_y(struct strbuf *out, const struct scale *s, double x0,
 	for (int i = 0; i <= TICKS; i++) {
 		double v = s->max * i / TICKS, y = at(s, v);
 
-		strbuf_addf(out, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" "
-				 "x2=\"%.1f\" y2=\"%.1f\"/><text x=\"%.1f\" "
-				 "y=\"%.1f\" text-anchor=\"end\">",
+		strbuf_addf(out,
+			    "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" "
+			    "x2=\"%.1f\" y2=\"%.1f\"/><text x=\"%.1f\" "
+			    "y=\"%.1f\" text-anchor=\"end\">",
 			    x0, y, x1, y, x0 - 6, y + 4);
 		human(out, v);
 		strbuf_addstr(out, "</text>");
@@ -139,9 +141,10 @@ static void grid_y(struct strbuf *out, const struct scale *s, double x0,
 static void svg_open(struct strbuf *out, const char *chart, double height,
 		     const char *label)
 {
-	strbuf_addf(out, "<svg data-chart=\"%s\" viewBox=\"0 0 %.0f %.0f\" "
-			 "role=\"img\" aria-label=\"%s\" "
-			 "xmlns=\"http://www.w3.org/2000/svg\">",
+	strbuf_addf(out,
+		    "<svg data-chart=\"%s\" viewBox=\"0 0 %.0f %.0f\" "
+		    "role=\"img\" aria-label=\"%s\" "
+		    "xmlns=\"http://www.w3.org/2000/svg\">",
 		    chart, CHART_W, height, label);
 }
 
@@ -149,12 +152,13 @@ static void svg_open(struct strbuf *out, const char *chart, double height,
  * One bar carrying its figure as data-value; the caller writes its tooltip
  * text and closes it with bar_close().
  */
-static void bar(struct strbuf *out, const struct scale *s, double y,
-		double h, const char *fill, const char *attrs, double v)
+static void bar(struct strbuf *out, const struct scale *s, double y, double h,
+		const char *fill, const char *attrs, double v)
 {
-	strbuf_addf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" "
-			 "height=\"%.1f\" fill=\"%s\" %s data-value=\"%.6f\">"
-			 "<title>",
+	strbuf_addf(out,
+		    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.2f\" "
+		    "height=\"%.1f\" fill=\"%s\" %s data-value=\"%.6f\">"
+		    "<title>",
 		    s->from, y, at(s, v) - s->from, h, fill, attrs, v);
 }
 
@@ -198,8 +202,9 @@ static void gantt_bar(struct strbuf *out, const struct scale *s,
 static void gantt_row(struct strbuf *out, const struct scale *s,
 		      const struct report_shard *sh, double y, double row)
 {
-	strbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
-			 "shard %d</text>",
+	strbuf_addf(out,
+		    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
+		    "shard %d</text>",
 		    s->from - 8, y + row * 0.62, sh->index);
 	if (sh->has_predicted)
 		gantt_bar(out, s, sh, 0, y + row * 0.1, row * 0.35);
@@ -219,10 +224,11 @@ static void gantt(struct strbuf *out, const struct report *r)
 				   "shard figures.</p></section>");
 		return;
 	}
-	strbuf_addstr(out, "<p class=\"legend\">Each shard's time from "
-			   "start:<span style=\"background:" C_PREDICTED
-			   "\"></span>predicted<span style=\"background:"
-			   C_ACTUAL "\"></span>actual</p>");
+	strbuf_addstr(out,
+		      "<p class=\"legend\">Each shard's time from "
+		      "start:<span style=\"background:" C_PREDICTED
+		      "\"></span>predicted<span style=\"background:" C_ACTUAL
+		      "\"></span>actual</p>");
 	svg_open(out, "gantt", height, "shards of the latest run");
 	grid_x(out, &s, top, height - 25);
 	for (size_t i = 0; i < r->nshards; i++)
@@ -269,8 +275,9 @@ static void series(struct strbuf *out, const struct report *r,
 	const char *color = makespan ? C_MAKESPAN : C_ACTUAL;
 	const char *sep = "";
 
-	strbuf_addf(out, "<polyline fill=\"none\" stroke=\"%s\" "
-			 "stroke-width=\"2.5\" points=\"",
+	strbuf_addf(out,
+		    "<polyline fill=\"none\" stroke=\"%s\" "
+		    "stroke-width=\"2.5\" points=\"",
 		    color);
 	for (size_t i = 0; i < r->nruns; i++)
 		if (has_point(&r->runs[i], makespan)) {
@@ -285,9 +292,10 @@ static void series(struct strbuf *out, const struct report *r,
 
 		if (!has_point(run, makespan))
 			continue;
-		strbuf_addf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" "
-				 "fill=\"%s\" data-series=\"%s\" data-run=\"%zu\" "
-				 "data-value=\"%.6f\"><title>",
+		strbuf_addf(out,
+			    "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" "
+			    "fill=\"%s\" data-series=\"%s\" data-run=\"%zu\" "
+			    "data-value=\"%.6f\"><title>",
 			    run_x(r, i), at(s, v), color,
 			    makespan ? "makespan" : "suite", i, v);
 		esc(out, run->run_key);
@@ -302,8 +310,9 @@ static void run_labels(struct strbuf *out, const struct report *r, double y)
 	size_t every = r->nruns / 12 + 1;
 
 	for (size_t i = 0; i < r->nruns; i += every) {
-		strbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" "
-				 "text-anchor=\"middle\">",
+		strbuf_addf(out,
+			    "<text x=\"%.1f\" y=\"%.1f\" "
+			    "text-anchor=\"middle\">",
 			    run_x(r, i), y);
 		clipped(out, r->runs[i].run_key);
 		strbuf_addstr(out, "</text>");
@@ -378,21 +387,23 @@ static void slowest(struct strbuf *out, const struct report *r)
 	}
 	strbuf_addstr(out, "<p class=\"legend\">History's estimate per test:"
 			   "<span style=\"background:" C_SLOW "\"></span>"
-			   "fits an even share<span style=\"background:"
-			   C_BOUND "\"></span>longer than an even share: "
+			   "fits an even share<span style=\"background:" C_BOUND
+			   "\"></span>longer than an even share: "
 			   "bounds the makespan</p>");
 	svg_open(out, "slowest", height, "slowest tests");
 	grid_x(out, &s, top, height - 25);
 	if (r->bound_shards > 0)
-		strbuf_addf(out, "<line class=\"share\" x1=\"%.1f\" y1=\"%.1f\" "
-				 "x2=\"%.1f\" y2=\"%.1f\"/>",
+		strbuf_addf(out,
+			    "<line class=\"share\" x1=\"%.1f\" y1=\"%.1f\" "
+			    "x2=\"%.1f\" y2=\"%.1f\"/>",
 			    at(&s, r->bound_share), top, at(&s, r->bound_share),
 			    height - 25);
 	for (size_t i = 0; i < r->nslowest; i++)
 		slowest_row(out, r, &s, i, top + row * (double)i);
 	if (r->bound_shards > 0) {
-		strbuf_addf(out, "<text x=\"%.1f\" y=\"%.1f\" "
-				 "class=\"share\">even share at %d shards: ",
+		strbuf_addf(out,
+			    "<text x=\"%.1f\" y=\"%.1f\" "
+			    "class=\"share\">even share at %d shards: ",
 			    at(&s, r->bound_share) + 4,
 			    top + row * (double)r->nslowest - 4,
 			    r->bound_shards);
@@ -474,8 +485,8 @@ static void files(struct strbuf *out, const struct report *r)
 
 static void flaky(struct strbuf *out, const struct report *r)
 {
-	static const char *const cols[] = { "test", "same commit", "#flips",
-					    "#runs", "#rate", NULL };
+	static const char *const cols[] = { "test",  "same commit", "#flips",
+					    "#runs", "#rate",       NULL };
 
 	strbuf_addf(out, "<section><h2>Flaky tests: %zu</h2>", r->nflaky);
 	if (!r->nflaky) {
@@ -488,20 +499,21 @@ static void flaky(struct strbuf *out, const struct report *r)
 
 		strbuf_addstr(out, "<tr>");
 		td_key(out, f->key);
-		strbuf_addf(out, "<td>%s</td><td class=\"n\">%u</td>"
-				 "<td class=\"n\">%u</td><td class=\"n\">%.2f"
-				 "</td></tr>",
-			    f->same_commit ? "passed and failed" : "",
-			    f->flips, f->observed, f->flip_rate);
+		strbuf_addf(out,
+			    "<td>%s</td><td class=\"n\">%u</td>"
+			    "<td class=\"n\">%u</td><td class=\"n\">%.2f"
+			    "</td></tr>",
+			    f->same_commit ? "passed and failed" : "", f->flips,
+			    f->observed, f->flip_rate);
 	}
 	strbuf_addstr(out, "</table></section>");
 }
 
-static void list(struct strbuf *out, const char *what,
-		 const char *const *k, size_t n)
+static void list(struct strbuf *out, const char *what, const char *const *k,
+		 size_t n)
 {
-	strbuf_addf(out, "<section><h2>%s since the run before: %zu</h2>",
-		    what, n);
+	strbuf_addf(out, "<section><h2>%s since the run before: %zu</h2>", what,
+		    n);
 	if (n)
 		strbuf_addstr(out, "<table>");
 	for (size_t i = 0; i < n && i < REPORT_LIST_MAX; i++) {
@@ -524,14 +536,15 @@ static void header(struct strbuf *out, const struct report *r)
 
 void report_write_html(struct strbuf *out, const struct report *r)
 {
-	strbuf_addf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-			 "<meta charset=\"utf-8\">"
-			 "<meta http-equiv=\"Content-Security-Policy\" "
-			 "content=\"default-src 'none'; style-src "
-			 "'unsafe-inline'\">"
-			 "<meta name=\"viewport\" content=\"width=device-width,"
-			 "initial-scale=1\"><title>shard report</title>"
-			 "<style>%s</style></head>\n<body><main>",
+	strbuf_addf(out,
+		    "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+		    "<meta charset=\"utf-8\">"
+		    "<meta http-equiv=\"Content-Security-Policy\" "
+		    "content=\"default-src 'none'; style-src "
+		    "'unsafe-inline'\">"
+		    "<meta name=\"viewport\" content=\"width=device-width,"
+		    "initial-scale=1\"><title>shard report</title>"
+		    "<style>%s</style></head>\n<body><main>",
 		    style);
 	header(out, r);
 	if (r->nruns) {

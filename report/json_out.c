@@ -41,8 +41,9 @@ static void runs(struct strbuf *out, const struct report *r)
 		str_or_null(out, run->commit);
 		strbuf_addstr(out, ",\"branch\":");
 		str_or_null(out, run->branch);
-		strbuf_addf(out, ",\"tests\":%zu,\"failed\":%zu,"
-				 "\"suite_seconds\":%.6f,\"makespan_seconds\":",
+		strbuf_addf(out,
+			    ",\"tests\":%zu,\"failed\":%zu,"
+			    "\"suite_seconds\":%.6f,\"makespan_seconds\":",
 			    run->tests, run->failed, run->suite_seconds);
 		num_or_null(out, run->has_makespan, run->makespan);
 		strbuf_addf(out, ",\"shards\":%d}", run->shards);
@@ -56,8 +57,9 @@ static void shards(struct strbuf *out, const struct report *r)
 	for (size_t i = 0; i < r->nshards; i++) {
 		const struct report_shard *sh = &r->shards[i];
 
-		strbuf_addf(out, "%s\n{\"index\":%d,\"total\":%d,"
-				 "\"predicted_seconds\":",
+		strbuf_addf(out,
+			    "%s\n{\"index\":%d,\"total\":%d,"
+			    "\"predicted_seconds\":",
 			    i ? "," : "", sh->index, sh->total);
 		num_or_null(out, sh->has_predicted, sh->predicted);
 		strbuf_addstr(out, ",\"actual_seconds\":");
@@ -78,8 +80,9 @@ static void tests(struct strbuf *out, const char *name,
 		str_or_null(out, t[i].key);
 		strbuf_addstr(out, ",\"file\":");
 		str_or_null(out, t[i].file);
-		strbuf_addf(out, ",\"estimate_seconds\":%.6f,"
-				 "\"latest_seconds\":",
+		strbuf_addf(out,
+			    ",\"estimate_seconds\":%.6f,"
+			    "\"latest_seconds\":",
 			    t[i].estimate);
 		num_or_null(out, t[i].has_latest, t[i].latest);
 		strbuf_addch(out, '}');
@@ -101,8 +104,9 @@ static void files(struct strbuf *out, const struct report *r)
 
 static void bound(struct strbuf *out, const struct report *r)
 {
-	strbuf_addf(out, ",\n\"makespan_bound\":{\"shards\":%d,"
-			 "\"total_seconds\":%.6f,\"share_seconds\":",
+	strbuf_addf(out,
+		    ",\n\"makespan_bound\":{\"shards\":%d,"
+		    "\"total_seconds\":%.6f,\"share_seconds\":",
 		    r->bound_shards, r->bound_total);
 	num_or_null(out, r->bound_shards > 0, r->bound_share);
 	tests(out, "tests", r->bounding, r->nbounding);
@@ -117,16 +121,17 @@ static void flaky(struct strbuf *out, const struct report *r)
 
 		strbuf_addstr(out, i ? ",\n{\"key\":" : "\n{\"key\":");
 		str_or_null(out, f->key);
-		strbuf_addf(out, ",\"same_commit\":%s,\"flips\":%u,"
-				 "\"observed_runs\":%u,\"flip_rate\":%.6f}",
+		strbuf_addf(out,
+			    ",\"same_commit\":%s,\"flips\":%u,"
+			    "\"observed_runs\":%u,\"flip_rate\":%.6f}",
 			    f->same_commit ? "true" : "false", f->flips,
 			    f->observed, f->flip_rate);
 	}
 	strbuf_addstr(out, "]");
 }
 
-static void keys(struct strbuf *out, const char *name,
-		 const char *const *k, size_t n)
+static void keys(struct strbuf *out, const char *name, const char *const *k,
+		 size_t n)
 {
 	strbuf_addf(out, ",\n\"%s\":[", name);
 	for (size_t i = 0; i < n; i++) {
@@ -138,8 +143,9 @@ static void keys(struct strbuf *out, const char *name,
 
 void report_write_json(struct strbuf *out, const struct report *r)
 {
-	strbuf_addf(out, "{\"version\":1,\"generated_at\":%.6f,"
-			 "\"last\":%u,\n",
+	strbuf_addf(out,
+		    "{\"version\":1,\"generated_at\":%.6f,"
+		    "\"last\":%u,\n",
 		    r->generated_at, r->last);
 	runs(out, r);
 	shards(out, r);

@@ -22,8 +22,7 @@ static void md(struct strbuf *out, const char *name)
 	for (s = shown.buf; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c == '<' || c == '>' || c == '&' || c == '"' ||
-		    c == '\'') {
+		if (c == '<' || c == '>' || c == '&' || c == '"' || c == '\'') {
 			char one[2] = { (char)c, 0 };
 
 			report_html_escape(out, one);
@@ -133,8 +132,9 @@ static void slowest(struct strbuf *out, const struct report *r)
 {
 	strbuf_addstr(out, "\n### Slowest tests\n");
 	tests(out, r->slowest, r->nslowest);
-	strbuf_addstr(out, "\n### Slowest files\n\n| estimate | tests | file |\n"
-			   "|---:|---:|---|\n");
+	strbuf_addstr(out,
+		      "\n### Slowest files\n\n| estimate | tests | file |\n"
+		      "|---:|---:|---|\n");
 	for (size_t i = 0; i < r->nfiles; i++) {
 		strbuf_addstr(out, "| ");
 		secs(out, 1, r->files[i].estimate);
@@ -173,11 +173,12 @@ static void flaky(struct strbuf *out, const struct report *r)
 	}
 }
 
-static void list(struct strbuf *out, const char *what,
-		 const char *const *k, size_t n)
+static void list(struct strbuf *out, const char *what, const char *const *k,
+		 size_t n)
 {
-	strbuf_addf(out, "\n<details><summary>%s since the run before: %zu"
-			 "</summary>\n\n",
+	strbuf_addf(out,
+		    "\n<details><summary>%s since the run before: %zu"
+		    "</summary>\n\n",
 		    what, n);
 	for (size_t i = 0; i < n && i < REPORT_LIST_MAX; i++) {
 		strbuf_addstr(out, "- ");

@@ -34,14 +34,14 @@ struct mtest {
 struct build {
 	struct report *r;
 	struct store *st;
-	struct strmap index;            /* key -> test number */
+	struct strmap index; /* key -> test number */
 	struct mtest *tests;
 	size_t ntests, alloc_tests;
-	unsigned char *bits;            /* ntests x nruns */
+	unsigned char *bits; /* ntests x nruns */
 	size_t alloc_bits;
-	int64_t *run_ids;               /* parallel to r->runs */
+	int64_t *run_ids; /* parallel to r->runs */
 	size_t alloc_runs, alloc_shards;
-	size_t run;                     /* the run being read */
+	size_t run; /* the run being read */
 };
 
 static const char *keep(struct report *r, const char *s)
@@ -252,8 +252,8 @@ static int counted_in_parent(const struct build *b, const struct mtest *t)
 {
 	size_t n;
 
-	return t->parent_key && strmap_get(&b->index, t->parent_key,
-					   strlen(t->parent_key), &n);
+	return t->parent_key &&
+	       strmap_get(&b->index, t->parent_key, strlen(t->parent_key), &n);
 }
 
 static void slowest_files(struct build *b, unsigned top)
@@ -268,8 +268,7 @@ static void slowest_files(struct build *b, unsigned top)
 
 		if (!t->file || !t->has_estimate || counted_in_parent(b, t))
 			continue;
-		if (strmap_put(&files, t->file, strlen(t->file), r->nfiles,
-			       &n))
+		if (strmap_put(&files, t->file, strlen(t->file), r->nfiles, &n))
 			r->files[n = r->nfiles++].file = t->file;
 		r->files[n].estimate += t->estimate;
 		r->files[n].tests++;
@@ -358,9 +357,8 @@ static int judge(const unsigned char *bits, size_t nruns, const size_t *group,
 	}
 	if (out->observed > 1)
 		out->flip_rate = (double)out->flips / (out->observed - 1);
-	return out->same_commit ||
-	       (out->flips >= REPORT_FLAKY_MIN_FLIPS &&
-		out->flip_rate >= REPORT_FLAKY_MIN_RATE);
+	return out->same_commit || (out->flips >= REPORT_FLAKY_MIN_FLIPS &&
+				    out->flip_rate >= REPORT_FLAKY_MIN_RATE);
 }
 
 static void flaky_tests(struct build *b)

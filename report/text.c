@@ -39,8 +39,9 @@ static void header(struct strbuf *out, const struct report *r)
 
 static void trend(struct strbuf *out, const struct report *r)
 {
-	strbuf_addstr(out, "\nSuite time and makespan per run, oldest first\n"
-			   "  suite time  makespan  shards   tests  failed  run\n");
+	strbuf_addstr(out,
+		      "\nSuite time and makespan per run, oldest first\n"
+		      "  suite time  makespan  shards   tests  failed  run\n");
 	for (size_t i = 0; i < r->nruns; i++) {
 		const struct report_run *run = &r->runs[i];
 
@@ -131,8 +132,8 @@ static void flaky(struct strbuf *out, const struct report *r)
 	}
 }
 
-static void list(struct strbuf *out, const char *what,
-		 const char *const *k, size_t n)
+static void list(struct strbuf *out, const char *what, const char *const *k,
+		 size_t n)
 {
 	strbuf_addf(out, "\n%s since the run before: %zu\n", what, n);
 	for (size_t i = 0; i < n && i < REPORT_LIST_MAX; i++) {

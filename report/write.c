@@ -27,10 +27,18 @@ void report_write(struct strbuf *out, enum report_format f,
 		  const struct report *r)
 {
 	switch (f) {
-	case REPORT_TEXT: report_write_text(out, r); break;
-	case REPORT_MARKDOWN: report_write_markdown(out, r); break;
-	case REPORT_HTML: report_write_html(out, r); break;
-	case REPORT_JSON: report_write_json(out, r); break;
+	case REPORT_TEXT:
+		report_write_text(out, r);
+		break;
+	case REPORT_MARKDOWN:
+		report_write_markdown(out, r);
+		break;
+	case REPORT_HTML:
+		report_write_html(out, r);
+		break;
+	case REPORT_JSON:
+		report_write_json(out, r);
+		break;
 	}
 }
 
@@ -57,11 +65,21 @@ void report_html_escape(struct strbuf *out, const char *s)
 {
 	for (; s && *s; s++)
 		switch (*s) {
-		case '&': strbuf_addstr(out, "&amp;"); break;
-		case '<': strbuf_addstr(out, "&lt;"); break;
-		case '>': strbuf_addstr(out, "&gt;"); break;
-		case '"': strbuf_addstr(out, "&quot;"); break;
-		case '\'': strbuf_addstr(out, "&#39;"); break;
+		case '&':
+			strbuf_addstr(out, "&amp;");
+			break;
+		case '<':
+			strbuf_addstr(out, "&lt;");
+			break;
+		case '>':
+			strbuf_addstr(out, "&gt;");
+			break;
+		case '"':
+			strbuf_addstr(out, "&quot;");
+			break;
+		case '\'':
+			strbuf_addstr(out, "&#39;");
+			break;
 		default:
 			/* control bytes are not allowed in XML 1.0 text */
 			if ((unsigned char)*s < 0x20 && *s != '\t')
@@ -78,7 +96,6 @@ void report_deviation(struct strbuf *out, const struct report_shard *sh)
 			    (sh->actual - sh->predicted) / sh->predicted * 100);
 }
 
-
 void report_summary_line(struct strbuf *out, const struct report *r,
 			 report_name_fn *name, const char *cmd_open,
 			 const char *cmd_close)
@@ -89,8 +106,9 @@ void report_summary_line(struct strbuf *out, const struct report *r,
 	strbuf_addf(out, "%zu run%s (last %u asked for)", r->nruns,
 		    r->nruns == 1 ? "" : "s", r->last);
 	if (!latest) {
-		strbuf_addf(out, ". No runs recorded yet: ingest JUnit reports "
-				 "with %sshard ingest%s.",
+		strbuf_addf(out,
+			    ". No runs recorded yet: ingest JUnit reports "
+			    "with %sshard ingest%s.",
 			    cmd_open, cmd_close);
 		return;
 	}
@@ -126,8 +144,9 @@ int report_bound_sentences(struct strbuf *out, const struct report *r,
 		strbuf_addstr(out, "); no single test takes longer.");
 		return 0;
 	}
-	strbuf_addf(out, ").%s%s%zu test%s take%s longer: no shard count can "
-			 "bring the makespan below ",
+	strbuf_addf(out,
+		    ").%s%s%zu test%s take%s longer: no shard count can "
+		    "bring the makespan below ",
 		    sep, em, r->nbounding, one ? "" : "s", one ? "s" : "");
 	report_human_seconds(out, r->bounding[0].estimate);
 	strbuf_addf(out, ".%s%sSplit %s into smaller tests.", unem, sep,

@@ -17,11 +17,11 @@
 #ifndef NAME_MAX
 #define NAME_MAX 255
 #endif
-#define MAX_LINKS 40            /* links followed, as Linux's own limit */
-#define SUFFIX_LEN 11           /* ".tmp-" and six letters */
-#define TRIES 100               /* temporary names tried before EEXIST */
+#define MAX_LINKS 40  /* links followed, as Linux's own limit */
+#define SUFFIX_LEN 11 /* ".tmp-" and six letters */
+#define TRIES 100     /* temporary names tried before EEXIST */
 
-#define PROC_LINK (-2)         /* see descriptor() */
+#define PROC_LINK (-2) /* see descriptor() */
 
 /*
  * What link p is: the number N when it is an entry of this process's
@@ -141,7 +141,7 @@ static int create_tmp(const char *dest, mode_t mode, struct strbuf *tmp)
 	if (name > NAME_MAX - SUFFIX_LEN)
 		name = NAME_MAX - SUFFIX_LEN;
 	while (name && ((unsigned char)dest[dir + name] & 0xc0) == 0x80)
-		name--;         /* not inside a UTF-8 character */
+		name--; /* not inside a UTF-8 character */
 	/* not the context's clock: the name only has to differ between
 	 * writers, and never reaches the output */
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -239,7 +239,7 @@ int atomicfile_open(struct atomicfile *a, const char *path, FILE *std_out,
 		return 0;
 	}
 	if (std_out)
-		fflush(std_out);  /* first, if N is the same descriptor */
+		fflush(std_out); /* first, if N is the same descriptor */
 	r = resolve(path, &dest, &fdnum);
 	exists = !r && fdnum == -1 && !stat(dest.buf, &st);
 	if (!r && (fdnum != -1 || (exists && !S_ISREG(st.st_mode))))

@@ -34,11 +34,11 @@
 #include "error.h"
 
 struct atomicfile {
-	char *path;     /* target as given, for messages; NULL for stdout */
-	char *dest;     /* the regular file renamed over, NULL if direct */
-	char *tmp;      /* temporary beside dest, NULL if direct */
-	FILE *f;        /* where to write */
-	int own_f;      /* f is ours to close (not the caller's stdout) */
+	char *path; /* target as given, for messages; NULL for stdout */
+	char *dest; /* the regular file renamed over, NULL if direct */
+	char *tmp;  /* temporary beside dest, NULL if direct */
+	FILE *f;    /* where to write */
+	int own_f;  /* f is ours to close (not the caller's stdout) */
 };
 
 /*

@@ -18,8 +18,10 @@ void base64_encode(struct strbuf *out, const void *data, size_t len)
 
 		strbuf_grow(out, (n + 2) / 3 * 4 + 1);
 		/* written in place, NUL included */
-		out->len = at + (size_t)EVP_EncodeBlock(
-				(unsigned char *)out->buf + at, p, (int)n);
+		out->len =
+			at +
+			(size_t)EVP_EncodeBlock((unsigned char *)out->buf + at,
+						p, (int)n);
 		p += n;
 		len -= n;
 	}

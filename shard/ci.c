@@ -12,32 +12,64 @@
 
 struct provider {
 	const char *name;
-	const char *detect;          /* set (non-empty) when running there */
-	const char *run_id[2];       /* joined with '-' when both are set;
+	const char *detect;    /* set (non-empty) when running there */
+	const char *run_id[2]; /* joined with '-' when both are set;
 					the first alone is the run's base */
 	const char *commit;
-	const char *branch[2];       /* first non-empty wins */
+	const char *branch[2]; /* first non-empty wins */
 	const char *index, *total;
 	int index_base;
 };
 
 static const struct provider providers[] = {
-	{ "github", "GITHUB_ACTIONS", { "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT" },
-	  "GITHUB_SHA", { "GITHUB_HEAD_REF", "GITHUB_REF_NAME" }, NULL, NULL,
+	{ "github",
+	  "GITHUB_ACTIONS",
+	  { "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT" },
+	  "GITHUB_SHA",
+	  { "GITHUB_HEAD_REF", "GITHUB_REF_NAME" },
+	  NULL,
+	  NULL,
 	  0 },
-	{ "gitlab", "GITLAB_CI", { "CI_PIPELINE_ID", NULL }, "CI_COMMIT_SHA",
-	  { "CI_COMMIT_REF_NAME", NULL }, "CI_NODE_INDEX", "CI_NODE_TOTAL",
+	{ "gitlab",
+	  "GITLAB_CI",
+	  { "CI_PIPELINE_ID", NULL },
+	  "CI_COMMIT_SHA",
+	  { "CI_COMMIT_REF_NAME", NULL },
+	  "CI_NODE_INDEX",
+	  "CI_NODE_TOTAL",
 	  1 },
-	{ "circleci", "CIRCLECI", { "CIRCLE_WORKFLOW_ID", NULL },
-	  "CIRCLE_SHA1", { "CIRCLE_BRANCH", NULL }, "CIRCLE_NODE_INDEX",
-	  "CIRCLE_NODE_TOTAL", 0 },
-	{ "buildkite", "BUILDKITE", { "BUILDKITE_BUILD_ID", NULL },
-	  "BUILDKITE_COMMIT", { "BUILDKITE_BRANCH", NULL },
-	  "BUILDKITE_PARALLEL_JOB", "BUILDKITE_PARALLEL_JOB_COUNT", 0 },
-	{ "jenkins", "JENKINS_URL", { "BUILD_TAG", NULL }, "GIT_COMMIT",
-	  { "BRANCH_NAME", "GIT_BRANCH" }, NULL, NULL, 0 },
-	{ "bazel", "TEST_TOTAL_SHARDS", { NULL, NULL }, NULL, { NULL, NULL },
-	  "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", 0 },
+	{ "circleci",
+	  "CIRCLECI",
+	  { "CIRCLE_WORKFLOW_ID", NULL },
+	  "CIRCLE_SHA1",
+	  { "CIRCLE_BRANCH", NULL },
+	  "CIRCLE_NODE_INDEX",
+	  "CIRCLE_NODE_TOTAL",
+	  0 },
+	{ "buildkite",
+	  "BUILDKITE",
+	  { "BUILDKITE_BUILD_ID", NULL },
+	  "BUILDKITE_COMMIT",
+	  { "BUILDKITE_BRANCH", NULL },
+	  "BUILDKITE_PARALLEL_JOB",
+	  "BUILDKITE_PARALLEL_JOB_COUNT",
+	  0 },
+	{ "jenkins",
+	  "JENKINS_URL",
+	  { "BUILD_TAG", NULL },
+	  "GIT_COMMIT",
+	  { "BRANCH_NAME", "GIT_BRANCH" },
+	  NULL,
+	  NULL,
+	  0 },
+	{ "bazel",
+	  "TEST_TOTAL_SHARDS",
+	  { NULL, NULL },
+	  NULL,
+	  { NULL, NULL },
+	  "TEST_SHARD_INDEX",
+	  "TEST_TOTAL_SHARDS",
+	  0 },
 };
 
 static const char *get(const struct shard_ctx *ctx, const char *name)
@@ -57,8 +89,8 @@ static int read_number(const struct shard_ctx *ctx, const char *var, int base,
 		return 0;
 	if (shard_parse_long(v, is_total ? 1 : base, 1000000, &n) < 0)
 		return shard_error_set(err, SHARD_EINPUT,
-				       "%s='%s' is not a valid shard %s", var, v,
-				       is_total ? "total" : "index");
+				       "%s='%s' is not a valid shard %s", var,
+				       v, is_total ? "total" : "index");
 	*out = is_total ? n : n - base;
 	return 1;
 }
@@ -80,8 +112,8 @@ static int read_pair(const struct shard_ctx *ctx, struct ci_info *out,
 	return r < 0 ? r : 0;
 }
 
-static void fill_provider(const struct shard_ctx *ctx,
-			  const struct provider *p, struct ci_info *out)
+static void fill_provider(const struct shard_ctx *ctx, const struct provider *p,
+			  struct ci_info *out)
 {
 	const char *a = get(ctx, p->run_id[0]), *b = get(ctx, p->run_id[1]);
 
@@ -120,7 +152,8 @@ int ci_detect(const struct shard_ctx *ctx, struct ci_info *out,
 		      err))
 		return err->code;
 	/* Bazel's variables also hold when Bazel runs inside another CI */
-	if (read_pair(ctx, out, "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", 0, err))
+	if (read_pair(ctx, out, "TEST_SHARD_INDEX", "TEST_TOTAL_SHARDS", 0,
+		      err))
 		return err->code;
 	if (out->index >= 0 && out->total > 0 && out->index >= out->total)
 		return shard_error_set(err, SHARD_EINPUT,

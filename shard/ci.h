@@ -12,17 +12,17 @@
 #include "error.h"
 
 struct ci_info {
-	const char *provider;     /* "github", "gitlab", ... or NULL */
-	char run_id[256];         /* "" when none */
-	char run_base[256];       /* the run without its attempt: what the
+	const char *provider; /* "github", "gitlab", ... or NULL */
+	char run_id[256];     /* "" when none */
+	char run_base[256];   /* the run without its attempt: what the
 				     attempts of one CI run share ("" when
 				     none) */
-	const char *commit;       /* borrowed from the environment, or NULL */
+	const char *commit;   /* borrowed from the environment, or NULL */
 	const char *branch;
-	long index, total;        /* -1 when unknown */
-	const char *index_var;    /* the variable index came from, for messages */
+	long index, total;     /* -1 when unknown */
+	const char *index_var; /* the variable index came from, for messages */
 	const char *total_var;
-	const char *status_file;  /* Bazel's TEST_SHARD_STATUS_FILE, or NULL */
+	const char *status_file; /* Bazel's TEST_SHARD_STATUS_FILE, or NULL */
 };
 
 /*

@@ -10,12 +10,12 @@
 #include <stdint.h>
 
 struct shard_ctx {
-	char *const *envp;              /* NULL-terminated "NAME=value" */
-	double (*clock)(void *data);    /* seconds since the epoch */
+	char *const *envp;           /* NULL-terminated "NAME=value" */
+	double (*clock)(void *data); /* seconds since the epoch */
 	void (*warn)(void *data, const char *msg);
 	void (*progress)(void *data, const char *what, uint64_t done,
 			 uint64_t total);
-	void *data;                     /* passed to the callbacks */
+	void *data; /* passed to the callbacks */
 };
 
 /* The value of NAME in ctx->envp, or NULL (borrowed). */

@@ -18,7 +18,13 @@ struct shard_error {
 	char msg[1024];
 };
 
-#define SHARD_ERROR_INIT { 0, { 0 } }
+#define SHARD_ERROR_INIT \
+	{ \
+		0, \
+		{ \
+			0 \
+		} \
+	}
 
 /*
  * Record code and message in err unless one is already recorded (the first

@@ -154,7 +154,8 @@ double estimate_value(enum estimate_method m, const double *samples, size_t n)
 
 int estimate_method_parse(const char *name)
 {
-	for (size_t i = 0; i < sizeof(method_names) / sizeof(*method_names); i++)
+	for (size_t i = 0; i < sizeof(method_names) / sizeof(*method_names);
+	     i++)
 		if (!strcmp(name, method_names[i]))
 			return (int)i;
 	return -1;

@@ -20,8 +20,8 @@
 
 enum estimate_method {
 	ESTIMATE_MEDIAN,
-	ESTIMATE_TRIMMED, /* mean of the middle 60% */
-	ESTIMATE_EWMA,    /* exponentially weighted, alpha 0.3 */
+	ESTIMATE_TRIMMED,     /* mean of the middle 60% */
+	ESTIMATE_EWMA,        /* exponentially weighted, alpha 0.3 */
 	ESTIMATE_EWMA_MEDIAN, /* median of the last 3 fed into an EWMA */
 };
 

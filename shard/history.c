@@ -42,7 +42,7 @@ static const char *const outcome_names[] = {
 /* A test the merge created: its window is restored in phase three. */
 struct fresh_test {
 	const char *key, *file, *parent_key;
-	size_t off, n;                  /* into sink.samples */
+	size_t off, n; /* into sink.samples */
 	int64_t sample_count;
 };
 
@@ -54,7 +54,7 @@ struct sink {
 	double *samples;
 	size_t nsamples, asamples;
 	int64_t run_id, source_id;
-	int skip;                       /* the current source is known */
+	int skip; /* the current source is known */
 	struct history_counts *added;
 	struct shard_error *err;
 };
@@ -143,12 +143,13 @@ static int sink_end(struct sink *k, int r, int64_t runs_before)
 
 	for (size_t i = 0; !r && i < k->nfresh; i++) {
 		struct fresh_test *f = &k->fresh[i];
-		struct store_test t = { f->key, f->file, f->parent_key,
-					k->samples + f->off, f->n,
-					f->sample_count };
+		struct store_test t = { f->key,        f->file,
+					f->parent_key, k->samples + f->off,
+					f->n,          f->sample_count };
 
-		r = k->to->ops->put_test(k->to, &t, 1, k->err) < 0 ? k->err->code
-								   : 0;
+		r = k->to->ops->put_test(k->to, &t, 1, k->err) < 0
+			    ? k->err->code
+			    : 0;
 	}
 	if (!r)
 		r = k->to->ops->commit(k->to, k->err);
@@ -207,8 +208,8 @@ static int copy_source(void *data, int64_t source_id, const char *digest,
 
 	if (r || c->k.skip)
 		return r;
-	return c->from->ops->each_result(c->from, source_id, copy_result,
-					 &c->k, c->k.err);
+	return c->from->ops->each_result(c->from, source_id, copy_result, &c->k,
+					 c->k.err);
 }
 
 static int copy_run(void *data, int64_t run_id, const struct store_run *run)
@@ -252,7 +253,7 @@ struct exporter {
 	FILE *f;
 	struct store *s;
 	struct strbuf b;
-	size_t items, nested;           /* commas in the current arrays */
+	size_t items, nested; /* commas in the current arrays */
 	struct shard_error *err;
 };
 
@@ -405,7 +406,8 @@ static int export_run(void *data, int64_t run_id, const struct store_run *run)
 	strbuf_addstr(&x->b, "],\"shards\":[");
 	x->items = 0;
 	if (!r)
-		r = x->s->ops->each_shard(x->s, run_id, export_shard, x, x->err);
+		r = x->s->ops->each_shard(x->s, run_id, export_shard, x,
+					  x->err);
 	strbuf_addstr(&x->b, "]}");
 	x->items = runs + 1;
 	return r ? r : flush_out(x, 65536);
@@ -440,8 +442,8 @@ int history_export(struct store *s, FILE *f, struct shard_error *err)
 
 /* The members of one JSON object, by the names a reader expects. */
 struct fields {
-	const char *const *names;       /* NULL-terminated */
-	struct strbuf val[FIELDS_MAX];  /* text, or raw JSON of arrays */
+	const char *const *names;      /* NULL-terminated */
+	struct strbuf val[FIELDS_MAX]; /* text, or raw JSON of arrays */
 	enum json_type type[FIELDS_MAX];
 	double num[FIELDS_MAX];
 };
@@ -501,7 +503,7 @@ struct importer {
 	struct fields test, file, run, source, result, shard;
 	double *samples;
 	size_t nsamples, asamples;
-	unsigned long runs, items;      /* positions, 1-based, for messages */
+	unsigned long runs, items; /* positions, 1-based, for messages */
 	struct shard_error *err;
 };
 
@@ -558,8 +560,7 @@ static int import_test(void *data, const struct json_member *m,
 	t.parent_key = field_str(f, 2);
 	t.samples = im->samples;
 	t.n = im->nsamples;
-	t.sample_count = field_is_num(f, 4) ? (int64_t)f->num[4]
-					    : (int64_t)t.n;
+	t.sample_count = field_is_num(f, 4) ? (int64_t)f->num[4] : (int64_t)t.n;
 	return sink_test(&im->k, &t);
 }
 
@@ -585,8 +586,8 @@ static int import_file(void *data, const struct json_member *m,
 
 static int outcome_parse(const char *s)
 {
-	for (size_t i = 0; s && i < sizeof(outcome_names) / sizeof(*outcome_names);
-	     i++)
+	for (size_t i = 0;
+	     s && i < sizeof(outcome_names) / sizeof(*outcome_names); i++)
 		if (!strcmp(s, outcome_names[i]))
 			return (int)i;
 	return -1;
@@ -619,7 +620,10 @@ static int import_result(void *data, const struct json_member *m,
 }
 
 static const char *const source_names[] = {
-	"digest", "name", "results", NULL,
+	"digest",
+	"name",
+	"results",
+	NULL,
 };
 
 static int import_source(void *data, const struct json_member *m,
@@ -644,8 +648,8 @@ static int import_source(void *data, const struct json_member *m,
 
 /* plan_hash and list_digest are optional: older exports lack them. */
 static const char *const shard_names[] = {
-	"index", "total", "predicted", "actual", "host", "attempt",
-	"plan_hash", "list_digest", NULL,
+	"index",   "total",     "predicted",   "actual", "host",
+	"attempt", "plan_hash", "list_digest", NULL,
 };
 
 static int import_shard(void *data, const struct json_member *m,
@@ -658,7 +662,8 @@ static int import_shard(void *data, const struct json_member *m,
 	if (read_fields(f, shard_names, m->text, m->text_len, im->name, err))
 		return err->code;
 	if (!field_is_num(f, 0) || !field_is_num(f, 1))
-		return bad(im, "run", im->runs, "shards with an index and total");
+		return bad(im, "run", im->runs,
+			   "shards with an index and total");
 	sh.index = (int)f->num[0];
 	sh.total = (int)f->num[1];
 	sh.has_predicted = field_is_num(f, 2);
@@ -673,8 +678,8 @@ static int import_shard(void *data, const struct json_member *m,
 }
 
 static const char *const run_names[] = {
-	"run_key", "started_at", "commit", "branch", "ci", "sources", "shards",
-	NULL,
+	"run_key", "started_at", "commit", "branch",
+	"ci",      "sources",    "shards", NULL,
 };
 
 static int import_run(void *data, const struct json_member *m,
@@ -719,12 +724,13 @@ static int check_version(const char *text, size_t len, const char *name,
 	if (!r || shard_parse_long(v.buf, 0, 1000000, &version) < 0)
 		r = shard_error_set(err, SHARD_EINPUT,
 				    "%s: not a shard history export (no "
-				    "\"shard_history\" version)", name);
+				    "\"shard_history\" version)",
+				    name);
 	else if (version != HISTORY_JSON_VERSION)
 		r = shard_error_set(err, SHARD_EINPUT,
 				    "%s: history export version %ld; this "
-				    "shard reads version %d", name, version,
-				    HISTORY_JSON_VERSION);
+				    "shard reads version %d",
+				    name, version, HISTORY_JSON_VERSION);
 	else
 		r = 0;
 	strbuf_release(&v);
@@ -786,8 +792,7 @@ static int etag_valid(const char *s, size_t len)
 	return 1;
 }
 
-int history_etag_read(const char *history, char **etag,
-		      struct shard_error *err)
+int history_etag_read(const char *history, char **etag, struct shard_error *err)
 {
 	char *path = etag_path(history), buf[512];
 	int fd = open(path, O_RDONLY), r = 0;
@@ -813,7 +818,8 @@ int history_etag_read(const char *history, char **etag,
 	else if (!etag_valid(buf, (size_t)n))
 		r = shard_error_set(err, SHARD_EINPUT,
 				    "%s: not an ETag; remove the file to push "
-				    "as if for the first time", path);
+				    "as if for the first time",
+				    path);
 	else
 		*etag = xstrndup(buf, (size_t)n);
 	free(path);
@@ -834,7 +840,8 @@ int history_etag_write(const char *history, const char *etag,
 	} else if (!etag_valid(etag, strlen(etag))) {
 		r = shard_error_set(err, SHARD_EINPUT,
 				    "%s: the server sent an ETag that cannot "
-				    "be sent back", path);
+				    "be sent back",
+				    path);
 	} else if (!(r = atomicfile_open(&a, path, NULL, err))) {
 		fprintf(a.f, "%s\n", etag);
 		if ((r = atomicfile_commit(&a, err)))
@@ -853,7 +860,8 @@ static int download(const struct history_remote *rm, char **tmp,
 	struct strbuf p = STRBUF_INIT;
 	int fd, r;
 
-	strbuf_addf(&p, "%s/shard-pull-XXXXXX", rm->tmpdir ? rm->tmpdir : "/tmp");
+	strbuf_addf(&p, "%s/shard-pull-XXXXXX",
+		    rm->tmpdir ? rm->tmpdir : "/tmp");
 	*tmp = strbuf_detach(&p, NULL);
 	if ((fd = mkstemp(*tmp)) < 0) {
 		r = shard_error_set(err, SHARD_EENV, "%s: %s", *tmp,
@@ -983,8 +991,8 @@ int history_push(const struct history_remote *rm,
 			r = shard_error_set(err, SHARD_EENV,
 					    "PUT %s: HTTP 412: the remote "
 					    "history changed again after %u "
-					    "merges; giving up", u.buf,
-					    out->conflicts);
+					    "merges; giving up",
+					    u.buf, out->conflicts);
 			strbuf_release(&u);
 			return r;
 		}

@@ -58,20 +58,20 @@ int history_merge(struct store *from, struct store *to,
  * or not at all; NULL or "" removes the file.
  */
 int history_etag_read(const char *history, char **etag,
-		       struct shard_error *err);
+		      struct shard_error *err);
 int history_etag_write(const char *history, const char *etag,
 		       struct shard_error *err);
 
 struct history_remote {
-	const char *history;            /* the local SQLite file */
+	const char *history; /* the local SQLite file */
 	const char *url;
 	const struct http_options *http;
-	unsigned conflicts;             /* push: retries after a 412 */
-	const char *tmpdir;             /* for downloads; NULL: /tmp */
+	unsigned conflicts; /* push: retries after a 412 */
+	const char *tmpdir; /* for downloads; NULL: /tmp */
 };
 
 struct history_pull_result {
-	int found;                      /* 0: no object at the URL (404) */
+	int found; /* 0: no object at the URL (404) */
 	struct history_counts added;
 };
 
@@ -84,8 +84,8 @@ int history_pull(const struct history_remote *r,
 		 struct history_pull_result *out, struct shard_error *err);
 
 struct history_push_result {
-	unsigned conflicts;             /* 412s met, each followed by a pull */
-	struct history_counts merged;   /* what those pulls brought in */
+	unsigned conflicts;           /* 412s met, each followed by a pull */
+	struct history_counts merged; /* what those pulls brought in */
 };
 
 /*

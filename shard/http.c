@@ -77,8 +77,7 @@ static int loopback_literal(const char *host)
 }
 
 /* What curl will make of url: its scheme, host and user info. */
-static int url_parts(const char *url, char **scheme, char **host,
-		     int *userinfo)
+static int url_parts(const char *url, char **scheme, char **host, int *userinfo)
 {
 	CURLU *h = curl_url();
 	char *user = NULL;
@@ -124,10 +123,12 @@ int http_check_credentials(const struct http_options *o, const char *url,
 	if (!creds || o->allow_insecure || http_url_private(url))
 		return 0;
 	http_redact(url, &u);
-	shard_error_set(err, SHARD_EINPUT, "%s: not sending credentials (the "
+	shard_error_set(err, SHARD_EINPUT,
+			"%s: not sending credentials (the "
 			"token, header file or user info) in clear text: use "
 			"https://, or http:// to a loopback address "
-			"(127.0.0.1, [::1])", u.buf);
+			"(127.0.0.1, [::1])",
+			u.buf);
 	strbuf_release(&u);
 	return err->code;
 }
@@ -182,7 +183,8 @@ static int header_line(char *line, const char *path, unsigned long lineno,
 	if (!valid_header(line))
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s:%lu: expected a 'Name: value' "
-				       "header line", path, lineno);
+				       "header line",
+				       path, lineno);
 	strvec_push(out, line);
 	return 0;
 }
@@ -197,8 +199,9 @@ int http_read_header_file(const char *path, struct strvec *out,
 	int r = 0;
 
 	if (!f)
-		return shard_error_set(err, errno == ENOENT ? SHARD_EINPUT
-							    : SHARD_EENV,
+		return shard_error_set(err,
+				       errno == ENOENT ? SHARD_EINPUT
+						       : SHARD_EENV,
 				       "%s: %s", path, strerror(errno));
 	while (!r && getline(&line, &cap, f) >= 0)
 		r = header_line(line, path, ++lineno, out, err);
@@ -225,8 +228,8 @@ int http_status_error(struct shard_error *err, const char *method,
 /* One transfer's state, shared with curl's callbacks. */
 struct xfer {
 	int fd;
-	int put;                   /* the body goes up; answers are dropped */
-	int io_errno;              /* errno of a failed read or write */
+	int put;      /* the body goes up; answers are dropped */
+	int io_errno; /* errno of a failed read or write */
 	struct http_result *res;
 };
 
@@ -298,7 +301,8 @@ static void default_sleep(void *data, double seconds)
 
 void http_wait(const struct http_options *o, unsigned attempt)
 {
-	(o->sleep ? o->sleep : default_sleep)(o->data, http_backoff(o, attempt));
+	(o->sleep ? o->sleep : default_sleep)(o->data,
+					      http_backoff(o, attempt));
 }
 
 static struct curl_slist *header_list(const struct http_options *o,
@@ -372,8 +376,7 @@ static int curl_failure(const char *method, const char *url, CURLcode rc,
 			unsigned attempts, struct shard_error *err)
 {
 	struct strbuf u = STRBUF_INIT;
-	int code = rc == CURLE_URL_MALFORMAT ||
-				   rc == CURLE_UNSUPPORTED_PROTOCOL
+	int code = rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL
 			   ? SHARD_EINPUT
 			   : SHARD_EENV;
 
@@ -382,8 +385,8 @@ static int curl_failure(const char *method, const char *url, CURLcode rc,
 		shard_error_set(err, SHARD_EENV, "%s %s: %s", method, u.buf,
 				strerror(x->io_errno));
 	else
-		shard_error_set(err, code, "%s %s: %s%s (%u attempt%s)",
-				method, u.buf,
+		shard_error_set(err, code, "%s %s: %s%s (%u attempt%s)", method,
+				u.buf,
 				*errbuf ? errbuf : curl_easy_strerror(rc),
 				rc == CURLE_PEER_FAILED_VERIFICATION
 					? "; is --cacert needed?"
@@ -447,7 +450,8 @@ static int perform(const struct http_options *o, const char *method,
 	}
 	if (!(c = curl_easy_init())) {
 		curl_slist_free_all(headers);
-		return shard_error_set(err, SHARD_EENV, "libcurl: cannot start");
+		return shard_error_set(err, SHARD_EENV,
+				       "libcurl: cannot start");
 	}
 	for (;;) {
 		rc = attempt_once(c, o, url, headers, &x, errbuf);

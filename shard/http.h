@@ -19,23 +19,23 @@
 #include "strbuf.h"
 #include "strvec.h"
 
-#define HTTP_CONNECT_TIMEOUT_DEFAULT 10  /* seconds */
-#define HTTP_TIMEOUT_DEFAULT 300         /* seconds, per attempt */
+#define HTTP_CONNECT_TIMEOUT_DEFAULT 10 /* seconds */
+#define HTTP_TIMEOUT_DEFAULT 300        /* seconds, per attempt */
 #define HTTP_RETRIES_DEFAULT 3
-#define HTTP_BACKOFF_DEFAULT 1.0         /* seconds before the first retry */
+#define HTTP_BACKOFF_DEFAULT 1.0 /* seconds before the first retry */
 #define HTTP_BACKOFF_MAX 30.0
 
 struct http_options {
-	const char *bearer;            /* "Authorization: Bearer", or NULL */
-	const struct strvec *headers;  /* extra "Name: value" lines, or NULL */
-	const char *cacert;            /* CA bundle; NULL: the system's */
+	const char *bearer;           /* "Authorization: Bearer", or NULL */
+	const struct strvec *headers; /* extra "Name: value" lines, or NULL */
+	const char *cacert;           /* CA bundle; NULL: the system's */
 	/* send credentials over plain http:// to any host (see
 	   http_check_credentials); 0: only to a loopback address */
 	int allow_insecure;
-	long connect_timeout;          /* seconds; 0: the default */
-	long timeout;                  /* seconds per attempt; 0: the default */
-	unsigned retries;              /* attempts after the first */
-	double backoff;                /* first delay; doubled, capped */
+	long connect_timeout; /* seconds; 0: the default */
+	long timeout;         /* seconds per attempt; 0: the default */
+	unsigned retries;     /* attempts after the first */
+	double backoff;       /* first delay; doubled, capped */
 	/* How to wait between attempts; NULL: nanosleep. */
 	void (*sleep)(void *data, double seconds);
 	void *data;
@@ -45,8 +45,8 @@ struct http_options {
 void http_options_init(struct http_options *o);
 
 struct http_result {
-	long status;       /* the final HTTP status */
-	char etag[256];    /* its ETag header as sent (quotes kept), or "" */
+	long status;    /* the final HTTP status */
+	char etag[256]; /* its ETag header as sent (quotes kept), or "" */
 };
 
 /*

@@ -10,13 +10,17 @@
 #include "banned.h"
 
 static const char *const go_markers[] = {
-	".Test", ".Benchmark", ".Example", ".Fuzz",
+	".Test",
+	".Benchmark",
+	".Example",
+	".Fuzz",
 };
 
 static const char *const source_exts[] = {
-	"c", "cc", "cjs", "coffee", "cpp", "cs", "ex", "exs", "feature", "go",
-	"java", "js", "jsx", "kt", "mjs", "php", "py", "rb", "rs", "scala",
-	"svelte", "swift", "ts", "tsx", "vue",
+	"c",     "cc",      "cjs", "coffee", "cpp", "cs",    "ex",
+	"exs",   "feature", "go",  "java",   "js",  "jsx",   "kt",
+	"mjs",   "php",     "py",  "rb",     "rs",  "scala", "svelte",
+	"swift", "ts",      "tsx", "vue",
 };
 
 static int is_upper_or_end(char c)
@@ -191,7 +195,8 @@ static void file_key_n(struct strbuf *out, const char *path, size_t n,
 	int py;
 
 	path_n(out, path, n);
-	py = out->len - start >= 3 && !memcmp(out->buf + out->len - 3, ".py", 3);
+	py = out->len - start >= 3 &&
+	     !memcmp(out->buf + out->len - 3, ".py", 3);
 	if (!py && !always_dot)
 		return;
 	if (py)
@@ -293,7 +298,10 @@ int identity_case_file(struct strbuf *out, const char *file,
 size_t identity_go_parent_len(const char *name)
 {
 	static const char *const prefixes[] = {
-		"Test", "Benchmark", "Example", "Fuzz",
+		"Test",
+		"Benchmark",
+		"Example",
+		"Fuzz",
 	};
 	const char *slash = strrchr(name, '/');
 

@@ -24,10 +24,10 @@
 #include "strbuf.h"
 
 enum identity_kind {
-	IDENTITY_NODEID,  /* contains "::" (pytest) */
-	IDENTITY_PATH,    /* a file path, optionally with [..] or :line */
-	IDENTITY_GO,      /* package path + ".Test..." */
-	IDENTITY_DOTTED,  /* dotted class name + "." + method */
+	IDENTITY_NODEID, /* contains "::" (pytest) */
+	IDENTITY_PATH,   /* a file path, optionally with [..] or :line */
+	IDENTITY_GO,     /* package path + ".Test..." */
+	IDENTITY_DOTTED, /* dotted class name + "." + method */
 };
 
 enum identity_kind identity_kind(const char *id);

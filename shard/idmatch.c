@@ -33,8 +33,8 @@ void idmatch_init(struct idmatch *m, const char *const *ids, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		int is_file = id_key(m, ids[i]);
 
-		u64map_put(is_file ? &m->by_file : &m->by_key,
-			   hash_of(&m->key), i, NULL);
+		u64map_put(is_file ? &m->by_file : &m->by_key, hash_of(&m->key),
+			   i, NULL);
 	}
 }
 

@@ -16,7 +16,7 @@
 #define IDMATCH_NONE ((size_t)-1)
 
 struct idmatch {
-	struct u64map by_key, by_file;   /* hash -> index of the id */
+	struct u64map by_key, by_file; /* hash -> index of the id */
 	struct strbuf key;
 };
 

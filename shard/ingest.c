@@ -27,9 +27,14 @@
 #define TIMING_JSON_MAX (1024u * 1024 * 1024)
 
 struct suite_frame {
-	struct strbuf file;  /* the file common to its cases, if any */
-	int mixed;           /* cases from more than one file */
+	struct strbuf file; /* the file common to its cases, if any */
+	int mixed;          /* cases from more than one file */
 	unsigned long cases;
+};
+
+struct known_plan {
+	char plan_hash[65], list_digest[65];
+	int index;
 };
 
 struct ingest_state {
@@ -45,11 +50,8 @@ struct ingest_state {
 	int has_shard_index;
 	char shard_run[256], host[256];
 	char plan_hash[65], list_digest[65];
-	struct known_plan {
-		char plan_hash[65], list_digest[65];
-		int index;
-	} *known;               /* the run's shards' plans: stored, then
-				   recorded from this file */
+	/* the run's shards' plans: stored, then recorded from this file */
+	struct known_plan *known;
 	size_t nknown, alloc_known;
 	double top_seconds;
 	struct strbuf key, file;
@@ -57,9 +59,9 @@ struct ingest_state {
 	size_t nframes, alloc_frames;
 };
 
-static int read_all(int fd, const char *path, int (*fn)(void *, const char *,
-							size_t),
-		    void *data, struct shard_error *err)
+static int read_all(int fd, const char *path,
+		    int (*fn)(void *, const char *, size_t), void *data,
+		    struct shard_error *err)
 {
 	char buf[65536];
 
@@ -85,9 +87,9 @@ static int read_all(int fd, const char *path, int (*fn)(void *, const char *,
 
 struct sniff {
 	struct digest *d;
-	int first;        /* first significant byte, or -1 */
+	int first; /* first significant byte, or -1 */
 	size_t seen;
-	int plans;        /* PLANS_MARK seen */
+	int plans;                 /* PLANS_MARK seen */
 	char tail[PLANS_MARK_LEN]; /* the last bytes of the chunk before */
 	size_t ntail;
 };
@@ -144,8 +146,7 @@ static void know_plan(struct ingest_state *s, const struct store_shard *sh)
 	ALLOC_GROW(s->known, s->nknown + 1, s->alloc_known);
 	k = &s->known[s->nknown++];
 	snprintf(k->plan_hash, sizeof(k->plan_hash), "%s", sh->plan_hash);
-	snprintf(k->list_digest, sizeof(k->list_digest), "%s",
-		 sh->list_digest);
+	snprintf(k->list_digest, sizeof(k->list_digest), "%s", sh->list_digest);
 	k->index = sh->index;
 }
 
@@ -185,8 +186,7 @@ static int start_run(struct ingest_state *s, struct shard_error *err)
 		return INGEST_ALREADY;
 	}
 	/* read now: a server store streams results once they start */
-	return s->st->ops->each_run_shard(s->st, s->run_id, take_known, s,
-					  err);
+	return s->st->ops->each_run_shard(s->st, s->run_id, take_known, s, err);
 }
 
 static void count_outcome(struct ingest_stats *st, enum junit_outcome o)
@@ -323,8 +323,8 @@ static int on_testcase(void *data, const struct junit_case *c,
 				      su ? su->name : NULL);
 	note_case_file(s, has_file ? s->file.buf : NULL);
 	if (parent)
-		parent_key = xstrndup(s->key.buf, s->key.len -
-							  (strlen(c->name) - parent));
+		parent_key = xstrndup(s->key.buf,
+				      s->key.len - (strlen(c->name) - parent));
 	res.key = s->key.buf;
 	res.file = has_file ? s->file.buf : NULL;
 	res.parent_key = parent_key;
@@ -384,7 +384,8 @@ static int check_plan(struct ingest_state *s, struct shard_error *err)
 		if (strcmp(k->list_digest, sh->list_digest) ||
 		    !strcmp(k->plan_hash, sh->plan_hash))
 			continue;
-		return shard_error_set(err, SHARD_EINPUT, "%s: shard %d of "
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: shard %d of "
 				       "run %s was planned as plan %.12s, but "
 				       "shard %d of the same list, recorded "
 				       "before, as plan %.12s: they were "
@@ -392,9 +393,9 @@ static int check_plan(struct ingest_state *s, struct shard_error *err)
 				       "histories, or with different options), "
 				       "and their tests may be missing or "
 				       "doubled; nothing of this file was "
-				       "recorded", s->path, sh->index,
-				       s->stats->run_key, sh->plan_hash,
-				       k->index, k->plan_hash);
+				       "recorded",
+				       s->path, sh->index, s->stats->run_key,
+				       sh->plan_hash, k->index, k->plan_hash);
 	}
 	know_plan(s, sh);
 	return 0;
@@ -424,8 +425,7 @@ static int record_shard(struct ingest_state *s, struct shard_error *err)
 	return 0;
 }
 
-static int ingest_junit(struct ingest_state *s, int fd,
-			struct shard_error *err)
+static int ingest_junit(struct ingest_state *s, int fd, struct shard_error *err)
 {
 	struct junit_handler h = {
 		.suite_start = on_suite_start,
@@ -494,7 +494,8 @@ static int on_timing(void *data, const struct json_member *m,
 				       s->path, line, id);
 	}
 	if (m->number < 0)
-		shard_warn(s->ctx, "%s:%lu: negative time %g of '%s' clamped to 0",
+		shard_warn(s->ctx,
+			   "%s:%lu: negative time %g of '%s' clamped to 0",
 			   s->path, key_line(t->text, m->key, m->key_len),
 			   m->number, id);
 	strbuf_reset(&s->key);
@@ -547,7 +548,8 @@ int ingest_sniff(int fd, const char *path, struct ingest_sniff *out,
 	if (sn.first < 0)
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s:1:1: empty file, neither JUnit XML "
-				       "nor timing JSON", path);
+				       "nor timing JSON",
+				       path);
 	if (sn.first != '<' && sn.first != '{' && sn.first != '[')
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s:1:1: neither JUnit XML nor timing "
@@ -602,8 +604,10 @@ int ingest_partition(int fd, const char *path, const struct ingest_options *opt,
 {
 	struct part_reader p = { pc, path };
 	struct junit_handler h = {
-		.suite_start = part_suite_start, .property = part_property,
-		.suite_end = part_suite_end, .data = &p,
+		.suite_start = part_suite_start,
+		.property = part_property,
+		.suite_end = part_suite_end,
+		.data = &p,
 	};
 	struct junit_options jo = { .recover = opt->recover };
 	int r = junit_read_fd(fd, path, &jo, &h, ctx, err);

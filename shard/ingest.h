@@ -16,10 +16,10 @@
 #include "store.h"
 
 struct ingest_options {
-	const char *run_key;  /* --run-id or the CI's; NULL: from the report
+	const char *run_key; /* --run-id or the CI's; NULL: from the report
 				 (shard.run_id property), else the content */
 	const char *commit, *branch, *ci;
-	int recover;          /* libxml2 recovery mode */
+	int recover; /* libxml2 recovery mode */
 };
 
 enum ingest_kind { INGEST_JUNIT, INGEST_TIMING_JSON };
@@ -27,7 +27,7 @@ enum ingest_kind { INGEST_JUNIT, INGEST_TIMING_JSON };
 struct ingest_stats {
 	enum ingest_kind kind;
 	uint64_t tests, passed, failed, errors, skipped;
-	int already;          /* the run already had this file: skipped */
+	int already; /* the run already had this file: skipped */
 	char run_key[256];
 };
 
@@ -37,8 +37,8 @@ struct ingest_stats {
  */
 struct ingest_sniff {
 	char digest[65];
-	int first;            /* its first significant byte: '<', '{', '[' */
-	int shard_plans;      /* it names shard.plan_hash */
+	int first;       /* its first significant byte: '<', '{', '[' */
+	int shard_plans; /* it names shard.plan_hash */
 };
 
 /*

@@ -27,8 +27,9 @@ static void set_prefix(struct isolate *iso, const char *base)
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
-		iso->prefix[n++] = (c >= 'a' && c <= 'z') ||
-				   (c >= '0' && c <= '9') ? c : '_';
+		iso->prefix[n++] =
+			(c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c
+									 : '_';
 	}
 	iso->prefix[n] = '\0';
 	if (!n)
@@ -48,10 +49,12 @@ int isolate_init(struct isolate *iso, enum isolate_kind kind, const char *url,
 		return err->code;
 	if (!iso->target.dbname) {
 		isolate_release(iso);
-		return shard_error_set(err, SHARD_EINPUT, "%s: the URL names no "
-				       "database", kind == ISOLATE_DB ?
-				       "--isolate-db (the template)" :
-				       "--isolate-schema");
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: the URL names no "
+				       "database",
+				       kind == ISOLATE_DB
+					       ? "--isolate-db (the template)"
+					       : "--isolate-schema");
 	}
 	set_prefix(iso, kind == ISOLATE_DB ? iso->target.dbname : "shard");
 	strbuf_addf(&seed, "%s\n%s\n%ld\n%.6f", owner->run_id, owner->host,
@@ -60,9 +63,10 @@ int isolate_init(struct isolate *iso, enum isolate_kind kind, const char *url,
 		 (unsigned)identity_hash(seed.buf, seed.len));
 	strbuf_release(&seed);
 	/* lock=1: liveness is the advisory lock's, pid and host are notes */
-	strbuf_addf(&iso->comment, "shard: created=%.0f pid=%ld host=%s "
-		    "lock=1 run=%s", owner->now, owner->pid, owner->host,
-		    owner->run_id);
+	strbuf_addf(&iso->comment,
+		    "shard: created=%.0f pid=%ld host=%s "
+		    "lock=1 run=%s",
+		    owner->now, owner->pid, owner->host, owner->run_id);
 	iso->shards = shards;
 	iso->names = xcalloc(shards ? shards : 1, sizeof(*iso->names));
 	return 0;
@@ -106,8 +110,9 @@ static int exec_text(struct pgconn *c, const struct strbuf *sql,
 static int open_home(const struct isolate *iso, struct pgconn **c,
 		     struct shard_error *err)
 {
-	return iso->kind == ISOLATE_DB ? open_maintenance(&iso->target, c, err)
-				       : pgconn_open(c, &iso->target, NULL, err);
+	return iso->kind == ISOLATE_DB
+		       ? open_maintenance(&iso->target, c, err)
+		       : pgconn_open(c, &iso->target, NULL, err);
 }
 
 /* The lock's second key: 8 hex digits (a name's last 8) as an int4. */
@@ -122,8 +127,8 @@ static int lock_key(const char *hex8, char *out, size_t size)
 	v = strtoul(hex8 + len - 8, &end, 16);
 	if (*end || end != hex8 + len)
 		return -1;
-	snprintf(out, size, "%ld", v > 0x7fffffffUL ? (long)v - 0x100000000L
-						    : (long)v);
+	snprintf(out, size, "%ld",
+		 v > 0x7fffffffUL ? (long)v - 0x100000000L : (long)v);
 	return 0;
 }
 
@@ -134,8 +139,8 @@ static int bool_row(void *data, int ncols, const char *const *v)
 }
 
 /* Try (or, with unlock, release) the lock named by hex8 on c. */
-static int lock_call(struct pgconn *c, const char *hex8, int unlock,
-		     int *got, struct shard_error *err)
+static int lock_call(struct pgconn *c, const char *hex8, int unlock, int *got,
+		     struct shard_error *err)
 {
 	static const char *const sql[] = {
 		"SELECT pg_try_advisory_lock($1::int4, $2::int4)",
@@ -147,8 +152,10 @@ static int lock_call(struct pgconn *c, const char *hex8, int unlock,
 	*got = 0;
 	snprintf(space, sizeof(space), "%d", ISOLATE_LOCK_SPACE);
 	if (lock_key(hex8, key, sizeof(key)))
-		return shard_error_set(err, SHARD_EINPUT, "'%s': no lock key in "
-				       "the name", hex8);
+		return shard_error_set(err, SHARD_EINPUT,
+				       "'%s': no lock key in "
+				       "the name",
+				       hex8);
 	return pgconn_exec(c, sql[unlock ? 1 : 0], 2, p, bool_row, got, err);
 }
 
@@ -168,10 +175,11 @@ static int lock_open(struct isolate *iso, struct shard_error *err)
 		r = pgconn_exec(c, "SET idle_session_timeout = 0", 0, NULL,
 				NULL, NULL, err);
 	if (!r && !(r = lock_call(c, iso->hash, 0, &got, err)) && !got)
-		r = shard_error_set(err, SHARD_EENV, "another session holds "
+		r = shard_error_set(err, SHARD_EENV,
+				    "another session holds "
 				    "the advisory lock (%d, %s) of these "
-				    "resources; try again", ISOLATE_LOCK_SPACE,
-				    iso->hash);
+				    "resources; try again",
+				    ISOLATE_LOCK_SPACE, iso->hash);
 	if (r) {
 		pgconn_close(c);
 		return r;
@@ -278,17 +286,18 @@ static int drop_one(struct pgconn *c, enum isolate_kind kind, const char *name,
 	if (kind == ISOLATE_DB && !force) {
 		const char *p[1] = { name };
 
-		pgconn_exec(c, "SELECT pg_terminate_backend(pid) FROM "
-			       "pg_stat_activity WHERE datname = $1", 1, p,
-			    NULL, NULL, NULL);
+		pgconn_exec(c,
+			    "SELECT pg_terminate_backend(pid) FROM "
+			    "pg_stat_activity WHERE datname = $1",
+			    1, p, NULL, NULL, NULL);
 	}
 	strbuf_addf(&sql, "DROP %s IF EXISTS ",
 		    kind == ISOLATE_DB ? "DATABASE" : "SCHEMA");
 	r = pgconn_quote_ident(c, name, &sql, err);
 	if (!r) {
-		strbuf_addstr(&sql, kind == ISOLATE_DB ? (force ? " WITH (FORCE)"
-							  : "")
-						     : " CASCADE");
+		strbuf_addstr(&sql, kind == ISOLATE_DB
+					    ? (force ? " WITH (FORCE)" : "")
+					    : " CASCADE");
 		r = exec_text(c, &sql, err);
 	}
 	strbuf_release(&sql);
@@ -341,7 +350,7 @@ struct owner_note {
 	double created;
 	long pid;
 	char host[256];
-	int locked;         /* lock=1: its creator held the advisory lock */
+	int locked; /* lock=1: its creator held the advisory lock */
 };
 
 /* Parse "shard: created=<n> pid=<n> host=<h> [lock=1 ]run=..."; -1 if
@@ -375,7 +384,7 @@ static int parse_comment(const char *s, struct owner_note *o)
 struct gc_state {
 	const struct isolate_gc_options *o;
 	enum isolate_kind kind;
-	struct strvec names;      /* shard's resources, with their notes */
+	struct strvec names; /* shard's resources, with their notes */
 	struct owner_note *notes;
 	size_t alloc;
 };
@@ -413,8 +422,10 @@ static int gc_decide(struct pgconn *c, const struct gc_state *g,
 	}
 	if ((r = lock_call(c, name, 0, held, err)))
 		return r;
-	strbuf_addf(why, "no session holds its lock; made %.0f s ago by pid "
-		    "%ld on %s", age, n->pid, n->host);
+	strbuf_addf(why,
+		    "no session holds its lock; made %.0f s ago by pid "
+		    "%ld on %s",
+		    age, n->pid, n->host);
 	return *held;
 }
 
@@ -433,8 +444,8 @@ static int gc_kind(struct pgconn *c, struct gc_state *g, const char *self,
 	};
 	const char *what = g->kind == ISOLATE_DB ? "database" : "schema";
 	struct strbuf why = STRBUF_INIT;
-	int r = pgconn_exec(c, list_sql[g->kind == ISOLATE_DB ? 0 : 1], 0,
-			    NULL, gc_row, g, err);
+	int r = pgconn_exec(c, list_sql[g->kind == ISOLATE_DB ? 0 : 1], 0, NULL,
+			    gc_row, g, err);
 
 	for (size_t i = 0; !r && i < g->names.n; i++) {
 		const char *name = g->names.v[i];

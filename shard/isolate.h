@@ -35,8 +35,8 @@
 #define ISOLATE_LOCK_SPACE 0x53484152
 
 enum isolate_kind {
-	ISOLATE_DB = 1,     /* a database per shard, from a template */
-	ISOLATE_SCHEMA,     /* a schema per shard, in one database */
+	ISOLATE_DB = 1, /* a database per shard, from a template */
+	ISOLATE_SCHEMA, /* a schema per shard, in one database */
 };
 
 /* Who creates the resources; written into their comments. */
@@ -44,16 +44,16 @@ struct isolate_owner {
 	const char *run_id;
 	const char *host;
 	long pid;
-	double now;         /* seconds since the epoch */
+	double now; /* seconds since the epoch */
 };
 
 struct isolate {
 	enum isolate_kind kind;
 	struct pg_target target;
-	char prefix[40];    /* names' prefix, [a-z0-9_] only */
-	char hash[9];       /* this invocation's 8 hex digits */
+	char prefix[40]; /* names' prefix, [a-z0-9_] only */
+	char hash[9];    /* this invocation's 8 hex digits */
 	struct strbuf comment;
-	char **names;       /* per shard index, NULL until created */
+	char **names; /* per shard index, NULL until created */
 	size_t shards;
 	/* the session that holds the lock, open from the first create to
 	 * isolate_drop (or isolate_release) */
@@ -101,11 +101,11 @@ int isolate_drop(struct isolate *iso, struct shard_error *err);
 void isolate_release(struct isolate *iso);
 
 struct isolate_gc_options {
-	double now;           /* seconds since the epoch */
+	double now; /* seconds since the epoch */
 	/* remove a resource made by a shard that took no lock (its comment
 	 * has no lock=1) once it was created this long ago */
 	double older_than;
-	int dry_run;          /* report, remove nothing */
+	int dry_run; /* report, remove nothing */
 	/* told about each resource removed (or that would be) */
 	void (*removed)(void *data, const char *kind, const char *name,
 			const char *why);

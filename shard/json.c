@@ -17,10 +17,10 @@ static enum json_type type_of(const char *t)
 		const char *name;
 		enum json_type type;
 	} map[] = {
-		{ "null", JSON_NULL },       { "true", JSON_TRUE },
-		{ "false", JSON_FALSE },     { "integer", JSON_INTEGER },
-		{ "real", JSON_REAL },       { "text", JSON_TEXT },
-		{ "array", JSON_ARRAY },     { "object", JSON_OBJECT },
+		{ "null", JSON_NULL },   { "true", JSON_TRUE },
+		{ "false", JSON_FALSE }, { "integer", JSON_INTEGER },
+		{ "real", JSON_REAL },   { "text", JSON_TEXT },
+		{ "array", JSON_ARRAY }, { "object", JSON_OBJECT },
 	};
 
 	for (size_t i = 0; t && i < sizeof(map) / sizeof(*map); i++)
@@ -52,14 +52,14 @@ static int check_root(sqlite3 *db, const char *text, size_t len,
 		if (!t || strcmp(t, want))
 			r = shard_error_set(err, SHARD_EINPUT,
 					    "%s: expected an %s at %s, found %s",
-					    name, want, jpath, t ? t : "nothing");
+					    name, want, jpath,
+					    t ? t : "nothing");
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
-static int iterate(sqlite3 *db, const char *text, size_t len,
-		   const char *jpath,
+static int iterate(sqlite3 *db, const char *text, size_t len, const char *jpath,
 		   int (*fn)(void *, const struct json_member *,
 			     struct shard_error *),
 		   void *data, struct shard_error *err)
@@ -80,7 +80,8 @@ static int iterate(sqlite3 *db, const char *text, size_t len,
 		int is_key = sqlite3_column_type(st, 0) == SQLITE_TEXT;
 
 		m.type = type_of((const char *)sqlite3_column_text(st, 1));
-		m.key = is_key ? (const char *)sqlite3_column_text(st, 0) : NULL;
+		m.key = is_key ? (const char *)sqlite3_column_text(st, 0)
+			       : NULL;
 		m.key_len = is_key ? (size_t)sqlite3_column_bytes(st, 0) : 0;
 		m.index = is_key ? -1 : sqlite3_column_int(st, 0);
 		m.number = sqlite3_column_double(st, 2);
@@ -137,8 +138,8 @@ int json_each_member(const char *text, size_t len, const char *name,
 	return r;
 }
 
-int json_get(const char *text, size_t len, const char *name,
-	     const char *jpath, struct strbuf *out, struct shard_error *err)
+int json_get(const char *text, size_t len, const char *name, const char *jpath,
+	     struct strbuf *out, struct shard_error *err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -146,7 +147,8 @@ int json_get(const char *text, size_t len, const char *name,
 
 	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) !=
 		    SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT json_valid(?1), json_extract(?1, ?2)",
+	    sqlite3_prepare_v2(db,
+			       "SELECT json_valid(?1), json_extract(?1, ?2)",
 			       -1, &st, NULL) != SQLITE_OK) {
 		r = shard_error_set(err, SHARD_EENV, "sqlite: %s",
 				    sqlite3_errmsg(db));

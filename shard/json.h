@@ -11,18 +11,24 @@
 #include "strbuf.h"
 
 enum json_type {
-	JSON_NULL, JSON_TRUE, JSON_FALSE, JSON_INTEGER, JSON_REAL, JSON_TEXT,
-	JSON_ARRAY, JSON_OBJECT,
+	JSON_NULL,
+	JSON_TRUE,
+	JSON_FALSE,
+	JSON_INTEGER,
+	JSON_REAL,
+	JSON_TEXT,
+	JSON_ARRAY,
+	JSON_OBJECT,
 };
 
 struct json_member {
-	const char *key;        /* the object key, or NULL for array items */
+	const char *key; /* the object key, or NULL for array items */
 	size_t key_len;
 	enum json_type type;
-	double number;          /* for INTEGER and REAL */
-	const char *text;       /* TEXT value, or raw JSON of ARRAY/OBJECT */
+	double number;    /* for INTEGER and REAL */
+	const char *text; /* TEXT value, or raw JSON of ARRAY/OBJECT */
 	size_t text_len;
-	long index;             /* array index, -1 for object members */
+	long index; /* array index, -1 for object members */
 };
 
 /*
@@ -42,8 +48,8 @@ int json_each_member(const char *text, size_t len, const char *name,
  * unescaped) appended to out; 1 if present, 0 if absent or null, or
  * SHARD_EINPUT "name: not valid JSON".
  */
-int json_get(const char *text, size_t len, const char *name,
-	     const char *jpath, struct strbuf *out, struct shard_error *err);
+int json_get(const char *text, size_t len, const char *name, const char *jpath,
+	     struct strbuf *out, struct shard_error *err);
 
 /* Line (1-based) of byte offset off in text, for messages. */
 unsigned long json_line_of(const char *text, size_t off);

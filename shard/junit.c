@@ -79,7 +79,7 @@ struct suite_frame {
 
 /* Strings of open testcases live on one stack of text (reader.text). */
 struct case_frame {
-	size_t base;            /* its text starts here */
+	size_t base; /* its text starts here */
 	size_t classname, name, file, message, time_text; /* offsets, or
 							     NO_TEXT */
 	long line;
@@ -87,7 +87,7 @@ struct case_frame {
 	int has_time;
 	enum junit_outcome outcome;
 	unsigned flaky, reruns;
-	size_t suites;          /* suites open at its start: innermost is suites-1 */
+	size_t suites; /* suites open at its start: innermost is suites-1 */
 	unsigned long xml_line;
 };
 
@@ -100,21 +100,21 @@ struct reader {
 	int recover;
 	int utf8;
 	unsigned max_depth;
-	unsigned char *kinds;   /* enum kind of each open element */
+	unsigned char *kinds; /* enum kind of each open element */
 	size_t depth, kinds_alloc;
-	struct open_tag *tags;  /* parallel to kinds, when element events */
+	struct open_tag *tags; /* parallel to kinds, when element events */
 	size_t tags_alloc;
-	int raw;                /* -1 not known yet, else junit_element.raw */
+	int raw; /* -1 not known yet, else junit_element.raw */
 	unsigned long long offset_base; /* input bytes not given to libxml2 */
 	struct suite_frame *suites;
 	size_t nsuites, suites_alloc;
 	struct case_frame *cases;
 	size_t ncases, cases_alloc;
-	struct strbuf text;     /* strings of the open testcases */
-	struct strbuf scratch;  /* a time or line value being parsed */
+	struct strbuf text;    /* strings of the open testcases */
+	struct strbuf scratch; /* a time or line value being parsed */
 	int root_seen;
-	int failed;             /* the code to return once the read must stop */
-	char first_error[512];  /* recover mode: the first error, as a warning */
+	int failed;            /* the code to return once the read must stop */
+	char first_error[512]; /* recover mode: the first error, as a warning */
 	unsigned long negative, unparsable; /* odd times: warned once each */
 };
 
@@ -196,9 +196,9 @@ static int time_copy(const char *s, char *buf, size_t size)
 static int plain_decimal(const char *s, double *out)
 {
 	static const double pow10[] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
-		1e22,
+		1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+		1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+		1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 	};
 	uint64_t mant = 0;
 	int digits = 0, decimals = -1;
@@ -229,8 +229,7 @@ int junit_parse_time(const char *s, double *out)
 	*out = 0;
 	if (s && !plain_decimal(s, out))
 		return 0;
-	if (!s || time_copy(s, buf, sizeof(buf)) ||
-	    shard_parse_double(buf, &v))
+	if (!s || time_copy(s, buf, sizeof(buf)) || shard_parse_double(buf, &v))
 		return -1;
 	if (v < 0)
 		return 1;
@@ -252,8 +251,8 @@ static unsigned long reader_line(const struct reader *r)
 }
 
 /* Record an error at the parser's position and stop the parse. */
-__attribute__((format(printf, 3, 4)))
-static int reader_fail(struct reader *r, int code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+reader_fail(struct reader *r, int code, const char *fmt, ...)
 {
 	char msg[512];
 	int col = r->xml ? xmlSAX2GetColumnNumber(r->xml) : 1;
@@ -262,8 +261,8 @@ static int reader_fail(struct reader *r, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	shard_error_set(r->err, code, "%s:%lu:%d: %s", r->path,
-			reader_line(r), col > 0 ? col : 1, msg);
+	shard_error_set(r->err, code, "%s:%lu:%d: %s", r->path, reader_line(r),
+			col > 0 ? col : 1, msg);
 	if (!r->failed)
 		r->failed = code;
 	if (r->xml)
@@ -287,8 +286,7 @@ static void reader_check(struct reader *r, int rc)
  * SAX2 attributes come as five pointers each: local name, prefix, URI,
  * value and end of value. Only unprefixed attributes are ours.
  */
-static const xmlChar **attr_find(int n, const xmlChar **attrs,
-				 const char *name)
+static const xmlChar **attr_find(int n, const xmlChar **attrs, const char *name)
 {
 	for (int i = 0; i < n; i++) {
 		const xmlChar **a = attrs + 5 * i;
@@ -471,20 +469,34 @@ static int read_line(const char *s, long *out)
 static int case_attr_index(const char *name)
 {
 	static const char *const names[] = {
-		"classname", "name", "file", "line", "time", "status",
-		"result",
+		"classname", "name", "file", "line", "time", "status", "result",
 	};
 	int k;
 
 	switch (name[0]) {
-	case 'c': k = 0; break;
-	case 'n': k = 1; break;
-	case 'f': k = 2; break;
-	case 'l': k = 3; break;
-	case 't': k = 4; break;
-	case 's': k = 5; break;
-	case 'r': k = 6; break;
-	default: return -1;
+	case 'c':
+		k = 0;
+		break;
+	case 'n':
+		k = 1;
+		break;
+	case 'f':
+		k = 2;
+		break;
+	case 'l':
+		k = 3;
+		break;
+	case 't':
+		k = 4;
+		break;
+	case 's':
+		k = 5;
+		break;
+	case 'r':
+		k = 6;
+		break;
+	default:
+		return -1;
 	}
 	return strcmp(name, names[k]) ? -1 : k;
 }
@@ -556,7 +568,8 @@ static void case_child(struct reader *r, const char *local, int n,
 	struct case_frame *f = &r->cases[r->ncases - 1];
 	const xmlChar **a;
 
-	for (size_t i = 0; i < sizeof(outcome_tags) / sizeof(*outcome_tags); i++) {
+	for (size_t i = 0; i < sizeof(outcome_tags) / sizeof(*outcome_tags);
+	     i++) {
 		int rank = outcome_rank(outcome_tags[i].outcome);
 
 		if (strcmp(local, outcome_tags[i].name))
@@ -564,8 +577,7 @@ static void case_child(struct reader *r, const char *local, int n,
 		f->flaky += (unsigned)outcome_tags[i].flaky;
 		f->reruns += (unsigned)outcome_tags[i].rerun;
 		if (!rank || rank < outcome_rank(f->outcome) ||
-		    (rank == outcome_rank(f->outcome) &&
-		     f->message != NO_TEXT))
+		    (rank == outcome_rank(f->outcome) && f->message != NO_TEXT))
 			return;
 		a = attr_find(n, attrs, "message");
 		f->outcome = outcome_tags[i].outcome;
@@ -783,8 +795,8 @@ static void on_start(void *data, const xmlChar *local, const xmlChar *prefix,
 	if (r->failed)
 		return;
 	if (r->depth >= r->max_depth) {
-		reader_fail(r, SHARD_EINPUT,
-			    "elements nested deeper than %u", r->max_depth);
+		reader_fail(r, SHARD_EINPUT, "elements nested deeper than %u",
+			    r->max_depth);
 		return;
 	}
 	if (!r->depth && strcmp(name, "testsuites") &&
@@ -906,7 +918,8 @@ static void reader_drain_cdata(struct reader *r)
 {
 	while (!r->failed && r->xml->instate == XML_PARSER_CDATA_SECTION &&
 	       r->xml->input &&
-	       r->xml->input->end - r->xml->input->cur > 2 * JUNIT_CDATA_PIECE) {
+	       r->xml->input->end - r->xml->input->cur >
+		       2 * JUNIT_CDATA_PIECE) {
 		unsigned long long before = input_pos(r->xml->input);
 
 		xmlParseChunk(r->xml, NULL, 0, 0);
@@ -929,7 +942,8 @@ static void reader_chunk_rc(struct reader *r, int rc)
 		reader_fail(r, SHARD_EINPUT, "bytes that are not valid %s",
 			    (const char *)r->xml->encoding);
 	else if (rc == XML_ERR_INVALID_ENCODING)
-		reader_fail(r, SHARD_EINPUT, "bytes not valid in the "
+		reader_fail(r, SHARD_EINPUT,
+			    "bytes not valid in the "
 			    "document's encoding");
 	else
 		reader_fail(r, SHARD_EINPUT, "XML parse error %d", rc);

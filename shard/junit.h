@@ -28,9 +28,9 @@ struct junit_suite {
 	const char *file;
 	const char *hostname;
 	const char *timestamp;
-	double time;            /* clamped to >= 0 */
-	int has_time;           /* 0 when missing, empty or unparsable */
-	unsigned depth;         /* nesting among <testsuite> elements, 0 = outermost */
+	double time;    /* clamped to >= 0 */
+	int has_time;   /* 0 when missing, empty or unparsable */
+	unsigned depth; /* nesting among <testsuite> elements, 0 = outermost */
 	unsigned long xml_line; /* line of the start tag */
 };
 
@@ -38,14 +38,15 @@ struct junit_case {
 	const char *classname;
 	const char *name;
 	const char *file;
-	long line;              /* the line="" attribute, 0 when absent */
+	long line; /* the line="" attribute, 0 when absent */
 	double time;
 	int has_time;
-	const char *time_text;  /* the time="" attribute, NULL when absent */
-	enum junit_outcome outcome; /* failure > error > skipped > passed by child */
-	const char *message;    /* message="" of the outcome element, or NULL */
-	unsigned flaky;         /* <flakyFailure>/<flakyError> children */
-	unsigned reruns;        /* <rerunFailure>/<rerunError> children */
+	const char *time_text; /* the time="" attribute, NULL when absent */
+	enum junit_outcome
+		outcome;     /* failure > error > skipped > passed by child */
+	const char *message; /* message="" of the outcome element, or NULL */
+	unsigned flaky;      /* <flakyFailure>/<flakyError> children */
+	unsigned reruns;     /* <rerunFailure>/<rerunError> children */
 	const struct junit_suite *suite; /* innermost suite, NULL if none */
 	unsigned long xml_line;
 };
@@ -70,15 +71,15 @@ enum junit_element_kind {
  * start_end < end_end.
  */
 struct junit_element {
-	const char *local;        /* local name */
+	const char *local; /* local name */
 	enum junit_element_kind kind;
-	unsigned depth;           /* 0 for the root */
+	unsigned depth; /* 0 for the root */
 	int raw;
-	const char *encoding;     /* when not raw: the encoding libxml2
+	const char *encoding; /* when not raw: the encoding libxml2
 				     transcodes from, e.g. "ISO-8859-1" */
-	int prefixed;             /* the element's name has a namespace prefix */
+	int prefixed;         /* the element's name has a namespace prefix */
 	unsigned long long start, start_end; /* the start tag */
-	unsigned long long end, end_end;     /* the end tag (element_end only) */
+	unsigned long long end, end_end; /* the end tag (element_end only) */
 	size_t nattrs;            /* suites only (element_start): pairs of */
 	const char *const *attrs; /* decoded name, value; else NULL */
 	unsigned long xml_line;
@@ -112,9 +113,9 @@ struct junit_handler {
 };
 
 struct junit_options {
-	int recover;            /* libxml2 recovery: warn instead of failing */
-	unsigned max_depth;     /* element nesting bound; 0 means 256 */
-	int utf8;               /* the input is UTF-8 whatever it declares
+	int recover;             /* libxml2 recovery: warn instead of failing */
+	unsigned max_depth;      /* element nesting bound; 0 means 256 */
+	int utf8;                /* the input is UTF-8 whatever it declares
 				   (it was transcoded): XML_PARSE_IGNORE_ENC */
 	struct spanread *window; /* junit_read_fd reads through it (on the
 				    fd it holds) rather than read(2), and

@@ -3,8 +3,7 @@
 #include "quote.h"
 #include "banned.h"
 
-void junitout_missing(struct strbuf *out, const char *id,
-		      const char *message)
+void junitout_missing(struct strbuf *out, const char *id, const char *message)
 {
 	strbuf_addstr(out, "<testcase classname=\"shard\" name=\"");
 	quote_xml(out, id);

@@ -12,7 +12,6 @@
 #include "strbuf.h"
 
 /* Append the testcase for id, its error saying message, and a newline. */
-void junitout_missing(struct strbuf *out, const char *id,
-		      const char *message);
+void junitout_missing(struct strbuf *out, const char *id, const char *message);
 
 #endif

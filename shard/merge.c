@@ -62,8 +62,8 @@ enum child_tag {
 };
 
 static const char *const child_names[CT__COUNT] = {
-	"failure", "error", "flakyFailure", "flakyError", "rerunFailure",
-	"rerunError",
+	"failure",    "error",        "flakyFailure",
+	"flakyError", "rerunFailure", "rerunError",
 };
 
 struct span {
@@ -82,25 +82,25 @@ struct counts {
 /* A failed or errored result that a later retry may fold. */
 struct attempt {
 	uint32_t input;
-	uint32_t suite;          /* NONE: directly under the root */
+	uint32_t suite; /* NONE: directly under the root */
 	unsigned char outcome;
 	uint32_t first_child, nchildren;
-	int32_t prev;            /* the attempt it retried, or -1 */
-	struct counts nested;    /* testcases inside it, folded with it */
+	int32_t prev;         /* the attempt it retried, or -1 */
+	struct counts nested; /* testcases inside it, folded with it */
 	unsigned long long out_start, out_end; /* as written */
-	uint32_t held;           /* its callbacks, waiting */
+	uint32_t held;                         /* its callbacks, waiting */
 };
 
 /* Callbacks about a failed or errored result, made at the end. */
 struct held {
-	struct merge_case c;     /* strings in the pool */
-	const char *key;         /* reported but not planned: its key */
+	struct merge_case c; /* strings in the pool */
+	const char *key;     /* reported but not planned: its key */
 	int unplanned, folded;
 };
 
 struct keystate {
-	uint64_t hash;           /* 0: empty slot */
-	int32_t last_bad;        /* attempt index if the last one failed */
+	uint64_t hash;    /* 0: empty slot */
+	int32_t last_bad; /* attempt index if the last one failed */
 };
 
 struct keytable {
@@ -120,10 +120,10 @@ struct segment {
 };
 
 struct msuite {
-	uint32_t parent;         /* NONE for a top-level suite */
-	uint32_t join;           /* --join-suites: the first of its name */
-	uint32_t next_join;      /* the next suite of that name, or NONE */
-	struct segment *segs;    /* --flatten, --join-suites: its content */
+	uint32_t parent;      /* NONE for a top-level suite */
+	uint32_t join;        /* --join-suites: the first of its name */
+	uint32_t next_join;   /* the next suite of that name, or NONE */
+	struct segment *segs; /* --flatten, --join-suites: its content */
 	size_t nsegs, alloc_segs;
 	unsigned long long seg_start;
 	unsigned long long room; /* where its counts go, when written inline */
@@ -152,32 +152,32 @@ struct merger {
 	struct pool held_strings;
 	struct msuite *suites;
 	size_t nsuites, alloc_suites;
-	uint32_t *stack;         /* open suites */
+	uint32_t *stack; /* open suites */
 	size_t depth, alloc_stack;
-	unsigned in_case;        /* testcases open (they may nest) */
+	unsigned in_case; /* testcases open (they may nest) */
 	unsigned case_depth;
 	struct span case_at;
-	int case_ended;          /* a testcase's end tag came */
-	struct counts nested;    /* testcases in the open testcase */
-	struct child *pending;   /* outcome elements of the open testcase */
+	int case_ended;        /* a testcase's end tag came */
+	struct counts nested;  /* testcases in the open testcase */
+	struct child *pending; /* outcome elements of the open testcase */
 	size_t npending, alloc_pending;
-	struct counts root;      /* testcases directly under the root */
+	struct counts root; /* testcases directly under the root */
 	/* output */
-	FILE *final;             /* the caller's */
-	struct patchout out;     /* final, or a temporary file copied to it */
-	struct patchout spool;   /* --flatten, --join-suites */
-	struct patchout *w;      /* where writing goes now */
-	int out_tmp, spool_fd;   /* temporary files' fds, or -1 */
+	FILE *final;           /* the caller's */
+	struct patchout out;   /* final, or a temporary file copied to it */
+	struct patchout spool; /* --flatten, --join-suites */
+	struct patchout *w;    /* where writing goes now */
+	int out_tmp, spool_fd; /* temporary files' fds, or -1 */
 	int spooling;
-	unsigned digits;         /* room for each count */
+	unsigned digits; /* room for each count */
 	unsigned long long root_room;
 	unsigned long long last_inner; /* start of the last suite or case */
-	struct spanread rd;      /* the input being parsed, read through */
-	struct spanread far;     /* its spans no longer in rd */
-	struct spanread back;    /* an earlier input's outcome elements */
+	struct spanread rd;   /* the input being parsed, read through */
+	struct spanread far;  /* its spans no longer in rd */
+	struct spanread back; /* an earlier input's outcome elements */
 	uint32_t back_input;
 	struct strbuf key, tmp, num;
-	struct segment *root_segs;   /* spooled testcases under the root */
+	struct segment *root_segs; /* spooled testcases under the root */
 	size_t nroot_segs, alloc_root_segs;
 	unsigned long long root_seg_start;
 	/* --plan */
@@ -227,7 +227,8 @@ static struct keystate *key_slot(struct keytable *t, uint64_t hash, int add)
 	if (add && (!t->slots || (t->count + 1) * 2 > t->mask + 1)) {
 		struct keytable old = *t;
 		size_t cap = old.slots ? (old.mask + 1) * 2
-			     : t->mask ? t->mask + 1 : 1024;
+			     : t->mask ? t->mask + 1
+				       : 1024;
 
 		t->slots = xcalloc(cap, sizeof(*t->slots));
 		t->mask = cap - 1;
@@ -368,8 +369,9 @@ static void add_seconds(struct strbuf *sb, double t)
 static void add_counts(struct strbuf *sb, const struct counts *n, double t,
 		       int short_time)
 {
-	strbuf_addf(sb, " tests=\"%llu\" failures=\"%llu\" errors=\"%llu\""
-			" skipped=\"%llu\" time=\"",
+	strbuf_addf(sb,
+		    " tests=\"%llu\" failures=\"%llu\" errors=\"%llu\""
+		    " skipped=\"%llu\" time=\"",
 		    (unsigned long long)n->tests,
 		    (unsigned long long)n->failures,
 		    (unsigned long long)n->errors,
@@ -385,7 +387,8 @@ static void add_counts(struct strbuf *sb, const struct counts *n, double t,
 static size_t room_size(const struct merger *m)
 {
 	return sizeof(" tests=\"\" failures=\"\" errors=\"\" skipped=\"\""
-		      " time=\"\">") - 1 + 4 * (size_t)m->digits + TIME_ROOM;
+		      " time=\"\">") -
+	       1 + 4 * (size_t)m->digits + TIME_ROOM;
 }
 
 static int put_room(struct merger *m, unsigned long long *at)
@@ -419,7 +422,8 @@ static int fill_room(struct merger *m, struct patchout *w,
 	}
 	strbuf_addch(&m->tmp, '>');
 	if (m->tmp.len > room)
-		return shard_error_set(m->err, SHARD_EENV, "counts too large "
+		return shard_error_set(m->err, SHARD_EENV,
+				       "counts too large "
 				       "for their room (an input grew while "
 				       "it was merged?)");
 	while (m->tmp.len < room)
@@ -453,8 +457,9 @@ static int write_suite_start(struct merger *m, struct msuite *s,
 		strbuf_addch(&m->tmp, '"');
 	}
 	if (!n) {
-		return put(m, m->tmp.buf, m->tmp.len) ||
-		       put_room(m, &s->room) ? m->err->code : 0;
+		return put(m, m->tmp.buf, m->tmp.len) || put_room(m, &s->room)
+			       ? m->err->code
+			       : 0;
 	}
 	add_counts(&m->tmp, n, t, 0);
 	strbuf_addstr(&m->tmp, ">\n");
@@ -470,8 +475,8 @@ static int is_space(char c)
  * In a start tag's bytes (well-formed: the parser has accepted it), find
  * the value of attribute name: *at and *len, or 0 if absent.
  */
-static int raw_attr(const char *tag, size_t n, const char *name,
-		    size_t *at, size_t *len)
+static int raw_attr(const char *tag, size_t n, const char *name, size_t *at,
+		    size_t *len)
 {
 	size_t i = 1, nl = strlen(name);
 
@@ -542,8 +547,10 @@ static int write_case_start(struct merger *m, const struct span *at, int open)
 		rc = junit_parse_time(m->num.buf, &t);
 	}
 	if (rc < 0) /* a plain number, or none we could write instead */
-		return put(m, tag, (size_t)n) || (open && empty && puts_(m, ">"))
-			       ? m->err->code : 0;
+		return put(m, tag, (size_t)n) ||
+				       (open && empty && puts_(m, ">"))
+			       ? m->err->code
+			       : 0;
 	m->st->clamped += rc > 0;
 	strbuf_reset(&m->tmp);
 	strbuf_add(&m->tmp, tag, vat);
@@ -566,8 +573,7 @@ static int write_case(struct merger *m, const struct junit_case *c)
 	int look = t && !plain_time(t, strlen(t));
 
 	if ((look && write_case_start(m, at, 0)) ||
-	    copy_span(m, &m->rd, look ? at->start_end : at->start,
-		      at->end_end))
+	    copy_span(m, &m->rd, look ? at->start_end : at->start, at->end_end))
 		return m->err->code;
 	return puts_(m, "\n");
 }
@@ -598,8 +604,8 @@ static int open_input(struct merger *m, uint32_t i)
 	int fd = m->fds[i] >= 0 ? m->fds[i] : open(m->in[i].path, O_RDONLY);
 
 	if (fd < 0)
-		shard_error_set(m->err, errno == ENOENT ? SHARD_EINPUT
-							: SHARD_EENV,
+		shard_error_set(m->err,
+				errno == ENOENT ? SHARD_EINPUT : SHARD_EENV,
 				"%s: %s", m->in[i].path, strerror(errno));
 	return fd;
 }
@@ -609,8 +615,8 @@ static struct spanread *reader_for(struct merger *m, uint32_t input)
 	if (m->back_input != input) {
 		close_owned(m, m->back_input, m->back.buf ? m->back.fd : -1);
 		spanread_release(&m->back);
-		spanread_init(&m->back, open_input(m, input),
-			      m->in[input].path, 0);
+		spanread_init(&m->back, open_input(m, input), m->in[input].path,
+			      0);
 		m->back_input = input;
 	}
 	return m->back.fd >= 0 ? &m->back : NULL;
@@ -810,8 +816,10 @@ static int copy_element(struct merger *m, const struct junit_element *e)
 		return 0;
 	if (e->kind == JUNIT_EL_PROPERTIES && m->props_rewrite)
 		return puts_(m, "<properties>\n") ||
-		       puts_(m, m->props_kept.buf) ||
-		       puts_(m, "</properties>\n") ? m->err->code : 0;
+				       puts_(m, m->props_kept.buf) ||
+				       puts_(m, "</properties>\n")
+			       ? m->err->code
+			       : 0;
 	if (copy_span(m, &m->rd, e->start, e->end_end))
 		return m->err->code;
 	return puts_(m, "\n");
@@ -850,9 +858,8 @@ static void note_child(struct merger *m, const struct junit_element *e)
 	if (tag < 0)
 		return;
 	ALLOC_GROW(m->pending, m->npending + 1, m->alloc_pending);
-	m->pending[m->npending].at = (struct span){
-		e->start, e->start_end, e->end, e->end_end
-	};
+	m->pending[m->npending].at =
+		(struct span){ e->start, e->start_end, e->end, e->end_end };
 	m->pending[m->npending++].tag = (unsigned char)tag;
 }
 
@@ -893,8 +900,7 @@ static void note_file(struct merger *m, const struct junit_case *c)
 	strbuf_reset(&m->tmp);
 	if (identity_case_file(&m->tmp, c->file, su ? su->file : NULL,
 			       su ? su->name : NULL))
-		key_slot(&m->seen_files,
-			 key_hash(m->tmp.buf, m->tmp.len), 1);
+		key_slot(&m->seen_files, key_hash(m->tmp.buf, m->tmp.len), 1);
 }
 
 /* Reported but not in the plan (by key, or by file for file ids)? */
@@ -908,8 +914,7 @@ static int unplanned(struct merger *m, const struct junit_case *c,
 	strbuf_reset(&m->tmp);
 	return !(identity_case_file(&m->tmp, c->file, su ? su->file : NULL,
 				    su ? su->name : NULL) &&
-		 key_slot(&m->plan_files,
-			  key_hash(m->tmp.buf, m->tmp.len), 0));
+		 key_slot(&m->plan_files, key_hash(m->tmp.buf, m->tmp.len), 0));
 }
 
 static int32_t add_attempt(struct merger *m, uint32_t suite,
@@ -927,8 +932,7 @@ static int32_t add_attempt(struct merger *m, uint32_t suite,
 	a->held = NONE;
 	a->first_child = (uint32_t)m->nchildren;
 	a->nchildren = (uint32_t)m->npending;
-	ALLOC_GROW(m->children, m->nchildren + m->npending,
-		   m->alloc_children);
+	ALLOC_GROW(m->children, m->nchildren + m->npending, m->alloc_children);
 	memcpy(m->children + m->nchildren, m->pending,
 	       m->npending * sizeof(*m->pending));
 	m->nchildren += m->npending;
@@ -1009,7 +1013,8 @@ static struct keystate *count_case(struct merger *m, const struct junit_case *c,
 		key_slot(&m->seen_keys, hash, 1);
 	}
 	if (bad)
-		m->filter[(hash >> 48) / 64] |= UINT64_C(1) << (hash >> 48) % 64;
+		m->filter[(hash >> 48) / 64] |= UINT64_C(1)
+						<< (hash >> 48) % 64;
 	else if (!(m->filter[(hash >> 48) / 64] >> (hash >> 48) % 64 & 1))
 		return NULL;
 	return key_slot(&m->keys, hash, bad);
@@ -1021,8 +1026,8 @@ static int on_case(void *data, const struct junit_case *c,
 	struct merger *m = data;
 	uint32_t suite = top_suite(m);
 	struct merge_case out = {
-		c->classname, c->name, c->file, c->line, c->outcome,
-		c->message, 0, m->in[m->input].path,
+		c->classname, c->name,    c->file, c->line,
+		c->outcome,   c->message, 0,       m->in[m->input].path,
 	};
 	int bad = c->outcome == JUNIT_FAILED || c->outcome == JUNIT_ERROR;
 	uint64_t hash;
@@ -1107,16 +1112,15 @@ static int to_utf8(struct merger *m, uint32_t i)
 
 	if (cd == (iconv_t)-1 || !tmp) {
 		r = shard_error_set(m->err, SHARD_EINPUT,
-				    "%s: cannot convert from %s to UTF-8",
-				    path, m->encoding);
+				    "%s: cannot convert from %s to UTF-8", path,
+				    m->encoding);
 		goto out;
 	}
 	if ((fd = open_input(m, i)) < 0) {
 		r = m->err->code;
 		goto out;
 	}
-	while ((n = pread(fd, inbuf + left, sizeof(inbuf) - left,
-			  off)) > 0) {
+	while ((n = pread(fd, inbuf + left, sizeof(inbuf) - left, off)) > 0) {
 		char *ip = inbuf, *op = outbuf;
 		size_t il = left + (size_t)n, ol = sizeof(outbuf);
 
@@ -1155,12 +1159,15 @@ out:
 static int read_input(struct merger *m, uint32_t i)
 {
 	struct junit_handler h = {
-		.testcase = on_case, .element_start = on_start,
-		.element_end = on_end, .data = m,
+		.testcase = on_case,
+		.element_start = on_start,
+		.element_end = on_end,
+		.data = m,
 		.property = m->opt->partition ? on_property : NULL,
 	};
 	struct junit_options jo = { .recover = m->opt->recover,
-				    .utf8 = m->utf8[i], .window = &m->rd };
+				    .utf8 = m->utf8[i],
+				    .window = &m->rd };
 	int fd = open_input(m, i), r;
 
 	if (fd < 0)
@@ -1200,8 +1207,11 @@ static int merge_input(struct merger *m, uint32_t i)
 		r = read_input(m, i);
 	}
 	if (r)
-		return r == NEEDS_UTF8 ? shard_error_set(m->err, SHARD_EINPUT,
-				"%s: cannot read as UTF-8", m->in[i].path) : r;
+		return r == NEEDS_UTF8
+			       ? shard_error_set(m->err, SHARD_EINPUT,
+						 "%s: cannot read as UTF-8",
+						 m->in[i].path)
+			       : r;
 	if (m->spooling)
 		seg_close(m, NONE);
 	return 0;
@@ -1320,8 +1330,8 @@ static void root_counts(struct merger *m, struct counts *n, double *t)
 	for (uint32_t i = 0; i < m->nsuites; i++) {
 		if (!m->opt->flatten && m->suites[i].parent != NONE)
 			continue;
-		add(n, m->opt->flatten ? &m->suites[i].own
-				       : &m->suites[i].total);
+		add(n,
+		    m->opt->flatten ? &m->suites[i].own : &m->suites[i].total);
 		*t += suite_time(m, i);
 	}
 	n->tests += m->nmissing;
@@ -1329,15 +1339,16 @@ static void root_counts(struct merger *m, struct counts *n, double *t)
 }
 
 /* The root's start tag, with its counts or (n NULL) room for them. */
-static int write_root_start(struct merger *m, const struct counts *n,
-			    double t)
+static int write_root_start(struct merger *m, const struct counts *n, double t)
 {
 	strbuf_reset(&m->tmp);
 	strbuf_addstr(&m->tmp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 			       "<testsuites");
 	if (!n) {
 		return put(m, m->tmp.buf, m->tmp.len) ||
-		       put_room(m, &m->root_room) ? m->err->code : 0;
+				       put_room(m, &m->root_room)
+			       ? m->err->code
+			       : 0;
 	}
 	add_counts(&m->tmp, n, t, 0);
 	strbuf_addstr(&m->tmp, ">\n");
@@ -1357,9 +1368,9 @@ static int write_missing(struct merger *m)
 	strbuf_addstr(&m->tmp, ">\n");
 	for (size_t i = 0; i < m->nmissing; i++) {
 		junitout_missing(&m->tmp, m->missing[i],
-				 m->opt->missing_message ?
-				 m->opt->missing_message :
-				 "planned but not reported");
+				 m->opt->missing_message
+					 ? m->opt->missing_message
+					 : "planned but not reported");
 		if (m->tmp.len > 65536 && put(m, m->tmp.buf, m->tmp.len))
 			return m->err->code;
 		if (m->tmp.len > 65536)
@@ -1397,7 +1408,8 @@ static int assemble(struct merger *m)
 			t += suite_time(m, j);
 		}
 		r = write_suite_start(m, &m->suites[i], &n, t);
-		for (uint32_t j = i; j != NONE && !r; j = m->suites[j].next_join)
+		for (uint32_t j = i; j != NONE && !r;
+		     j = m->suites[j].next_join)
 			r = copy_segments(m, &sp, m->suites[j].segs,
 					  m->suites[j].nsegs);
 		if (!r)
@@ -1460,7 +1472,8 @@ static int temp_fd(struct merger *m)
 static int open_output(struct merger *m)
 {
 	int fd = m->opt->out_discardable && fflush(m->final) == 0
-		 ? fileno(m->final) : -1;
+			 ? fileno(m->final)
+			 : -1;
 	off_t at = fd >= 0 ? ftello(m->final) : -1;
 	struct stat st;
 
@@ -1494,8 +1507,9 @@ static int close_output(struct merger *m)
 		return m->err->code;
 	if (m->out_tmp < 0)
 		return fseeko(m->final, (off_t)end, SEEK_SET) < 0
-		       ? shard_error_set(m->err, SHARD_EENV, "output: %s",
-					 strerror(errno)) : 0;
+			       ? shard_error_set(m->err, SHARD_EENV,
+						 "output: %s", strerror(errno))
+			       : 0;
 	spanread_init(&sp, m->out_tmp, "output", 0);
 	for (unsigned long long at = 0; at < end && !r;) {
 		unsigned long long n = end - at < sp.cap ? end - at : sp.cap;

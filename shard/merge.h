@@ -20,8 +20,8 @@
 #include "partition.h"
 
 struct merge_input {
-	const char *path;   /* names the input in messages */
-	int fd;             /* open and seekable (pread), or -1: merge
+	const char *path; /* names the input in messages */
+	int fd;           /* open and seekable (pread), or -1: merge
 			       opens path when it reads it */
 };
 
@@ -30,17 +30,17 @@ struct merge_case {
 	const char *classname, *name, *file; /* NULL when absent */
 	long line;                           /* 0 when absent */
 	enum junit_outcome outcome;
-	const char *message;                 /* of the outcome element */
-	int flaky;                           /* failed first, then passed */
-	const char *input;                   /* the input it came from */
+	const char *message; /* of the outcome element */
+	int flaky;           /* failed first, then passed */
+	const char *input;   /* the input it came from */
 };
 
 struct merge_options {
-	int join_suites;      /* one suite per name, its time the sum */
-	int flatten;          /* nested suites become top-level ones */
-	int keep_duplicates;  /* do not fold retries */
-	int recover;          /* libxml2's recovery mode, with warnings */
-	int out_discardable;  /* out is thrown away on error (a temporary
+	int join_suites;     /* one suite per name, its time the sum */
+	int flatten;         /* nested suites become top-level ones */
+	int keep_duplicates; /* do not fold retries */
+	int recover;         /* libxml2's recovery mode, with warnings */
+	int out_discardable; /* out is thrown away on error (a temporary
 				 file, atomicfile.h): when it is a regular
 				 file, write and patch it in place; else the
 				 output goes to a temporary file first and
@@ -72,11 +72,11 @@ struct merge_options {
 
 struct merge_stats {
 	uint64_t files, suites, tests, passed, failed, errors, skipped;
-	uint64_t flaky;       /* folded tests whose last attempt passed */
-	uint64_t folded;      /* attempts folded into a later one */
-	uint64_t missing;     /* planned but not reported */
-	uint64_t unplanned;   /* reported but not planned */
-	uint64_t clamped;     /* negative times written as 0 */
+	uint64_t flaky;     /* folded tests whose last attempt passed */
+	uint64_t folded;    /* attempts folded into a later one */
+	uint64_t missing;   /* planned but not reported */
+	uint64_t unplanned; /* reported but not planned */
+	uint64_t clamped;   /* negative times written as 0 */
 };
 
 /*

@@ -24,7 +24,7 @@
 #include "zbuf.h"
 #include "banned.h"
 
-#define NAMED_MAX 20 /* tests named for each kind of problem */
+#define NAMED_MAX 20          /* tests named for each kind of problem */
 #define DATA_MAX (512u << 20) /* bytes a list slice may inflate to */
 
 /* Ids of equal hash (one pair in 2^64): by their bytes. */
@@ -200,8 +200,7 @@ void partition_write_properties(struct strbuf *sb,
 	qsort(pos, s->ntests, sizeof(*pos), cmp_size);
 	/* the first position, then each gap less one */
 	for (size_t q = 0; q < s->ntests; q++)
-		strbuf_add_uleb128(&raw,
-				   q ? pos[q] - pos[q - 1] - 1 : pos[q]);
+		strbuf_add_uleb128(&raw, q ? pos[q] - pos[q - 1] - 1 : pos[q]);
 	add_chunked(sb, "planned", &raw);
 	strbuf_release(&raw);
 	free(pos);
@@ -209,15 +208,15 @@ void partition_write_properties(struct strbuf *sb,
 
 int partition_is_data(const char *name)
 {
-	return name && (!strcmp(name, "shard.list") ||
-			!strcmp(name, "shard.planned"));
+	return name &&
+	       (!strcmp(name, "shard.list") || !strcmp(name, "shard.planned"));
 }
 
 /* ---- reading ---- */
 
 struct partition_set {
 	const char *source;
-	char *run;                   /* NULL: no run id */
+	char *run; /* NULL: no run id */
 	char plan_hash[65], list_digest[65];
 	long index, total, attempt;
 	size_t list_tests;
@@ -264,8 +263,7 @@ void partition_check_release(struct partition_check *pc)
 	memset(pc, 0, sizeof(*pc));
 }
 
-void partition_check_suite_start(struct partition_check *pc,
-				 const char *source)
+void partition_check_suite_start(struct partition_check *pc, const char *source)
 {
 	struct partition_set *s;
 
@@ -314,7 +312,7 @@ void partition_check_property(struct partition_check *pc, const char *name,
 		s->list_tests = (size_t)v;
 		s->has_list_tests = 1;
 	} else if (!strcmp(name, "index") &&
-		 !shard_parse_long(value, 0, 1000000, &v))
+		   !shard_parse_long(value, 0, 1000000, &v))
 		s->index = v;
 	else if (!strcmp(name, "total") &&
 		 !shard_parse_long(value, 1, 1000000, &v))
@@ -402,8 +400,8 @@ static int plan_whole(const struct partition_set *s, size_t from, size_t to)
 struct run_facts {
 	size_t from, to;
 	size_t lists, lists_whole;
-	int replanned;      /* a list with more than one plan */
-	int doubled;        /* one shard of one attempt in two sets */
+	int replanned; /* a list with more than one plan */
+	int doubled;   /* one shard of one attempt in two sets */
 };
 
 static void run_facts(const struct partition_set *s, size_t from, size_t to,
@@ -452,9 +450,11 @@ static void describe_plans(struct strbuf *out, const struct partition_set *s,
 	for (size_t p = f->from; p < f->to;) {
 		size_t pend = range_end(s, p, f->to, same_plan);
 
-		strbuf_addf(out, "  plan %.12s of list %.12s (%zu tests, %ld "
-			    "shards):", s[p].plan_hash, s[p].list_digest,
-			    s[p].list_tests, s[p].total);
+		strbuf_addf(out,
+			    "  plan %.12s of list %.12s (%zu tests, %ld "
+			    "shards):",
+			    s[p].plan_hash, s[p].list_digest, s[p].list_tests,
+			    s[p].total);
 		for (size_t i = p; i < pend; i++) {
 			strbuf_addf(out, "%s shard %ld", i > p ? "," : "",
 				    s[i].index);
@@ -477,8 +477,10 @@ static void describe_doubled_shards(struct strbuf *out,
 		if (same_plan(&s[i], &s[i - 1]) &&
 		    s[i].index == s[i - 1].index &&
 		    s[i].attempt == s[i - 1].attempt) {
-			strbuf_addf(out, "  shard %ld (attempt %ld) is in two "
-				    "inputs: ", s[i].index, s[i].attempt);
+			strbuf_addf(out,
+				    "  shard %ld (attempt %ld) is in two "
+				    "inputs: ",
+				    s[i].index, s[i].attempt);
 			quote_str(out, s[i - 1].source);
 			strbuf_addstr(out, " and ");
 			quote_str(out, s[i].source);
@@ -505,8 +507,8 @@ static size_t count_lines(const struct strbuf *b, size_t max)
  * absent or does not add up; the list's size is believed only once the
  * slices hold that many ids.
  */
-static int rebuild_list(const struct partition_set *s, size_t from,
-			size_t to, struct strbuf *bytes, const char ***names)
+static int rebuild_list(const struct partition_set *s, size_t from, size_t to,
+			struct strbuf *bytes, const char ***names)
 {
 	size_t n = s[from].list_tests, held = 0, filled = 0;
 	const char **v;
@@ -532,7 +534,8 @@ static int rebuild_list(const struct partition_set *s, size_t from,
 						   (size_t)s[i].total);
 		char *at, *nl;
 
-		for (at = b->buf; p < end &&
+		for (at = b->buf;
+		     p < end &&
 		     (nl = memchr(at, '\n', b->len - (size_t)(at - b->buf)));
 		     p++, at = nl + 1) {
 			*nl = '\0';
@@ -575,8 +578,8 @@ static int read_planned(const struct partition_set *s, size_t n,
 }
 
 struct cover {
-	unsigned short count;   /* plans' shards holding it, at most 65535 */
-	long first, second;     /* the first two shard indexes */
+	unsigned short count; /* plans' shards holding it, at most 65535 */
+	long first, second;   /* the first two shard indexes */
 };
 
 static void name_tests(struct strbuf *out, const char *const *names,
@@ -588,8 +591,9 @@ static void name_tests(struct strbuf *out, const char *const *names,
 		found += doubled ? c[p].count > 1 : c[p].count == 0;
 	if (!found)
 		return;
-	strbuf_addf(out, doubled ? "  %zu test%s in two shards or more:\n"
-				 : "  %zu test%s in no shard:\n",
+	strbuf_addf(out,
+		    doubled ? "  %zu test%s in two shards or more:\n"
+			    : "  %zu test%s in no shard:\n",
 		    found, found == 1 ? "" : "s");
 	for (size_t p = 0, named = 0; p < n && named < NAMED_MAX; p++) {
 		if (doubled ? c[p].count < 2 : c[p].count != 0)
@@ -679,13 +683,14 @@ static void refuse(struct partition_check *pc, struct strbuf *out,
 			   "between them:\n");
 	describe_plans(out, s, f);
 	if (f->replanned)
-		strbuf_addstr(out, "  shards of one list were planned "
-				   "differently (from different histories, or "
-				   "with different options): plan once and give "
-				   "every shard the plan file (shard plan -o "
-				   "plan.json; shard run --plan plan.json), or "
-				   "give every shard of the run one run id "
-				   "(--run-id) and one history\n");
+		strbuf_addstr(out,
+			      "  shards of one list were planned "
+			      "differently (from different histories, or "
+			      "with different options): plan once and give "
+			      "every shard the plan file (shard plan -o "
+			      "plan.json; shard run --plan plan.json), or "
+			      "give every shard of the run one run id "
+			      "(--run-id) and one history\n");
 	if (f->lists > 1 && f->lists_whole < f->lists)
 		strbuf_addstr(out, "  the shards were given different test "
 				   "lists: every shard of a run must list the "
@@ -724,10 +729,12 @@ static void note_absent(struct partition_check *pc, struct strbuf *out,
 			add_absent(&list, want, &missing);
 		if (missing) {
 			add_run(out, &s[p]);
-			strbuf_addf(out, ": no report from shard%s %s of %ld "
+			strbuf_addf(out,
+				    ": no report from shard%s %s of %ld "
 				    "(plan %.12s): %s tests were not "
-				    "reported\n", missing == 1 ? "" : "s",
-				    list.buf, s[p].total, s[p].plan_hash,
+				    "reported\n",
+				    missing == 1 ? "" : "s", list.buf,
+				    s[p].total, s[p].plan_hash,
 				    missing == 1 ? "its" : "their");
 		}
 		pc->absent += missing;
@@ -736,8 +743,7 @@ static void note_absent(struct partition_check *pc, struct strbuf *out,
 	strbuf_release(&list);
 }
 
-int partition_check_verdict(struct partition_check *pc,
-			    struct shard_error *err)
+int partition_check_verdict(struct partition_check *pc, struct shard_error *err)
 {
 	struct strbuf *out = &pc->report;
 	struct partition_set *s;

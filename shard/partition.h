@@ -31,12 +31,12 @@
  * lists with the same ids have the same digest on any machine.
  */
 struct partition_list {
-	const char *const *ids;  /* borrowed, n unique ids */
-	const size_t *lens;      /* borrowed; NULL: strlen */
+	const char *const *ids; /* borrowed, n unique ids */
+	const size_t *lens;     /* borrowed; NULL: strlen */
 	size_t n;
 	/* after partition_list_sort, else NULL and "" */
-	size_t *order;           /* order[p]: the id at position p */
-	size_t *position;        /* position[i]: the position of id i */
+	size_t *order;    /* order[p]: the id at position p */
+	size_t *position; /* position[i]: the position of id i */
 	char digest[65];
 };
 
@@ -54,11 +54,11 @@ size_t partition_slice_start(size_t n, size_t index, size_t total);
 
 /* What a static shard's report says of its plan. */
 struct partition_shard {
-	struct partition_list *list;    /* sorted here if not yet */
+	struct partition_list *list; /* sorted here if not yet */
 	const char *plan_hash;
-	const char *run;         /* the run without its attempt; NULL: none */
+	const char *run; /* the run without its attempt; NULL: none */
 	size_t index, total;
-	const size_t *tests;     /* the shard's ids, as indexes into list */
+	const size_t *tests; /* the shard's ids, as indexes into list */
 	size_t ntests;
 };
 
@@ -84,12 +84,12 @@ struct partition_set;
 struct partition_check {
 	struct partition_set *sets;
 	size_t nsets, alloc;
-	struct partition_set *open;   /* the suite being read, or NULL */
+	struct partition_set *open; /* the suite being read, or NULL */
 	int open_depth;
 	/* after the verdict */
-	struct strbuf report;         /* what it found, lines */
-	int refused;                  /* runs refused */
-	size_t absent;                /* shards of accepted runs with no set */
+	struct strbuf report; /* what it found, lines */
+	int refused;          /* runs refused */
+	size_t absent;        /* shards of accepted runs with no set */
 };
 
 void partition_check_init(struct partition_check *pc);

@@ -95,8 +95,8 @@ static int patch_file(struct patchout *p, unsigned long long at,
 	return 0;
 }
 
-int patchout_patch(struct patchout *p, unsigned long long at,
-		   const void *data, int c, size_t n, struct shard_error *err)
+int patchout_patch(struct patchout *p, unsigned long long at, const void *data,
+		   int c, size_t n, struct shard_error *err)
 {
 	size_t in_file = 0;
 

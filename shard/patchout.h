@@ -14,11 +14,11 @@
 #include "error.h"
 
 struct patchout {
-	int fd;                  /* the caller's; seekable, not O_APPEND */
-	const char *path;        /* names the file in messages */
+	int fd;           /* the caller's; seekable, not O_APPEND */
+	const char *path; /* names the file in messages */
 	char *buf;
 	size_t len, cap;
-	unsigned long long off;  /* file offset of buf[0] */
+	unsigned long long off; /* file offset of buf[0] */
 };
 
 /* Write to fd from file offset start on, through a buffer of 1 MiB. */
@@ -40,8 +40,8 @@ int patchout_put(struct patchout *p, const void *data, size_t n,
  * Overwrite n bytes from file offset at (at + n <= patchout_tell()) with
  * data, or with n copies of byte c when data is NULL. Errors as above.
  */
-int patchout_patch(struct patchout *p, unsigned long long at,
-		   const void *data, int c, size_t n, struct shard_error *err);
+int patchout_patch(struct patchout *p, unsigned long long at, const void *data,
+		   int c, size_t n, struct shard_error *err);
 /* Write out the buffer; errors as above. */
 int patchout_flush(struct patchout *p, struct shard_error *err);
 

@@ -21,7 +21,7 @@
 
 struct pgconn {
 	PGconn *pg;
-	struct strbuf who;   /* user@host:port/db, for messages */
+	struct strbuf who; /* user@host:port/db, for messages */
 };
 
 static char *dup_or_null(const char *s)
@@ -71,7 +71,8 @@ static PQconninfoOption *all_keywords(void)
 static int is_keyword(const PQconninfoOption *all, const char *s, size_t len)
 {
 	for (; all->keyword; all++)
-		if (strlen(all->keyword) == len && !memcmp(all->keyword, s, len))
+		if (strlen(all->keyword) == len &&
+		    !memcmp(all->keyword, s, len))
 			return 1;
 	return 0;
 }
@@ -194,9 +195,11 @@ static int refuse(const char *url, struct shard_error *err)
 		redact_url(url, &shown);
 		if (!parse_reason(shown.buf, &why))
 			strbuf_addstr(&why, "a password in it (not shown), or "
-				      "what follows one, is malformed");
-		r = shard_error_set(err, SHARD_EINPUT, "not a PostgreSQL URL: "
-				    "%s: %s", shown.buf, why.buf);
+					    "what follows one, is malformed");
+		r = shard_error_set(err, SHARD_EINPUT,
+				    "not a PostgreSQL URL: "
+				    "%s: %s",
+				    shown.buf, why.buf);
 	} else {
 		/* key=value: only what precedes the first password keyword */
 		pw = strstr(url, "password");
@@ -204,10 +207,13 @@ static int refuse(const char *url, struct shard_error *err)
 			pw--;
 		strbuf_add(&shown, url, pw ? (size_t)(pw - url) : strlen(url));
 		if (!parse_reason(shown.buf, &why))
-			strbuf_addstr(&why, "malformed at or after its password "
+			strbuf_addstr(&why,
+				      "malformed at or after its password "
 				      "(not shown)");
-		r = shard_error_set(err, SHARD_EINPUT, "not a PostgreSQL URL or "
-				    "connection string: %s", why.buf);
+		r = shard_error_set(err, SHARD_EINPUT,
+				    "not a PostgreSQL URL or "
+				    "connection string: %s",
+				    why.buf);
 	}
 	strbuf_release(&shown);
 	strbuf_release(&why);
@@ -269,8 +275,7 @@ const char *pg_target_get(const struct pg_target *t, const char *keyword)
 	return NULL;
 }
 
-void pg_target_set(struct pg_target *t, const char *keyword,
-		   const char *value)
+void pg_target_set(struct pg_target *t, const char *keyword, const char *value)
 {
 	char **field = named(t, keyword);
 	size_t i;
@@ -313,8 +318,7 @@ void pg_target_describe(const struct pg_target *t, const char *dbname,
 	strbuf_addstr(out, host ? host : "localhost");
 	if (t->port)
 		strbuf_addf(out, ":%s", t->port);
-	strbuf_addf(out, "/%s", dbname ? dbname : t->dbname ? t->dbname
-							    : "");
+	strbuf_addf(out, "/%s", dbname ? dbname : t->dbname ? t->dbname : "");
 }
 
 static void add_encoded(struct strbuf *out, const char *s)
@@ -427,7 +431,14 @@ int pgconn_open(struct pgconn **out, const struct pg_target *t,
 	};
 	int r = 0;
 
-#define KV(k, v) do { if (v) { keys[n] = k; vals[n] = v; n++; } } while (0)
+#define KV(k, v) \
+	do { \
+		if (v) { \
+			keys[n] = k; \
+			vals[n] = v; \
+			n++; \
+		} \
+	} while (0)
 	KV("host", t->host);
 	KV("port", t->port);
 	KV("user", t->user);
@@ -447,8 +458,9 @@ int pgconn_open(struct pgconn **out, const struct pg_target *t,
 	free(vals);
 	*out = NULL;
 	if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
-		r = pq_fail(c, "cannot connect", c->pg ? PQerrorMessage(c->pg)
-						       : "out of memory", err);
+		r = pq_fail(c, "cannot connect",
+			    c->pg ? PQerrorMessage(c->pg) : "out of memory",
+			    err);
 		pgconn_close(c);
 		return r;
 	}
@@ -479,8 +491,9 @@ int pgconn_exec(struct pgconn *c, const char *sql, int n,
 		const char *const *params, pgconn_row_fn row, void *data,
 		struct shard_error *err)
 {
-	return take_result(c, PQexecParams(c->pg, sql, n, NULL, params, NULL,
-					   NULL, 0),
+	return take_result(c,
+			   PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL,
+					0),
 			   row, data, err);
 }
 
@@ -519,8 +532,9 @@ static int take_result(struct pgconn *c, PGresult *res, pgconn_row_fn row,
 	int r = 0;
 
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		r = pq_fail(c, "query failed", res ? PQresultErrorMessage(res)
-						   : PQerrorMessage(c->pg),
+		r = pq_fail(c, "query failed",
+			    res ? PQresultErrorMessage(res)
+				: PQerrorMessage(c->pg),
 			    err);
 		PQclear(res);
 		return r;
@@ -529,16 +543,17 @@ static int take_result(struct pgconn *c, PGresult *res, pgconn_row_fn row,
 		int nf = PQnfields(res) < 64 ? PQnfields(res) : 64;
 
 		for (int j = 0; j < nf; j++)
-			vals[j] = PQgetisnull(res, i, j) ? NULL
-							: PQgetvalue(res, i, j);
+			vals[j] = PQgetisnull(res, i, j)
+					  ? NULL
+					  : PQgetvalue(res, i, j);
 		r = row(data, nf, vals);
 	}
 	PQclear(res);
 	return r;
 }
 
-int pgconn_prepare(struct pgconn *c, const char *name, const char *sql,
-		   int n, struct shard_error *err)
+int pgconn_prepare(struct pgconn *c, const char *name, const char *sql, int n,
+		   struct shard_error *err)
 {
 	return take_result(c, PQprepare(c->pg, name, sql, n, NULL), NULL, NULL,
 			   err);
@@ -548,8 +563,9 @@ int pgconn_exec_prepared(struct pgconn *c, const char *name, int n,
 			 const char *const *params, pgconn_row_fn row,
 			 void *data, struct shard_error *err)
 {
-	return take_result(c, PQexecPrepared(c->pg, name, n, params, NULL,
-					     NULL, 0),
+	return take_result(c,
+			   PQexecPrepared(c->pg, name, n, params, NULL, NULL,
+					  0),
 			   row, data, err);
 }
 
@@ -591,8 +607,8 @@ int pgconn_copy_end(struct pgconn *c, const char *abort,
 		ExecStatusType st = PQresultStatus(res);
 
 		if (!r && !abort && st != PGRES_COMMAND_OK)
-			r = pq_fail(c, "COPY failed",
-				    PQresultErrorMessage(res), err);
+			r = pq_fail(c, "COPY failed", PQresultErrorMessage(res),
+				    err);
 		PQclear(res);
 	}
 	return r;

@@ -47,8 +47,7 @@ void pg_target_copy(struct pg_target *dst, const struct pg_target *src);
 /* The value t gives the libpq keyword, or NULL (borrowed). */
 const char *pg_target_get(const struct pg_target *t, const char *keyword);
 /* Set the libpq keyword to a copy of value; NULL unsets it. */
-void pg_target_set(struct pg_target *t, const char *keyword,
-		   const char *value);
+void pg_target_set(struct pg_target *t, const char *keyword, const char *value);
 /* Append "user@host:port/dbname" (the defaults libpq would use shown as
  * they are known; never the password) for messages. */
 void pg_target_describe(const struct pg_target *t, const char *dbname,
@@ -88,8 +87,7 @@ void pgconn_close(struct pgconn *c);
 int pgconn_server_version(const struct pgconn *c);
 
 /* Receives each row's values (NULL for SQL NULL); non-zero stops. */
-typedef int (*pgconn_row_fn)(void *data, int ncols,
-			     const char *const *values);
+typedef int (*pgconn_row_fn)(void *data, int ncols, const char *const *values);
 
 /*
  * Run sql with n text parameters ($1..$n; n may be 0). Rows, if any, go
@@ -112,8 +110,8 @@ int pgconn_quote_literal(struct pgconn *c, const char *s, struct strbuf *out,
  */
 
 /* Prepare sql (n text parameters) under name for this connection. */
-int pgconn_prepare(struct pgconn *c, const char *name, const char *sql,
-		   int n, struct shard_error *err);
+int pgconn_prepare(struct pgconn *c, const char *name, const char *sql, int n,
+		   struct shard_error *err);
 /* As pgconn_exec, for a statement prepared with pgconn_prepare. */
 int pgconn_exec_prepared(struct pgconn *c, const char *name, int n,
 			 const char *const *params, pgconn_row_fn row,

@@ -75,10 +75,12 @@ struct meta_reader {
 
 static int bad_meta(struct shard_error *err, const char *what)
 {
-	return shard_error_set(err, SHARD_EINPUT, "a pinned plan in the "
+	return shard_error_set(err, SHARD_EINPUT,
+			       "a pinned plan in the "
 			       "history is damaged (%s): remove it with "
 			       "shard history prune, or plan with another "
-			       "run id", what);
+			       "run id",
+			       what);
 }
 
 static int take_seconds(void *data, const struct json_member *m,
@@ -107,8 +109,8 @@ static int take_count(void *data, const struct json_member *m,
 	return 0;
 }
 
-static int get_number(const struct strbuf *meta, const char *path,
-		      double *out, struct shard_error *err)
+static int get_number(const struct strbuf *meta, const char *path, double *out,
+		      struct shard_error *err)
 {
 	struct strbuf v = STRBUF_INIT;
 	int r = json_get(meta->buf, meta->len, "pinned plan", path, &v, err);
@@ -180,8 +182,8 @@ int pin_decode(const struct strbuf *assignment, const struct strbuf *meta,
 	if (!r)
 		r = read_assignment(assignment, l, (size_t)k, shard_of, err);
 	if (!r)
-		r = plan_assign(l->ids, l->lens, l->n, shard_of, (size_t)k,
-				out, err);
+		r = plan_assign(l->ids, l->lens, l->n, shard_of, (size_t)k, out,
+				err);
 	free(shard_of);
 	if (!r)
 		r = read_figures(meta, out, w, err);
@@ -234,8 +236,15 @@ static int make_plan(struct store *st, const struct pin_request *rq,
 {
 	const struct partition_list *l = rq->list;
 	struct plan_request req = {
-		l->ids, NULL, l->n, rq->by, rq->shards ? rq->shards : 1,
-		rq->overhead, rq->improve, weigh_group_overhead, &out->w,
+		l->ids,
+		NULL,
+		l->n,
+		rq->by,
+		rq->shards ? rq->shards : 1,
+		rq->overhead,
+		rq->improve,
+		weigh_group_overhead,
+		&out->w,
 		l->lens,
 	};
 	size_t k;
@@ -270,13 +279,16 @@ static int pin_it(struct store *st, const struct pin_request *rq,
 	pin.assignment_len = assignment.len;
 	pin.meta = meta.buf;
 	if (st->ops->put_pin(st, &pin, &inserted, &e))
-		shard_warn(ctx, "cannot pin the plan of run %s in the history "
+		shard_warn(ctx,
+			   "cannot pin the plan of run %s in the history "
 			   "(%s): if its shards plan from histories that "
 			   "differ, merging their reports will refuse them",
 			   rq->run, e.msg);
 	else if (!inserted && (r = use_pin(st, rq, req, out, err)) == 0)
-		r = shard_error_set(err, SHARD_EENV, "the pinned plan of run "
-				    "%s vanished while it was read", rq->run);
+		r = shard_error_set(err, SHARD_EENV,
+				    "the pinned plan of run "
+				    "%s vanished while it was read",
+				    rq->run);
 	strbuf_release(&assignment);
 	strbuf_release(&meta);
 	return r < 0 ? r : 0;

@@ -24,21 +24,21 @@
 #include "weigh.h"
 
 struct pin_request {
-	struct partition_list *list;   /* sorted when pinning */
+	struct partition_list *list; /* sorted when pinning */
 	enum plan_by by;
-	size_t shards;          /* K; 0 with a target */
-	double target;          /* > 0: the fewest shards that meet it */
-	size_t max_shards;      /* with a target */
-	double overhead;        /* per shard */
+	size_t shards;     /* K; 0 with a target */
+	double target;     /* > 0: the fewest shards that meet it */
+	size_t max_shards; /* with a target */
+	double overhead;   /* per shard */
 	int improve;
-	const char *run;        /* the run without its attempt; NULL: none */
+	const char *run; /* the run without its attempt; NULL: none */
 };
 
 struct pin_plan {
 	struct plan plan;
-	struct weights w;       /* weighed here; from a pin: counts only */
-	int pinned;             /* the run's plan made earlier */
-	int too_long;           /* target: one unit is longer than it */
+	struct weights w; /* weighed here; from a pin: counts only */
+	int pinned;       /* the run's plan made earlier */
+	int too_long;     /* target: one unit is longer than it */
 };
 
 /*

@@ -25,7 +25,7 @@
 /* 32 bytes: a million of them are written, sorted and read again. */
 struct item {
 	double seconds;
-	const char *name;  /* tie-break: the id, or the group's prefix */
+	const char *name; /* tie-break: the id, or the group's prefix */
 	uint32_t name_len;
 	uint32_t first, count; /* members in the sorted id order */
 	uint32_t shard;
@@ -33,8 +33,8 @@ struct item {
 
 struct work {
 	const struct plan_request *req;
-	size_t *order;       /* id indexes sorted by bytes */
-	size_t *members;     /* id indexes grouped by item, sorted within */
+	size_t *order;   /* id indexes sorted by bytes */
+	size_t *members; /* id indexes grouped by item, sorted within */
 	struct item *items;
 	size_t nitems;
 	size_t **shard_items; /* item indexes per shard */
@@ -106,8 +106,8 @@ static void build_items(struct work *w)
 		w->items[g].seconds += r->seconds[i];
 	}
 	for (size_t g = 1; g < w->nitems; g++)
-		w->items[g].first = w->items[g - 1].first +
-				    w->items[g - 1].count;
+		w->items[g].first =
+			w->items[g - 1].first + w->items[g - 1].count;
 	fill = xcalloc(w->nitems ? w->nitems : 1, sizeof(*fill));
 	w->members = xmalloc((r->n ? r->n : 1) * sizeof(*w->members));
 	for (size_t k = 0; k < r->n; k++) {
@@ -117,8 +117,9 @@ static void build_items(struct work *w)
 	}
 	if (r->by == PLAN_BY_FILE && r->file_overhead)
 		for (size_t g = 0; g < w->nitems; g++)
-			w->items[g].seconds += r->file_overhead(
-				r->data, w->items[g].name, w->items[g].name_len);
+			w->items[g].seconds +=
+				r->file_overhead(r->data, w->items[g].name,
+						 w->items[g].name_len);
 	free(fill);
 	free(group_of);
 	strmap_release(&groups);
@@ -136,8 +137,8 @@ static void build_test_items(struct work *w)
 
 		it->seconds = r->seconds[i];
 		it->name = r->ids[i];
-		it->name_len = (uint32_t)(r->lens ? r->lens[i]
-						  : strlen(r->ids[i]));
+		it->name_len =
+			(uint32_t)(r->lens ? r->lens[i] : strlen(r->ids[i]));
 		it->first = (uint32_t)i;
 		it->count = 1;
 		w->members[i] = i;
@@ -296,8 +297,8 @@ static void list_shard_items(struct work *w, size_t k)
 	for (size_t i = 0; i < w->nitems; i++)
 		w->shard_alloc[w->items[i].shard]++;
 	for (size_t s = 0; s < k; s++)
-		w->shard_items[s] = xmalloc(w->shard_alloc[s] *
-					    sizeof(**w->shard_items));
+		w->shard_items[s] =
+			xmalloc(w->shard_alloc[s] * sizeof(**w->shard_items));
 	for (size_t i = 0; i < w->nitems; i++) {
 		size_t s = w->items[i].shard;
 
@@ -306,13 +307,13 @@ static void list_shard_items(struct work *w, size_t k)
 }
 
 struct choice {
-	double best;         /* the pair's new longer load */
-	size_t a, b;         /* positions in the max shard / other shard */
+	double best; /* the pair's new longer load */
+	size_t a, b; /* positions in the max shard / other shard */
 	int found, swap;
 };
 
-static void consider(struct choice *c, double la, double lb, double x,
-		     double y, size_t pa, size_t pb, int swap)
+static void consider(struct choice *c, double la, double lb, double x, double y,
+		     size_t pa, size_t pb, int swap)
 {
 	double na = la - x + y, nb = lb + x - y;
 	double worse = na > nb ? na : nb;
@@ -438,8 +439,7 @@ static double bound(const struct work *w, size_t k)
 	b = total / (double)k;
 	if (w->nitems && w->items[0].seconds > b)
 		b = w->items[0].seconds;
-	if (w->nitems > k &&
-	    w->items[k - 1].seconds + w->items[k].seconds > b)
+	if (w->nitems > k && w->items[k - 1].seconds + w->items[k].seconds > b)
 		b = w->items[k - 1].seconds + w->items[k].seconds;
 	return b;
 }
@@ -493,8 +493,8 @@ static void improve(struct work *w, size_t k)
  * comparisons end there.
  */
 struct prefixed {
-	uint64_t next8;      /* the bytes after the common prefix */
-	const char *rest;    /* the id from the common prefix on */
+	uint64_t next8;   /* the bytes after the common prefix */
+	const char *rest; /* the id from the common prefix on */
 	size_t index;
 };
 
@@ -600,7 +600,7 @@ static void sort_shard(const struct plan *p, const char *const *ids,
 	free(k);
 }
 
-#define HASH_PIECE 65536  /* bytes fed to the digest at a time */
+#define HASH_PIECE 65536 /* bytes fed to the digest at a time */
 
 /* The text the plan hash covers for shard s: "shard <s>\n", ids and "\n". */
 static void add_hashed_text(struct strbuf *b, const struct plan *p,
@@ -635,7 +635,7 @@ struct part {
 	struct plan *p;
 	const char *const *ids;
 	size_t from, to;
-	struct digest *d;    /* NULL: keep all the text */
+	struct digest *d; /* NULL: keep all the text */
 	struct strbuf text;
 };
 
@@ -792,16 +792,18 @@ int plan_assign(const char *const *ids, const size_t *lens, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		if (shard_of[i] >= k) {
 			plan_release(out);
-			return shard_error_set(err, SHARD_EINPUT, "test %zu is "
+			return shard_error_set(err, SHARD_EINPUT,
+					       "test %zu is "
 					       "assigned to shard %lu of %zu",
-					       i, (unsigned long)shard_of[i], k);
+					       i, (unsigned long)shard_of[i],
+					       k);
 		}
 		out->shards[shard_of[i]].alloc++;
 	}
 	for (size_t s = 0; s < k; s++)
-		out->shards[s].tests = xmalloc((out->shards[s].alloc
-						? out->shards[s].alloc : 1) *
-					       sizeof(*out->shards[s].tests));
+		out->shards[s].tests = xmalloc(
+			(out->shards[s].alloc ? out->shards[s].alloc : 1) *
+			sizeof(*out->shards[s].tests));
 	for (size_t i = 0; i < n; i++) {
 		struct plan_shard *sh = &out->shards[shard_of[i]];
 
@@ -897,8 +899,8 @@ int plan_choose_shards(const struct plan_request *req, double target,
 	if (room <= 0)
 		return shard_error_set(err, SHARD_EINPUT,
 				       "--target-seconds %g is not above the "
-				       "per-shard overhead %g", target,
-				       req->shard_overhead);
+				       "per-shard overhead %g",
+				       target, req->shard_overhead);
 	one.shards = 1;
 	if (plan_make(&one, &p, err))
 		return err->code;

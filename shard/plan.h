@@ -18,32 +18,32 @@
 enum plan_by { PLAN_BY_TEST, PLAN_BY_CLASS, PLAN_BY_FILE };
 
 struct plan_shard {
-	size_t *tests;     /* indexes into the request's ids, in id byte order */
+	size_t *tests; /* indexes into the request's ids, in id byte order */
 	size_t nr, alloc;
-	double seconds;    /* predicted, without the per-shard overhead */
+	double seconds; /* predicted, without the per-shard overhead */
 };
 
 struct plan {
 	size_t nshards;
 	struct plan_shard *shards;
-	double lower_bound;    /* docs/design.md's bound, overhead included */
-	double makespan;       /* longest shard, overhead included */
-	double overhead;       /* per shard */
-	double total;          /* all items, without per-shard overhead */
-	double longest;        /* the longest item */
-	size_t items;          /* units placed (tests, classes or files) */
-	char hash[65];         /* sha256 of the assignment, see plan_hash() */
-	const size_t *lens;    /* the request's id lengths, or NULL */
+	double lower_bound; /* docs/design.md's bound, overhead included */
+	double makespan;    /* longest shard, overhead included */
+	double overhead;    /* per shard */
+	double total;       /* all items, without per-shard overhead */
+	double longest;     /* the longest item */
+	size_t items;       /* units placed (tests, classes or files) */
+	char hash[65];      /* sha256 of the assignment, see plan_hash() */
+	const size_t *lens; /* the request's id lengths, or NULL */
 };
 
 struct plan_request {
-	const char *const *ids;  /* n unique ids */
-	const double *seconds;   /* n weights */
+	const char *const *ids; /* n unique ids */
+	const double *seconds;  /* n weights */
 	size_t n;
 	enum plan_by by;
-	size_t shards;           /* K >= 1 */
-	double shard_overhead;   /* seconds added to every shard */
-	int improve;             /* run the improvement pass (default 1) */
+	size_t shards;         /* K >= 1 */
+	double shard_overhead; /* seconds added to every shard */
+	int improve;           /* run the improvement pass (default 1) */
 	/*
 	 * Seconds of a file group's set-up (by file), may be NULL. id is the
 	 * group's first member id (NUL-terminated), len the length of its
@@ -51,7 +51,7 @@ struct plan_request {
 	 */
 	double (*file_overhead)(void *data, const char *id, size_t len);
 	void *data;
-	const size_t *lens;      /* the ids' lengths, or NULL */
+	const size_t *lens; /* the ids' lengths, or NULL */
 };
 
 /* Build the plan for req. Returns 0 or SHARD_EINPUT (no shards). */

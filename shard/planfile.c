@@ -58,8 +58,8 @@ void planfile_json_string(struct strbuf *out, const char *s, size_t len)
 			strbuf_addch(out, '\\');
 			strbuf_addch(out, c);
 		} else {
-			char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4],
-					hex[c & 15], 0 };
+			char esc[7] = { '\\',        'u',         '0', '0',
+					hex[c >> 4], hex[c & 15], 0 };
 
 			strbuf_addstr(out, esc);
 		}
@@ -90,10 +90,11 @@ static int flush(FILE *f, struct strbuf *b)
 static void write_head(struct strbuf *b, const struct plan *p,
 		       const struct planfile_meta *meta)
 {
-	strbuf_addf(b, "{\"version\":1,\"plan_hash\":\"%s\","
-		       "\"lower_bound_seconds\":%.6f,"
-		       "\"predicted_makespan_seconds\":%.6f,"
-		       "\"shard_overhead_seconds\":%.6f,\"by\":\"%s\"",
+	strbuf_addf(b,
+		    "{\"version\":1,\"plan_hash\":\"%s\","
+		    "\"lower_bound_seconds\":%.6f,"
+		    "\"predicted_makespan_seconds\":%.6f,"
+		    "\"shard_overhead_seconds\":%.6f,\"by\":\"%s\"",
 		    p->hash, p->lower_bound, p->makespan, p->overhead,
 		    meta && meta->by ? meta->by : "test");
 	if (meta && meta->weights) {
@@ -151,8 +152,8 @@ static int write_json(FILE *f, const struct plan *p, const char *const *ids,
 {
 	size_t total, mid = plan_halfway(p, &total);
 	struct json_part first = { f, p, ids, 0, mid, STRBUF_INIT, 0 };
-	struct json_part second = { NULL, p, ids, mid, p->nshards,
-				    STRBUF_INIT, 0 };
+	struct json_part second = { NULL,       p,           ids, mid,
+				    p->nshards, STRBUF_INIT, 0 };
 	pthread_t helper;
 	int threaded = total >= PLAN_THREAD_MIN_IDS &&
 		       !pthread_create(&helper, NULL, render_shards, &second);
@@ -219,7 +220,7 @@ struct plan_reader {
 	struct planfile *p;
 	const char *name;
 	struct digest *d;
-	const char *text;       /* the whole file, to locate ids in messages */
+	const char *text; /* the whole file, to locate ids in messages */
 	size_t len;
 };
 
@@ -229,9 +230,8 @@ struct plan_reader {
  * is spelt as shard writes it (planfile_json_string), its nth spelling
  * from 0; a file that spells it otherwise is named without a line.
  */
-static void test_where(const struct plan_reader *r,
-		       const struct json_member *m, int nth,
-		       struct strbuf *out)
+static void test_where(const struct plan_reader *r, const struct json_member *m,
+		       int nth, struct strbuf *out)
 {
 	struct strbuf q = STRBUF_INIT;
 	const char *at;
@@ -264,8 +264,8 @@ static int take_test(void *data, const struct json_member *m,
 	if (m->type != JSON_TEXT)
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s: shard %zu: test %ld is not a "
-				       "string", r->name, r->p->nshards - 1,
-				       m->index);
+				       "string",
+				       r->name, r->p->nshards - 1, m->index);
 	bad = testlist_id_check(m->text, m->text_len);
 	if (bad < m->text_len) {
 		test_where(r, m, 0, &where);
@@ -274,8 +274,10 @@ static int take_test(void *data, const struct json_member *m,
 	} else if (!testlist_add(&r->p->tests, m->text, m->text_len)) {
 		test_where(r, m, 1, &where);
 		quote_add_cut(&shown, m->text, m->text_len, 120);
-		rc = shard_error_set(err, SHARD_EINPUT, "%s: test '%s' is "
-				     "listed twice", where.buf, shown.buf);
+		rc = shard_error_set(err, SHARD_EINPUT,
+				     "%s: test '%s' is "
+				     "listed twice",
+				     where.buf, shown.buf);
 	} else {
 		plan_hash_id(r->d, m->text, m->text_len);
 	}
@@ -295,19 +297,22 @@ static int take_shard(void *data, const struct json_member *m,
 	int rc;
 
 	if (m->type != JSON_OBJECT)
-		return shard_error_set(err, SHARD_EINPUT, "%s: shard %ld is "
-				       "not an object", r->name, m->index);
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: shard %ld is "
+				       "not an object",
+				       r->name, m->index);
 	rc = json_get(m->text, m->text_len, r->name, "$.index", &v, err);
 	if (rc < 0 || shard_parse_long(v.buf, 0, 1000000, &index) ||
 	    (size_t)index != p->nshards) {
 		strbuf_release(&v);
-		return shard_error_set(err, SHARD_EINPUT, "%s: shard %ld has "
-				       "no index %ld", r->name, m->index,
-				       m->index);
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: shard %ld has "
+				       "no index %ld",
+				       r->name, m->index, m->index);
 	}
 	strbuf_reset(&v);
-	if (json_get(m->text, m->text_len, r->name, "$.predicted_seconds",
-		     &v, err) == 1)
+	if (json_get(m->text, m->text_len, r->name, "$.predicted_seconds", &v,
+		     err) == 1)
 		shard_parse_double(v.buf, &seconds);
 	strbuf_release(&v);
 	p->first = xrealloc(p->first, (p->nshards + 1) * sizeof(*p->first));
@@ -332,18 +337,23 @@ int planfile_read(const char *text, size_t len, const char *name,
 	testlist_init(&p->tests);
 	rc = json_get(text, len, name, "$.version", &v, err);
 	if (rc >= 0 && strcmp(v.buf, "1"))
-		rc = shard_error_set(err, SHARD_EINPUT, "%s: not a version 1 "
-				     "shard plan", name);
+		rc = shard_error_set(err, SHARD_EINPUT,
+				     "%s: not a version 1 "
+				     "shard plan",
+				     name);
 	if (rc >= 0)
 		rc = json_each_member(text, len, name, "$.shards", 0,
 				      take_shard, &r, err);
 	digest_final_hex(r.d, p->hash);
 	strbuf_reset(&v);
-	if (rc >= 0 && (json_get(text, len, name, "$.plan_hash", &v, err) != 1 ||
-			strcmp(v.buf, p->hash)))
-		rc = shard_error_set(err, SHARD_EINPUT, "%s: plan_hash does "
+	if (rc >= 0 &&
+	    (json_get(text, len, name, "$.plan_hash", &v, err) != 1 ||
+	     strcmp(v.buf, p->hash)))
+		rc = shard_error_set(err, SHARD_EINPUT,
+				     "%s: plan_hash does "
 				     "not match the plan's shards: the file "
-				     "was edited or cut short", name);
+				     "was edited or cut short",
+				     name);
 	strbuf_release(&v);
 	return rc < 0 ? rc : 0;
 }

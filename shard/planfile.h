@@ -38,10 +38,10 @@ int planfile_write(FILE *f, enum planfile_format fmt, const struct plan *p,
 
 /* A plan read back from its JSON. */
 struct planfile {
-	struct testlist tests;  /* every id, shard after shard */
+	struct testlist tests; /* every id, shard after shard */
 	size_t nshards;
-	size_t *first;          /* index in tests of each shard's first id */
-	double *predicted;      /* each shard's predicted seconds */
+	size_t *first;     /* index in tests of each shard's first id */
+	double *predicted; /* each shard's predicted seconds */
 	char hash[65];
 };
 

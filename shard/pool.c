@@ -6,7 +6,8 @@
 #include "util.h"
 #include "banned.h"
 
-#define POOL_BLOCK (8u << 20) /* untouched pages cost nothing; big blocks get huge pages */
+#define POOL_BLOCK \
+	(8u << 20) /* untouched pages cost nothing; big blocks get huge pages */
 
 struct pool_block {
 	struct pool_block *next;

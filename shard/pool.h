@@ -14,7 +14,10 @@ struct pool {
 	size_t used, size;
 };
 
-#define POOL_INIT { NULL, 0, 0 }
+#define POOL_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /* Copy n bytes of s plus a NUL into the pool; the pool owns the copy. */
 char *pool_strndup(struct pool *p, const char *s, size_t n);

@@ -116,8 +116,8 @@ static int exec0(struct queue *q, const char *sql, struct shard_error *err)
 }
 
 /* Run sql in a transaction; roll back on failure. */
-static int in_tx(struct queue *q, int (*fn)(struct queue *, void *,
-					   struct shard_error *),
+static int in_tx(struct queue *q,
+		 int (*fn)(struct queue *, void *, struct shard_error *),
 		 void *data, struct shard_error *err)
 {
 	int r = exec0(q, "BEGIN", err);
@@ -152,14 +152,15 @@ static int schema_current(struct queue *q, long *current,
 			  struct shard_error *err)
 {
 	*current = 0;
-	return pgconn_exec(q->c, "SELECT count(*) FROM pg_catalog.pg_class c"
+	return pgconn_exec(q->c,
+			   "SELECT count(*) FROM pg_catalog.pg_class c"
 			   " JOIN pg_catalog.pg_description d ON d.objoid ="
 			   " c.oid AND d.classoid = 'pg_catalog.pg_class'::"
 			   "regclass AND d.objsubid = 0 WHERE c.relname ="
 			   " 'shard_queue_run' AND"
 			   " pg_catalog.pg_table_is_visible(c.oid) AND"
-			   " d.description = '" SCHEMA_MARK "'", 0, NULL,
-			   got_long, current, err);
+			   " d.description = '" SCHEMA_MARK "'",
+			   0, NULL, got_long, current, err);
 }
 
 /* Under the lock, again: a worker that looked before another migrated
@@ -172,8 +173,8 @@ static int make_schema(struct queue *q, void *data, struct shard_error *err)
 	if (exec0(q, "SELECT pg_advisory_xact_lock(7346297431)", err) ||
 	    schema_current(q, &current, err))
 		return err->code;
-	for (size_t i = 0; !current && i < sizeof(schema_sql) /
-					      sizeof(*schema_sql); i++)
+	for (size_t i = 0;
+	     !current && i < sizeof(schema_sql) / sizeof(*schema_sql); i++)
 		if (exec0(q, schema_sql[i], err))
 			return err->code;
 	return 0;
@@ -257,15 +258,15 @@ static void array_add_num(struct strbuf *a, double v)
 /* ---- seeding ---- */
 
 struct seed {
-	struct queue_seed_list list;  /* filled by load when seeding */
+	struct queue_seed_list list; /* filled by load when seeding */
 	int (*load)(void *data, struct queue_seed_list *out,
 		    struct shard_error *err);
 	void *data;
 	long attempt;
 	int *seeded;
 	size_t *total;
-	long found;           /* the run's attempt, -1 when absent */
-	int again;            /* another worker held the lock: look again */
+	long found; /* the run's attempt, -1 when absent */
+	int again;  /* another worker held the lock: look again */
 };
 
 struct seed_item {
@@ -313,12 +314,13 @@ static int insert_tests(struct queue *q, const struct seed *s,
 		snprintf(base, sizeof(base), "%zu", from);
 		p[2] = ids.buf;
 		p[3] = secs.buf;
-		r = pgconn_exec(q->c, "INSERT INTO shard_queue(run_id, pos,"
+		r = pgconn_exec(q->c,
+				"INSERT INTO shard_queue(run_id, pos,"
 				" test_id, estimate) SELECT $1, $2::int +"
 				" t.ord::int - 1, t.id, t.est FROM"
 				" unnest($3::text[], $4::float8[]) WITH"
-				" ORDINALITY AS t(id, est, ord)", 4, p, NULL,
-				NULL, err);
+				" ORDINALITY AS t(id, est, ord)",
+				4, p, NULL, NULL, err);
 	}
 	free(order);
 	strbuf_release(&ids);
@@ -326,8 +328,8 @@ static int insert_tests(struct queue *q, const struct seed *s,
 	return r;
 }
 
-static int insert_run(struct queue *q, const struct seed *s, const char *attempt,
-		      struct shard_error *err)
+static int insert_run(struct queue *q, const struct seed *s,
+		      const char *attempt, struct shard_error *err)
 {
 	char total[32], seconds[64];
 	const char *p[4] = { q->run_id, attempt, total, seconds };
@@ -337,9 +339,11 @@ static int insert_run(struct queue *q, const struct seed *s, const char *attempt
 		sum += s->list.seconds[i];
 	snprintf(total, sizeof(total), "%zu", s->list.n);
 	snprintf(seconds, sizeof(seconds), "%.17g", sum);
-	return pgconn_exec(q->c, "INSERT INTO shard_queue_run(run_id, attempt,"
+	return pgconn_exec(q->c,
+			   "INSERT INTO shard_queue_run(run_id, attempt,"
 			   " total, pending, pending_seconds) VALUES($1, $2,"
-			   " $3, $3, $4)", 4, p, NULL, NULL, err);
+			   " $3, $3, $4)",
+			   4, p, NULL, NULL, err);
 }
 
 /*
@@ -352,15 +356,18 @@ static int new_attempt(struct queue *q, const char *attempt,
 {
 	const char *p[2] = { q->run_id, attempt };
 
-	if (pgconn_exec(q->c, "UPDATE shard_queue_claim SET state = 'lost'"
-			" WHERE run_id = $1 AND state = 'claimed'", 1, p, NULL,
-			NULL, err) ||
-	    pgconn_exec(q->c, "UPDATE shard_queue SET state = 'pending', worker"
+	if (pgconn_exec(q->c,
+			"UPDATE shard_queue_claim SET state = 'lost'"
+			" WHERE run_id = $1 AND state = 'claimed'",
+			1, p, NULL, NULL, err) ||
+	    pgconn_exec(q->c,
+			"UPDATE shard_queue SET state = 'pending', worker"
 			" = NULL, batch = NULL, lease_until = NULL WHERE"
-			" run_id = $1 AND state IN ('failed', 'claimed')", 1,
-			p, NULL, NULL, err))
+			" run_id = $1 AND state IN ('failed', 'claimed')",
+			1, p, NULL, NULL, err))
 		return err->code;
-	return pgconn_exec(q->c, "UPDATE shard_queue_run r SET attempt = $2,"
+	return pgconn_exec(q->c,
+			   "UPDATE shard_queue_run r SET attempt = $2,"
 			   " head_pos = 0, returns = r.returns + 1,"
 			   " pending = t.pending, pending_seconds = t.ps,"
 			   " claimed = 0, claimed_seconds = 0, done = t.done,"
@@ -369,8 +376,8 @@ static int new_attempt(struct queue *q, const char *attempt,
 			   " coalesce(sum(estimate) FILTER (WHERE state ="
 			   " 'pending'), 0) AS ps, count(*) FILTER (WHERE"
 			   " state = 'done') AS done FROM shard_queue WHERE"
-			   " run_id = $1) t WHERE r.run_id = $1", 2, p, NULL,
-			   NULL, err);
+			   " run_id = $1) t WHERE r.run_id = $1",
+			   2, p, NULL, NULL, err);
 }
 
 #define SEED_LOCK "hashtext('shard_queue:' || $1)"
@@ -392,24 +399,30 @@ static int seed_tx(struct queue *q, void *data, struct shard_error *err)
 	snprintf(attempt, sizeof(attempt), "%ld", s->attempt);
 	s->found = -1;
 	s->again = 0;
-	if (pgconn_exec(q->c, "SELECT pg_try_advisory_xact_lock(" SEED_LOCK
-			")::int", 1, p, got_long, &got, err))
+	if (pgconn_exec(q->c,
+			"SELECT pg_try_advisory_xact_lock(" SEED_LOCK ")::int",
+			1, p, got_long, &got, err))
 		return err->code;
 	if (got != 1) {
 		s->again = 1;
-		return pgconn_exec(q->c, "SELECT pg_advisory_xact_lock_shared("
-				   SEED_LOCK ")", 1, p, NULL, NULL, err);
+		return pgconn_exec(q->c,
+				   "SELECT pg_advisory_xact_lock_shared(" SEED_LOCK
+				   ")",
+				   1, p, NULL, NULL, err);
 	}
-	if (pgconn_exec(q->c, "SELECT attempt FROM shard_queue_run WHERE"
-			" run_id = $1", 1, p, got_long, &s->found, err))
+	if (pgconn_exec(q->c,
+			"SELECT attempt FROM shard_queue_run WHERE"
+			" run_id = $1",
+			1, p, got_long, &s->found, err))
 		return err->code;
 	if (s->found < 0) {
 		*s->seeded = 1;
 		if (s->load(s->data, &s->list, err))
 			return err->code;
 		*s->total = s->list.n;
-		return insert_run(q, s, attempt, err) ||
-		       insert_tests(q, s, err) ? err->code : 0;
+		return insert_run(q, s, attempt, err) || insert_tests(q, s, err)
+			       ? err->code
+			       : 0;
 	}
 	if (s->found < s->attempt)
 		return new_attempt(q, attempt, err);
@@ -419,11 +432,11 @@ static int seed_tx(struct queue *q, void *data, struct shard_error *err)
 int queue_seed(struct queue *q, long attempt,
 	       int (*load)(void *data, struct queue_seed_list *out,
 			   struct shard_error *err),
-	       void *data, int *seeded, size_t *total,
-	       struct shard_error *err)
+	       void *data, int *seeded, size_t *total, struct shard_error *err)
 {
-	struct seed s = { { NULL, NULL, 0 }, load, data, attempt, seeded,
-			  total, -1, 0 };
+	struct seed s = {
+		{ NULL, NULL, 0 }, load, data, attempt, seeded, total, -1, 0
+	};
 	char num[32];
 	const char *p[2] = { q->run_id, q->worker };
 	const char *at[2] = { q->run_id, num };
@@ -434,19 +447,21 @@ int queue_seed(struct queue *q, long attempt,
 	/* the worker registers before anything else, so that the others
 	 * count it while the first one seeds (its start is when this
 	 * process joined, also on a later attempt) */
-	if (pgconn_exec(q->c, "INSERT INTO shard_queue_worker(run_id, worker)"
+	if (pgconn_exec(q->c,
+			"INSERT INTO shard_queue_worker(run_id, worker)"
 			" VALUES($1, $2) ON CONFLICT(run_id, worker) DO UPDATE"
-			" SET last_seen = now(), started_at = now()", 2, p,
-			NULL, NULL, err))
+			" SET last_seen = now(), started_at = now()",
+			2, p, NULL, NULL, err))
 		return err->code;
 	do {
 		long found = -1;
 
 		/* a run already seeded for this attempt is joined without
 		 * its lock, so that the workers do not queue for it */
-		if (pgconn_exec(q->c, "SELECT attempt FROM shard_queue_run"
-				" WHERE run_id = $1 AND attempt >= $2::int", 2,
-				at, got_long, &found, err))
+		if (pgconn_exec(q->c,
+				"SELECT attempt FROM shard_queue_run"
+				" WHERE run_id = $1 AND attempt >= $2::int",
+				2, at, got_long, &found, err))
 			return err->code;
 		if (found >= 0)
 			return 0;
@@ -533,16 +548,17 @@ static int claimed_row(void *data, int ncols, const char *const *v)
 	" pick)) RETURNING s.pos, s.test_id, s.estimate, s.batch), n AS" \
 	" (SELECT count(*) AS n, coalesce(sum(estimate), 0) AS secs FROM" \
 	" up), c AS (INSERT INTO shard_queue_claim(run_id, id, worker," \
-	" lease_until, tests) SELECT $1, b.id, $2, " LEASE("$3") ", n.n FROM" \
-	" b, n WHERE n.n > 0), t AS (UPDATE shard_queue_run SET pending =" \
-	" pending - n.n, pending_seconds = pending_seconds - n.secs, claimed" \
-	" = claimed + n.n, claimed_seconds = claimed_seconds + n.secs," \
-	" head_pos = CASE WHEN returns = (SELECT returns FROM run) THEN" \
-	" greatest(head_pos, coalesce((SELECT min(pos) FROM cand)," \
-	" head_pos)) ELSE head_pos END FROM n WHERE run_id = $1 AND n.n >" \
-	" 0), w AS (UPDATE shard_queue_worker SET last_seen = now(), batches" \
-	" = batches + (n.n > 0)::int FROM n WHERE run_id = $1 AND worker =" \
-	" $2) SELECT pos, test_id, estimate, batch FROM up ORDER BY pos"
+	" lease_until, tests) SELECT $1, b.id, $2, " LEASE( \
+		"$3") ", n.n FROM" \
+		      " b, n WHERE n.n > 0), t AS (UPDATE shard_queue_run SET pending =" \
+		      " pending - n.n, pending_seconds = pending_seconds - n.secs, claimed" \
+		      " = claimed + n.n, claimed_seconds = claimed_seconds + n.secs," \
+		      " head_pos = CASE WHEN returns = (SELECT returns FROM run) THEN" \
+		      " greatest(head_pos, coalesce((SELECT min(pos) FROM cand)," \
+		      " head_pos)) ELSE head_pos END FROM n WHERE run_id = $1 AND n.n >" \
+		      " 0), w AS (UPDATE shard_queue_worker SET last_seen = now(), batches" \
+		      " = batches + (n.n > 0)::int FROM n WHERE run_id = $1 AND worker =" \
+		      " $2) SELECT pos, test_id, estimate, batch FROM up ORDER BY pos"
 
 int queue_claim(struct queue *q, double target, struct queue_batch *b,
 		struct shard_error *err)
@@ -577,21 +593,28 @@ int queue_heartbeat(struct queue *q, const struct queue_batch *b,
 	const char *p[4] = { q->run_id, q->worker, batch, q->lease };
 
 	snprintf(batch, sizeof(batch), "%lld", (long long)b->id);
-	return pgconn_exec(q->c, "WITH c AS (UPDATE shard_queue_claim SET"
-			   " lease_until = " LEASE("$4") " WHERE run_id = $1"
-			   " AND id = $3::bigint AND worker = $2 AND state ="
-			   " 'claimed') UPDATE shard_queue_worker SET last_seen"
-			   " = now() WHERE run_id = $1 AND worker = $2", 4, p,
-			   NULL, NULL, err);
+	return pgconn_exec(
+		q->c,
+		"WITH c AS (UPDATE shard_queue_claim SET"
+		" lease_until = " LEASE(
+			"$4") " WHERE run_id = $1"
+			      " AND id = $3::bigint AND worker = $2 AND state ="
+			      " 'claimed') UPDATE shard_queue_worker SET last_seen"
+			      " = now() WHERE run_id = $1 AND worker = $2",
+		4, p, NULL, NULL, err);
 }
 
 static const char *outcome_name(enum junit_outcome o)
 {
 	switch (o) {
-	case JUNIT_FAILED: return "failed";
-	case JUNIT_ERROR: return "error";
-	case JUNIT_SKIPPED: return "skipped";
-	default: return "passed";
+	case JUNIT_FAILED:
+		return "failed";
+	case JUNIT_ERROR:
+		return "error";
+	case JUNIT_SKIPPED:
+		return "skipped";
+	default:
+		return "passed";
 	}
 }
 
@@ -712,10 +735,12 @@ int queue_unclaim(struct queue *q, const struct queue_batch *b,
 	const char *p[3] = { q->run_id, batch, q->worker };
 
 	snprintf(batch, sizeof(batch), "%lld", (long long)b->id);
-	return pgconn_exec(q->c, GIVE_BACK_SQL("worker = $3", "returned",
-					       ", attempts ="
-					       " greatest(s.attempts - 1, 0)",
-					       ""), 3, p, NULL, NULL, err);
+	return pgconn_exec(q->c,
+			   GIVE_BACK_SQL("worker = $3", "returned",
+					 ", attempts ="
+					 " greatest(s.attempts - 1, 0)",
+					 ""),
+			   3, p, NULL, NULL, err);
 }
 
 /* The ids of claims, as text: they go back as parameters. */
@@ -751,17 +776,20 @@ static int requeue_lost(struct queue *q, struct shard_error *err)
 	struct ids lost = { NULL, 0, 0 };
 	int r;
 
-	r = pgconn_exec(q->c, "SELECT id FROM shard_queue_claim WHERE run_id ="
-			" $1 AND state = 'claimed' AND lease_until < now()", 1,
-			p, got_id, &lost, err);
+	r = pgconn_exec(q->c,
+			"SELECT id FROM shard_queue_claim WHERE run_id ="
+			" $1 AND state = 'claimed' AND lease_until < now()",
+			1, p, got_id, &lost, err);
 	for (size_t i = 0; !r && i < lost.n; i++) {
 		p[1] = lost.id[i];
-		r = pgconn_exec(q->c, GIVE_BACK_SQL("lease_until < now()",
-						    "lost", ", requeued ="
-						    " s.requeued + 1", ","
-						    " requeued = requeued +"
-						    " n.n"), 2, p, NULL, NULL,
-				err);
+		r = pgconn_exec(q->c,
+				GIVE_BACK_SQL("lease_until < now()", "lost",
+					      ", requeued ="
+					      " s.requeued + 1",
+					      ","
+					      " requeued = requeued +"
+					      " n.n"),
+				2, p, NULL, NULL, err);
 	}
 	free(lost.id);
 	return r;
@@ -833,8 +861,8 @@ int queue_left(struct queue *q, double my_overhead, struct queue_left *out,
 static int got_status(void *data, int ncols, const char *const *v)
 {
 	struct queue_status *s = data;
-	int64_t *f[] = { &s->total, &s->pending, &s->claimed, &s->done,
-			 &s->failed, &s->requeued };
+	int64_t *f[] = { &s->total, &s->pending, &s->claimed,
+			 &s->done,  &s->failed,  &s->requeued };
 	char *end;
 
 	for (int i = 0; i < 6 && i < ncols; i++)
@@ -850,8 +878,8 @@ static int got_worker(void *data, int ncols, const char *const *v)
 
 	if (ncols < 5)
 		return 0;
-	s->workers = xrealloc(s->workers, (s->nworkers + 1) *
-						  sizeof(*s->workers));
+	s->workers =
+		xrealloc(s->workers, (s->nworkers + 1) * sizeof(*s->workers));
 	w = &s->workers[s->nworkers++];
 	snprintf(w->name, sizeof(w->name), "%s", v[0] ? v[0] : "");
 	w->batches = v[1] ? strtoll(v[1], &end, 10) : 0;
@@ -872,24 +900,30 @@ int queue_status(struct queue *q, struct queue_status *out,
 
 	memset(out, 0, sizeof(*out));
 	out->attempt = -1;
-	if (pgconn_exec(q->c, "SELECT attempt FROM shard_queue_run WHERE"
-			" run_id = $1", 1, p, got_long, &out->attempt, err))
+	if (pgconn_exec(q->c,
+			"SELECT attempt FROM shard_queue_run WHERE"
+			" run_id = $1",
+			1, p, got_long, &out->attempt, err))
 		return err->code;
 	out->exists = out->attempt >= 0;
 	if (!out->exists)
 		return 0;
-	if (pgconn_exec(q->c, "SELECT r.total, r.pending + x.n, r.claimed -"
+	if (pgconn_exec(q->c,
+			"SELECT r.total, r.pending + x.n, r.claimed -"
 			" x.n, r.done, r.failed, r.requeued FROM"
 			" shard_queue_run r, (SELECT"
 			" coalesce(sum(tests), 0) AS n FROM"
 			" shard_queue_claim WHERE run_id = $1 AND state ="
 			" 'claimed' AND lease_until < now()) x WHERE r.run_id"
-			" = $1", 1, p, got_status, out, err))
+			" = $1",
+			1, p, got_status, out, err))
 		return err->code;
-	return pgconn_exec(q->c, "SELECT worker, batches, tests, failed,"
+	return pgconn_exec(q->c,
+			   "SELECT worker, batches, tests, failed,"
 			   " extract(epoch FROM now() - last_seen) FROM"
 			   " shard_queue_worker WHERE run_id = $1 ORDER BY"
-			   " worker", 1, p, got_worker, out, err);
+			   " worker",
+			   1, p, got_worker, out, err);
 }
 
 void queue_status_release(struct queue_status *s)
@@ -915,9 +949,10 @@ static void flush_suite(struct report *r)
 		return;
 	strbuf_addstr(&head, "<testsuite name=\"");
 	quote_xml(&head, r->suite.buf);
-	strbuf_addf(&head, "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\""
-		    " skipped=\"%ld\" time=\"%.3f\">\n", r->tests, r->failures,
-		    r->errors, r->skipped, r->time);
+	strbuf_addf(&head,
+		    "\" tests=\"%ld\" failures=\"%ld\" errors=\"%ld\""
+		    " skipped=\"%ld\" time=\"%.3f\">\n",
+		    r->tests, r->failures, r->errors, r->skipped, r->time);
 	fwrite(head.buf, 1, head.len, r->out);
 	fwrite(r->cases.buf, 1, r->cases.len, r->out);
 	fputs("</testsuite>\n", r->out);
@@ -966,11 +1001,14 @@ int queue_report(struct queue *q, FILE *out, struct shard_error *err)
 	const char *p[1] = { q->run_id };
 	int rc;
 
-	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n", out);
-	rc = pgconn_exec(q->c, "SELECT CASE WHEN xml IS NULL THEN 'shard'"
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n",
+	      out);
+	rc = pgconn_exec(q->c,
+			 "SELECT CASE WHEN xml IS NULL THEN 'shard'"
 			 " ELSE coalesce(suite, 'shard') END, xml, outcome,"
 			 " seconds, test_id FROM shard_queue WHERE run_id = $1"
-			 " ORDER BY 1, pos", 1, p, report_row, &r, err);
+			 " ORDER BY 1, pos",
+			 1, p, report_row, &r, err);
 	flush_suite(&r);
 	fputs("</testsuites>\n", out);
 	strbuf_release(&r.suite);

@@ -62,8 +62,7 @@ struct queue_seed_list {
 int queue_seed(struct queue *q, long attempt,
 	       int (*load)(void *data, struct queue_seed_list *out,
 			   struct shard_error *err),
-	       void *data, int *seeded, size_t *total,
-	       struct shard_error *err);
+	       void *data, int *seeded, size_t *total, struct shard_error *err);
 
 /*
  * What is left (claims whose lease ran out are put back first): pending
@@ -87,9 +86,9 @@ int queue_left(struct queue *q, double my_overhead, struct queue_left *out,
 struct queue_batch {
 	int64_t id;
 	size_t n;
-	int32_t *pos;          /* each test's position in the run */
-	char **ids;            /* owned */
-	double seconds;        /* estimated */
+	int32_t *pos;   /* each test's position in the run */
+	char **ids;     /* owned */
+	double seconds; /* estimated */
 };
 
 /*
@@ -107,8 +106,8 @@ int queue_heartbeat(struct queue *q, const struct queue_batch *b,
 struct queue_result {
 	enum junit_outcome outcome;
 	double seconds;
-	const char *suite;     /* the suite it was reported in, or NULL */
-	const char *xml;       /* its <testcase> element */
+	const char *suite; /* the suite it was reported in, or NULL */
+	const char *xml;   /* its <testcase> element */
 };
 
 /*
@@ -133,7 +132,7 @@ struct queue_status {
 	int exists;
 	int64_t total, pending, claimed, done, failed, requeued;
 	long attempt;
-	struct queue_worker_status *workers;  /* owned */
+	struct queue_worker_status *workers; /* owned */
 	size_t nworkers;
 };
 int queue_status(struct queue *q, struct queue_status *out,

@@ -26,12 +26,12 @@
 /* What a batch's reports said about each of its tests. */
 struct batch_read {
 	struct idmatch m;
-	struct queue_result *res;     /* per batch test */
-	struct queue_result **ptr;    /* &res[i] when reported, else NULL */
-	char **xml, **suite;          /* owned, per batch test */
+	struct queue_result *res;  /* per batch test */
+	struct queue_result **ptr; /* &res[i] when reported, else NULL */
+	char **xml, **suite;       /* owned, per batch test */
 	int fd, raw;
 	unsigned long long start, end;
-	double reported;              /* seconds the testcases report */
+	double reported; /* seconds the testcases report */
 	size_t failed;
 	struct strbuf tmp;
 };
@@ -123,7 +123,9 @@ static void read_job_report(struct batch_read *br, const char *path,
 			    const struct shard_ctx *ctx)
 {
 	struct junit_handler h = {
-		.testcase = on_case, .element_end = on_element_end, .data = br,
+		.testcase = on_case,
+		.element_end = on_element_end,
+		.data = br,
 	};
 	struct junit_options jo = { .recover = 0 };
 	struct shard_error e = SHARD_ERROR_INIT;
@@ -162,15 +164,15 @@ struct worker {
 	const struct queuerun_options *o;
 	const struct shard_ctx *ctx;
 	struct queuerun_result *res;
-	struct reportlog file;         /* -o: the completed batches */
-	const struct queue_batch *batch;  /* being run */
+	struct reportlog file;           /* -o: the completed batches */
+	const struct queue_batch *batch; /* being run */
 	double batch_start;
-	struct ran done;               /* ran, to be completed */
-	struct queue_batch next;       /* claimed ahead (n = 0: none) */
-	int looked_ahead;              /* for the batch being run */
-	struct shard_error tick_err;   /* queue work in a tick that failed */
-	double cold;                   /* the first invocation's overhead */
-	double warm;                   /* least overhead after the first
+	struct ran done;             /* ran, to be completed */
+	struct queue_batch next;     /* claimed ahead (n = 0: none) */
+	int looked_ahead;            /* for the batch being run */
+	struct shard_error tick_err; /* queue work in a tick that failed */
+	double cold;                 /* the first invocation's overhead */
+	double warm;                 /* least overhead after the first
 					  invocation, -1 when none yet */
 	size_t invocations;
 	double next_beat;
@@ -219,10 +221,12 @@ static int add_to_file(struct worker *w, const struct queue_batch *b,
 		strbuf_addch(&cases, '\n');
 	}
 	if (n && w->o->output) {
-		strbuf_addf(&suite, "<testsuite name=\"shard batch %lld\" "
+		strbuf_addf(&suite,
+			    "<testsuite name=\"shard batch %lld\" "
 			    "tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-			    "skipped=\"%zu\">\n%s</testsuite>", (long long)b->id,
-			    n, failures, errors, skipped, cases.buf);
+			    "skipped=\"%zu\">\n%s</testsuite>",
+			    (long long)b->id, n, failures, errors, skipped,
+			    cases.buf);
 		r = reportlog_append(&w->file, suite.buf, suite.len, err);
 	}
 	strbuf_release(&cases);
@@ -279,7 +283,8 @@ static double target_seconds(const struct worker *w,
 	double t = left->pending_seconds / (2.0 * workers_of(w, left));
 	double over = least_overhead(w, left);
 	double min = w->o->min_batch >= 0 ? w->o->min_batch
-		     : over > 0 ? 10 * over : 0;
+		     : over > 0           ? 10 * over
+					  : 0;
 
 	if (w->o->workers <= 0 && left->joined_ago < w->o->arrival &&
 	    t > w->o->arrival)
@@ -299,8 +304,9 @@ static int finish(struct worker *w, struct shard_error *err)
 	if (!b->n)
 		return 0;
 	accepted = xcalloc(b->n ? b->n : 1, sizeof(*accepted));
-	r = queue_complete(w->q, b, (const struct queue_result *const *)
-			   d->br.ptr, accepted, err);
+	r = queue_complete(w->q, b,
+			   (const struct queue_result *const *)d->br.ptr,
+			   accepted, err);
 	for (size_t i = 0; !r && i < b->n; i++) {
 		int bad = !d->br.ptr[i] ||
 			  d->br.ptr[i]->outcome == JUNIT_FAILED ||
@@ -392,9 +398,17 @@ static int run_batch(struct worker *w, const struct queue_batch *b,
 	const struct queuerun_options *o = w->o;
 	char tag[48];
 	struct runner_request rq = {
-		o->runner, o->cmd, (const char *const *)b->ids, b->n, o->dir,
-		tag, o->index, o->total, o->share_dir,
-		runner_pythonpath(o->envp), o->arg_room,
+		o->runner,
+		o->cmd,
+		(const char *const *)b->ids,
+		b->n,
+		o->dir,
+		tag,
+		o->index,
+		o->total,
+		o->share_dir,
+		runner_pythonpath(o->envp),
+		o->arg_room,
 	};
 	struct runner_job *jobs = NULL;
 	size_t njobs = 0;
@@ -406,9 +420,12 @@ static int run_batch(struct worker *w, const struct queue_batch *b,
 		return r;
 	for (size_t i = 0; !r && i < njobs && !w->res->stopped; i++) {
 		struct runcmd_wait wt = {
-			.grace = o->grace, .stop = o->stop,
-			.clock = w->ctx->clock, .data = w->ctx->data,
-			.tick = tick, .tick_data = w,
+			.grace = o->grace,
+			.stop = o->stop,
+			.clock = w->ctx->clock,
+			.data = w->ctx->data,
+			.tick = tick,
+			.tick_data = w,
 		};
 		enum runcmd_end end;
 		int status = 0;
@@ -475,8 +492,9 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 		 const struct shard_ctx *ctx, struct queuerun_result *res,
 		 struct shard_error *err)
 {
-	struct worker w = { .q = q, .o = o, .ctx = ctx, .res = res,
-			    .cold = 0, .warm = -1 };
+	struct worker w = {
+		.q = q, .o = o, .ctx = ctx, .res = res, .cold = 0, .warm = -1
+	};
 	struct shard_error e2 = SHARD_ERROR_INIT;
 	int r = 0;
 

@@ -38,24 +38,24 @@
 struct queuerun_options {
 	enum runner_kind runner;
 	const char *const *cmd;
-	const char *dir;               /* scratch directory */
+	const char *dir; /* scratch directory */
 	const char *share_dir;
 	char *const *envp;
 	size_t arg_room;
-	size_t index, total;           /* this worker, for SHARD_INDEX/TOTAL */
-	long workers;                  /* expected workers; 0 when not
+	size_t index, total; /* this worker, for SHARD_INDEX/TOTAL */
+	long workers;        /* expected workers; 0 when not
 					  given: learnt from the queue */
-	double arrival;                /* without a count: seconds after
+	double arrival;      /* without a count: seconds after
 					  the latest worker joined during
 					  which another may still arrive,
 					  and a batch's most seconds then */
-	double heartbeat;              /* seconds between lease renewals */
-	double poll;                   /* seconds between looks when only
+	double heartbeat;    /* seconds between lease renewals */
+	double poll;         /* seconds between looks when only
 					  others' claims are left */
-	double min_batch;              /* seconds; < 0: 10x the overhead */
+	double min_batch;    /* seconds; < 0: 10x the overhead */
 	double grace;
 	const volatile sig_atomic_t *stop;
-	const char *output;            /* this worker's JUnit file, or NULL */
+	const char *output; /* this worker's JUnit file, or NULL */
 	/* told after each batch: tests, failures among them, seconds */
 	void (*on_batch)(void *data, size_t tests, size_t failed,
 			 double seconds);
@@ -64,11 +64,11 @@ struct queuerun_options {
 
 struct queuerun_result {
 	size_t batches, tests, failed;
-	size_t rejected;               /* results whose claim was lost */
-	double overhead;               /* measured per invocation, seconds:
+	size_t rejected; /* results whose claim was lost */
+	double overhead; /* measured per invocation, seconds:
 					  the least warm one, else the
 					  first (cold) invocation's */
-	int status;                    /* the last non-zero command status */
+	int status;      /* the last non-zero command status */
 	int stopped;
 };
 

@@ -21,8 +21,10 @@ static size_t utf8_char(const unsigned char *s, size_t len, uint32_t *cp)
 		*cp = s[0];
 		return 1;
 	}
-	n = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-	    : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	n = (s[0] & 0xe0) == 0xc0   ? 2
+	    : (s[0] & 0xf0) == 0xe0 ? 3
+	    : (s[0] & 0xf8) == 0xf0 ? 4
+				    : 0;
 	if (!n)
 		return 0;
 	c = s[0] & (0x7f >> n);
@@ -43,12 +45,12 @@ static size_t utf8_char(const unsigned char *s, size_t len, uint32_t *cp)
 static int unsafe_char(uint32_t c)
 {
 	return c < 0x20 || c == 0x7f ||
-	       (c >= 0x80 && c <= 0x9f) ||          /* C1 controls */
-	       c == 0x061c ||                       /* Arabic letter mark */
-	       c == 0x200e || c == 0x200f ||        /* LRM, RLM */
-	       c == 0x2028 || c == 0x2029 ||        /* line, paragraph sep. */
-	       (c >= 0x202a && c <= 0x202e) ||      /* embeddings, overrides */
-	       (c >= 0x2066 && c <= 0x2069);        /* isolates */
+	       (c >= 0x80 && c <= 0x9f) ||     /* C1 controls */
+	       c == 0x061c ||                  /* Arabic letter mark */
+	       c == 0x200e || c == 0x200f ||   /* LRM, RLM */
+	       c == 0x2028 || c == 0x2029 ||   /* line, paragraph sep. */
+	       (c >= 0x202a && c <= 0x202e) || /* embeddings, overrides */
+	       (c >= 0x2066 && c <= 0x2069);   /* isolates */
 }
 
 /* The escape of the character or byte at s, or 0 bytes when it is safe. */
@@ -65,7 +67,9 @@ static size_t escape_at(const unsigned char *s, size_t len, char esc[16],
 		return 0;
 	if (c == '\t' || c == '\n' || c == '\r')
 		return (size_t)snprintf(esc, 16, "\\%c",
-					c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+					c == '\t'   ? 't'
+					: c == '\n' ? 'n'
+						    : 'r');
 	if (c < 0x80)
 		return (size_t)snprintf(esc, 16, "\\x%02x", (unsigned)c);
 	return (size_t)snprintf(esc, 16, "\\u{%04x}", (unsigned)c);
@@ -92,8 +96,7 @@ int quote_add(struct strbuf *out, const char *s, size_t len)
 	return r ? r : strbuf_add(out, s + run, len - run);
 }
 
-int quote_add_cut(struct strbuf *out, const char *s, size_t len,
-		  size_t max)
+int quote_add_cut(struct strbuf *out, const char *s, size_t len, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t cut = 0, took;
@@ -177,14 +180,29 @@ int quote_xml(struct strbuf *out, const char *s)
 			continue;
 		}
 		switch (c) {
-		case '&': r = strbuf_addstr(out, "&amp;"); break;
-		case '<': r = strbuf_addstr(out, "&lt;"); break;
-		case '>': r = strbuf_addstr(out, "&gt;"); break;
-		case '"': r = strbuf_addstr(out, "&quot;"); break;
-		case '\t': r = strbuf_addstr(out, "&#9;"); break;
-		case '\n': r = strbuf_addstr(out, "&#10;"); break;
-		case '\r': r = strbuf_addstr(out, "&#13;"); break;
-		default: r = strbuf_add(out, s + i, took);
+		case '&':
+			r = strbuf_addstr(out, "&amp;");
+			break;
+		case '<':
+			r = strbuf_addstr(out, "&lt;");
+			break;
+		case '>':
+			r = strbuf_addstr(out, "&gt;");
+			break;
+		case '"':
+			r = strbuf_addstr(out, "&quot;");
+			break;
+		case '\t':
+			r = strbuf_addstr(out, "&#9;");
+			break;
+		case '\n':
+			r = strbuf_addstr(out, "&#10;");
+			break;
+		case '\r':
+			r = strbuf_addstr(out, "&#13;");
+			break;
+		default:
+			r = strbuf_add(out, s + i, took);
 		}
 	}
 	return r;

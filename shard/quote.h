@@ -30,8 +30,7 @@ int quote_str(struct strbuf *out, const char *s);
  * Like quote_add, of at most max bytes of s (whole characters), then
  * "..." when s was cut: for ids in messages, which may be long.
  */
-int quote_add_cut(struct strbuf *out, const char *s, size_t len,
-		  size_t max);
+int quote_add_cut(struct strbuf *out, const char *s, size_t len, size_t max);
 
 /*
  * The length (1 to 4) of the UTF-8 sequence at s (len bytes left) and its

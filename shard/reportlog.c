@@ -15,7 +15,8 @@
 #define CLOSE "?>"
 #define TAIL "\n</testsuites>\n"
 #define LEN(s) (sizeof(s) - 1)
-#define RESERVE 3                 /* a space (the instruction's name
+#define RESERVE \
+	3 /* a space (the instruction's name
 				     must be followed by one), then
 				     where CLOSE goes in step 2 */
 #define MIN_PAD (64 * 1024)
@@ -69,8 +70,10 @@ static int copy_suites(struct reportlog *l, FILE *f, struct shard_error *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return shard_error_set(err, SHARD_EENV, "%s: read "
-					       "error: %s", l->path,
+			return shard_error_set(err, SHARD_EENV,
+					       "%s: read "
+					       "error: %s",
+					       l->path,
 					       n < 0 ? strerror(errno)
 						     : "file shrank");
 		fwrite(buf, 1, (size_t)n, f);
@@ -83,8 +86,8 @@ static int copy_suites(struct reportlog *l, FILE *f, struct shard_error *err)
  * Write the file whole: what it holds, then xml (len bytes, may be 0),
  * then a pad of pad spaces (none when pad is 0: no instruction at all).
  */
-static int rewrite(struct reportlog *l, const char *xml, size_t len,
-		   size_t pad, struct shard_error *err)
+static int rewrite(struct reportlog *l, const char *xml, size_t len, size_t pad,
+		   struct shard_error *err)
 {
 	struct atomicfile out;
 	unsigned long long suites;
@@ -131,7 +134,8 @@ int reportlog_create(struct reportlog *l, const char *path,
 	l->fd = -1;
 	l->path = xstrdup(path);
 	if (!strcmp(path, "-"))
-		return shard_error_set(err, SHARD_EINPUT, "a report kept batch "
+		return shard_error_set(err, SHARD_EINPUT,
+				       "a report kept batch "
 				       "by batch needs a file, not standard "
 				       "output");
 	l->pad = LEN(HEAD);
@@ -158,8 +162,8 @@ int reportlog_append(struct reportlog *l, const char *xml, size_t len,
 	    l->end - c < RESERVE + len + 1 + LEN(OPEN) + 1) {
 		unsigned long long held = l->pad - LEN(HEAD) + len + 1;
 
-		return rewrite(l, xml, len, held > MIN_PAD ? (size_t)held
-							  : MIN_PAD, err);
+		return rewrite(l, xml, len,
+			       held > MIN_PAD ? (size_t)held : MIN_PAD, err);
 	}
 	/* 1. inside the instruction: text */
 	l->broken = 1;

@@ -39,13 +39,13 @@
 struct reportlog {
 	char *path;
 	int fd;
-	unsigned long long pad;   /* offset of the pad's "<?shard-pad" */
-	unsigned long long end;   /* offset of the pad's "?>" */
-	size_t rewrites;          /* times written whole since created */
-	int broken;               /* a write failed: rewrite the pad */
+	unsigned long long pad; /* offset of the pad's "<?shard-pad" */
+	unsigned long long end; /* offset of the pad's "?>" */
+	size_t rewrites;        /* times written whole since created */
+	int broken;             /* a write failed: rewrite the pad */
 	/* for tests: told each write before it is made */
-	void (*before_write)(void *data, unsigned long long at,
-			     const char *buf, size_t len);
+	void (*before_write)(void *data, unsigned long long at, const char *buf,
+			     size_t len);
 	void *hook_data;
 };
 

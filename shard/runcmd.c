@@ -145,7 +145,7 @@ static ssize_t read_full(int fd, void *buf, size_t len)
 /* The watcher (see the top of this file). Never returns. */
 static void watcher(int in)
 {
-	static const int ignored[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+	static const int ignored[] = { SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
 				       SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU };
 	pid_t group = 0;
 	char done = 0;
@@ -335,7 +335,8 @@ int runcmd_wait(struct runcmd *c, const struct runcmd_wait *w, int *status,
 		 * be reused while we kill what it left behind */
 		memset(&info, 0, sizeof(info));
 		if (waitid(P_PID, (id_t)c->pid, &info,
-			   WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR) {
+			   WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		    errno != EINTR) {
 			r = shard_error_set(err, SHARD_EENV, "waitid: %s",
 					    strerror(errno));
 			break;
@@ -403,15 +404,14 @@ static double monotonic(void *data)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int runcmd_capture(const char *const *argv, char *const *envp,
-		   runcmd_sink sink, void *data,
-		   const volatile sig_atomic_t *stop, int *status,
+int runcmd_capture(const char *const *argv, char *const *envp, runcmd_sink sink,
+		   void *data, const volatile sig_atomic_t *stop, int *status,
 		   struct shard_error *err)
 {
 	struct runcmd c = { argv, envp, 0, 0, -1 };
 	static const volatile sig_atomic_t now = 1;
-	struct runcmd_wait w = { 0, CAPTURE_GRACE, stop, monotonic, NULL,
-				 NULL, NULL };
+	struct runcmd_wait w = { 0,    CAPTURE_GRACE, stop, monotonic,
+				 NULL, NULL,          NULL };
 	struct shard_error werr = SHARD_ERROR_INIT;
 	enum runcmd_end end;
 	int out[2], r;
@@ -434,7 +434,9 @@ int runcmd_capture(const char *const *argv, char *const *envp,
 	if (runcmd_wait(&c, &w, status, &end, &werr) && !r)
 		r = shard_error_set(err, werr.code, "%s", werr.msg);
 	if (!r && end == RUNCMD_STOPPED)
-		r = shard_error_set(err, SHARD_EENV, "'%s' was stopped by a "
-				    "signal", argv[0]);
+		r = shard_error_set(err, SHARD_EENV,
+				    "'%s' was stopped by a "
+				    "signal",
+				    argv[0]);
 	return r;
 }

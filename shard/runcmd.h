@@ -33,19 +33,18 @@ typedef int (*runcmd_sink)(void *data, const char *buf, size_t len,
  * later), or the sink's code (the group is then killed). In every case
  * no process of the group is left when it returns.
  */
-int runcmd_capture(const char *const *argv, char *const *envp,
-		   runcmd_sink sink, void *data,
-		   const volatile sig_atomic_t *stop, int *status,
+int runcmd_capture(const char *const *argv, char *const *envp, runcmd_sink sink,
+		   void *data, const volatile sig_atomic_t *stop, int *status,
 		   struct shard_error *err);
 
 /* A child started in its own process group, to be waited for with a
  * deadline and a stop flag. */
 struct runcmd {
 	const char *const *argv;
-	char *const *envp;       /* NULL-terminated; NULL = inherit */
-	pid_t pid;               /* set by runcmd_start; also the group */
-	pid_t watcher;           /* set by runcmd_start: kills the group */
-	int watch_fd;            /* if shard dies (runcmd.c) */
+	char *const *envp; /* NULL-terminated; NULL = inherit */
+	pid_t pid;         /* set by runcmd_start; also the group */
+	pid_t watcher;     /* set by runcmd_start: kills the group */
+	int watch_fd;      /* if shard dies (runcmd.c) */
 };
 
 /*
@@ -57,16 +56,16 @@ struct runcmd {
 int runcmd_start(struct runcmd *c, struct shard_error *err);
 
 enum runcmd_end {
-	RUNCMD_EXITED,           /* on its own */
-	RUNCMD_TIMED_OUT,        /* the deadline passed: group killed */
-	RUNCMD_STOPPED,          /* *stop became non-zero: group killed */
+	RUNCMD_EXITED,    /* on its own */
+	RUNCMD_TIMED_OUT, /* the deadline passed: group killed */
+	RUNCMD_STOPPED,   /* *stop became non-zero: group killed */
 };
 
 struct runcmd_wait {
-	double deadline;         /* clock() value; 0 = none */
-	double grace;            /* seconds between TERM and KILL */
-	const volatile sig_atomic_t *stop;  /* may be NULL */
-	double (*clock)(void *data);        /* seconds */
+	double deadline;                   /* clock() value; 0 = none */
+	double grace;                      /* seconds between TERM and KILL */
+	const volatile sig_atomic_t *stop; /* may be NULL */
+	double (*clock)(void *data);       /* seconds */
 	void *data;
 	/* called at every poll (about 50 times a second), may be NULL */
 	void (*tick)(void *tick_data, double now);

@@ -49,11 +49,13 @@ int runner_check(enum runner_kind kind, const char *const *cmd,
 		 struct shard_error *err)
 {
 	if (!cmd || !cmd[0])
-		return shard_error_set(err, SHARD_EINPUT, "no command: give it "
+		return shard_error_set(err, SHARD_EINPUT,
+				       "no command: give it "
 				       "after '--'");
 	if (kind == RUNNER_GENERIC && !has_arg(cmd, "{}") &&
 	    !has_arg(cmd, "{@}"))
-		return shard_error_set(err, SHARD_EINPUT, "the command has no "
+		return shard_error_set(err, SHARD_EINPUT,
+				       "the command has no "
 				       "'{}' (the test ids as arguments) or "
 				       "'{@}' (a file of ids); or choose a "
 				       "--runner");
@@ -146,11 +148,13 @@ static int refuse_generic(const struct unit *u, const char *const *cmd,
 
 	quote_add_cut(&id, u->arg, strlen(u->arg), 120);
 	quote_add_cut(&prog, cmd[0], strlen(cmd[0]), 120);
-	r = shard_error_set(err, SHARD_EINPUT, "test id '%s' begins with "
+	r = shard_error_set(err, SHARD_EINPUT,
+			    "test id '%s' begins with "
 			    "'-': through '{}', '%s' would take it as an "
 			    "option; put an argument '--' before '{}' if the "
 			    "command takes '--' to end its options, or pass "
-			    "the ids in a file with '{@}'", id.buf, prog.buf);
+			    "the ids in a file with '{@}'",
+			    id.buf, prog.buf);
 	strbuf_release(&id);
 	strbuf_release(&prog);
 	return r;
@@ -164,7 +168,8 @@ static int refuse_go(const struct unit *u, struct shard_error *err)
 
 	quote_add_cut(&id, u->ids.v[0], strlen(u->ids.v[0]), 120);
 	quote_add_cut(&pkg, u->arg, strlen(u->arg), 120);
-	r = shard_error_set(err, SHARD_EINPUT, "test id '%s': its package "
+	r = shard_error_set(err, SHARD_EINPUT,
+			    "test id '%s': its package "
 			    "'%s' begins with '-', which go test would take "
 			    "as a flag (no Go import path begins with '-')",
 			    id.buf, pkg.buf);
@@ -438,7 +443,8 @@ static int check_lengths(const struct units *us, struct shard_error *err)
 {
 	for (size_t i = 0; i < us->n; i++)
 		if (strlen(us->u[i].arg) + 1 > ARG_STRLEN_MAX)
-			return shard_error_set(err, SHARD_EINPUT, "a test id of "
+			return shard_error_set(err, SHARD_EINPUT,
+					       "a test id of "
 					       "%zu bytes is longer than one "
 					       "argument may be: pass ids "
 					       "with '{@}'",

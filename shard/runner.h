@@ -50,24 +50,24 @@ int runner_check(enum runner_kind kind, const char *const *cmd,
 
 struct runner_request {
 	enum runner_kind kind;
-	const char *const *cmd;     /* the user's command, NULL-terminated */
-	const char *const *ids;     /* the tests to run */
+	const char *const *cmd; /* the user's command, NULL-terminated */
+	const char *const *ids; /* the tests to run */
 	size_t n;
-	const char *dir;            /* where id files and reports go */
-	const char *tag;            /* names this set of jobs' files */
-	size_t index, total;        /* the shard */
-	const char *share_dir;      /* where shard_pytest.py is */
-	const char *pythonpath;     /* the inherited PYTHONPATH, or NULL */
-	size_t arg_room;            /* bytes argv may take (limit less env) */
+	const char *dir;        /* where id files and reports go */
+	const char *tag;        /* names this set of jobs' files */
+	size_t index, total;    /* the shard */
+	const char *share_dir;  /* where shard_pytest.py is */
+	const char *pythonpath; /* the inherited PYTHONPATH, or NULL */
+	size_t arg_room;        /* bytes argv may take (limit less env) */
 };
 
 /* One invocation: its argv, the variables it adds, its files. */
 struct runner_job {
 	struct strvec argv;
-	struct strvec env;          /* "NAME=value" to set */
-	char *junit;                /* where its report is expected */
-	char *tests_file;           /* its ids, one a line */
-	size_t n;                   /* how many ids it covers */
+	struct strvec env; /* "NAME=value" to set */
+	char *junit;       /* where its report is expected */
+	char *tests_file;  /* its ids, one a line */
+	size_t n;          /* how many ids it covers */
 };
 
 /*

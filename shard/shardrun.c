@@ -28,7 +28,7 @@ enum { SEEN = 1, FAILED = 2 };
 
 struct tracker {
 	struct idmatch m;
-	unsigned char *state;            /* per id, this attempt */
+	unsigned char *state; /* per id, this attempt */
 };
 
 static void tracker_init(struct tracker *t, const struct shardrun_options *o)
@@ -86,7 +86,7 @@ struct run_state {
 	const struct shard_ctx *ctx;
 	struct shardrun_result *res;
 	struct tracker t;
-	struct strvec inputs;     /* reports to merge, in order */
+	struct strvec inputs; /* reports to merge, in order */
 	double deadline;
 };
 
@@ -95,8 +95,11 @@ static int run_job(struct run_state *s, const struct runner_job *j,
 {
 	const struct shardrun_options *o = s->o;
 	struct runcmd_wait w = {
-		.deadline = s->deadline, .grace = o->grace, .stop = o->stop,
-		.clock = s->ctx->clock, .data = s->ctx->data,
+		.deadline = s->deadline,
+		.grace = o->grace,
+		.stop = o->stop,
+		.clock = s->ctx->clock,
+		.data = s->ctx->data,
 	};
 	enum runcmd_end end;
 	int status = 0, r;
@@ -137,8 +140,12 @@ static int run_attempt(struct run_state *s, unsigned attempt,
 	const struct shardrun_options *o = s->o;
 	char tag[32];
 	struct runner_request rq = {
-		o->runner, o->cmd, ids, n, o->dir, tag, o->index, o->total,
-		o->share_dir, runner_pythonpath(o->envp), o->arg_room,
+		o->runner,    o->cmd,
+		ids,          n,
+		o->dir,       tag,
+		o->index,     o->total,
+		o->share_dir, runner_pythonpath(o->envp),
+		o->arg_room,
 	};
 	struct runner_job *jobs = NULL;
 	size_t njobs = 0;
@@ -149,9 +156,11 @@ static int run_attempt(struct run_state *s, unsigned attempt,
 	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
 		return r;
 	if (njobs > 1 && attempt == 0 && o->runner != RUNNER_GO)
-		shard_warn(s->ctx, "%zu test ids exceed the argument limit: "
+		shard_warn(s->ctx,
+			   "%zu test ids exceed the argument limit: "
 			   "running them in %zu batches, each with its own "
-			   "report", n, njobs);
+			   "report",
+			   n, njobs);
 	for (size_t i = 0; !r && i < njobs; i++) {
 		if (s->res->timed_out || s->res->stopped)
 			break;
@@ -217,8 +226,10 @@ static const char *missing_message(const struct run_state *s, char *buf,
 	else if (s->res->stopped)
 		snprintf(buf, size, "not run: shard run was stopped");
 	else if (s->res->status)
-		snprintf(buf, size, "planned but not reported (the runner "
-			 "exited with status %d)", s->res->status);
+		snprintf(buf, size,
+			 "planned but not reported (the runner "
+			 "exited with status %d)",
+			 s->res->status);
 	else
 		return NULL;
 	return buf;

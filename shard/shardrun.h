@@ -20,24 +20,24 @@
 
 struct shardrun_options {
 	enum runner_kind runner;
-	const char *const *cmd;      /* after "--", NULL-terminated */
-	const char *const *ids;      /* the shard's planned tests */
+	const char *const *cmd; /* after "--", NULL-terminated */
+	const char *const *ids; /* the shard's planned tests */
 	size_t n;
 	size_t index, total;
-	double predicted;            /* seconds; < 0 when unknown */
+	double predicted; /* seconds; < 0 when unknown */
 	const char *run_id, *host;
-	long attempt;                /* the CI's attempt (re-runs), >= 1 */
-	const char *props;           /* more <property/> lines for the
+	long attempt;          /* the CI's attempt (re-runs), >= 1 */
+	const char *props;     /* more <property/> lines for the
 					shard's suite (partition.h), or NULL */
-	const char *dir;             /* an existing scratch directory */
-	const char *share_dir;       /* where shard_pytest.py is */
-	char *const *envp;           /* the command's base environment */
-	double timeout;              /* seconds for the whole shard; 0: none */
-	double grace;                /* seconds between TERM and KILL */
-	long retries;                /* reruns of failed tests */
-	size_t arg_room;             /* bytes argv may take */
+	const char *dir;       /* an existing scratch directory */
+	const char *share_dir; /* where shard_pytest.py is */
+	char *const *envp;     /* the command's base environment */
+	double timeout;        /* seconds for the whole shard; 0: none */
+	double grace;          /* seconds between TERM and KILL */
+	long retries;          /* reruns of failed tests */
+	size_t arg_room;       /* bytes argv may take */
 	const volatile sig_atomic_t *stop; /* set by a signal: stop now */
-	const char *output;          /* the report ("-": std_out) */
+	const char *output;                /* the report ("-": std_out) */
 	FILE *std_out;
 	/* told when a job ends: tests it covered, and its exit status */
 	void (*on_job)(void *data, size_t tests, int status);
@@ -45,13 +45,13 @@ struct shardrun_options {
 };
 
 struct shardrun_result {
-	struct merge_stats stats;    /* of the written report */
-	int status;                  /* the last non-zero job status, or 0 */
+	struct merge_stats stats; /* of the written report */
+	int status;               /* the last non-zero job status, or 0 */
 	int timed_out, stopped;
-	size_t jobs;                 /* commands run */
-	size_t unreadable;           /* jobs that left no readable report */
-	unsigned attempts;           /* 1 + retries made */
-	double seconds;              /* wall time of the commands */
+	size_t jobs;       /* commands run */
+	size_t unreadable; /* jobs that left no readable report */
+	unsigned attempts; /* 1 + retries made */
+	double seconds;    /* wall time of the commands */
 };
 
 /*

@@ -67,7 +67,8 @@ int spanread_get(struct spanread *s, unsigned long long start,
 	if (end - start > s->cap)
 		return shard_error_set(err, SHARD_EENV,
 				       "%s: a span of %llu bytes is larger than "
-				       "the read window", s->path, end - start);
+				       "the read window",
+				       s->path, end - start);
 	if (start < s->base || end > s->base + s->len) {
 		if (refill(s, start, err))
 			return err->code;

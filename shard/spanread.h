@@ -17,12 +17,12 @@
 
 struct spanread {
 	int fd;
-	const char *path;   /* for messages */
+	const char *path; /* for messages */
 	char *buf;
-	size_t cap;         /* window size */
+	size_t cap;              /* window size */
 	unsigned long long base; /* file offset of buf[0] */
-	size_t len;         /* valid bytes in buf */
-	int eof;            /* the window reaches the end of the file */
+	size_t len;              /* valid bytes in buf */
+	int eof;                 /* the window reaches the end of the file */
 };
 
 /* fd stays the caller's; window of cap bytes (0: 1 MiB). */

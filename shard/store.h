@@ -22,11 +22,11 @@
 #define STORE_DEFAULT_PATH ".shard/history.db"
 
 struct store_run {
-	const char *run_key;    /* docs/design.md run identity */
-	double started_at;      /* seconds since the epoch */
-	const char *commit;     /* may be NULL */
-	const char *branch;     /* may be NULL */
-	const char *ci;         /* provider name, may be NULL */
+	const char *run_key; /* docs/design.md run identity */
+	double started_at;   /* seconds since the epoch */
+	const char *commit;  /* may be NULL */
+	const char *branch;  /* may be NULL */
+	const char *ci;      /* provider name, may be NULL */
 };
 
 struct store_result {
@@ -35,15 +35,15 @@ struct store_result {
 	const char *parent_key; /* a Go subtest's parent, else NULL */
 	enum junit_outcome outcome;
 	double seconds;
-	int has_time;           /* 0: no sample for the estimate */
-	int shard;              /* -1 when unknown */
+	int has_time; /* 0: no sample for the estimate */
+	int shard;    /* -1 when unknown */
 };
 
 struct store_shard {
 	int index, total;
 	double predicted, actual;
 	int has_predicted, has_actual;
-	const char *host;       /* may be NULL */
+	const char *host; /* may be NULL */
 	unsigned attempt;
 	/* the shard's plan and list (partition.h); NULL when unknown */
 	const char *plan_hash, *list_digest;
@@ -57,11 +57,11 @@ struct store_pin {
 	const char *run;
 	const char *list_digest;
 	const char *request;
-	double created_at;       /* seconds since the epoch */
+	double created_at; /* seconds since the epoch */
 	const char *plan_hash;
-	const void *assignment;  /* pin.c's encoding, assignment_len bytes */
+	const void *assignment; /* pin.c's encoding, assignment_len bytes */
 	size_t assignment_len;
-	const char *meta;        /* pin.c's JSON of the plan's figures */
+	const char *meta; /* pin.c's JSON of the plan's figures */
 };
 
 /* What planning reads: one row per test with an estimate. */
@@ -75,18 +75,18 @@ struct store_estimate {
 
 struct store_summary {
 	int64_t runs, tests, results;
-	int64_t bytes;          /* size on disk, -1 when unknown */
+	int64_t bytes; /* size on disk, -1 when unknown */
 	int schema_version;
 };
 
 /* A test as export and import see it: identity and sample window. */
 struct store_test {
 	const char *key;
-	const char *file;        /* NULL when unknown */
-	const char *parent_key;  /* NULL unless a subtest */
-	const double *samples;   /* oldest first */
+	const char *file;       /* NULL when unknown */
+	const char *parent_key; /* NULL unless a subtest */
+	const double *samples;  /* oldest first */
 	size_t n;
-	int64_t sample_count;    /* samples ever taken, beyond the window */
+	int64_t sample_count; /* samples ever taken, beyond the window */
 };
 
 /* A file's set-up time samples (add_file_overhead), oldest first. */
@@ -97,7 +97,7 @@ struct store_file {
 };
 
 struct store_prune_stats {
-	int64_t runs, results, tests;   /* deleted */
+	int64_t runs, results, tests; /* deleted */
 	int64_t bytes_before, bytes_after;
 };
 
@@ -122,7 +122,8 @@ struct store_ops {
 	 * store numbers repeats of a key within one source as attempts.
 	 */
 	int (*add_result)(struct store *s, int64_t run_id, int64_t source_id,
-			  const struct store_result *r, struct shard_error *err);
+			  const struct store_result *r,
+			  struct shard_error *err);
 	/*
 	 * A shard's figures and plan; a second call for the same index and
 	 * attempt keeps what the first gave that this one does not.
@@ -133,7 +134,8 @@ struct store_ops {
 	int (*add_file_overhead)(struct store *s, const char *file,
 				 double seconds, struct shard_error *err);
 	int (*each_estimate)(struct store *s,
-			     int (*fn)(void *data, const struct store_estimate *e),
+			     int (*fn)(void *data,
+				       const struct store_estimate *e),
 			     void *data, struct shard_error *err);
 	/*
 	 * Planning's fast path: the key hash (identity_hash) and estimate of
@@ -282,14 +284,14 @@ struct store_ops {
 
 struct store {
 	const struct store_ops *ops;
-	unsigned window;               /* samples kept per test */
-	enum estimate_method method;   /* estimator applied at ingest */
+	unsigned window;             /* samples kept per test */
+	enum estimate_method method; /* estimator applied at ingest */
 };
 
 struct store_options {
-	int create;          /* create the store (and its directory) if missing */
+	int create; /* create the store (and its directory) if missing */
 	int readonly;
-	unsigned window;     /* 0: ESTIMATE_WINDOW_DEFAULT */
+	unsigned window; /* 0: ESTIMATE_WINDOW_DEFAULT */
 };
 
 /*

@@ -195,18 +195,20 @@ static const struct {
 	int nparams;
 } stmts[ST__COUNT] = {
 	[ST_FIND_RUN] = { "SELECT id FROM shard_history.runs"
-			  " WHERE run_key = $1", 1 },
-	[ST_ADD_RUN] = {
-		"INSERT INTO shard_history.runs(run_key, started_at,"
-		" commit_sha, branch, ci, ingested_at)"
-		" VALUES($1, $2, $3, $4, $5, $2)"
-		" ON CONFLICT (run_key) DO NOTHING RETURNING id", 5 },
+			  " WHERE run_key = $1",
+			  1 },
+	[ST_ADD_RUN] = { "INSERT INTO shard_history.runs(run_key, started_at,"
+			 " commit_sha, branch, ci, ingested_at)"
+			 " VALUES($1, $2, $3, $4, $5, $2)"
+			 " ON CONFLICT (run_key) DO NOTHING RETURNING id",
+			 5 },
 	[ST_FIND_SOURCE] = { "SELECT id FROM shard_history.sources"
-			     " WHERE run_id = $1 AND digest = $2", 2 },
-	[ST_ADD_SOURCE] = {
-		"INSERT INTO shard_history.sources(run_id, digest, name)"
-		" VALUES($1, $2, $3)"
-		" ON CONFLICT (run_id, digest) DO NOTHING RETURNING id", 3 },
+			     " WHERE run_id = $1 AND digest = $2",
+			     2 },
+	[ST_ADD_SOURCE] = { "INSERT INTO shard_history.sources(run_id, digest, name)"
+			    " VALUES($1, $2, $3)"
+			    " ON CONFLICT (run_id, digest) DO NOTHING RETURNING id",
+			    3 },
 	/*
 	 * The staged results, folded per key in their order (the last known
 	 * file and parent win, samples are pushed oldest first), upserted
@@ -216,66 +218,65 @@ static const struct {
 	 * made the statement five times slower); the order holds with the
 	 * group or hash aggregate alike, as both consume rows as they come.
 	 */
-	[ST_MERGE] = {
-		"WITH st AS (SELECT *, row_number() OVER"
-		" (PARTITION BY key, source_id ORDER BY seq) AS attempt"
-		" FROM pg_temp.shard_stage),"
-		" agg AS (SELECT key, min(key_hash) AS key_hash,"
-		" array_agg(file) FILTER (WHERE file IS NOT NULL) AS files,"
-		" array_agg(parent_key) FILTER (WHERE parent_key IS NOT NULL)"
-		" AS parents,"
-		" shard_history.push(NULL, array_agg(seconds)"
-		" FILTER (WHERE sample), $1) AS samples,"
-		" count(*) FILTER (WHERE sample) AS sample_count,"
-		" array_agg(run_id) AS runs, array_agg(source_id) AS sources,"
-		" array_agg(attempt) AS attempts"
-		" FROM (SELECT * FROM st ORDER BY key, seq) o GROUP BY key),"
-		" up AS (INSERT INTO shard_history.tests AS t(key, key_hash,"
-		" file, parent_key, samples, estimate, sample_count,"
-		" first_run, last_run, last_source, last_attempt)"
-		" SELECT key, key_hash, files[cardinality(files)],"
-		" parents[cardinality(parents)], samples,"
-		" shard_history.estimate(samples, $2), sample_count, runs[1],"
-		" runs[cardinality(runs)], sources[cardinality(sources)],"
-		" attempts[cardinality(attempts)]"
-		" FROM agg ORDER BY key"
-		" ON CONFLICT (key) DO UPDATE SET"
-		" file = coalesce(excluded.file, t.file),"
-		" parent_key = coalesce(excluded.parent_key, t.parent_key),"
-		" samples = shard_history.push(t.samples, excluded.samples, $1),"
-		" estimate = coalesce(shard_history.estimate(shard_history.push("
-		"t.samples, excluded.samples, $1), $2), t.estimate),"
-		" sample_count = t.sample_count + excluded.sample_count,"
-		" last_run = excluded.last_run,"
-		" last_source = excluded.last_source,"
-		" last_attempt = excluded.last_attempt"
-		" RETURNING t.id, t.key)"
-		" INSERT INTO shard_history.results(run_id, source_id, test_id,"
-		" attempt, outcome, seconds, shard)"
-		" SELECT st.run_id, st.source_id, up.id, st.attempt, st.outcome,"
-		" st.seconds, st.shard FROM st JOIN up ON up.key = st.key"
-		" ORDER BY st.seq", 2 },
-	[ST_ADD_SHARD] = {
-		"INSERT INTO shard_history.shards AS s(run_id, shard_index,"
-		" shard_total, predicted, actual, host, attempt, plan_hash,"
-		" list_digest) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-		" ON CONFLICT (run_id, shard_index, attempt) DO UPDATE SET"
-		" shard_total = excluded.shard_total,"
-		" predicted = coalesce(excluded.predicted, s.predicted),"
-		" actual = coalesce(excluded.actual, s.actual),"
-		" host = coalesce(excluded.host, s.host),"
-		" plan_hash = coalesce(excluded.plan_hash, s.plan_hash),"
-		" list_digest = coalesce(excluded.list_digest, s.list_digest)",
-		9 },
-	[ST_ADD_OVERHEAD] = {
-		"INSERT INTO shard_history.files AS f(file, samples, overhead)"
-		" VALUES($1, shard_history.push(NULL, ARRAY[$2::float8], $3),"
-		" shard_history.estimate(shard_history.push(NULL,"
-		" ARRAY[$2::float8], $3), $4))"
-		" ON CONFLICT (file) DO UPDATE SET"
-		" samples = shard_history.push(f.samples, ARRAY[$2::float8], $3),"
-		" overhead = shard_history.estimate(shard_history.push("
-		"f.samples, ARRAY[$2::float8], $3), $4)", 4 },
+	[ST_MERGE] = { "WITH st AS (SELECT *, row_number() OVER"
+		       " (PARTITION BY key, source_id ORDER BY seq) AS attempt"
+		       " FROM pg_temp.shard_stage),"
+		       " agg AS (SELECT key, min(key_hash) AS key_hash,"
+		       " array_agg(file) FILTER (WHERE file IS NOT NULL) AS files,"
+		       " array_agg(parent_key) FILTER (WHERE parent_key IS NOT NULL)"
+		       " AS parents,"
+		       " shard_history.push(NULL, array_agg(seconds)"
+		       " FILTER (WHERE sample), $1) AS samples,"
+		       " count(*) FILTER (WHERE sample) AS sample_count,"
+		       " array_agg(run_id) AS runs, array_agg(source_id) AS sources,"
+		       " array_agg(attempt) AS attempts"
+		       " FROM (SELECT * FROM st ORDER BY key, seq) o GROUP BY key),"
+		       " up AS (INSERT INTO shard_history.tests AS t(key, key_hash,"
+		       " file, parent_key, samples, estimate, sample_count,"
+		       " first_run, last_run, last_source, last_attempt)"
+		       " SELECT key, key_hash, files[cardinality(files)],"
+		       " parents[cardinality(parents)], samples,"
+		       " shard_history.estimate(samples, $2), sample_count, runs[1],"
+		       " runs[cardinality(runs)], sources[cardinality(sources)],"
+		       " attempts[cardinality(attempts)]"
+		       " FROM agg ORDER BY key"
+		       " ON CONFLICT (key) DO UPDATE SET"
+		       " file = coalesce(excluded.file, t.file),"
+		       " parent_key = coalesce(excluded.parent_key, t.parent_key),"
+		       " samples = shard_history.push(t.samples, excluded.samples, $1),"
+		       " estimate = coalesce(shard_history.estimate(shard_history.push("
+		       "t.samples, excluded.samples, $1), $2), t.estimate),"
+		       " sample_count = t.sample_count + excluded.sample_count,"
+		       " last_run = excluded.last_run,"
+		       " last_source = excluded.last_source,"
+		       " last_attempt = excluded.last_attempt"
+		       " RETURNING t.id, t.key)"
+		       " INSERT INTO shard_history.results(run_id, source_id, test_id,"
+		       " attempt, outcome, seconds, shard)"
+		       " SELECT st.run_id, st.source_id, up.id, st.attempt, st.outcome,"
+		       " st.seconds, st.shard FROM st JOIN up ON up.key = st.key"
+		       " ORDER BY st.seq",
+		       2 },
+	[ST_ADD_SHARD] = { "INSERT INTO shard_history.shards AS s(run_id, shard_index,"
+			   " shard_total, predicted, actual, host, attempt, plan_hash,"
+			   " list_digest) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+			   " ON CONFLICT (run_id, shard_index, attempt) DO UPDATE SET"
+			   " shard_total = excluded.shard_total,"
+			   " predicted = coalesce(excluded.predicted, s.predicted),"
+			   " actual = coalesce(excluded.actual, s.actual),"
+			   " host = coalesce(excluded.host, s.host),"
+			   " plan_hash = coalesce(excluded.plan_hash, s.plan_hash),"
+			   " list_digest = coalesce(excluded.list_digest, s.list_digest)",
+			   9 },
+	[ST_ADD_OVERHEAD] = { "INSERT INTO shard_history.files AS f(file, samples, overhead)"
+			      " VALUES($1, shard_history.push(NULL, ARRAY[$2::float8], $3),"
+			      " shard_history.estimate(shard_history.push(NULL,"
+			      " ARRAY[$2::float8], $3), $4))"
+			      " ON CONFLICT (file) DO UPDATE SET"
+			      " samples = shard_history.push(f.samples, ARRAY[$2::float8], $3),"
+			      " overhead = shard_history.estimate(shard_history.push("
+			      "f.samples, ARRAY[$2::float8], $3), $4)",
+			      4 },
 	/*
 	 * Import (put_test, put_file): a window as given, cut to the store's
 	 * window by push as at ingest, with its estimate. $1 key, $2 file,
@@ -283,35 +284,35 @@ static const struct {
 	 * $8 key_hash (insert only); files $1 file, $2 samples, $3 window,
 	 * $4 method.
 	 */
-	[ST_PUT_TEST] = {
-		"INSERT INTO shard_history.tests(key, file, parent_key, samples,"
-		" estimate, sample_count, key_hash)"
-		" SELECT $1::text, $2::text, $3::text, w,"
-		" shard_history.estimate(w, $6), $7::integer, $8::bigint"
-		" FROM shard_history.push(NULL, $4::float8[], $5) w"
-		" ON CONFLICT (key) DO NOTHING RETURNING id", 8 },
-	[ST_REPLACE_TEST] = {
-		"UPDATE shard_history.tests SET samples = w,"
-		" estimate = shard_history.estimate(w, $6), sample_count = $7,"
-		" file = coalesce(file, $2), parent_key = coalesce(parent_key, $3)"
-		" FROM shard_history.push(NULL, $4::float8[], $5) w"
-		" WHERE key = $1", 7 },
-	[ST_PUT_FILE] = {
-		"INSERT INTO shard_history.files(file, samples, overhead)"
-		" SELECT $1::text, w, shard_history.estimate(w, $4)"
-		" FROM shard_history.push(NULL, $2::float8[], $3) w"
-		" ON CONFLICT (file) DO NOTHING RETURNING 1", 4 },
-	[ST_REPLACE_FILE] = {
-		"UPDATE shard_history.files SET samples = w,"
-		" overhead = shard_history.estimate(w, $4)"
-		" FROM shard_history.push(NULL, $2::float8[], $3) w"
-		" WHERE file = $1", 4 },
+	[ST_PUT_TEST] = { "INSERT INTO shard_history.tests(key, file, parent_key, samples,"
+			  " estimate, sample_count, key_hash)"
+			  " SELECT $1::text, $2::text, $3::text, w,"
+			  " shard_history.estimate(w, $6), $7::integer, $8::bigint"
+			  " FROM shard_history.push(NULL, $4::float8[], $5) w"
+			  " ON CONFLICT (key) DO NOTHING RETURNING id",
+			  8 },
+	[ST_REPLACE_TEST] = { "UPDATE shard_history.tests SET samples = w,"
+			      " estimate = shard_history.estimate(w, $6), sample_count = $7,"
+			      " file = coalesce(file, $2), parent_key = coalesce(parent_key, $3)"
+			      " FROM shard_history.push(NULL, $4::float8[], $5) w"
+			      " WHERE key = $1",
+			      7 },
+	[ST_PUT_FILE] = { "INSERT INTO shard_history.files(file, samples, overhead)"
+			  " SELECT $1::text, w, shard_history.estimate(w, $4)"
+			  " FROM shard_history.push(NULL, $2::float8[], $3) w"
+			  " ON CONFLICT (file) DO NOTHING RETURNING 1",
+			  4 },
+	[ST_REPLACE_FILE] = { "UPDATE shard_history.files SET samples = w,"
+			      " overhead = shard_history.estimate(w, $4)"
+			      " FROM shard_history.push(NULL, $2::float8[], $3) w"
+			      " WHERE file = $1",
+			      4 },
 };
 
 static const char *const stmt_names[ST__COUNT] = {
-	"find_run", "add_run", "find_source", "add_source", "merge",
-	"add_shard", "add_overhead", "put_test", "replace_test", "put_file",
-	"replace_file",
+	"find_run",     "add_run",   "find_source",  "add_source",
+	"merge",        "add_shard", "add_overhead", "put_test",
+	"replace_test", "put_file",  "replace_file",
 };
 
 static const char *const outcome_names[] = {
@@ -337,12 +338,12 @@ struct staged_overhead {
 struct pg_store {
 	struct store base;
 	struct pgconn *c;
-	int readonly;               /* opened so: no prepared statements */
+	int readonly; /* opened so: no prepared statements */
 	int in_txn, copying;
-	int writers_locked;         /* writers_lock held (this transaction) */
-	unsigned reading;           /* cursors open (stream) */
-	int64_t staged;             /* results staged in this transaction */
-	struct strbuf copy;         /* COPY data not yet sent */
+	int writers_locked; /* writers_lock held (this transaction) */
+	unsigned reading;   /* cursors open (stream) */
+	int64_t staged;     /* results staged in this transaction */
+	struct strbuf copy; /* COPY data not yet sent */
 	struct staged_shard *shards;
 	size_t nshards, alloc_shards;
 	struct staged_overhead *overheads;
@@ -386,8 +387,8 @@ static int run(struct pg_store *s, enum stmt_id id, const char *const *p,
 	       int64_t *out, struct shard_error *err)
 {
 	int64_t v = INT64_MIN;
-	int r = pgconn_exec_prepared(s->c, stmt_names[id], stmts[id].nparams,
-				     p, out ? take_id : NULL, &v, err);
+	int r = pgconn_exec_prepared(s->c, stmt_names[id], stmts[id].nparams, p,
+				     out ? take_id : NULL, &v, err);
 
 	if (r && !err->code)
 		return shard_error_set(err, SHARD_EENV,
@@ -438,8 +439,10 @@ static int migrate_locked(struct pg_store *s, struct shard_error *err)
 
 	if (exec(s, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", err) ||
 	    exec(s, "CREATE SCHEMA IF NOT EXISTS shard_history", err) ||
-	    exec(s, "CREATE TABLE IF NOT EXISTS shard_history.schema_version("
-		    "version integer NOT NULL)", err) ||
+	    exec(s,
+		 "CREATE TABLE IF NOT EXISTS shard_history.schema_version("
+		 "version integer NOT NULL)",
+		 err) ||
 	    read_version(s, &version, err))
 		return err->code;
 	if (version > SCHEMA_VERSION)
@@ -449,8 +452,10 @@ static int migrate_locked(struct pg_store *s, struct shard_error *err)
 			return err->code;
 	snprintf(v, sizeof(v), "%d", SCHEMA_VERSION);
 	if (exec(s, "DELETE FROM shard_history.schema_version", err) ||
-	    pgconn_exec(s->c, "INSERT INTO shard_history.schema_version"
-			" VALUES($1)", 1, p, NULL, NULL, err))
+	    pgconn_exec(s->c,
+			"INSERT INTO shard_history.schema_version"
+			" VALUES($1)",
+			1, p, NULL, NULL, err))
 		return err->code;
 	return 0;
 }
@@ -574,7 +579,8 @@ static int p_begin(struct store *base, struct shard_error *err)
 	struct pg_store *s = to_pg(base);
 
 	if (s->in_txn)
-		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: a "
+		return shard_error_set(err, SHARD_EENV,
+				       "PostgreSQL %s: a "
 				       "transaction is already open",
 				       where(s));
 	if (exec(s, "BEGIN", err))
@@ -620,9 +626,15 @@ static int apply_shards(struct pg_store *s, struct shard_error *err)
 		const struct staged_shard *x = &s->shards[i];
 		char run_id[24], idx[16], total[16], pred[32], act[32], att[16];
 		const char *p[9] = {
-			run_id, idx, total, x->sh.has_predicted ? pred : NULL,
-			x->sh.has_actual ? act : NULL, x->sh.host, att,
-			x->sh.plan_hash, x->sh.list_digest,
+			run_id,
+			idx,
+			total,
+			x->sh.has_predicted ? pred : NULL,
+			x->sh.has_actual ? act : NULL,
+			x->sh.host,
+			att,
+			x->sh.plan_hash,
+			x->sh.list_digest,
 		};
 
 		snprintf(run_id, sizeof(run_id), "%" PRId64, x->run_id);
@@ -719,8 +731,8 @@ static int p_add_run(struct store *base, const struct store_run *run_,
 {
 	struct pg_store *s = to_pg(base);
 	char started[32];
-	const char *p[5] = { run_->run_key, started, run_->commit,
-			     run_->branch, run_->ci };
+	const char *p[5] = { run_->run_key, started, run_->commit, run_->branch,
+			     run_->ci };
 	int r;
 
 	if (copy_finish(s, err))
@@ -738,9 +750,9 @@ static int p_add_run(struct store *base, const struct store_run *run_,
 	return r < 0 ? r : 0;
 }
 
-static int p_add_source(struct store *base, int64_t run_id,
-			const char *digest, const char *name,
-			int64_t *source_id, struct shard_error *err)
+static int p_add_source(struct store *base, int64_t run_id, const char *digest,
+			const char *name, int64_t *source_id,
+			struct shard_error *err)
 {
 	struct pg_store *s = to_pg(base);
 	char id[24];
@@ -765,9 +777,8 @@ static int p_add_source(struct store *base, int64_t run_id,
 	return r;
 }
 
-static int stage_result(struct pg_store *s, int64_t run_id,
-			int64_t source_id, const struct store_result *r,
-			struct shard_error *err)
+static int stage_result(struct pg_store *s, int64_t run_id, int64_t source_id,
+			const struct store_result *r, struct shard_error *err)
 {
 	struct strbuf *b = &s->copy;
 	int sample = r->has_time &&
@@ -799,9 +810,8 @@ static int stage_result(struct pg_store *s, int64_t run_id,
 	return b->len >= COPY_CHUNK ? copy_flush(s, err) : 0;
 }
 
-static int p_add_result(struct store *base, int64_t run_id,
-			int64_t source_id, const struct store_result *r,
-			struct shard_error *err)
+static int p_add_result(struct store *base, int64_t run_id, int64_t source_id,
+			const struct store_result *r, struct shard_error *err)
 {
 	struct pg_store *s = to_pg(base);
 
@@ -882,7 +892,7 @@ static int parse_i64(const char *v, int64_t *out)
 struct fetch {
 	pgconn_row_fn row;
 	void *data;
-	size_t rows;        /* in the last FETCH */
+	size_t rows; /* in the last FETCH */
 };
 
 static int fetch_row(void *data, int ncols, const char *const *v)
@@ -905,8 +915,8 @@ static int stream(struct pg_store *s, const char *sql, int n,
 	int own = !s->in_txn && !s->reading, declared, r;
 
 	if (copy_finish(s, err) ||
-	    (own && exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-			 err)))
+	    (own &&
+	     exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err)))
 		return err->code;
 	snprintf(cursor, sizeof(cursor), "shard_read%u", s->reading);
 	strbuf_addf(&q, "DECLARE %s NO SCROLL CURSOR FOR %s", cursor, sql);
@@ -946,9 +956,9 @@ struct reader {
 		int (*result)(void *, const struct store_result *);
 		int (*test)(void *, const struct store_test *);
 		int (*file_window)(void *, const struct store_file *);
-	} fn;               /* the caller's callback, for row */
+	} fn; /* the caller's callback, for row */
 	void *data;
-	int bad;            /* a value that does not parse */
+	int bad; /* a value that does not parse */
 };
 
 /* A row's value did not parse: stop, and say so (read_rows_with). */
@@ -967,16 +977,17 @@ static int reader_row(void *data, int ncols, const char *const *v)
 }
 
 /* The rows of sql, with one parameter $1 unless param is NULL. */
-static int read_rows_with(struct reader *rd, const char *sql,
-			  const char *param, const char *what,
-			  struct shard_error *err)
+static int read_rows_with(struct reader *rd, const char *sql, const char *param,
+			  const char *what, struct shard_error *err)
 {
 	const char *p[1] = { param };
 	int r = stream(rd->s, sql, param != NULL, p, reader_row, rd, err);
 
 	if (r && rd->bad)
-		shard_error_set(err, SHARD_EENV, "PostgreSQL %s: %s: a value "
-				"that is not a number", where(rd->s), what);
+		shard_error_set(err, SHARD_EENV,
+				"PostgreSQL %s: %s: a value "
+				"that is not a number",
+				where(rd->s), what);
 	return r;
 }
 
@@ -1004,10 +1015,11 @@ static int p_each_estimate(struct store *base,
 	struct reader rd = { to_pg(base), row_estimate, { 0 }, data, 0 };
 
 	rd.fn.estimate = fn;
-	return read_rows(&rd, "SELECT key, file, parent_key, estimate,"
+	return read_rows(&rd,
+			 "SELECT key, file, parent_key, estimate,"
 			 " sample_count FROM shard_history.tests"
-			 " WHERE estimate IS NOT NULL", "reading estimates",
-			 err);
+			 " WHERE estimate IS NOT NULL",
+			 "reading estimates", err);
 }
 
 static int row_key_estimate(struct reader *rd, const char *const *v)
@@ -1027,10 +1039,11 @@ static int p_each_key_estimate(struct store *base,
 	struct reader rd = { to_pg(base), row_key_estimate, { 0 }, data, 0 };
 
 	rd.fn.key = fn;
-	return read_rows(&rd, "SELECT key_hash, estimate"
+	return read_rows(&rd,
+			 "SELECT key_hash, estimate"
 			 " FROM shard_history.tests"
-			 " WHERE estimate IS NOT NULL", "reading estimates",
-			 err);
+			 " WHERE estimate IS NOT NULL",
+			 "reading estimates", err);
 }
 
 static int row_file_seconds(struct reader *rd, const char *const *v)
@@ -1049,14 +1062,16 @@ static int p_each_file_sum(struct store *base,
 	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0 };
 
 	rd.fn.file = fn;
-	return read_rows(&rd, "SELECT t.file, sum(t.estimate)"
+	return read_rows(&rd,
+			 "SELECT t.file, sum(t.estimate)"
 			 " FROM shard_history.tests t"
 			 " WHERE t.file IS NOT NULL"
 			 " AND t.estimate IS NOT NULL"
 			 " AND (t.parent_key IS NULL OR NOT EXISTS"
 			 " (SELECT 1 FROM shard_history.tests p"
 			 " WHERE p.key = t.parent_key))"
-			 " GROUP BY t.file", "reading file sums", err);
+			 " GROUP BY t.file",
+			 "reading file sums", err);
 }
 
 static int p_each_file_overhead(struct store *base,
@@ -1066,7 +1081,8 @@ static int p_each_file_overhead(struct store *base,
 	struct reader rd = { to_pg(base), row_file_seconds, { 0 }, data, 0 };
 
 	rd.fn.file = fn;
-	return read_rows(&rd, "SELECT file, overhead FROM shard_history.files"
+	return read_rows(&rd,
+			 "SELECT file, overhead FROM shard_history.files"
 			 " WHERE overhead IS NOT NULL",
 			 "reading file overheads", err);
 }
@@ -1106,7 +1122,8 @@ static int p_summary(struct store *base, struct store_summary *out,
 	    !err->code)
 		return shard_error_set(err, SHARD_EENV,
 				       "PostgreSQL %s: summary: a value that "
-				       "is not a number", where(s));
+				       "is not a number",
+				       where(s));
 	return err->code;
 }
 
@@ -1191,10 +1208,11 @@ static int p_each_recent_run(struct store *base, unsigned limit,
 	int r;
 
 	snprintf(lim, sizeof(lim), "%u", limit);
-	r = pgconn_exec(s->c, "SELECT id, run_key, started_at, commit_sha,"
+	r = pgconn_exec(s->c,
+			"SELECT id, run_key, started_at, commit_sha,"
 			" branch, ci FROM shard_history.runs ORDER BY"
-			" started_at DESC, id DESC LIMIT $1::bigint", 1, p,
-			recent_run_row, &c, err);
+			" started_at DESC, id DESC LIMIT $1::bigint",
+			1, p, recent_run_row, &c, err);
 	return r < 0 ? r : err && err->code ? err->code : r;
 }
 
@@ -1228,19 +1246,23 @@ static int p_each_run_shard(struct store *base, int64_t run_id,
 	const char *p[1] = { id };
 
 	snprintf(id, sizeof(id), "%lld", (long long)run_id);
-	return pgconn_exec(s->c, "SELECT shard_index, shard_total, predicted,"
+	return pgconn_exec(s->c,
+			   "SELECT shard_index, shard_total, predicted,"
 			   " actual, host, attempt, plan_hash, list_digest"
 			   " FROM shard_history.shards WHERE run_id = $1::bigint"
-			   " ORDER BY shard_index, attempt", 1, p, run_shard_row,
-			   &c, err);
+			   " ORDER BY shard_index, attempt",
+			   1, p, run_shard_row, &c, err);
 }
 
 static enum junit_outcome outcome_named(const char *name)
 {
 	static const char *const names[] = { "passed", "failed", "error",
-					      "skipped" };
+					     "skipped" };
 	static const enum junit_outcome values[] = {
-		JUNIT_PASSED, JUNIT_FAILED, JUNIT_ERROR, JUNIT_SKIPPED,
+		JUNIT_PASSED,
+		JUNIT_FAILED,
+		JUNIT_ERROR,
+		JUNIT_SKIPPED,
 	};
 
 	for (size_t i = 0; i < 4; i++)
@@ -1282,12 +1304,13 @@ static int p_each_run_result(struct store *base, int64_t run_id,
 	const char *p[1] = { id };
 
 	snprintf(id, sizeof(id), "%lld", (long long)run_id);
-	return pgconn_exec(s->c, "SELECT t.key, t.file, t.parent_key,"
+	return pgconn_exec(s->c,
+			   "SELECT t.key, t.file, t.parent_key,"
 			   " r.outcome, r.seconds, r.shard FROM"
 			   " shard_history.results r JOIN shard_history.tests"
 			   " t ON t.id = r.test_id WHERE r.run_id = $1::bigint"
-			   " ORDER BY r.source_id, r.attempt", 1, p,
-			   run_result_row, &c, err);
+			   " ORDER BY r.source_id, r.attempt",
+			   1, p, run_result_row, &c, err);
 }
 
 /*
@@ -1306,17 +1329,18 @@ static int row_run(struct reader *rd, const char *const *v)
 }
 
 /* NULLS FIRST: SQLite's order for a run without a start time. */
-static int p_each_run(struct store *base, int (*fn)(void *, int64_t,
-						    const struct store_run *),
+static int p_each_run(struct store *base,
+		      int (*fn)(void *, int64_t, const struct store_run *),
 		      void *data, struct shard_error *err)
 {
 	struct reader rd = { to_pg(base), row_run, { 0 }, data, 0 };
 
 	rd.fn.run = fn;
-	return read_rows(&rd, "SELECT id, run_key, started_at, commit_sha,"
+	return read_rows(&rd,
+			 "SELECT id, run_key, started_at, commit_sha,"
 			 " branch, ci FROM shard_history.runs"
-			 " ORDER BY started_at NULLS FIRST, id", "reading runs",
-			 err);
+			 " ORDER BY started_at NULLS FIRST, id",
+			 "reading runs", err);
 }
 
 static int row_source(struct reader *rd, const char *const *v)
@@ -1329,8 +1353,7 @@ static int row_source(struct reader *rd, const char *const *v)
 }
 
 static int p_each_source(struct store *base, int64_t run_id,
-			 int (*fn)(void *, int64_t, const char *,
-				   const char *),
+			 int (*fn)(void *, int64_t, const char *, const char *),
 			 void *data, struct shard_error *err)
 {
 	struct reader rd = { to_pg(base), row_source, { 0 }, data, 0 };
@@ -1338,10 +1361,11 @@ static int p_each_source(struct store *base, int64_t run_id,
 
 	rd.fn.source = fn;
 	snprintf(id, sizeof(id), "%" PRId64, run_id);
-	return read_rows_with(&rd, "SELECT id, digest, name"
+	return read_rows_with(&rd,
+			      "SELECT id, digest, name"
 			      " FROM shard_history.sources"
-			      " WHERE run_id = $1::bigint ORDER BY id", id,
-			      "reading sources", err);
+			      " WHERE run_id = $1::bigint ORDER BY id",
+			      id, "reading sources", err);
 }
 
 static int row_result(struct reader *rd, const char *const *v)
@@ -1362,14 +1386,15 @@ static int p_each_result(struct store *base, int64_t source_id,
 
 	rd.fn.result = fn;
 	snprintf(id, sizeof(id), "%" PRId64, source_id);
-	return read_rows_with(&rd, "SELECT t.key, t.file, t.parent_key,"
+	return read_rows_with(&rd,
+			      "SELECT t.key, t.file, t.parent_key,"
 			      " r.outcome, r.seconds, r.shard"
 			      " FROM shard_history.results r"
 			      " JOIN shard_history.tests t ON t.id = r.test_id"
 			      " WHERE r.run_id = (SELECT run_id"
 			      " FROM shard_history.sources WHERE id = $1::bigint)"
-			      " AND r.source_id = $1::bigint ORDER BY r.id", id,
-			      "reading results", err);
+			      " AND r.source_id = $1::bigint ORDER BY r.id",
+			      id, "reading results", err);
 }
 
 /*
@@ -1407,13 +1432,14 @@ static int row_test(struct reader *rd, const char *const *v)
 }
 
 static int p_each_test(struct store *base,
-		       int (*fn)(void *, const struct store_test *),
-		       void *data, struct shard_error *err)
+		       int (*fn)(void *, const struct store_test *), void *data,
+		       struct shard_error *err)
 {
 	struct reader rd = { to_pg(base), row_test, { 0 }, data, 0 };
 
 	rd.fn.test = fn;
-	return read_rows(&rd, "SELECT key, file, parent_key,"
+	return read_rows(&rd,
+			 "SELECT key, file, parent_key,"
 			 " array_to_string(samples, ','), sample_count"
 			 " FROM shard_history.tests ORDER BY key",
 			 "reading tests", err);
@@ -1430,13 +1456,14 @@ static int row_file(struct reader *rd, const char *const *v)
 }
 
 static int p_each_file(struct store *base,
-		       int (*fn)(void *, const struct store_file *),
-		       void *data, struct shard_error *err)
+		       int (*fn)(void *, const struct store_file *), void *data,
+		       struct shard_error *err)
 {
 	struct reader rd = { to_pg(base), row_file, { 0 }, data, 0 };
 
 	rd.fn.file_window = fn;
-	return read_rows(&rd, "SELECT file, array_to_string(samples, ',')"
+	return read_rows(&rd,
+			 "SELECT file, array_to_string(samples, ',')"
 			 " FROM shard_history.files ORDER BY file",
 			 "reading files", err);
 }
@@ -1520,9 +1547,10 @@ static int p_put_test(struct store *base, const struct store_test *t,
 	struct strbuf samples = STRBUF_INIT;
 	char win[16], method[16], count[24], hash[24];
 	const char *p[8] = {
-		t->key, t->file, t->parent_key,
-		window_param(t->samples, t->n, &samples), win, method, count,
-		hash,
+		t->key,        t->file,
+		t->parent_key, window_param(t->samples, t->n, &samples),
+		win,           method,
+		count,         hash,
 	};
 	int r;
 
@@ -1543,7 +1571,10 @@ static int p_put_file(struct store *base, const struct store_file *f,
 	struct strbuf samples = STRBUF_INIT;
 	char win[16], method[16];
 	const char *p[4] = {
-		f->file, window_param(f->samples, f->n, &samples), win, method,
+		f->file,
+		window_param(f->samples, f->n, &samples),
+		win,
+		method,
 	};
 	int r;
 
@@ -1556,16 +1587,16 @@ static int p_put_file(struct store *base, const struct store_file *f,
 
 /* The one number sql ($1 = *param unless NULL) gives, into *out. */
 static int query_count(struct pg_store *s, const char *sql,
-		       const char *const *param, int64_t *out,
-		       const char *what, struct shard_error *err)
+		       const char *const *param, int64_t *out, const char *what,
+		       struct shard_error *err)
 {
-	int r = pgconn_exec(s->c, sql, param != NULL, param, take_id, out,
-			    err);
+	int r = pgconn_exec(s->c, sql, param != NULL, param, take_id, out, err);
 
 	if (r && !err->code)
-		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: %s: a "
-				       "value that is not a number", where(s),
-				       what);
+		return shard_error_set(err, SHARD_EENV,
+				       "PostgreSQL %s: %s: a "
+				       "value that is not a number",
+				       where(s), what);
 	return r;
 }
 
@@ -1605,7 +1636,7 @@ static int prune_deletes(struct pg_store *s, unsigned keep,
 			 struct store_prune_stats *out, struct shard_error *err)
 {
 	int64_t *counts[] = { &out->results, NULL, NULL, &out->runs,
-			      &out->tests, NULL, NULL };
+			      &out->tests,   NULL, NULL };
 	char k[16];
 	const char *p[1] = { k };
 
@@ -1613,8 +1644,9 @@ static int prune_deletes(struct pg_store *s, unsigned keep,
 	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
 		int64_t n = 0;
 
-		if (query_count(s, prune_sql[i], strstr(prune_sql[i], "$1")
-				? p : NULL, &n, "pruning", err))
+		if (query_count(s, prune_sql[i],
+				strstr(prune_sql[i], "$1") ? p : NULL, &n,
+				"pruning", err))
 			return err->code;
 		if (counts[i])
 			*counts[i] = n;
@@ -1642,8 +1674,10 @@ static int p_prune(struct store *base, unsigned keep,
 	memset(out, 0, sizeof(*out));
 	out->bytes_before = out->bytes_after = -1;
 	if (s->in_txn)
-		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: prune "
-				       "inside a transaction", where(s));
+		return shard_error_set(err, SHARD_EENV,
+				       "PostgreSQL %s: prune "
+				       "inside a transaction",
+				       where(s));
 	if (query_count(s, HISTORY_BYTES, NULL, &out->bytes_before, "size",
 			err) ||
 	    exec(s, "BEGIN", err))
@@ -1654,8 +1688,7 @@ static int p_prune(struct store *base, unsigned keep,
 		return err->code;
 	}
 	if (pgconn_exec_script(s->c, prune_vacuum, err) ||
-	    query_count(s, HISTORY_BYTES, NULL, &out->bytes_after, "size",
-			err))
+	    query_count(s, HISTORY_BYTES, NULL, &out->bytes_after, "size", err))
 		return err->code;
 	return 0;
 }
@@ -1701,32 +1734,39 @@ static int p_put_pin(struct store *base, const struct store_pin *pin,
 	struct strbuf b64 = STRBUF_INIT;
 	char created[32];
 	const char *p[7] = { pin->run, pin->list_digest, pin->request,
-			     created, pin->plan_hash, NULL, pin->meta };
+			     created,  pin->plan_hash,   NULL,
+			     pin->meta };
 	int r;
 
 	*inserted = 0;
 	if (!pin_hash_fits(pin->plan_hash))
-		return shard_error_set(err, SHARD_EINPUT, "PostgreSQL %s: "
+		return shard_error_set(err, SHARD_EINPUT,
+				       "PostgreSQL %s: "
 				       "storing a pin: a plan hash of more "
-				       "than %d characters", where(s),
-				       PIN_HASH_MAX);
+				       "than %d characters",
+				       where(s), PIN_HASH_MAX);
 	if (s->readonly)
-		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: "
+		return shard_error_set(err, SHARD_EENV,
+				       "PostgreSQL %s: "
 				       "storing a pin: the history is open "
-				       "read-only", where(s));
+				       "read-only",
+				       where(s));
 	if (s->in_txn || s->reading)
-		return shard_error_set(err, SHARD_EENV, "PostgreSQL %s: "
+		return shard_error_set(err, SHARD_EENV,
+				       "PostgreSQL %s: "
 				       "storing a pin inside a transaction",
 				       where(s));
 	fmt_f64(created, sizeof(created), 1, pin->created_at);
 	base64_encode(&b64, pin->assignment, pin->assignment_len);
 	p[5] = b64.buf;
-	r = pgconn_exec(s->c, "INSERT INTO shard_history.pins(run,"
+	r = pgconn_exec(s->c,
+			"INSERT INTO shard_history.pins(run,"
 			" list_digest, request, created_at, plan_hash,"
 			" assignment, meta) VALUES($1, $2, $3, $4::float8, $5,"
 			" decode($6, 'base64'), $7)"
 			" ON CONFLICT (run, list_digest, request) DO NOTHING"
-			" RETURNING 1", 7, p, take_flag, inserted, err);
+			" RETURNING 1",
+			7, p, take_flag, inserted, err);
 	strbuf_release(&b64);
 	return r;
 }
@@ -1735,7 +1775,7 @@ struct pin_read {
 	char *plan_hash;
 	struct strbuf *assignment, *meta;
 	int found;
-	const char *bad;    /* why the row was refused */
+	const char *bad; /* why the row was refused */
 };
 
 /* plan_hash, the assignment in base64, meta. */
@@ -1773,8 +1813,8 @@ static int take_pin(void *data, int ncols, const char *const *v)
 
 static int p_get_pin(struct store *base, const struct store_pin *key,
 		     char plan_hash[PIN_HASH_MAX + 1],
-		     struct strbuf *assignment, struct strbuf *meta,
-		     int *found, struct shard_error *err)
+		     struct strbuf *assignment, struct strbuf *meta, int *found,
+		     struct shard_error *err)
 {
 	struct pg_store *s = to_pg(base);
 	struct pin_read pr = { plan_hash, assignment, meta, 0, NULL };
@@ -1784,7 +1824,8 @@ static int p_get_pin(struct store *base, const struct store_pin *key,
 	*found = 0;
 	if (copy_finish(s, err))
 		return err->code;
-	r = pgconn_exec(s->c, "SELECT plan_hash, translate(encode(assignment,"
+	r = pgconn_exec(s->c,
+			"SELECT plan_hash, translate(encode(assignment,"
 			" 'base64'), E'\\n', ''), meta FROM shard_history.pins"
 			" WHERE run = $1 AND list_digest = $2 AND request = $3",
 			3, p, take_pin, &pr, err);
@@ -1796,14 +1837,36 @@ static int p_get_pin(struct store *base, const struct store_pin *key,
 }
 
 static const struct store_ops pg_ops = {
-	p_begin, p_commit, p_rollback, p_add_run, p_add_source, p_add_result,
-	p_add_shard, p_add_file_overhead, p_each_estimate,
-	p_each_key_estimate, p_each_file_sum, p_each_file_overhead, p_summary,
-	p_close, p_each_recent_run, p_each_run_shard, p_each_run_result,
+	p_begin,
+	p_commit,
+	p_rollback,
+	p_add_run,
+	p_add_source,
+	p_add_result,
+	p_add_shard,
+	p_add_file_overhead,
+	p_each_estimate,
+	p_each_key_estimate,
+	p_each_file_sum,
+	p_each_file_overhead,
+	p_summary,
+	p_close,
+	p_each_recent_run,
+	p_each_run_shard,
+	p_each_run_result,
 	/* each_shard: the same rows in the same order as each_run_shard */
-	p_each_run, p_each_source, p_each_result, p_each_run_shard, p_each_test,
-	p_each_file, p_put_test, p_put_file, p_prune, p_checkpoint,
-	p_put_pin, p_get_pin,
+	p_each_run,
+	p_each_source,
+	p_each_result,
+	p_each_run_shard,
+	p_each_test,
+	p_each_file,
+	p_put_test,
+	p_put_file,
+	p_prune,
+	p_checkpoint,
+	p_put_pin,
+	p_get_pin,
 };
 
 int store_pg_open(const char *url, const struct store_options *opt,
@@ -1822,7 +1885,8 @@ int store_pg_open(const char *url, const struct store_options *opt,
 	s->base.method = ESTIMATE_METHOD_DEFAULT;
 	s->readonly = opt->readonly;
 	strbuf_init(&s->copy, 0);
-	if (pgconn_open(&s->c, &t, NULL, err) || migrate(s, opt, &absent, err) ||
+	if (pgconn_open(&s->c, &t, NULL, err) ||
+	    migrate(s, opt, &absent, err) ||
 	    (!absent && !opt->readonly && prepare_all(s, err)) || absent) {
 		/* absent: no error, and no store (the history knows nothing) */
 		pg_target_release(&t);

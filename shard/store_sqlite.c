@@ -190,11 +190,12 @@ static int db_error(struct sqlite_store *s, struct shard_error *err,
 	int rc = sqlite3_errcode(s->db);
 
 	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
-		return shard_error_set(err, SHARD_EINPUT, "%s: the history is "
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: the history is "
 				       "damaged or not a shard history (%s: "
 				       "%s): restore it from a copy, or move "
-				       "it away to start anew", s->path, what,
-				       sqlite3_errmsg(s->db));
+				       "it away to start anew",
+				       s->path, what, sqlite3_errmsg(s->db));
 	return shard_error_set(err, SHARD_EENV, "%s: %s: %s", s->path, what,
 			       sqlite3_errmsg(s->db));
 }
@@ -217,7 +218,8 @@ static void fn_push(sqlite3_context *c, int argc, sqlite3_value **v)
 	(void)argc;
 	if (sqlite3_value_type(v[1]) == SQLITE_NULL) {
 		if (blob)
-			sqlite3_result_blob(c, blob, (int)len, SQLITE_TRANSIENT);
+			sqlite3_result_blob(c, blob, (int)len,
+					    SQLITE_TRANSIENT);
 		else
 			sqlite3_result_null(c);
 		return;
@@ -244,10 +246,11 @@ static void fn_estimate(sqlite3_context *c, int argc, sqlite3_value **v)
 	if (!n)
 		sqlite3_result_null(c);
 	else
-		sqlite3_result_double(
-			c, estimate_value((enum estimate_method)
-						  sqlite3_value_int(v[1]),
-					  samples, n));
+		sqlite3_result_double(c,
+				      estimate_value((enum estimate_method)
+							     sqlite3_value_int(
+								     v[1]),
+						     samples, n));
 }
 
 static int user_version(struct sqlite_store *s, int *out,
@@ -421,9 +424,9 @@ static int s_add_run(struct store *base, const struct store_run *run,
 	return 0;
 }
 
-static int s_add_source(struct store *base, int64_t run_id,
-			const char *digest, const char *name,
-			int64_t *source_id, struct shard_error *err)
+static int s_add_source(struct store *base, int64_t run_id, const char *digest,
+			const char *name, int64_t *source_id,
+			struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
 	sqlite3_stmt *find = s->stmt[ST_FIND_SOURCE];
@@ -466,7 +469,8 @@ static int upsert_test(struct sqlite_store *s, int64_t run_id,
 	sqlite3_bind_int64(st, 7, run_id);
 	sqlite3_bind_int64(st, 8, source_id);
 	sqlite3_bind_int64(st, 9,
-			   (sqlite3_int64)identity_hash(r->key, strlen(r->key)));
+			   (sqlite3_int64)identity_hash(r->key,
+							strlen(r->key)));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*test_id = sqlite3_column_int64(st, 0);
@@ -478,9 +482,8 @@ static int upsert_test(struct sqlite_store *s, int64_t run_id,
 	return 0;
 }
 
-static int s_add_result(struct store *base, int64_t run_id,
-			int64_t source_id, const struct store_result *r,
-			struct shard_error *err)
+static int s_add_result(struct store *base, int64_t run_id, int64_t source_id,
+			const struct store_result *r, struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
 	sqlite3_stmt *st = s->stmt[ST_ADD_RESULT];
@@ -563,7 +566,9 @@ static int s_each_estimate(struct store *base,
 		return db_error(s, err, "reading estimates");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !r) {
 		struct store_estimate e = {
-			col_text(st, 0), col_text(st, 1), col_text(st, 2),
+			col_text(st, 0),
+			col_text(st, 1),
+			col_text(st, 2),
 			sqlite3_column_double(st, 3),
 			(unsigned)sqlite3_column_int(st, 4),
 		};
@@ -660,7 +665,8 @@ static int s_summary(struct store *base, struct store_summary *out,
 		     struct shard_error *err)
 {
 	static const char *const sql[] = {
-		"SELECT count(*) FROM runs", "SELECT count(*) FROM tests",
+		"SELECT count(*) FROM runs",
+		"SELECT count(*) FROM tests",
 		"SELECT count(*) FROM results",
 	};
 	struct sqlite_store *s = to_sqlite(base);
@@ -671,7 +677,8 @@ static int s_summary(struct store *base, struct store_summary *out,
 
 		*n[i] = -1;
 		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) ==
-			    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			    SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
 			*n[i] = sqlite3_column_int64(st, 0);
 		else /* the error, while the statement still holds it */
 			db_error(s, err, "summary");
@@ -697,8 +704,8 @@ static void s_close(struct store *base)
 }
 
 /* History lifecycle operations, defined in the block at the end. */
-static int s_each_run(struct store *, int (*)(void *, int64_t,
-					      const struct store_run *),
+static int s_each_run(struct store *,
+		      int (*)(void *, int64_t, const struct store_run *),
 		      void *, struct shard_error *);
 static int s_each_source(struct store *, int64_t,
 			 int (*)(void *, int64_t, const char *, const char *),
@@ -742,13 +749,21 @@ static int s_each_run_result(struct store *base, int64_t run_id,
 			     void *data, struct shard_error *err);
 
 static const struct store_ops sqlite_ops = {
-	s_begin, s_commit, s_rollback, s_add_run, s_add_source, s_add_result,
-	s_add_shard, s_add_file_overhead, s_each_estimate,
-	s_each_key_estimate, s_each_file_sum, s_each_file_overhead, s_summary,
-	s_close, s_each_recent_run, s_each_run_shard, s_each_run_result,
-	s_each_run, s_each_source, s_each_result, s_each_shard, s_each_test,
-	s_each_file, s_put_test, s_put_file, s_prune, s_checkpoint,
-	s_put_pin, s_get_pin,
+	s_begin,           s_commit,
+	s_rollback,        s_add_run,
+	s_add_source,      s_add_result,
+	s_add_shard,       s_add_file_overhead,
+	s_each_estimate,   s_each_key_estimate,
+	s_each_file_sum,   s_each_file_overhead,
+	s_summary,         s_close,
+	s_each_recent_run, s_each_run_shard,
+	s_each_run_result, s_each_run,
+	s_each_source,     s_each_result,
+	s_each_shard,      s_each_test,
+	s_each_file,       s_put_test,
+	s_put_file,        s_prune,
+	s_checkpoint,      s_put_pin,
+	s_get_pin,
 };
 
 /* mkdir -p for the directory part of path (".shard/" by default). */
@@ -776,9 +791,8 @@ static int configure(struct sqlite_store *s, const struct store_options *opt,
 		     struct shard_error *err)
 {
 	sqlite3_busy_timeout(s->db, 60000);
-	if (!opt->readonly &&
-	    (exec(s, "PRAGMA journal_mode = WAL", err) ||
-	     exec(s, "PRAGMA synchronous = NORMAL", err)))
+	if (!opt->readonly && (exec(s, "PRAGMA journal_mode = WAL", err) ||
+			       exec(s, "PRAGMA synchronous = NORMAL", err)))
 		return err->code;
 	if (register_functions(s, err))
 		return err->code;
@@ -847,8 +861,10 @@ static int create_whole(const char *path, const struct store_options *opt,
 	if (!r) {
 		s_close(&s->base);
 		if (link(tmp.buf, path) < 0 && errno != EEXIST)
-			r = shard_error_set(err, SHARD_EENV, "%s: cannot create"
-					    " it: %s", path, strerror(errno));
+			r = shard_error_set(err, SHARD_EENV,
+					    "%s: cannot create"
+					    " it: %s",
+					    path, strerror(errno));
 	}
 	store_sqlite_remove(tmp.buf);
 	strbuf_release(&tmp);
@@ -869,8 +885,10 @@ static int foreign(const char *path, const struct stat *st,
 	int fd;
 
 	if (!S_ISREG(st->st_mode))
-		return shard_error_set(err, SHARD_EINPUT, "%s: not a history: "
-				       "not a regular file", path);
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: not a history: "
+				       "not a regular file",
+				       path);
 	if (st->st_size == 0)
 		return 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -882,7 +900,8 @@ static int foreign(const char *path, const struct stat *st,
 		return shard_error_set(err, SHARD_EENV, "%s: %s", path,
 				       strerror(errno));
 	if (n < (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)))
-		return shard_error_set(err, SHARD_EINPUT, "%s: not a shard "
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: not a shard "
 				       "history (not an SQLite database)",
 				       path);
 	return 0;
@@ -903,8 +922,9 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
 	} else if (foreign(path, &st, err)) {
 		return err->code;
 	}
-	if (open_at(path, path, opt->readonly ? SQLITE_OPEN_READONLY
-					      : SQLITE_OPEN_READWRITE,
+	if (open_at(path, path,
+		    opt->readonly ? SQLITE_OPEN_READONLY
+				  : SQLITE_OPEN_READWRITE,
 		    opt, &s, err))
 		return err->code;
 	*out = &s->base;
@@ -919,7 +939,7 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
 static const char *col_text_or_null(sqlite3_stmt *st, int i)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
-							  : col_text(st, i);
+							 : col_text(st, i);
 }
 
 /* Prepare sql and bind ?1 to an integer; NULL with err set on failure. */
@@ -939,8 +959,8 @@ static sqlite3_stmt *prepare_with(struct sqlite_store *s, const char *sql,
 }
 
 /* Finish a read loop: a step error unless fn stopped it with r. */
-static int finish_read(struct sqlite_store *s, sqlite3_stmt *st, int rc,
-		       int r, const char *what, struct shard_error *err)
+static int finish_read(struct sqlite_store *s, sqlite3_stmt *st, int rc, int r,
+		       const char *what, struct shard_error *err)
 {
 	if (!r && rc != SQLITE_DONE)
 		r = db_error(s, err, what);
@@ -966,7 +986,7 @@ static int s_each_recent_run(struct store *base, unsigned limit,
 		return err->code;
 	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_run run = {
-			col_text(st, 1), sqlite3_column_double(st, 2),
+			col_text(st, 1),         sqlite3_column_double(st, 2),
 			col_text_or_null(st, 3), col_text_or_null(st, 4),
 			col_text_or_null(st, 5),
 		};
@@ -994,14 +1014,16 @@ static int s_each_run_shard(struct store *base, int64_t run_id,
 		return err->code;
 	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_shard sh = {
-			sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
+			sqlite3_column_int(st, 0),
+			sqlite3_column_int(st, 1),
 			sqlite3_column_double(st, 2),
 			sqlite3_column_double(st, 3),
 			sqlite3_column_type(st, 2) != SQLITE_NULL,
 			sqlite3_column_type(st, 3) != SQLITE_NULL,
 			col_text_or_null(st, 4),
 			(unsigned)sqlite3_column_int(st, 5),
-			col_text_or_null(st, 6), col_text_or_null(st, 7),
+			col_text_or_null(st, 6),
+			col_text_or_null(st, 7),
 		};
 
 		r = fn(data, &sh);
@@ -1036,8 +1058,10 @@ static int s_each_run_result(struct store *base, int64_t run_id,
 		return err->code;
 	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_result res = {
-			col_text(st, 0), col_text_or_null(st, 1),
-			col_text_or_null(st, 2), outcome_of(col_text(st, 3)),
+			col_text(st, 0),
+			col_text_or_null(st, 1),
+			col_text_or_null(st, 2),
+			outcome_of(col_text(st, 3)),
 			sqlite3_column_double(st, 4),
 			sqlite3_column_type(st, 4) != SQLITE_NULL,
 			sqlite3_column_type(st, 5) == SQLITE_NULL
@@ -1096,8 +1120,9 @@ static int run_row(sqlite3_stmt *st, void *ctx)
 {
 	struct walk *w = ctx;
 	struct store_run run = {
-		col_text(st, 1), sqlite3_column_double(st, 2), col_text(st, 3),
-		col_text(st, 4), col_text(st, 5),
+		col_text(st, 1), sqlite3_column_double(st, 2),
+		col_text(st, 3), col_text(st, 4),
+		col_text(st, 5),
 	};
 
 	return w->fn.run(w->data, sqlite3_column_int64(st, 0), &run);
@@ -1111,9 +1136,10 @@ static int s_each_run(struct store *base,
 	struct walk w = { .fn.run = fn, .data = data };
 	sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "SELECT id, run_key, started_at, commit_sha, branch, ci"
-		       " FROM runs ORDER BY started_at, id", &st, err,
-		    "reading runs"))
+	if (prepare(s,
+		    "SELECT id, run_key, started_at, commit_sha, branch, ci"
+		    " FROM runs ORDER BY started_at, id",
+		    &st, err, "reading runs"))
 		return err->code;
 	return each_row(s, st, run_row, &w, err, "reading runs");
 }
@@ -1123,8 +1149,7 @@ static int source_row(sqlite3_stmt *st, void *ctx)
 	struct walk *w = ctx;
 
 	return w->fn.source(w->data, sqlite3_column_int64(st, 0),
-			    col_text(st, 1),
-		  col_text(st, 2));
+			    col_text(st, 1), col_text(st, 2));
 }
 
 static int s_each_source(struct store *base, int64_t run_id,
@@ -1135,24 +1160,28 @@ static int s_each_source(struct store *base, int64_t run_id,
 	struct walk w = { .fn.source = fn, .data = data };
 	sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "SELECT id, digest, name FROM sources"
-		       " WHERE run_id = ?1 ORDER BY id", &st, err,
-		    "reading sources"))
+	if (prepare(s,
+		    "SELECT id, digest, name FROM sources"
+		    " WHERE run_id = ?1 ORDER BY id",
+		    &st, err, "reading sources"))
 		return err->code;
 	sqlite3_bind_int64(st, 1, run_id);
 	return each_row(s, st, source_row, &w, err, "reading sources");
 }
 
-
 static int result_row(sqlite3_stmt *st, void *ctx)
 {
 	struct walk *w = ctx;
 	struct store_result r = {
-		col_text(st, 0), col_text(st, 1), col_text(st, 2),
-		outcome_of(col_text(st, 3)), sqlite3_column_double(st, 4),
+		col_text(st, 0),
+		col_text(st, 1),
+		col_text(st, 2),
+		outcome_of(col_text(st, 3)),
+		sqlite3_column_double(st, 4),
 		sqlite3_column_type(st, 4) != SQLITE_NULL,
 		sqlite3_column_type(st, 5) == SQLITE_NULL
-			? -1 : sqlite3_column_int(st, 5),
+			? -1
+			: sqlite3_column_int(st, 5),
 	};
 
 	return w->fn.result(w->data, &r);
@@ -1167,11 +1196,12 @@ static int s_each_result(struct store *base, int64_t source_id,
 	sqlite3_stmt *st = NULL;
 
 	/* run_id first: results are indexed by run, not by source */
-	if (prepare(s, "SELECT t.key, t.file, t.parent_key, r.outcome,"
-		       " r.seconds, r.shard FROM results r"
-		       " JOIN tests t ON t.id = r.test_id"
-		       " WHERE r.run_id = (SELECT run_id FROM sources"
-		       " WHERE id = ?1) AND r.source_id = ?1 ORDER BY r.rowid",
+	if (prepare(s,
+		    "SELECT t.key, t.file, t.parent_key, r.outcome,"
+		    " r.seconds, r.shard FROM results r"
+		    " JOIN tests t ON t.id = r.test_id"
+		    " WHERE r.run_id = (SELECT run_id FROM sources"
+		    " WHERE id = ?1) AND r.source_id = ?1 ORDER BY r.rowid",
 		    &st, err, "reading results"))
 		return err->code;
 	sqlite3_bind_int64(st, 1, source_id);
@@ -1182,11 +1212,15 @@ static int shard_row(sqlite3_stmt *st, void *ctx)
 {
 	struct walk *w = ctx;
 	struct store_shard sh = {
-		sqlite3_column_int(st, 0), sqlite3_column_int(st, 1),
-		sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
+		sqlite3_column_int(st, 0),
+		sqlite3_column_int(st, 1),
+		sqlite3_column_double(st, 2),
+		sqlite3_column_double(st, 3),
 		sqlite3_column_type(st, 2) != SQLITE_NULL,
-		sqlite3_column_type(st, 3) != SQLITE_NULL, col_text(st, 4),
-		(unsigned)sqlite3_column_int(st, 5), col_text(st, 6),
+		sqlite3_column_type(st, 3) != SQLITE_NULL,
+		col_text(st, 4),
+		(unsigned)sqlite3_column_int(st, 5),
+		col_text(st, 6),
 		col_text(st, 7),
 	};
 
@@ -1201,9 +1235,10 @@ static int s_each_shard(struct store *base, int64_t run_id,
 	struct walk w = { .fn.shard = fn, .data = data };
 	sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "SELECT shard_index, shard_total, predicted, actual,"
-		       " host, attempt, plan_hash, list_digest FROM shards"
-		       " WHERE run_id = ?1 ORDER BY shard_index, attempt",
+	if (prepare(s,
+		    "SELECT shard_index, shard_total, predicted, actual,"
+		    " host, attempt, plan_hash, list_digest FROM shards"
+		    " WHERE run_id = ?1 ORDER BY shard_index, attempt",
 		    &st, err, "reading shards"))
 		return err->code;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -1225,23 +1260,29 @@ static int test_row(sqlite3_stmt *st, void *ctx)
 	struct walk *w = ctx;
 	double samples[ESTIMATE_WINDOW_MAX];
 	struct store_test t = {
-		col_text(st, 0), col_text(st, 1), col_text(st, 2), samples,
-		decode_col(st, 3, samples), sqlite3_column_int64(st, 4),
+		col_text(st, 0),
+		col_text(st, 1),
+		col_text(st, 2),
+		samples,
+		decode_col(st, 3, samples),
+		sqlite3_column_int64(st, 4),
 	};
 
 	return w->fn.test(w->data, &t);
 }
 
 static int s_each_test(struct store *base,
-		       int (*fn)(void *, const struct store_test *),
-		       void *data, struct shard_error *err)
+		       int (*fn)(void *, const struct store_test *), void *data,
+		       struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
 	struct walk w = { .fn.test = fn, .data = data };
 	sqlite3_stmt *st = NULL;
 
-	if (prepare(s, "SELECT key, file, parent_key, samples, sample_count"
-		       " FROM tests ORDER BY key", &st, err, "reading tests"))
+	if (prepare(s,
+		    "SELECT key, file, parent_key, samples, sample_count"
+		    " FROM tests ORDER BY key",
+		    &st, err, "reading tests"))
 		return err->code;
 	return each_row(s, st, test_row, &w, err, "reading tests");
 }
@@ -1251,15 +1292,17 @@ static int file_row(sqlite3_stmt *st, void *ctx)
 	struct walk *w = ctx;
 	double samples[ESTIMATE_WINDOW_MAX];
 	struct store_file f = {
-		col_text(st, 0), samples, decode_col(st, 1, samples),
+		col_text(st, 0),
+		samples,
+		decode_col(st, 1, samples),
 	};
 
 	return w->fn.file(w->data, &f);
 }
 
 static int s_each_file(struct store *base,
-		       int (*fn)(void *, const struct store_file *),
-		       void *data, struct shard_error *err)
+		       int (*fn)(void *, const struct store_file *), void *data,
+		       struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
 	struct walk w = { .fn.file = fn, .data = data };
@@ -1340,8 +1383,10 @@ static int put_row(struct sqlite_store *s, const char *const sql[2],
 			bind_text_or_null(st, 4, row->file);
 			bind_text_or_null(st, 5, row->parent_key);
 			sqlite3_bind_int64(st, 6, row->sample_count);
-			sqlite3_bind_int64(st, 7, (sqlite3_int64)identity_hash(
-					   row->name, strlen(row->name)));
+			sqlite3_bind_int64(st, 7,
+					   (sqlite3_int64)identity_hash(
+						   row->name,
+						   strlen(row->name)));
 		}
 		if ((r = put_step(s, st, err, "importing")) < 0)
 			return r;
@@ -1363,8 +1408,8 @@ static int s_put_test(struct store *base, const struct store_test *t,
 		" file = coalesce(file, ?4), parent_key = coalesce(parent_key, ?5)"
 		" WHERE key = ?1",
 	};
-	struct put_row row = { t->key, t->file, t->parent_key, t->samples,
-			       t->n, t->sample_count };
+	struct put_row row = { t->key,     t->file, t->parent_key,
+			       t->samples, t->n,    t->sample_count };
 
 	return put_row(to_sqlite(base), sql, &row, replace, err);
 }
@@ -1411,7 +1456,7 @@ static int prune_deletes(struct sqlite_store *s, unsigned keep,
 			 struct store_prune_stats *out, struct shard_error *err)
 {
 	int64_t *counts[] = { &out->results, NULL, NULL, &out->runs,
-			      &out->tests, NULL, NULL };
+			      &out->tests,   NULL, NULL };
 
 	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
 		sqlite3_stmt *st = NULL;
@@ -1498,16 +1543,21 @@ static int s_put_pin(struct store *base, const struct store_pin *p,
 
 	*inserted = 0;
 	if (!pin_hash_fits(p->plan_hash))
-		return shard_error_set(err, SHARD_EINPUT, "%s: storing a pin:"
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: storing a pin:"
 				       " a plan hash of more than %d"
-				       " characters", s->path, PIN_HASH_MAX);
+				       " characters",
+				       s->path, PIN_HASH_MAX);
 	if (!sqlite3_get_autocommit(s->db))
-		return shard_error_set(err, SHARD_EENV, "%s: storing a pin"
-				       " inside a transaction", s->path);
-	if (prepare(s, "INSERT INTO pins(run, list_digest, request,"
-		       " created_at, plan_hash, assignment, meta)"
-		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-		       " ON CONFLICT(run, list_digest, request) DO NOTHING",
+		return shard_error_set(err, SHARD_EENV,
+				       "%s: storing a pin"
+				       " inside a transaction",
+				       s->path);
+	if (prepare(s,
+		    "INSERT INTO pins(run, list_digest, request,"
+		    " created_at, plan_hash, assignment, meta)"
+		    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		    " ON CONFLICT(run, list_digest, request) DO NOTHING",
 		    &st, err, "storing a pin"))
 		return err->code;
 	bind_text_or_null(st, 1, p->run);
@@ -1517,7 +1567,8 @@ static int s_put_pin(struct store *base, const struct store_pin *p,
 	sqlite3_bind_text(st, 5, p->plan_hash, -1, SQLITE_STATIC);
 	/* a NULL pointer would bind NULL, not an empty blob */
 	if (sqlite3_bind_blob64(st, 6, p->assignment_len ? p->assignment : "",
-				p->assignment_len, SQLITE_STATIC) != SQLITE_OK) {
+				p->assignment_len,
+				SQLITE_STATIC) != SQLITE_OK) {
 		r = db_error(s, err, "storing a pin");
 		sqlite3_finalize(st);
 		return r;
@@ -1538,22 +1589,24 @@ static int s_put_pin(struct store *base, const struct store_pin *p,
 
 /* Copy a found pin's row out; the plan hash must fit its char[65]. */
 static int take_pin(struct sqlite_store *s, sqlite3_stmt *st,
-		    char plan_hash[PIN_HASH_MAX + 1],
-		    struct strbuf *assignment, struct strbuf *meta,
-		    struct shard_error *err)
+		    char plan_hash[PIN_HASH_MAX + 1], struct strbuf *assignment,
+		    struct strbuf *meta, struct shard_error *err)
 {
 	const char *hash = col_text(st, 0), *text = col_text(st, 2);
 	const void *blob = sqlite3_column_blob(st, 1);
 	size_t len = (size_t)sqlite3_column_bytes(st, 1);
 
 	if (!pin_hash_fits(hash))
-		return shard_error_set(err, SHARD_EENV, "%s: a pin whose plan"
-				       " hash is not a plan hash", s->path);
+		return shard_error_set(err, SHARD_EENV,
+				       "%s: a pin whose plan"
+				       " hash is not a plan hash",
+				       s->path);
 	strbuf_reset(assignment);
 	strbuf_reset(meta);
 	if ((len && strbuf_add(assignment, blob, len)) ||
 	    (text && strbuf_addstr(meta, text)))
-		return shard_error_set(err, SHARD_EENV, "%s: a pin larger than"
+		return shard_error_set(err, SHARD_EENV,
+				       "%s: a pin larger than"
 				       " its buffer takes (%zu bytes)",
 				       s->path, len);
 	memcpy(plan_hash, hash, strlen(hash) + 1);
@@ -1562,16 +1615,17 @@ static int take_pin(struct sqlite_store *s, sqlite3_stmt *st,
 
 static int s_get_pin(struct store *base, const struct store_pin *key,
 		     char plan_hash[PIN_HASH_MAX + 1],
-		     struct strbuf *assignment, struct strbuf *meta,
-		     int *found, struct shard_error *err)
+		     struct strbuf *assignment, struct strbuf *meta, int *found,
+		     struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
 	sqlite3_stmt *st = NULL;
 	int rc, r = 0;
 
 	*found = 0;
-	if (prepare(s, "SELECT plan_hash, assignment, meta FROM pins"
-		       " WHERE run = ?1 AND list_digest = ?2 AND request = ?3",
+	if (prepare(s,
+		    "SELECT plan_hash, assignment, meta FROM pins"
+		    " WHERE run = ?1 AND list_digest = ?2 AND request = ?3",
 		    &st, err, "reading a pin"))
 		return err->code;
 	bind_text_or_null(st, 1, key->run);

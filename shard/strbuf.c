@@ -63,8 +63,10 @@ int strbuf_grow(struct strbuf *sb, size_t extra)
 	if (extra > SIZE_MAX - sb->len - 1) {
 		if (sb->cap)
 			return -1;
-		fprintf(stderr, "shard: out of memory (a buffer of %zu + %zu "
-				"bytes)\n", sb->len, extra);
+		fprintf(stderr,
+			"shard: out of memory (a buffer of %zu + %zu "
+			"bytes)\n",
+			sb->len, extra);
 		abort();
 	}
 	if (sb->cap && sb->len + extra > sb->cap)
@@ -138,8 +140,7 @@ int strbuf_add_uleb128(struct strbuf *sb, uint64_t v)
 	return r ? r : strbuf_addch(sb, (int)v);
 }
 
-int strbuf_read_uleb128(const char *buf, size_t len, size_t *at,
-			uint64_t *out)
+int strbuf_read_uleb128(const char *buf, size_t len, size_t *at, uint64_t *out)
 {
 	uint64_t v = 0;
 	unsigned shift = 0;

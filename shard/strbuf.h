@@ -18,7 +18,10 @@ struct strbuf {
 };
 
 extern char strbuf_empty[];
-#define STRBUF_INIT { strbuf_empty, 0, 0, 0 }
+#define STRBUF_INIT \
+	{ \
+		strbuf_empty, 0, 0, 0 \
+	}
 
 void strbuf_init(struct strbuf *sb, size_t hint);
 /* Free the buffer and reset sb to empty (usable again). */
@@ -40,8 +43,7 @@ int strbuf_add_uleb128(struct strbuf *sb, uint64_t v);
  * *out, moving *at past it. Returns 0, or -1 when it is cut short or
  * does not fit 64 bits.
  */
-int strbuf_read_uleb128(const char *buf, size_t len, size_t *at,
-			uint64_t *out);
+int strbuf_read_uleb128(const char *buf, size_t len, size_t *at, uint64_t *out);
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)

@@ -22,7 +22,10 @@ struct strmap {
 	size_t count;
 };
 
-#define STRMAP_INIT { NULL, 0, 0 }
+#define STRMAP_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 uint64_t strmap_hash(const char *key, size_t len);
 /*

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 struct strvec {
-	char **v;     /* never NULL after strvec_init */
+	char **v; /* never NULL after strvec_init */
 	size_t n;
 	size_t alloc;
 };

@@ -94,8 +94,7 @@ size_t testlist_id_check(const char *id, size_t len)
 			i++;
 			continue;
 		}
-		if (s[i] < 0x80 ||
-		    !(n = quote_utf8(id + i, len - i, &cp)))
+		if (s[i] < 0x80 || !(n = quote_utf8(id + i, len - i, &cp)))
 			return i;
 		i += n;
 	}
@@ -246,10 +245,11 @@ int testlist_finish(struct testlist *l, const char *path,
 			return r;
 	}
 	if (l->duplicates)
-		shard_warn(ctx,
-			   "%s:%lu: %zu duplicate test id%s collapsed (first: '%s')",
-			   path, l->first_dup_line, l->duplicates,
-			   l->duplicates == 1 ? "" : "s", l->first_dup);
+		shard_warn(
+			ctx,
+			"%s:%lu: %zu duplicate test id%s collapsed (first: '%s')",
+			path, l->first_dup_line, l->duplicates,
+			l->duplicates == 1 ? "" : "s", l->first_dup);
 	return 0;
 }
 

@@ -16,20 +16,22 @@
 #include "strmap.h"
 #include "u64map.h"
 
+struct testlist_line {
+	size_t start, len;
+	uint64_t hash;
+};
+
 struct testlist {
-	const char **ids;   /* into pool */
-	size_t *lens;       /* each id's length */
+	const char **ids; /* into pool */
+	size_t *lens;     /* each id's length */
 	size_t nr, alloc;
-	size_t duplicates;  /* lines collapsed as duplicates */
+	size_t duplicates; /* lines collapsed as duplicates */
 	struct pool pool;
-	struct u64map seen;     /* hash of an id -> index */
-	struct strmap clashes;  /* ids whose hash another id has: by bytes */
+	struct u64map seen;    /* hash of an id -> index */
+	struct strmap clashes; /* ids whose hash another id has: by bytes */
 	/* line splitting state while reading */
 	struct strbuf partial;
-	struct testlist_line {
-		size_t start, len;
-		uint64_t hash;
-	} *batch;               /* the lines of the chunk being read */
+	struct testlist_line *batch; /* the lines of the chunk being read */
 	size_t batch_alloc;
 	unsigned long line;
 	unsigned long first_dup_line;

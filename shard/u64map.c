@@ -35,8 +35,8 @@ void u64map_prefetch(const struct u64map *m, uint64_t key)
 {
 	key = fix(key);
 	if (m->slots)
-		__builtin_prefetch(&m->slots[(size_t)(key ^ (key >> 29)) &
-					      m->mask]);
+		__builtin_prefetch(
+			&m->slots[(size_t)(key ^ (key >> 29)) & m->mask]);
 }
 
 void u64map_reserve(struct u64map *m, size_t n)

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 struct u64map_slot {
-	uint64_t key;    /* 0 marks an empty slot: keys are made non-zero */
+	uint64_t key; /* 0 marks an empty slot: keys are made non-zero */
 	size_t value;
 };
 
@@ -20,7 +20,10 @@ struct u64map {
 	size_t mask, count;
 };
 
-#define U64MAP_INIT { NULL, 0, 0 }
+#define U64MAP_INIT \
+	{ \
+		NULL, 0, 0 \
+	}
 
 /* Insert unless present; 1 if inserted, 0 if present (*old gets its value). */
 int u64map_put(struct u64map *m, uint64_t key, size_t value, size_t *old);

@@ -41,7 +41,7 @@ struct listed {
 	const char *const *ids;
 	size_t n;
 	uint64_t *hash;
-	struct u64map by_hash;   /* hash -> first listed index */
+	struct u64map by_hash; /* hash -> first listed index */
 	struct weights *w;
 	uint64_t pending_hash[BATCH]; /* history rows not yet looked up */
 	double pending_seconds[BATCH];
@@ -51,12 +51,12 @@ struct listed {
 /* History's files, for listed paths that are not keys themselves. */
 struct files {
 	struct pool pool;
-	struct strmap by_path;        /* file -> index */
+	struct strmap by_path; /* file -> index */
 	double *sum;
 	const char **name;
 	size_t nr, alloc;
-	struct strmap basenames;      /* a file's last component -> index */
-	struct strmap ambiguous;      /* basenames that name several files */
+	struct strmap basenames; /* a file's last component -> index */
+	struct strmap ambiguous; /* basenames that name several files */
 };
 
 static void flush_pending(struct listed *l)
@@ -84,13 +84,15 @@ static int take_key_estimate(void *data, uint64_t hash, double seconds)
 	return 0;
 }
 
+struct scan_row {
+	uint64_t hash;
+	double seconds;
+};
+
 /* History's (key hash, estimate) rows, read on their own thread. */
 struct scan {
 	struct store *st;
-	struct scan_row {
-		uint64_t hash;
-		double seconds;
-	} *rows;
+	struct scan_row *rows;
 	size_t nr, alloc;
 	struct shard_error err;
 	int r;
@@ -186,7 +188,8 @@ static int same_file_tail(const char *a, const char *b)
 	const char *lng = la >= lb ? a : b, *sht = la >= lb ? b : a;
 	size_t ll = la >= lb ? la : lb, ls = la >= lb ? lb : la;
 
-	return !strcmp(lng + ll - ls, sht) && (ll == ls || lng[ll - ls - 1] == '/');
+	return !strcmp(lng + ll - ls, sht) &&
+	       (ll == ls || lng[ll - ls - 1] == '/');
 }
 
 static int take_overhead(void *data, const char *file, double seconds)
@@ -235,8 +238,8 @@ static size_t find_file(const struct files *f, const char *id,
  * its tests and its set-up, shared among the listed ids that name that
  * file (RSpec examples "spec/x_spec.rb:12" and "...[1:2]").
  */
-static void weigh_files(const struct files *f, const char *const *ids,
-			size_t n, struct weights *w)
+static void weigh_files(const struct files *f, const char *const *ids, size_t n,
+			struct weights *w)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	size_t *file_of = xmalloc((n ? n : 1) * sizeof(*file_of));
@@ -322,7 +325,8 @@ static void fill_level(const char *const *ids, size_t n, struct weights *w,
 		median[pairs[a].group] =
 			(b - a) % 2 ? pairs[a + (b - a) / 2].seconds
 				    : (pairs[a + (b - a) / 2 - 1].seconds +
-				       pairs[a + (b - a) / 2].seconds) / 2;
+				       pairs[a + (b - a) / 2].seconds) /
+					      2;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (w->source[i] != WEIGH__COUNT || !(len = group_len(ids[i])))
@@ -390,8 +394,8 @@ static int weigh_history(struct store *st, const char *const *ids, size_t n,
 	int r = 0;
 
 	if ((r = join_history(&l, st, err)) ||
-	    (st && (r = st->ops->each_file_overhead(st, take_overhead, w,
-						    err))))
+	    (st &&
+	     (r = st->ops->each_file_overhead(st, take_overhead, w, err))))
 		goto out;
 	copy_same_keys(&l);
 	if (st && unknown_paths(ids, n, w)) {

@@ -29,10 +29,10 @@ enum weigh_source {
 };
 
 struct weights {
-	double *seconds;              /* per listed id */
-	unsigned char *source;        /* enum weigh_source per listed id */
+	double *seconds;       /* per listed id */
+	unsigned char *source; /* enum weigh_source per listed id */
 	size_t count[WEIGH__COUNT];
-	int equal;                    /* every test weighted 1 s */
+	int equal; /* every test weighted 1 s */
 	/* per-file overhead (normalised path -> seconds), for --by file */
 	struct strmap overhead;
 	double *overhead_seconds;

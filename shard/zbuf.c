@@ -37,8 +37,7 @@ void zbuf_deflate(struct strbuf *out, const void *data, size_t len)
 	deflateEnd(&z);
 }
 
-int zbuf_inflate(struct strbuf *out, const void *data, size_t len,
-		 size_t max)
+int zbuf_inflate(struct strbuf *out, const void *data, size_t len, size_t max)
 {
 	size_t start = out->len;
 	z_stream z = { 0 };

@@ -20,7 +20,6 @@ void zbuf_deflate(struct strbuf *out, const void *data, size_t len);
  * Returns 0, or -1 when the stream is damaged, cut short or would pass
  * max (out is then back as it was).
  */
-int zbuf_inflate(struct strbuf *out, const void *data, size_t len,
-		 size_t max);
+int zbuf_inflate(struct strbuf *out, const void *data, size_t len, size_t max);
 
 #endif

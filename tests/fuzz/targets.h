@@ -35,13 +35,13 @@
 #include "shard/zbuf.h"
 
 #ifndef FUZZ_CHECK
-#define FUZZ_CHECK(cond)                                                    \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n",        \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
+#define FUZZ_CHECK(cond) \
+	do { \
+		if (!(cond)) { \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond); \
+			abort(); \
+		} \
 	} while (0)
 #endif
 
@@ -72,10 +72,10 @@ static inline void fuzz_check_error(int rc, const struct shard_error *err)
 
 /* What a read saw: testcases, and the counts its root claims. */
 struct fuzz_counts {
-	size_t cases;           /* testcases outside another testcase */
-	size_t top[4];          /* those, by enum junit_outcome */
-	size_t outcomes[4];     /* every testcase, by enum junit_outcome */
-	int has_root;           /* the root has all four counts below */
+	size_t cases;               /* testcases outside another testcase */
+	size_t top[4];              /* those, by enum junit_outcome */
+	size_t outcomes[4];         /* every testcase, by enum junit_outcome */
+	int has_root;               /* the root has all four counts below */
 	unsigned long long root[4]; /* tests, failures, errors, skipped */
 };
 
@@ -83,10 +83,10 @@ struct fuzz_junit {
 	const uint8_t *data;
 	size_t size;
 	int recover;
-	size_t misshapen;       /* events whose offsets miss their tags */
+	size_t misshapen; /* events whose offsets miss their tags */
 	size_t sink;
-	unsigned open;          /* elements started and not yet ended */
-	unsigned open_cases;    /* <testcase> elements open */
+	unsigned open;       /* elements started and not yet ended */
+	unsigned open_cases; /* <testcase> elements open */
 	struct fuzz_counts n;
 };
 
@@ -182,7 +182,10 @@ static inline void fuzz_root_counts(struct fuzz_counts *n,
 				    const struct junit_element *e)
 {
 	static const char *const names[4] = {
-		"tests", "failures", "errors", "skipped",
+		"tests",
+		"failures",
+		"errors",
+		"skipped",
 	};
 	int found = 0;
 
@@ -250,14 +253,18 @@ static inline int fuzz_junit_element_end(void *data,
  * Read data with every callback set; returns junit_read_mem's code, and
  * what was read in *n (may be NULL).
  */
-static inline int fuzz_junit_read(const uint8_t *data, size_t size,
-				  int recover, struct fuzz_counts *n)
+static inline int fuzz_junit_read(const uint8_t *data, size_t size, int recover,
+				  struct fuzz_counts *n)
 {
 	struct fuzz_junit f;
 	struct junit_handler h = {
-		fuzz_junit_suite, fuzz_junit_property, fuzz_junit_case,
-		fuzz_junit_suite_end, fuzz_junit_element_start,
-		fuzz_junit_element_end, &f,
+		fuzz_junit_suite,
+		fuzz_junit_property,
+		fuzz_junit_case,
+		fuzz_junit_suite_end,
+		fuzz_junit_element_start,
+		fuzz_junit_element_end,
+		&f,
 	};
 	struct junit_options opt = { 0 };
 	struct shard_ctx ctx = { 0 };
@@ -305,8 +312,8 @@ static inline int fuzz_junit(const uint8_t *data, size_t size)
 
 static const char *const fuzz_plan_ids[] = {
 	"tests/test_a.py::test_one", "tests/test_a.py::TestB::test_two[x]",
-	"org.example.FooTest.bar", "example.com/m/pkg.TestA/sub",
-	"spec/models/user_spec.rb", "a.b",
+	"org.example.FooTest.bar",   "example.com/m/pkg.TestA/sub",
+	"spec/models/user_spec.rb",  "a.b",
 };
 
 static inline const uint8_t *fuzz_find(const uint8_t *p, const uint8_t *end,
@@ -377,7 +384,9 @@ static inline void fuzz_merge_output(const char *out, size_t len,
 static inline int fuzz_merge(const uint8_t *data, size_t size)
 {
 	static const char *const names[FUZZ_MERGE_MAX] = {
-		"part1.xml", "part2.xml", "part3.xml",
+		"part1.xml",
+		"part2.xml",
+		"part3.xml",
 	};
 	const uint8_t *p = data, *end = data + size;
 	struct merge_input in[FUZZ_MERGE_MAX];
@@ -434,8 +443,8 @@ static inline int fuzz_merge(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rc == SHARD_EINPUT);
 	} else {
 		FUZZ_CHECK(st.files == n);
-		FUZZ_CHECK(st.tests == st.passed + st.failed + st.errors +
-					       st.skipped);
+		FUZZ_CHECK(st.tests ==
+			   st.passed + st.failed + st.errors + st.skipped);
 		FUZZ_CHECK(st.flaky <= st.tests);
 	}
 	if (!rc)
@@ -460,8 +469,7 @@ static inline void fuzz_hex(char out[65], uint8_t b)
 }
 
 /* raw as partition.c writes it: deflated, base64. */
-static inline void fuzz_pack(struct strbuf *out, const uint8_t *raw,
-			     size_t len)
+static inline void fuzz_pack(struct strbuf *out, const uint8_t *raw, size_t len)
 {
 	struct strbuf z = STRBUF_INIT;
 
@@ -527,8 +535,7 @@ static inline int fuzz_partition(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rc == 0 || rc == SHARD_EINPUT);
 	FUZZ_CHECK(!rc == !pc.refused);
 	FUZZ_CHECK(strlen(pc.report.buf) == pc.report.len);
-	FUZZ_CHECK(!pc.refused ||
-		   partition_check_refuses(&pc, "a.xml") ||
+	FUZZ_CHECK(!pc.refused || partition_check_refuses(&pc, "a.xml") ||
 		   partition_check_refuses(&pc, "b.xml"));
 	partition_check_release(&pc);
 	strbuf_release(&v);
@@ -622,8 +629,7 @@ static inline int fuzz_planfile(const uint8_t *data, size_t size)
 {
 	struct planfile p;
 	struct shard_error err = SHARD_ERROR_INIT;
-	int rc = planfile_read((const char *)data, size, "fuzz.json", &p,
-			       &err);
+	int rc = planfile_read((const char *)data, size, "fuzz.json", &p, &err);
 
 	if (rc) {
 		fuzz_check_error(rc, &err);

@@ -6,7 +6,7 @@
  * the test's own directory, never in the system's /dev: run as root, the
  * code before these tests replaced what -o named there.
  */
-#define _XOPEN_SOURCE 700      /* mknod */
+#define _XOPEN_SOURCE 700 /* mknod */
 #include "shard/atomicfile.h"
 
 #include <dirent.h>
@@ -174,7 +174,7 @@ static void root_gives_the_file_back_to_its_owner(void **state)
 		skip();
 	put_file(at(p, f, "owned"), "old", 04755);
 	assert_int_equal(chown(p, 65534, 65534), 0);
-	assert_int_equal(chmod(p, 04755), 0);   /* chown cleared set-id */
+	assert_int_equal(chmod(p, 04755), 0); /* chown cleared set-id */
 	write_whole(p, "new");
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_uid, 65534);
@@ -209,7 +209,7 @@ static void abort_leaves_the_target_and_no_temporary(void **state)
 	assert_null(a.f);
 	assert_holds(p, "old");
 	assert_int_equal(entries(f->dir, NULL), 1);
-	atomicfile_abort(&a);           /* twice: a no-op */
+	atomicfile_abort(&a); /* twice: a no-op */
 }
 
 static void a_failed_rename_leaves_no_temporary(void **state)
@@ -421,7 +421,7 @@ static void a_descriptor_is_written_as_if_shared(void **state)
 	write_whole(fdpath, "second\n");
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 	write_whole(fdpath, "third\n");
-	assert_int_equal(write(fd, "fourth\n", 7), 7);  /* still open */
+	assert_int_equal(write(fd, "fourth\n", 7), 7); /* still open */
 	close(fd);
 	assert_holds(p, "first\nsecond\nthird\nfourth\n");
 	assert_int_equal(entries(f->dir, NULL), 1);
@@ -502,8 +502,7 @@ static void a_missing_directory_is_named(void **state)
 	struct atomicfile a;
 	char p[PATH_BUF], want[2 * PATH_BUF];
 
-	assert_int_equal(atomicfile_open(&a, at(p, f, "no/such/out"), NULL,
-					 &e),
+	assert_int_equal(atomicfile_open(&a, at(p, f, "no/such/out"), NULL, &e),
 			 SHARD_EENV);
 	assert_null(a.f);
 	snprintf(want, sizeof(want), "%s: cannot write: %s", p,
@@ -524,7 +523,7 @@ static void dash_is_the_callers_stream_left_open(void **state)
 	assert_ptr_equal(a.f, mem);
 	fputs("out", a.f);
 	assert_int_equal(atomicfile_commit(&a, &e), 0);
-	fputs("+", mem);                /* still open */
+	fputs("+", mem); /* still open */
 	rewind(mem);
 	assert_non_null(fgets(buf, sizeof(buf), mem));
 	assert_string_equal(buf, "out+");

@@ -71,7 +71,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(history_token_and_location_are_private),
-		cmocka_unit_test(other_names_pass_even_when_they_share_a_prefix),
+		cmocka_unit_test(
+			other_names_pass_even_when_they_share_a_prefix),
 		cmocka_unit_test(scrub_removes_in_place_and_keeps_the_order),
 		cmocka_unit_test(scrub_takes_an_empty_or_absent_environment),
 	};

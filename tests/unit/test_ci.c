@@ -226,8 +226,9 @@ static void jenkins_falls_back_to_git_branch(void **state)
 {
 	struct fixture *fx = *state;
 
-	set_env(fx, "JENKINS_URL=https://ci.example/", "BUILD_TAG=jenkins-app-12",
-		"GIT_COMMIT=fff", "GIT_BRANCH=origin/main", NULL);
+	set_env(fx, "JENKINS_URL=https://ci.example/",
+		"BUILD_TAG=jenkins-app-12", "GIT_COMMIT=fff",
+		"GIT_BRANCH=origin/main", NULL);
 	expect_shard(fx, -1, -1);
 	assert_string_equal(fx->ci.provider, "jenkins");
 	assert_string_equal(fx->ci.run_id, "jenkins-app-12");
@@ -383,7 +384,8 @@ static void invalid_values_are_rejected_naming_the_variable(void **state)
 	}
 }
 
-static void bad_shard_variable_is_reported_even_when_the_provider_is_fine(void **state)
+static void
+bad_shard_variable_is_reported_even_when_the_provider_is_fine(void **state)
 {
 	struct fixture *fx = *state;
 

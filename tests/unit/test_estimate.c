@@ -114,8 +114,15 @@ static void push_records_a_negative_or_nan_time_as_zero(void **state)
 static void decode_returns_every_pushed_double_bit_for_bit(void **state)
 {
 	const double xs[] = {
-		0.1, 1.0 / 3, 123456.789, 1e-300, 4.9406564584124654e-324,
-		DBL_MAX, 0.0, 2.220446049250313e-16, 86400.000001,
+		0.1,
+		1.0 / 3,
+		123456.789,
+		1e-300,
+		4.9406564584124654e-324,
+		DBL_MAX,
+		0.0,
+		2.220446049250313e-16,
+		86400.000001,
 	};
 	const size_t nx = sizeof(xs) / sizeof(*xs);
 	unsigned char blob[BLOB_MAX];
@@ -200,8 +207,9 @@ static void every_method_returns_a_single_sample_as_is(void **state)
 
 	(void)state;
 	for (int m = ESTIMATE_MEDIAN; m <= ESTIMATE_EWMA_MEDIAN; m++)
-		assert_true(same_bits(
-			estimate_value((enum estimate_method)m, v, 1), v[0]));
+		assert_true(
+			same_bits(estimate_value((enum estimate_method)m, v, 1),
+				  v[0]));
 }
 
 static void trimmed_mean_drops_the_extremes(void **state)
@@ -231,8 +239,7 @@ static void trimmed_mean_drops_the_extremes_from_three_samples(void **state)
 	assert_float_equal(estimate_value(ESTIMATE_TRIMMED, four, 4), 2.5,
 			   1e-12);
 	/* too few to trim: the mean */
-	assert_float_equal(estimate_value(ESTIMATE_TRIMMED, two, 2), 2,
-			   1e-12);
+	assert_float_equal(estimate_value(ESTIMATE_TRIMMED, two, 2), 2, 1e-12);
 }
 
 static double plain_ewma(const double *v, size_t n)
@@ -321,7 +328,10 @@ static void value_uses_only_the_newest_window_max_samples(void **state)
 static void method_names_parse_and_round_trip(void **state)
 {
 	static const char *const names[] = {
-		"median", "trimmed", "ewma", "ewma-median",
+		"median",
+		"trimmed",
+		"ewma",
+		"ewma-median",
 	};
 
 	(void)state;
@@ -357,8 +367,7 @@ int main(void)
 		cmocka_unit_test(push_keeps_the_newest_window_oldest_first),
 		cmocka_unit_test(
 			push_shrinks_a_blob_longer_than_a_smaller_window),
-		cmocka_unit_test(
-			push_clamps_the_window_to_one_and_the_maximum),
+		cmocka_unit_test(push_clamps_the_window_to_one_and_the_maximum),
 		cmocka_unit_test(push_records_a_negative_or_nan_time_as_zero),
 		cmocka_unit_test(
 			decode_returns_every_pushed_double_bit_for_bit),
@@ -377,8 +386,7 @@ int main(void)
 		cmocka_unit_test(
 			ewma_median_ignores_a_single_outlier_in_any_position),
 		cmocka_unit_test(median_and_trimmed_ignore_a_single_outlier),
-		cmocka_unit_test(
-			value_uses_only_the_newest_window_max_samples),
+		cmocka_unit_test(value_uses_only_the_newest_window_max_samples),
 		cmocka_unit_test(method_names_parse_and_round_trip),
 		cmocka_unit_test(unknown_method_names_are_refused),
 	};

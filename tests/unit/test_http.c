@@ -32,7 +32,7 @@
 
 struct fixture {
 	char dir[64];
-	char path[256];          /* a history path inside dir */
+	char path[256]; /* a history path inside dir */
 };
 
 static int setup(void **state)
@@ -164,9 +164,9 @@ static void header_file_skips_comments_and_blank_lines(void **state)
 static void header_file_errors_name_the_line_but_never_its_text(void **state)
 {
 	static const char *const bad[] = {
-		"Authorization Bearer " TOKEN "\n",   /* no colon */
-		": " TOKEN "\n",                      /* no name */
-		"Bad Name: " TOKEN "\n",              /* space in the name */
+		"Authorization Bearer " TOKEN "\n", /* no colon */
+		": " TOKEN "\n",                    /* no name */
+		"Bad Name: " TOKEN "\n",            /* space in the name */
 	};
 	struct fixture *f = *state;
 	char path[300], want[400];
@@ -182,8 +182,10 @@ static void header_file_errors_name_the_line_but_never_its_text(void **state)
 		strvec_init(&out);
 		assert_int_equal(http_read_header_file(path, &out, &err),
 				 SHARD_EINPUT);
-		snprintf(want, sizeof(want), "%s:2: expected a 'Name: value' "
-			 "header line", path);
+		snprintf(want, sizeof(want),
+			 "%s:2: expected a 'Name: value' "
+			 "header line",
+			 path);
 		assert_string_equal(err.msg, want);
 		assert_null(strstr(err.msg, TOKEN));
 		strvec_release(&out);
@@ -266,15 +268,14 @@ static void connection_errors_are_retried_with_backoff(void **state)
 	o.backoff = 0.25;
 	o.sleep = record_sleep;
 	o.data = &s;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/h.db?sig=" TOKEN,
-		 port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/h.db?sig=" TOKEN, port);
 	assert_int_equal(http_get(&o, url, fd, &res, &err), SHARD_EENV);
 	close(fd);
 	assert_int_equal(s.n, 3);
 	assert_true(s.seconds[0] == 0.25 && s.seconds[1] == 0.5 &&
 		    s.seconds[2] == 1.0);
-	snprintf(want, sizeof(want), "GET http://127.0.0.1:%d/h.db?REDACTED: ",
-		 port);
+	snprintf(want, sizeof(want),
+		 "GET http://127.0.0.1:%d/h.db?REDACTED: ", port);
 	assert_memory_equal(err.msg, want, strlen(want));
 	assert_non_null(strstr(err.msg, "(4 attempts)"));
 	assert_null(strstr(err.msg, TOKEN));
@@ -337,40 +338,44 @@ static void credentials_go_in_clear_text_to_loopback_only(void **state)
 	http_options_init(&o);
 	strvec_init(&lines);
 	/* nothing to leak: any URL */
-	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h",
-						&err), 0);
+	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h", &err),
+			 0);
 	o.bearer = TOKEN;
 	assert_int_equal(http_check_credentials(&o, "https://192.0.2.1/h",
-						&err), 0);
+						&err),
+			 0);
 	assert_int_equal(http_check_credentials(&o, "http://127.0.0.1:9/h",
-						&err), 0);
+						&err),
+			 0);
 	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h?s=1",
-						&err), SHARD_EINPUT);
+						&err),
+			 SHARD_EINPUT);
 	assert_non_null(strstr(err.msg, "http://192.0.2.1/h?REDACTED: not "
-				       "sending credentials"));
+					"sending credentials"));
 	assert_null(strstr(err.msg, TOKEN));
 	shard_error_clear(&err);
 	o.allow_insecure = 1;
-	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h",
-						&err), 0);
+	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h", &err),
+			 0);
 	/* header file lines and user info are credentials too */
 	o.allow_insecure = 0;
 	o.bearer = NULL;
 	strvec_push(&lines, "X-Api-Key: " TOKEN);
 	o.headers = &lines;
-	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h",
-						&err), SHARD_EINPUT);
+	assert_int_equal(http_check_credentials(&o, "http://192.0.2.1/h", &err),
+			 SHARD_EINPUT);
 	shard_error_clear(&err);
 	o.headers = NULL;
-	assert_int_equal(http_check_credentials(&o, "http://u:" TOKEN
-						"@192.0.2.1/h", &err),
+	assert_int_equal(http_check_credentials(&o,
+						"http://u:" TOKEN
+						"@192.0.2.1/h",
+						&err),
 			 SHARD_EINPUT);
 	assert_null(strstr(err.msg, TOKEN));
 	strvec_release(&lines);
 }
 
-static void a_request_with_a_token_is_refused_before_connecting(
-	void **state)
+static void a_request_with_a_token_is_refused_before_connecting(void **state)
 {
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
@@ -389,11 +394,13 @@ static void a_request_with_a_token_is_refused_before_connecting(
 	o.data = &s;
 	/* TEST-NET-1: never reached, whatever the network */
 	assert_int_equal(http_get(&o, "http://192.0.2.1:9/h.db", fd, &res,
-				  &err), SHARD_EINPUT);
+				  &err),
+			 SHARD_EINPUT);
 	assert_non_null(strstr(err.msg, "not sending credentials"));
 	shard_error_clear(&err);
-	assert_int_equal(http_put(&o, "http://192.0.2.1:9/h.db", fd, NULL,
-				  &res, &err), SHARD_EINPUT);
+	assert_int_equal(http_put(&o, "http://192.0.2.1:9/h.db", fd, NULL, &res,
+				  &err),
+			 SHARD_EINPUT);
 	close(fd);
 	assert_int_equal(s.n, 0);
 }
@@ -446,8 +453,10 @@ static void etag_file_that_cannot_be_a_header_is_refused(void **state)
 	write_file(path, "\"a\"\r\nX-Injected: 1\n");
 	assert_int_equal(history_etag_read(f->path, &etag, &err), SHARD_EINPUT);
 	assert_null(etag);
-	snprintf(want, sizeof(want), "%s: not an ETag; remove the file to push "
-		 "as if for the first time", path);
+	snprintf(want, sizeof(want),
+		 "%s: not an ETag; remove the file to push "
+		 "as if for the first time",
+		 path);
 	assert_string_equal(err.msg, want);
 
 	shard_error_clear(&err);

@@ -67,8 +67,8 @@ static void expect_path(const char *path, const char *want)
 }
 
 /* Grouping prefixes, given as the expected prefix strings. */
-static void expect_grouping(const char *id, const char *file,
-			    const char *class, const char *dir)
+static void expect_grouping(const char *id, const char *file, const char *class,
+			    const char *dir)
 {
 	assert_int_equal(identity_file_len(id), strlen(file));
 	assert_int_equal(identity_class_len(id), strlen(class));
@@ -91,7 +91,8 @@ static void read_fixture(const char *name, struct strbuf *out)
 	f = fopen(path.buf, "rb");
 	if (!f)
 		print_error("cannot open %s (run from the repository root or "
-			    "set SHARD_REPO)\n", path.buf);
+			    "set SHARD_REPO)\n",
+			    path.buf);
 	assert_non_null(f);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 		assert_int_equal(strbuf_add(out, buf, n), 0);
@@ -144,12 +145,13 @@ static void check(struct strbuf *problems, const char *what, const char *id,
 {
 	if (!strcmp(got, want))
 		return;
-	strbuf_addf(problems, "%s of '%.200s':\n   got '%.300s'\n  want '%.300s'\n",
-		    what, id, got, want);
+	strbuf_addf(problems,
+		    "%s of '%.200s':\n   got '%.300s'\n  want '%.300s'\n", what,
+		    id, got, want);
 }
 
-static void check_len(struct strbuf *problems, const char *what,
-		      const char *id, size_t got, const char *want)
+static void check_len(struct strbuf *problems, const char *what, const char *id,
+		      size_t got, const char *want)
 {
 	if (got == strlen(want) && !strncmp(id, want, got))
 		return;
@@ -259,8 +261,8 @@ static void nodeid_meets_junit_case_with_file_attribute(void **state)
 	expect_case_key("tests.api.test_x.TestC", "test_y[a/b::c]",
 			"tests/api/test_x.py", NULL, "pytest",
 			"tests.api.test_x.TestC.test_y[a/b::c]");
-	expect_case_key("tests.api.test_x.TestC", "test_y",
-			"tests/api/base.py", "tests/other.py", "tests/s.py",
+	expect_case_key("tests.api.test_x.TestC", "test_y", "tests/api/base.py",
+			"tests/other.py", "tests/s.py",
 			"tests.api.test_x.TestC.test_y");
 	expect_case_file("tests/api/test_x.py", NULL, "pytest",
 			 "tests/api/test_x.py");
@@ -282,7 +284,8 @@ static void nodeid_meets_junit_case_with_empty_classname_and_file(void **state)
 	strbuf_release(&a);
 }
 
-static void case_key_with_empty_classname_takes_suite_file_then_suite_name(void **state)
+static void
+case_key_with_empty_classname_takes_suite_file_then_suite_name(void **state)
 {
 	(void)state;
 	expect_case_key("", "t", NULL, "tests/test_s.py", "ignored.py",
@@ -421,11 +424,12 @@ static void listed_path_key_is_the_normalised_path(void **state)
 	expect_key("spec/x_spec.rb", "spec/x_spec.rb");
 }
 
-static void case_file_comes_from_file_then_suite_file_then_path_suite(void **state)
+static void
+case_file_comes_from_file_then_suite_file_then_path_suite(void **state)
 {
 	(void)state;
-	expect_case_file("./src/a.test.js", "src/b.test.js",
-			 "src/c.test.js", "src/a.test.js");
+	expect_case_file("./src/a.test.js", "src/b.test.js", "src/c.test.js",
+			 "src/a.test.js");
 	expect_case_file(NULL, ".\\src\\b.test.js", "src/c.test.js",
 			 "src/b.test.js");
 	expect_case_file("", "", "__tests__\\main.test.js",
@@ -459,8 +463,7 @@ static void case_file_drops_a_suite_names_locator(void **state)
 {
 	(void)state;
 	expect_case_file(NULL, NULL, "spec/x_spec.rb:12", "spec/x_spec.rb");
-	expect_case_file(NULL, NULL, "spec/x_spec.rb[1:2:3]",
-			 "spec/x_spec.rb");
+	expect_case_file(NULL, NULL, "spec/x_spec.rb[1:2:3]", "spec/x_spec.rb");
 }
 
 static void is_path_knows_source_files(void **state)
@@ -488,8 +491,7 @@ static void is_path_knows_source_files(void **state)
 static void rspec_example_id_keeps_its_locator_in_the_key(void **state)
 {
 	(void)state;
-	assert_int_equal(identity_kind("spec/x_spec.rb[1:2:3]"),
-			 IDENTITY_PATH);
+	assert_int_equal(identity_kind("spec/x_spec.rb[1:2:3]"), IDENTITY_PATH);
 	expect_key("spec/x_spec.rb[1:2:3]", "spec/x_spec.rb[1:2:3]");
 	expect_key("./spec/x_spec.rb[1:2:3]", "spec/x_spec.rb[1:2:3]");
 	expect_key("spec/x_spec.rb:12", "spec/x_spec.rb:12");
@@ -500,8 +502,8 @@ static void rspec_file_len_strips_the_locator(void **state)
 	(void)state;
 	expect_grouping("spec/x_spec.rb[1:2:3]", "spec/x_spec.rb",
 			"spec/x_spec.rb", "spec");
-	expect_grouping("spec/x_spec.rb:12", "spec/x_spec.rb",
-			"spec/x_spec.rb", "spec");
+	expect_grouping("spec/x_spec.rb:12", "spec/x_spec.rb", "spec/x_spec.rb",
+			"spec");
 	expect_grouping("spec/models/user_spec.rb", "spec/models/user_spec.rb",
 			"spec/models/user_spec.rb", "spec/models");
 	expect_grouping("x_spec.rb", "x_spec.rb", "x_spec.rb", "");
@@ -688,8 +690,8 @@ static void check_listed_grouping(struct strbuf *problems, const char *listed,
 		check_len(problems, "go file", listed,
 			  identity_file_len(listed), base);
 	if (kind == IDENTITY_DOTTED)
-		check_len(problems, "class", listed,
-			  identity_class_len(listed), base);
+		check_len(problems, "class", listed, identity_class_len(listed),
+			  base);
 }
 
 static void real_junit_cases_meet_their_listed_ids(void **state)

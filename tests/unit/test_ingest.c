@@ -144,13 +144,16 @@ static void ingest_records_cases_under_their_canonical_keys(void **state)
 	assert_int_equal(stats.failed, 1);
 	assert_int_equal(stats.skipped, 1);
 	assert_string_equal(stats.run_key, "r1");
-	expect_rows(f, "SELECT key || ' ' || coalesce(file, '-') FROM tests"
-		       " ORDER BY key",
+	expect_rows(f,
+		    "SELECT key || ' ' || coalesce(file, '-') FROM tests"
+		    " ORDER BY key",
 		    "tests.test_x.TestC.test_y[a/b::c] tests/test_x.py|"
 		    "tests.test_x.test_s -|tests.test_x.test_z -");
 	/* a skipped result is recorded but gives no estimate */
-	expect_rows(f, "SELECT coalesce(estimate, 'none') FROM tests"
-		       " ORDER BY key", "1.25|none|2.0");
+	expect_rows(f,
+		    "SELECT coalesce(estimate, 'none') FROM tests"
+		    " ORDER BY key",
+		    "1.25|none|2.0");
 	expect_rows(f, "SELECT outcome FROM results ORDER BY rowid",
 		    "passed|failed|skipped");
 }
@@ -165,8 +168,10 @@ static void ingest_skips_a_file_already_recorded_for_the_run(void **state)
 	assert_int_equal(run(f, "b.xml", pytest_xml, "r1", &stats, &err), 0);
 	assert_true(stats.already);
 	expect_rows(f, "SELECT count(*) FROM results", "3");
-	expect_rows(f, "SELECT sample_count FROM tests WHERE key ="
-		       " 'tests.test_x.test_z'", "1");
+	expect_rows(f,
+		    "SELECT sample_count FROM tests WHERE key ="
+		    " 'tests.test_x.test_z'",
+		    "1");
 	/* the same report for another run is another result */
 	assert_int_equal(run(f, "c.xml", pytest_xml, "r2", &stats, &err), 0);
 	assert_false(stats.already);
@@ -207,8 +212,9 @@ static void ingest_records_shard_properties(void **state)
 
 	assert_int_equal(run(f, "s.xml", xml, NULL, &stats, &err), 0);
 	assert_string_equal(stats.run_key, "gh-42-1");
-	expect_rows(f, "SELECT shard_index || '/' || shard_total || ' ' ||"
-		       " predicted || ' ' || actual || ' ' || host FROM shards",
+	expect_rows(f,
+		    "SELECT shard_index || '/' || shard_total || ' ' ||"
+		    " predicted || ' ' || actual || ' ' || host FROM shards",
 		    "2/4 6.25 7.5 runner-3");
 	expect_rows(f, "SELECT shard FROM results", "2");
 }
@@ -225,7 +231,8 @@ static void ingest_gives_go_subtests_their_parent(void **state)
 		"</testsuite></testsuites>";
 
 	assert_int_equal(run(f, "g.xml", xml, "r", &stats, &err), 0);
-	expect_rows(f, "SELECT coalesce(parent_key, '-') FROM tests ORDER BY key",
+	expect_rows(f,
+		    "SELECT coalesce(parent_key, '-') FROM tests ORDER BY key",
 		    "-|example.com/m/pkg.TestA");
 }
 
@@ -298,8 +305,9 @@ static void ingest_error_paths_leave_the_store_untouched(void **state)
 			"o.json: expected an object at $, found array");
 	expect_rejected(f, "i.json", "{\"a\": }", SHARD_EINPUT,
 			"i.json: not valid JSON");
-	expect_rejected(f, "e.xml", "  \n", SHARD_EINPUT,
-			"e.xml:1:1: empty file, neither JUnit XML nor timing JSON");
+	expect_rejected(
+		f, "e.xml", "  \n", SHARD_EINPUT,
+		"e.xml:1:1: empty file, neither JUnit XML nor timing JSON");
 	expect_rejected(f, "t.txt", "PASS a\n", SHARD_EINPUT,
 			"t.txt:1:1: neither JUnit XML nor timing JSON "
 			"(starts with 'P')");
@@ -320,16 +328,18 @@ static void ingest_reports_unreadable_and_unseekable_input(void **state)
 	int fd = open(f->dir, O_RDONLY);
 	int p[2];
 
-	assert_int_equal(ingest_fd(f->st, fd, "dir", NULL, &opt, &f->ctx, &stats,
-				   &err), SHARD_EENV);
+	assert_int_equal(ingest_fd(f->st, fd, "dir", NULL, &opt, &f->ctx,
+				   &stats, &err),
+			 SHARD_EENV);
 	assert_string_equal(err.msg, "dir: read error: Is a directory");
 	close(fd);
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(write(p[1], "<testsuite/>", 12), 12);
 	close(p[1]);
 	shard_error_clear(&err);
-	assert_int_equal(ingest_fd(f->st, p[0], "pipe", NULL, &opt, &f->ctx, &stats,
-				   &err), SHARD_EENV);
+	assert_int_equal(ingest_fd(f->st, p[0], "pipe", NULL, &opt, &f->ctx,
+				   &stats, &err),
+			 SHARD_EENV);
 	assert_string_equal(err.msg, "pipe: cannot seek: Illegal seek");
 	close(p[0]);
 }
@@ -346,7 +356,8 @@ static void ingest_into_a_read_only_store_fails_cleanly(void **state)
 
 	assert_int_equal(store_open(f->db, &so, &ro, &err), 0);
 	assert_non_null(ro);
-	assert_int_equal(ingest_fd(ro, fd, "a.xml", NULL, &opt, &f->ctx, &stats, &err),
+	assert_int_equal(ingest_fd(ro, fd, "a.xml", NULL, &opt, &f->ctx, &stats,
+				   &err),
 			 SHARD_EENV);
 	assert_non_null(strstr(err.msg, "readonly"));
 	close(fd);

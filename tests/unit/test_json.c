@@ -21,15 +21,15 @@
 struct log {
 	struct strbuf text;
 	size_t calls;
-	size_t fail_at;         /* return an error from this call (1-based) */
+	size_t fail_at; /* return an error from this call (1-based) */
 	double sum;
 };
 
 static const char *type_name(enum json_type t)
 {
 	static const char *const names[] = {
-		"null", "true", "false", "integer", "real", "text", "array",
-		"object",
+		"null", "true", "false", "integer",
+		"real", "text", "array", "object",
 	};
 
 	return names[t];
@@ -87,8 +87,7 @@ static int each(struct log *lg, const char *text, const char *jpath,
 				want_object, log_member, lg, err);
 }
 
-static void expect_members(struct log *lg, const char *text,
-			   const char *want)
+static void expect_members(struct log *lg, const char *text, const char *want)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 
@@ -201,13 +200,14 @@ static void array_at_a_path_is_iterated_with_indexes(void **state)
 	struct log *lg = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	assert_int_equal(each(lg, "{\"version\": 1, \"shards\": [{\"index\": 0}, "
-				  "{\"index\": 1}, \"x\"]}",
-			      "$.shards", 0, &err), 0);
-	assert_string_equal(lg->text.buf,
-			    "#0|object|{\"index\":0}\n"
-			    "#1|object|{\"index\":1}\n"
-			    "#2|text|x\n");
+	assert_int_equal(each(lg,
+			      "{\"version\": 1, \"shards\": [{\"index\": 0}, "
+			      "{\"index\": 1}, \"x\"]}",
+			      "$.shards", 0, &err),
+			 0);
+	assert_string_equal(lg->text.buf, "#0|object|{\"index\":0}\n"
+					  "#1|object|{\"index\":1}\n"
+					  "#2|text|x\n");
 }
 
 static void empty_object_calls_nothing(void **state)
@@ -224,8 +224,9 @@ static void only_len_bytes_of_the_text_are_read(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	static const char text[] = "{\"a\": 1} trailing garbage";
 
-	assert_int_equal(json_each_member(text, 8, "t.json", "$", 1,
-					  log_member, lg, &err), 0);
+	assert_int_equal(json_each_member(text, 8, "t.json", "$", 1, log_member,
+					  lg, &err),
+			 0);
 	assert_string_equal(lg->text.buf, "a|integer|1\n");
 	expect_error(lg, text, 4, "$", 1, "dir/t.json: not valid JSON");
 }
@@ -253,10 +254,24 @@ static void non_object_root_is_rejected_naming_the_file(void **state)
 static void invalid_json_is_rejected_naming_the_file(void **state)
 {
 	static const char *const bad[] = {
-		"", " ", "{", "{\"a\": 1", "{\"a\": 1,}", "{a: 1}", "{'a': 1}",
-		"{} x", "{\"a\": 1}{\"b\": 2}", "{\"a\": 01}", "{\"a\": .5}",
-		"{\"a\": 1.}", "{\"a\": +1}", "{\"a\": NaN}", "{\"a\": \"x\ty\"}",
-		"{\"a\": \"\\x\"}", "{\"a\": \"\\u00\"}", "{\"a\": [1 2]}",
+		"",
+		" ",
+		"{",
+		"{\"a\": 1",
+		"{\"a\": 1,}",
+		"{a: 1}",
+		"{'a': 1}",
+		"{} x",
+		"{\"a\": 1}{\"b\": 2}",
+		"{\"a\": 01}",
+		"{\"a\": .5}",
+		"{\"a\": 1.}",
+		"{\"a\": +1}",
+		"{\"a\": NaN}",
+		"{\"a\": \"x\ty\"}",
+		"{\"a\": \"\\x\"}",
+		"{\"a\": \"\\u00\"}",
+		"{\"a\": [1 2]}",
 		"{\"a\" 1}",
 	};
 	struct log *lg = *state;
@@ -281,7 +296,8 @@ static void callback_error_stops_iteration_and_is_returned(void **state)
 
 	lg->fail_at = 2;
 	assert_int_equal(each(lg, "{\"a\": 1, \"b\\\"\": 2, \"c\": 3}", "$", 1,
-			      &err), SHARD_EINPUT);
+			      &err),
+			 SHARD_EINPUT);
 	assert_int_equal(lg->calls, 2);
 	assert_int_equal(err.code, SHARD_EINPUT);
 	assert_string_equal(err.msg, "t.json: bad value for 'b\"'");
@@ -301,7 +317,8 @@ static void large_object_is_iterated_fully(void **state)
 			    i ? ", " : "", i, i % 10);
 	strbuf_addch(&text, '}');
 	assert_int_equal(json_each_member(text.buf, text.len, "big.json", "$",
-					  1, log_member, lg, &err), 0);
+					  1, log_member, lg, &err),
+			 0);
 	assert_int_equal(lg->calls, n);
 	/* each tenth of the keys: 0.5 + 1.5 + ... + 9.5 = 50 */
 	assert_true(lg->sum > 50.0 * (double)n / 10 - 1e-6);

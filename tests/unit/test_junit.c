@@ -36,10 +36,10 @@
 struct events {
 	struct strbuf log;
 	struct strbuf warnings;
-	int quiet;              /* count only (data files) */
-	int detail;             /* log every attribute */
+	int quiet;  /* count only (data files) */
+	int detail; /* log every attribute */
 	size_t suites_started, suites_ended, cases;
-	size_t stop_at_case;    /* fail from the nth testcase (1-based) */
+	size_t stop_at_case; /* fail from the nth testcase (1-based) */
 	struct shard_ctx ctx;
 	struct junit_handler h;
 };
@@ -52,7 +52,10 @@ static const char *str(const char *s)
 static const char *outcome_name(enum junit_outcome o)
 {
 	static const char *const names[] = {
-		"passed", "failed", "error", "skipped",
+		"passed",
+		"failed",
+		"error",
+		"skipped",
 	};
 
 	return names[o];
@@ -72,8 +75,8 @@ static int on_suite_start(void *data, const struct junit_suite *s,
 		strbuf_addf(&ev->log, " time=%g", s->time);
 	if (ev->detail)
 		strbuf_addf(&ev->log, " file=%s host=%s ts=%s line=%lu",
-			    str(s->file), str(s->hostname),
-			    str(s->timestamp), s->xml_line);
+			    str(s->file), str(s->hostname), str(s->timestamp),
+			    s->xml_line);
 	strbuf_addch(&ev->log, '\n');
 	return 0;
 }
@@ -101,8 +104,8 @@ static void log_case(struct events *ev, const struct junit_case *c)
 		strbuf_addf(&ev->log, " flaky=%u", c->flaky);
 	if (c->reruns)
 		strbuf_addf(&ev->log, " reruns=%u", c->reruns);
-	strbuf_addf(&ev->log, " suite=%s", c->suite ? str(c->suite->name)
-						    : "none");
+	strbuf_addf(&ev->log, " suite=%s",
+		    c->suite ? str(c->suite->name) : "none");
 	if (c->has_time)
 		strbuf_addf(&ev->log, " time=%g", c->time);
 	if (ev->detail)
@@ -176,12 +179,11 @@ static int teardown(void **state)
 static int read_opt(struct events *ev, const char *xml,
 		    const struct junit_options *opt, struct shard_error *err)
 {
-	return junit_read_mem(xml, strlen(xml), "t.xml", opt, &ev->h,
-			      &ev->ctx, err);
+	return junit_read_mem(xml, strlen(xml), "t.xml", opt, &ev->h, &ev->ctx,
+			      err);
 }
 
-static int read_str(struct events *ev, const char *xml,
-		    struct shard_error *err)
+static int read_str(struct events *ev, const char *xml, struct shard_error *err)
 {
 	return read_opt(ev, xml, NULL, err);
 }
@@ -212,14 +214,27 @@ static void parse_time_table(void **state)
 		int rc;
 		double out;
 	} table[] = {
-		{ "1", 0, 1 }, { "1.5", 0, 1.5 }, { " 2 ", 0, 2 },
-		{ "\t4\n", 0, 4 }, { "2,503.1", 0, 2503.1 },
-		{ "1,234,567", 0, 1234567 }, { "-3", 1, 0 },
-		{ "-1,000.5", 1, 0 }, { "time", -1, 0 }, { "", -1, 0 },
-		{ "   ", -1, 0 }, { "1e-3", 0, 0.001 }, { "1,5", -1, 0 },
-		{ ",500", -1, 0 }, { "1.000,5", -1, 0 }, { "inf", -1, 0 },
-		{ "nan", -1, 0 }, { "0x10", -1, 0 }, { "1.5s", -1, 0 },
-		{ "1 2", -1, 0 }, { "-0", 0, 0 },
+		{ "1", 0, 1 },
+		{ "1.5", 0, 1.5 },
+		{ " 2 ", 0, 2 },
+		{ "\t4\n", 0, 4 },
+		{ "2,503.1", 0, 2503.1 },
+		{ "1,234,567", 0, 1234567 },
+		{ "-3", 1, 0 },
+		{ "-1,000.5", 1, 0 },
+		{ "time", -1, 0 },
+		{ "", -1, 0 },
+		{ "   ", -1, 0 },
+		{ "1e-3", 0, 0.001 },
+		{ "1,5", -1, 0 },
+		{ ",500", -1, 0 },
+		{ "1.000,5", -1, 0 },
+		{ "inf", -1, 0 },
+		{ "nan", -1, 0 },
+		{ "0x10", -1, 0 },
+		{ "1.5s", -1, 0 },
+		{ "1 2", -1, 0 },
+		{ "-0", 0, 0 },
 	};
 	double out;
 
@@ -253,7 +268,8 @@ static void reader_reports_suites_cases_and_attributes(void **state)
 
 	ev->detail = 1;
 	assert_int_equal(read_str(ev, xml, &err), 0);
-	assert_string_equal(ev->log.buf,
+	assert_string_equal(
+		ev->log.buf,
 		"S s depth=0 time=1.5 file=a.py host=h1"
 		" ts=2024-01-02T03:04:05 line=4\n"
 		"C c passed suite=s time=0.25 class=k file=a.py line=42"
@@ -294,22 +310,22 @@ static void reader_reports_outcomes_by_priority(void **state)
 
 	assert_int_equal(read_str(ev, xml, &err), 0);
 	assert_string_equal(ev->log.buf,
-		"S s depth=0\n"
-		"C pass passed suite=s\n"
-		"C fail failed msg=boom suite=s\n"
-		"C err error msg=oops suite=s\n"
-		"C skip skipped suite=s\n"
-		"C err-fail failed msg=f suite=s\n"
-		"C fail-skip failed msg=f suite=s\n"
-		"C skip-err error msg=e suite=s\n"
-		"C two-fails failed msg=first suite=s\n"
-		"C disabled skipped suite=s\n"
-		"C notrun skipped suite=s\n"
-		"C suppressed skipped suite=s\n"
-		"C gskip skipped suite=s\n"
-		"C status-fail failed msg=m suite=s\n"
-		"C nested passed suite=s\n"
-		"E s cases=0\n");
+			    "S s depth=0\n"
+			    "C pass passed suite=s\n"
+			    "C fail failed msg=boom suite=s\n"
+			    "C err error msg=oops suite=s\n"
+			    "C skip skipped suite=s\n"
+			    "C err-fail failed msg=f suite=s\n"
+			    "C fail-skip failed msg=f suite=s\n"
+			    "C skip-err error msg=e suite=s\n"
+			    "C two-fails failed msg=first suite=s\n"
+			    "C disabled skipped suite=s\n"
+			    "C notrun skipped suite=s\n"
+			    "C suppressed skipped suite=s\n"
+			    "C gskip skipped suite=s\n"
+			    "C status-fail failed msg=m suite=s\n"
+			    "C nested passed suite=s\n"
+			    "E s cases=0\n");
 }
 
 static void reader_counts_flaky_and_rerun_children(void **state)
@@ -328,11 +344,11 @@ static void reader_counts_flaky_and_rerun_children(void **state)
 
 	assert_int_equal(read_str(ev, xml, &err), 0);
 	assert_string_equal(ev->log.buf,
-		"S s depth=0\n"
-		"C flaky passed flaky=2 suite=s\n"
-		"C rerun failed msg=final reruns=2 suite=s\n"
-		"C both passed flaky=1 reruns=1 suite=s\n"
-		"E s cases=0\n");
+			    "S s depth=0\n"
+			    "C flaky passed flaky=2 suite=s\n"
+			    "C rerun failed msg=final reruns=2 suite=s\n"
+			    "C both passed flaky=1 reruns=1 suite=s\n"
+			    "E s cases=0\n");
 }
 
 static void reader_tracks_nested_suites_and_case_seconds(void **state)
@@ -356,21 +372,20 @@ static void reader_tracks_nested_suites_and_case_seconds(void **state)
 		"</testsuites>";
 
 	assert_int_equal(read_str(ev, xml, &err), 0);
-	assert_string_equal(ev->log.buf,
-		"C orphan passed suite=none time=0.5\n"
-		"S outer depth=0 time=10\n"
-		"C o1 passed suite=outer time=1.25\n"
-		"S inner depth=1\n"
-		"C i1 passed suite=inner time=2\n"
-		"C i2 passed suite=inner time=3\n"
-		"E inner cases=5\n"
-		"C o2 passed suite=outer time=0.75\n"
-		"C o3 passed suite=outer\n"
-		"S in-case depth=1\n"
-		"C ic passed suite=in-case time=7\n"
-		"E in-case cases=7\n"
-		"C o4 passed suite=outer\n"
-		"E outer cases=2\n");
+	assert_string_equal(ev->log.buf, "C orphan passed suite=none time=0.5\n"
+					 "S outer depth=0 time=10\n"
+					 "C o1 passed suite=outer time=1.25\n"
+					 "S inner depth=1\n"
+					 "C i1 passed suite=inner time=2\n"
+					 "C i2 passed suite=inner time=3\n"
+					 "E inner cases=5\n"
+					 "C o2 passed suite=outer time=0.75\n"
+					 "C o3 passed suite=outer\n"
+					 "S in-case depth=1\n"
+					 "C ic passed suite=in-case time=7\n"
+					 "E in-case cases=7\n"
+					 "C o4 passed suite=outer\n"
+					 "E outer cases=2\n");
 }
 
 static void reader_reports_suite_properties(void **state)
@@ -399,15 +414,14 @@ static void reader_reports_suite_properties(void **state)
 		"</testsuites>";
 
 	assert_int_equal(read_str(ev, xml, &err), 0);
-	assert_string_equal(ev->log.buf,
-		"S s depth=0\n"
-		"P s a=1\n"
-		"P s empty=\n"
-		"C c passed suite=s\n"
-		"S inner depth=1\n"
-		"P inner x=<y&z&\"\n"
-		"E inner cases=0\n"
-		"E s cases=0\n");
+	assert_string_equal(ev->log.buf, "S s depth=0\n"
+					 "P s a=1\n"
+					 "P s empty=\n"
+					 "C c passed suite=s\n"
+					 "S inner depth=1\n"
+					 "P inner x=<y&z&\"\n"
+					 "E inner cases=0\n"
+					 "E s cases=0\n");
 }
 
 static void reader_decodes_escaped_attributes(void **state)
@@ -422,9 +436,9 @@ static void reader_decodes_escaped_attributes(void **state)
 
 	assert_int_equal(read_str(ev, xml, &err), 0);
 	assert_string_equal(ev->log.buf,
-		"S a & b depth=0\n"
-		"C &&<>'\"\xc3\xa9 failed msg=x &#38; y suite=a & b\n"
-		"E a & b cases=0\n");
+			    "S a & b depth=0\n"
+			    "C &&<>'\"\xc3\xa9 failed msg=x &#38; y suite=a & b\n"
+			    "E a & b cases=0\n");
 }
 
 static void reader_accepts_namespaced_elements(void **state)
@@ -438,7 +452,7 @@ static void reader_accepts_namespaced_elements(void **state)
 
 	assert_int_equal(read_str(ev, xml, &err), 0);
 	assert_string_equal(ev->log.buf,
-		"S s depth=0\nC c skipped suite=s\nE s cases=0\n");
+			    "S s depth=0\nC c skipped suite=s\nE s cases=0\n");
 }
 
 /* The first odd time of each kind is located; the rest are counted. */
@@ -446,26 +460,24 @@ static void reader_warns_about_negative_and_unparsable_times(void **state)
 {
 	struct events *ev = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
-	const char *xml =
-		"<testsuite name=\"s\" time=\"-3\">\n"
-		"<testcase name=\"a\" time=\"time\"/>\n"
-		"<testcase name=\"b\" time=\"\"/>\n"
-		"<testcase name=\"c\" time=\"2,503.1\"/>\n"
-		"<testcase name=\"d\" time=\"-0.5\"/>\n"
-		"</testsuite>\n";
+	const char *xml = "<testsuite name=\"s\" time=\"-3\">\n"
+			  "<testcase name=\"a\" time=\"time\"/>\n"
+			  "<testcase name=\"b\" time=\"\"/>\n"
+			  "<testcase name=\"c\" time=\"2,503.1\"/>\n"
+			  "<testcase name=\"d\" time=\"-0.5\"/>\n"
+			  "</testsuite>\n";
 
 	assert_int_equal(read_str(ev, xml, &err), 0);
-	assert_string_equal(ev->log.buf,
-		"S s depth=0 time=0\n"
-		"C a passed suite=s\n"
-		"C b passed suite=s\n"
-		"C c passed suite=s time=2503.1\n"
-		"C d passed suite=s time=0\n"
-		"E s cases=2503.1\n");
+	assert_string_equal(ev->log.buf, "S s depth=0 time=0\n"
+					 "C a passed suite=s\n"
+					 "C b passed suite=s\n"
+					 "C c passed suite=s time=2503.1\n"
+					 "C d passed suite=s time=0\n"
+					 "E s cases=2503.1\n");
 	assert_string_equal(ev->warnings.buf,
-		"t.xml:1: negative time -3 clamped to 0\n"
-		"t.xml:2: unparsable time 'time' ignored\n"
-		"t.xml: 2 negative times clamped to 0 in all\n");
+			    "t.xml:1: negative time -3 clamped to 0\n"
+			    "t.xml:2: unparsable time 'time' ignored\n"
+			    "t.xml: 2 negative times clamped to 0 in all\n");
 }
 
 static void reader_rejects_non_junit_root(void **state)
@@ -473,8 +485,10 @@ static void reader_rejects_non_junit_root(void **state)
 	struct events *ev = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	assert_int_equal(read_str(ev, "<?xml version=\"1.0\"?>\n<suites>"
-				      "<testsuite/></suites>", &err),
+	assert_int_equal(read_str(ev,
+				  "<?xml version=\"1.0\"?>\n<suites>"
+				  "<testsuite/></suites>",
+				  &err),
 			 SHARD_EINPUT);
 	assert_string_equal(err.msg, "t.xml:2:8: not a JUnit report "
 				     "(root element <suites>)");
@@ -487,15 +501,17 @@ static void reader_rejects_empty_input(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	int fds[2];
 
-	assert_int_equal(junit_read_mem("", 0, "t.xml", NULL, &ev->h,
-					&ev->ctx, &err), SHARD_EINPUT);
+	assert_int_equal(junit_read_mem("", 0, "t.xml", NULL, &ev->h, &ev->ctx,
+					&err),
+			 SHARD_EINPUT);
 	assert_string_equal(err.msg,
 			    "t.xml:1:1: empty file, not a JUnit report");
 	shard_error_clear(&err);
 	assert_int_equal(pipe(fds), 0);
 	close(fds[1]);
-	assert_int_equal(junit_read_fd(fds[0], "p.xml", NULL, &ev->h,
-				       &ev->ctx, &err), SHARD_EINPUT);
+	assert_int_equal(junit_read_fd(fds[0], "p.xml", NULL, &ev->h, &ev->ctx,
+				       &err),
+			 SHARD_EINPUT);
 	close(fds[0]);
 	assert_string_equal(err.msg,
 			    "p.xml:1:1: empty file, not a JUnit report");
@@ -509,9 +525,11 @@ static void reader_rejects_malformed_xml_with_location(void **state)
 	struct events *ev = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	assert_int_equal(read_str(ev, "<testsuite name=\"s\">\n"
-				      "<testcase name=\"a\">\n"
-				      "</testsuite>\n", &err),
+	assert_int_equal(read_str(ev,
+				  "<testsuite name=\"s\">\n"
+				  "<testcase name=\"a\">\n"
+				  "</testsuite>\n",
+				  &err),
 			 SHARD_EINPUT);
 	assert_string_equal(err.msg, "t.xml:3:13: Opening and ending tag "
 				     "mismatch: testcase line 2 and testsuite");
@@ -524,16 +542,20 @@ static void reader_rejects_invalid_character_reference(void **state)
 	struct events *ev = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	assert_int_equal(read_str(ev, "<testsuite><system-out>a&#x0;b"
-				      "</system-out></testsuite>", &err),
+	assert_int_equal(read_str(ev,
+				  "<testsuite><system-out>a&#x0;b"
+				  "</system-out></testsuite>",
+				  &err),
 			 SHARD_EINPUT);
 	assert_true(has_location(err.msg, "t.xml"));
 	assert_non_null(strstr(err.msg, "invalid xmlChar value 0"));
 	/* in CDATA it is plain text, as in TEST-null.xml */
 	shard_error_clear(&err);
-	assert_int_equal(read_str(ev, "<testsuite><system-out><![CDATA["
-				      "a&#x0;b]]></system-out></testsuite>",
-				  &err), 0);
+	assert_int_equal(read_str(ev,
+				  "<testsuite><system-out><![CDATA["
+				  "a&#x0;b]]></system-out></testsuite>",
+				  &err),
+			 0);
 }
 
 static void reader_rejects_undefined_entity_reference(void **state)
@@ -543,16 +565,16 @@ static void reader_rejects_undefined_entity_reference(void **state)
 
 	assert_int_equal(read_str(ev, "<testsuite name=\"&foo;\"/>", &err),
 			 SHARD_EINPUT);
-	assert_string_equal(err.msg,
-			    "t.xml:1:23: Entity 'foo' not defined");
+	assert_string_equal(err.msg, "t.xml:1:23: Entity 'foo' not defined");
 	/* an external subset makes libxml2 only warn: still an error here */
 	shard_error_clear(&err);
-	assert_int_equal(read_str(ev, "<!DOCTYPE testsuite SYSTEM \"x.dtd\">"
-				      "<testsuite><system-out>&bar;"
-				      "</system-out></testsuite>", &err),
+	assert_int_equal(read_str(ev,
+				  "<!DOCTYPE testsuite SYSTEM \"x.dtd\">"
+				  "<testsuite><system-out>&bar;"
+				  "</system-out></testsuite>",
+				  &err),
 			 SHARD_EINPUT);
-	assert_string_equal(err.msg,
-			    "t.xml:1:64: Entity 'bar' not defined");
+	assert_string_equal(err.msg, "t.xml:1:64: Entity 'bar' not defined");
 	/* the suite had started; on an error it is never ended */
 	assert_string_equal(ev->log.buf, "S - depth=0\n");
 }
@@ -562,11 +584,13 @@ static void reader_rejects_entity_declarations(void **state)
 	struct events *ev = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	assert_int_equal(read_str(ev, "<?xml version=\"1.0\"?>\n"
-				      "<!DOCTYPE testsuite [\n"
-				      "  <!ENTITY x \"harmless\">\n"
-				      "]>\n"
-				      "<testsuite name=\"&x;\"/>\n", &err),
+	assert_int_equal(read_str(ev,
+				  "<?xml version=\"1.0\"?>\n"
+				  "<!DOCTYPE testsuite [\n"
+				  "  <!ENTITY x \"harmless\">\n"
+				  "]>\n"
+				  "<testsuite name=\"&x;\"/>\n",
+				  &err),
 			 SHARD_EINPUT);
 	assert_string_equal(err.msg, "t.xml:3:24: DOCTYPE declares entity "
 				     "'x': entities are not allowed");
@@ -578,24 +602,30 @@ static void reader_rejects_parameter_and_unparsed_entities(void **state)
 	struct events *ev = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	assert_int_equal(read_str(ev, "<!DOCTYPE testsuite [\n"
-				      "<!ENTITY % p \"<!ENTITY y 'z'>\">\n"
-				      "%p;\n]>\n<testsuite/>", &err),
+	assert_int_equal(read_str(ev,
+				  "<!DOCTYPE testsuite [\n"
+				  "<!ENTITY % p \"<!ENTITY y 'z'>\">\n"
+				  "%p;\n]>\n<testsuite/>",
+				  &err),
 			 SHARD_EINPUT);
 	assert_string_equal(err.msg, "t.xml:2:31: DOCTYPE declares entity "
 				     "'p': entities are not allowed");
 	shard_error_clear(&err);
-	assert_int_equal(read_str(ev, "<!DOCTYPE testsuite [\n"
-				      "<!NOTATION gif SYSTEM \"gif\">\n"
-				      "<!ENTITY pic SYSTEM \"p.gif\" NDATA gif>"
-				      "\n]>\n<testsuite/>", &err),
+	assert_int_equal(read_str(ev,
+				  "<!DOCTYPE testsuite [\n"
+				  "<!NOTATION gif SYSTEM \"gif\">\n"
+				  "<!ENTITY pic SYSTEM \"p.gif\" NDATA gif>"
+				  "\n]>\n<testsuite/>",
+				  &err),
 			 SHARD_EINPUT);
 	assert_string_equal(err.msg, "t.xml:3:38: DOCTYPE declares entity "
 				     "'pic': entities are not allowed");
 	/* an undeclared parameter entity is an error as well */
 	shard_error_clear(&err);
-	assert_int_equal(read_str(ev, "<!DOCTYPE testsuite SYSTEM \"x.dtd\""
-				      " [ %q; ]><testsuite/>", &err),
+	assert_int_equal(read_str(ev,
+				  "<!DOCTYPE testsuite SYSTEM \"x.dtd\""
+				  " [ %q; ]><testsuite/>",
+				  &err),
 			 SHARD_EINPUT);
 	assert_true(has_location(err.msg, "t.xml"));
 	assert_non_null(strstr(err.msg, "%q; not found"));
@@ -690,11 +720,13 @@ static void reader_never_fetches_external_entity(void **state)
 
 	make_temp(secret, sizeof(secret), "SECRET-CONTENT\n");
 	watch = watch_opens(secret);
-	strbuf_addf(&xml, "<!DOCTYPE testsuite [\n"
-			  "<!ENTITY xxe SYSTEM \"file://%s\">\n]>\n"
-			  "<testsuite name=\"&xxe;\"><testcase name=\"&xxe;\">"
-			  "<system-out>&xxe;</system-out></testcase>"
-			  "</testsuite>\n", secret);
+	strbuf_addf(&xml,
+		    "<!DOCTYPE testsuite [\n"
+		    "<!ENTITY xxe SYSTEM \"file://%s\">\n]>\n"
+		    "<testsuite name=\"&xxe;\"><testcase name=\"&xxe;\">"
+		    "<system-out>&xxe;</system-out></testcase>"
+		    "</testsuite>\n",
+		    secret);
 	assert_int_equal(read_str(ev, xml.buf, &err), SHARD_EINPUT);
 	assert_true(has_location(err.msg, "t.xml"));
 	assert_non_null(strstr(err.msg, "DOCTYPE declares entity 'xxe': "
@@ -705,7 +737,8 @@ static void reader_never_fetches_external_entity(void **state)
 	shard_error_clear(&err);
 	assert_int_equal(read_opt(ev, xml.buf,
 				  &(struct junit_options){ .recover = 1 },
-				  &err), SHARD_EINPUT);
+				  &err),
+			 SHARD_EINPUT);
 	assert_secret_absent(ev, err.msg);
 	assert_never_opened(watch, secret);
 	unlink(secret);
@@ -722,8 +755,10 @@ static void reader_never_loads_external_dtd(void **state)
 
 	make_temp(dtd, sizeof(dtd), "<!ENTITY e \"SECRET\">\n");
 	watch = watch_opens(dtd);
-	strbuf_addf(&xml, "<!DOCTYPE testsuite SYSTEM \"file://%s\">\n"
-			  "<testsuite name=\"&e;\"/>\n", dtd);
+	strbuf_addf(&xml,
+		    "<!DOCTYPE testsuite SYSTEM \"file://%s\">\n"
+		    "<testsuite name=\"&e;\"/>\n",
+		    dtd);
 	assert_int_equal(read_str(ev, xml.buf, &err), SHARD_EINPUT);
 	assert_string_equal(err.msg, "t.xml:2:21: Entity 'e' not defined");
 	assert_secret_absent(ev, err.msg);
@@ -761,7 +796,8 @@ static void reader_rejects_nesting_deeper_than_the_bound(void **state)
 	shard_error_clear(&err);
 	assert_int_equal(read_opt(ev, xml,
 				  &(struct junit_options){ .max_depth = 11 },
-				  &err), SHARD_EINPUT);
+				  &err),
+			 SHARD_EINPUT);
 	assert_non_null(strstr(err.msg, ": elements nested deeper than 11"));
 	free(xml);
 }
@@ -783,7 +819,8 @@ static void reader_accepts_moderate_nesting(void **state)
 	ev->quiet = 1;
 	assert_int_equal(read_opt(ev, xml,
 				  &(struct junit_options){ .max_depth = 401 },
-				  &err), 0);
+				  &err),
+			 0);
 	assert_int_equal(ev->suites_ended, 500);
 	free(xml);
 }
@@ -793,9 +830,12 @@ static void reader_accepts_utf8_bom(void **state)
 	struct events *ev = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	assert_int_equal(read_str(ev, "\xef\xbb\xbf<?xml version=\"1.0\" "
-				      "encoding=\"UTF-8\"?><testsuite name="
-				      "\"caf\xc3\xa9\"/>", &err), 0);
+	assert_int_equal(read_str(ev,
+				  "\xef\xbb\xbf<?xml version=\"1.0\" "
+				  "encoding=\"UTF-8\"?><testsuite name="
+				  "\"caf\xc3\xa9\"/>",
+				  &err),
+			 0);
 	assert_string_equal(ev->log.buf, "S caf\xc3\xa9 depth=0\n"
 					 "E caf\xc3\xa9 cases=0\n");
 }
@@ -815,9 +855,9 @@ static void reader_converts_latin1_to_utf8(void **state)
 	assert_true(xml.len > 64 * 1024);
 	assert_int_equal(read_str(ev, xml.buf, &err), 0);
 	assert_string_equal(ev->log.buf,
-		"S caf\xc3\xa9 depth=0\n"
-		"C na\xc3\xafve passed suite=caf\xc3\xa9\n"
-		"E caf\xc3\xa9 cases=0\n");
+			    "S caf\xc3\xa9 depth=0\n"
+			    "C na\xc3\xafve passed suite=caf\xc3\xa9\n"
+			    "E caf\xc3\xa9 cases=0\n");
 	strbuf_release(&xml);
 }
 
@@ -837,8 +877,9 @@ static void reader_reads_utf16_with_bom(void **state)
 		buf[2 + 2 * i] = ascii[i];
 		buf[3 + 2 * i] = 0;
 	}
-	assert_int_equal(junit_read_mem(buf, 2 * n + 2, "t.xml", NULL,
-					&ev->h, &ev->ctx, &err), 0);
+	assert_int_equal(junit_read_mem(buf, 2 * n + 2, "t.xml", NULL, &ev->h,
+					&ev->ctx, &err),
+			 0);
 	assert_string_equal(ev->log.buf, "S wide depth=0\n"
 					 "C c passed suite=wide\n"
 					 "E wide cases=0\n");
@@ -851,11 +892,13 @@ static void reader_stops_when_a_callback_fails(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 
 	ev->stop_at_case = 2;
-	assert_int_equal(read_str(ev, "<testsuite name=\"s\">"
-				      "<testcase name=\"a\"/>"
-				      "<testcase name=\"b\"/>"
-				      "<testcase name=\"c\"/></testsuite>",
-				  &err), SHARD_EFAIL);
+	assert_int_equal(read_str(ev,
+				  "<testsuite name=\"s\">"
+				  "<testcase name=\"a\"/>"
+				  "<testcase name=\"b\"/>"
+				  "<testcase name=\"c\"/></testsuite>",
+				  &err),
+			 SHARD_EFAIL);
 	assert_string_equal(err.msg, "stopped at b");
 	assert_string_equal(ev->log.buf, "S s depth=0\n"
 					 "C a passed suite=s\n"
@@ -876,7 +919,8 @@ static void reader_recovers_with_warnings(void **state)
 	strbuf_reset(&ev->log);
 	assert_int_equal(read_opt(ev, xml,
 				  &(struct junit_options){ .recover = 1 },
-				  &err), 0);
+				  &err),
+			 0);
 	assert_string_equal(err.msg, "");
 	assert_string_equal(ev->log.buf, "S s depth=0\n"
 					 "C a passed suite=s time=1\n"
@@ -905,8 +949,11 @@ static void reader_warns_about_xml_1_1(void **state)
 	struct events *ev = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	assert_int_equal(read_str(ev, "<?xml version=\"1.1\"?>"
-				      "<testsuite name=\"s\"/>", &err), 0);
+	assert_int_equal(read_str(ev,
+				  "<?xml version=\"1.1\"?>"
+				  "<testsuite name=\"s\"/>",
+				  &err),
+			 0);
 	assert_string_equal(ev->warnings.buf,
 			    "t.xml:1:20: Unsupported version '1.1'\n");
 	assert_string_equal(ev->log.buf, "S s depth=0\nE s cases=0\n");
@@ -919,8 +966,8 @@ static void reader_reports_read_errors(void **state)
 	int fd = open(".", O_RDONLY);
 
 	assert_true(fd >= 0);
-	assert_int_equal(junit_read_fd(fd, "dir", NULL, &ev->h, &ev->ctx,
-				       &err), SHARD_EENV);
+	assert_int_equal(junit_read_fd(fd, "dir", NULL, &ev->h, &ev->ctx, &err),
+			 SHARD_EENV);
 	close(fd);
 	assert_string_equal(err.msg, "dir: read error: Is a directory");
 }
@@ -944,8 +991,8 @@ static int write_all(int fd, const char *buf, size_t len)
  * Write head, then unit repeated to about size bytes, then tail. Plain
  * return codes: it also runs in a forked child, where cmocka must not.
  */
-static int write_big(int fd, const char *head, const char *unit,
-		     size_t size, const char *tail)
+static int write_big(int fd, const char *head, const char *unit, size_t size,
+		     const char *tail)
 {
 	struct strbuf block = STRBUF_INIT;
 	size_t left = size - size % strlen(unit);
@@ -979,14 +1026,18 @@ static void reader_streams_50mb_system_out_from_a_pipe(void **state)
 	assert_true(pid >= 0);
 	if (!pid) {
 		close(fds[0]);
-		_exit(write_big(fds[1], "<testsuite name=\"s\">"
+		_exit(write_big(fds[1],
+				"<testsuite name=\"s\">"
 				"<testcase name=\"big\"><system-out>",
 				"log line &amp; more\r\n", BIG_SIZE,
-				"</system-out></testcase></testsuite>") ? 1 : 0);
+				"</system-out></testcase></testsuite>")
+			      ? 1
+			      : 0);
 	}
 	close(fds[1]);
-	assert_int_equal(junit_read_fd(fds[0], "pipe", NULL, &ev->h,
-				       &ev->ctx, &err), 0);
+	assert_int_equal(junit_read_fd(fds[0], "pipe", NULL, &ev->h, &ev->ctx,
+				       &err),
+			 0);
 	close(fds[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -1005,15 +1056,18 @@ static void reader_streams_50mb_cdata_from_a_file(void **state)
 	fd = open(path, O_RDWR | O_TRUNC);
 	assert_true(fd >= 0);
 	unlink(path); /* nothing left behind should an assert fail */
-	assert_int_equal(write_big(fd, "<testsuite name=\"s\">"
+	assert_int_equal(write_big(fd,
+				   "<testsuite name=\"s\">"
 				   "<testcase name=\"big\"><system-err>"
-				   "<![CDATA[", "no markup <here> & ]] there\n",
-				   BIG_SIZE, "]]></system-err>"
+				   "<![CDATA[",
+				   "no markup <here> & ]] there\n", BIG_SIZE,
+				   "]]></system-err>"
 				   "<failure message=\"after\"/></testcase>"
-				   "<testcase name=\"next\"/></testsuite>"), 0);
+				   "<testcase name=\"next\"/></testsuite>"),
+			 0);
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	assert_int_equal(junit_read_fd(fd, path, NULL, &ev->h, &ev->ctx,
-				       &err), 0);
+	assert_int_equal(junit_read_fd(fd, path, NULL, &ev->h, &ev->ctx, &err),
+			 0);
 	close(fd);
 	assert_string_equal(ev->log.buf, "S s depth=0\n"
 					 "C big failed msg=after suite=s\n"
@@ -1024,8 +1078,9 @@ static void reader_streams_50mb_cdata_from_a_file(void **state)
 /* The oracle: libxml2's tree parser, as xmllint --noout --nonet. */
 static xmlDocPtr oracle_parse(const char *path)
 {
-	return xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-					       XML_PARSE_NOWARNING);
+	return xmlReadFile(path, NULL,
+			   XML_PARSE_NONET | XML_PARSE_NOERROR |
+				   XML_PARSE_NOWARNING);
 }
 
 static size_t oracle_count(xmlNodePtr node)
@@ -1068,13 +1123,13 @@ static void check_data_file(struct events *ev, const char *path,
 	else
 		t->junit++;
 	if (!doc && (rc != SHARD_EINPUT || !has_location(err.msg, path)))
-		strbuf_addf(&t->problems, "%s: malformed but rc=%d %s\n",
-			    path, rc, err.msg);
-	if (doc && !junit && (rc != SHARD_EINPUT ||
-			      !has_location(err.msg, path) ||
-			      !strstr(err.msg, ": not a JUnit report (root")))
-		strbuf_addf(&t->problems, "%s: <%s> root but rc=%d %s\n",
-			    path, name, rc, err.msg);
+		strbuf_addf(&t->problems, "%s: malformed but rc=%d %s\n", path,
+			    rc, err.msg);
+	if (doc && !junit &&
+	    (rc != SHARD_EINPUT || !has_location(err.msg, path) ||
+	     !strstr(err.msg, ": not a JUnit report (root")))
+		strbuf_addf(&t->problems, "%s: <%s> root but rc=%d %s\n", path,
+			    name, rc, err.msg);
 	if (junit && (rc || ev->cases != oracle_count(root) ||
 		      ev->suites_started != ev->suites_ended))
 		strbuf_addf(&t->problems, "%s: rc=%d %s cases %zu, want %zu\n",

@@ -80,7 +80,9 @@ static int on_end(void *data, const struct junit_element *e,
 static int run(struct seen *s, const char *doc, size_t len)
 {
 	struct junit_handler h = {
-		.element_start = on_start, .element_end = on_end, .data = s,
+		.element_start = on_start,
+		.element_end = on_end,
+		.data = s,
 	};
 	struct shard_error err = SHARD_ERROR_INIT;
 	int r;
@@ -126,10 +128,12 @@ static void offsets_hold_across_chunk_boundaries(void **state)
 	strbuf_init(&s.log, 0);
 	strbuf_addstr(&doc, "\xef\xbb\xbf<testsuite name=\"big\">\n");
 	for (int i = 0; i < 5000; i++)
-		strbuf_addf(&doc, "<testcase classname=\"k.C%d\" name=\"t%d > x\""
-				  " time=\"%d.5\">%s</testcase>\n",
+		strbuf_addf(&doc,
+			    "<testcase classname=\"k.C%d\" name=\"t%d > x\""
+			    " time=\"%d.5\">%s</testcase>\n",
 			    i % 7, i, i % 3,
-			    i % 11 ? "" : "<system-out>line\nline</system-out>");
+			    i % 11 ? ""
+				   : "<system-out>line\nline</system-out>");
 	strbuf_addstr(&doc, "</testsuite>\n");
 	assert_int_equal(run(&s, doc.buf, doc.len), 0);
 	assert_true(s.raw);

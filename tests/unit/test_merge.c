@@ -27,7 +27,7 @@ struct fixture {
 	size_t n;
 	char *out;
 	size_t out_len;
-	struct strbuf seen;      /* callbacks, one line each */
+	struct strbuf seen; /* callbacks, one line each */
 };
 
 static int setup(void **state)
@@ -125,8 +125,9 @@ static void merge_recounts_suites_and_root(void **state)
 	assert_int_equal(st.tests, 3);
 	assert_int_equal(st.failed, 1);
 	assert_int_equal(st.skipped, 1);
-	assert_non_null(strstr(f->out, "<testsuites tests=\"3\" failures=\"1\""
-				       " errors=\"0\" skipped=\"1\" time=\"4\">"));
+	assert_non_null(strstr(f->out,
+			       "<testsuites tests=\"3\" failures=\"1\""
+			       " errors=\"0\" skipped=\"1\" time=\"4\">"));
 	assert_non_null(strstr(f->out, "<testsuite name=\"s\" tests=\"3\""
 				       " failures=\"1\" errors=\"0\""
 				       " skipped=\"1\" time=\"4\">"));
@@ -142,11 +143,13 @@ static void merge_folds_a_retry_across_inputs(void **state)
 	struct merge_stats st;
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	input(f, "1.xml", "<testsuite name=\"s\"><testcase classname=\"C\""
-			  " name=\"t\"><error message=\"e1\">x</error>"
-			  "</testcase></testsuite>");
-	input(f, "2.xml", "<testsuite name=\"s\"><testcase classname=\"C\""
-			  " name=\"t\"/></testsuite>");
+	input(f, "1.xml",
+	      "<testsuite name=\"s\"><testcase classname=\"C\""
+	      " name=\"t\"><error message=\"e1\">x</error>"
+	      "</testcase></testsuite>");
+	input(f, "2.xml",
+	      "<testsuite name=\"s\"><testcase classname=\"C\""
+	      " name=\"t\"/></testsuite>");
 	assert_int_equal(run(f, &opt, &st, &err), 0);
 	assert_int_equal(st.tests, 1);
 	assert_int_equal(st.flaky, 1);
@@ -180,14 +183,14 @@ static void merge_blanks_a_folded_attempt_in_a_file_it_patches(void **state)
 	long len;
 
 	h.data = &cases;
-	input(f, "g.xml", "<testsuite name=\"g\"><testcase classname=\"G\""
-			  " name=\"t\"><failure message=\"x\">one</failure>"
-			  "</testcase><testcase classname=\"G\" name=\"t\"/>"
-			  "</testsuite>");
+	input(f, "g.xml",
+	      "<testsuite name=\"g\"><testcase classname=\"G\""
+	      " name=\"t\"><failure message=\"x\">one</failure>"
+	      "</testcase><testcase classname=\"G\" name=\"t\"/>"
+	      "</testsuite>");
 	opt.out_discardable = 1;
 	assert_non_null(out);
-	assert_int_equal(merge_run(f->in, f->n, out, &opt, NULL, &st, &err),
-			 0);
+	assert_int_equal(merge_run(f->in, f->n, out, &opt, NULL, &st, &err), 0);
 	assert_int_equal(st.flaky, 1);
 	len = ftell(out);
 	assert_true(len > 0);
@@ -205,7 +208,8 @@ static void merge_blanks_a_folded_attempt_in_a_file_it_patches(void **state)
 				       "<stackTrace>one</stackTrace>"
 				       "</flakyFailure></testcase>"));
 	assert_int_equal(junit_read_mem(f->out, (size_t)len, "out", NULL, &h,
-					NULL, &err), 0);
+					NULL, &err),
+			 0);
 	assert_int_equal(cases, 1);
 }
 
@@ -213,7 +217,8 @@ static void merge_checks_the_plan(void **state)
 {
 	struct fixture *f = *state;
 	static const char *const plan[] = {
-		"tests/test_a.py::test_x", "tests/test_a.py::test_gone",
+		"tests/test_a.py::test_x",
+		"tests/test_a.py::test_gone",
 		"spec/b_spec.rb",
 	};
 	struct merge_options opt = { 0 };
@@ -222,15 +227,17 @@ static void merge_checks_the_plan(void **state)
 
 	opt.plan_ids = plan;
 	opt.plan_n = 3;
-	input(f, "p.xml", "<testsuite name=\"pytest\"><testcase"
-			  " classname=\"tests.test_a\" name=\"test_x\"/>"
-			  "<testcase classname=\"b works\" name=\"y\""
-			  " file=\"./spec/b_spec.rb\"/><testcase classname=\"z\""
-			  " name=\"extra\"/></testsuite>");
+	input(f, "p.xml",
+	      "<testsuite name=\"pytest\"><testcase"
+	      " classname=\"tests.test_a\" name=\"test_x\"/>"
+	      "<testcase classname=\"b works\" name=\"y\""
+	      " file=\"./spec/b_spec.rb\"/><testcase classname=\"z\""
+	      " name=\"extra\"/></testsuite>");
 	assert_int_equal(run(f, &opt, &st, &err), 0);
 	assert_int_equal(st.missing, 1);
 	assert_int_equal(st.unplanned, 1);
-	assert_non_null(strstr(f->seen.buf, "missing tests/test_a.py::test_gone\n"));
+	assert_non_null(
+		strstr(f->seen.buf, "missing tests/test_a.py::test_gone\n"));
 	assert_non_null(strstr(f->seen.buf, "unplanned z.extra\n"));
 	assert_non_null(strstr(f->out, "<testcase classname=\"shard\""
 				       " name=\"tests/test_a.py::test_gone\""));

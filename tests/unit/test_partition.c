@@ -80,8 +80,8 @@ static int on_property(void *data, const struct junit_suite *s,
 	return 0;
 }
 
-static int on_suite_end(void *data, const struct junit_suite *s,
-			double seconds, struct shard_error *err)
+static int on_suite_end(void *data, const struct junit_suite *s, double seconds,
+			struct shard_error *err)
 {
 	(void)s;
 	(void)seconds;
@@ -102,8 +102,10 @@ static void report(struct fixture *f, const unsigned *shard_of, size_t k,
 	struct plan p;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct junit_handler h = {
-		.suite_start = on_suite, .property = on_property,
-		.suite_end = on_suite_end, .data = &f->pc,
+		.suite_start = on_suite,
+		.property = on_property,
+		.suite_end = on_suite_end,
+		.data = &f->pc,
 	};
 	struct junit_options jo = { 0 };
 	struct partition_shard ps;
@@ -114,11 +116,14 @@ static void report(struct fixture *f, const unsigned *shard_of, size_t k,
 			tests[n++] = i;
 	}
 	assert_int_equal(plan_assign((const char *const *)f->ids, NULL,
-				     f->list.n, as, k, &p, &err), 0);
-	ps = (struct partition_shard){ &f->list, p.hash, run, index, k, tests,
-				       n };
+				     f->list.n, as, k, &p, &err),
+			 0);
+	ps =
+		(struct partition_shard){ &f->list, p.hash, run, index,
+					  k,        tests,  n };
 	strbuf_reset(&f->xml);
-	strbuf_addf(&f->xml, "<testsuite name=\"shard\"><properties>\n"
+	strbuf_addf(&f->xml,
+		    "<testsuite name=\"shard\"><properties>\n"
 		    "<property name=\"shard.index\" value=\"%zu\"/>\n"
 		    "<property name=\"shard.total\" value=\"%zu\"/>\n"
 		    "<property name=\"shard.attempt\" value=\"%ld\"/>\n",
@@ -127,7 +132,8 @@ static void report(struct fixture *f, const unsigned *shard_of, size_t k,
 	strbuf_addstr(&f->xml, "</properties></testsuite>\n");
 	plan_release(&p);
 	assert_int_equal(junit_read_mem(f->xml.buf, f->xml.len, "report.xml",
-					&jo, &h, NULL, &err), 0);
+					&jo, &h, NULL, &err),
+			 0);
 }
 
 static void round_robin(unsigned *shard_of, size_t k, size_t shift)
@@ -188,9 +194,9 @@ static void an_absent_shard_is_named_not_refused(void **state)
 	assert_int_equal(partition_check_verdict(&f->pc, &err), 0);
 	assert_int_equal(f->pc.absent, 2);
 	assert_non_null(strstr(f->pc.report.buf, "run 77: no report from "
-						  "shards 1, 2 of 4 (plan "));
+						 "shards 1, 2 of 4 (plan "));
 	assert_non_null(strstr(f->pc.report.buf, "their tests were not "
-						  "reported\n"));
+						 "reported\n"));
 }
 
 /* Whether line "    <id>" is in the report, once. */
@@ -217,8 +223,8 @@ static void shards_planned_apart_are_refused_with_their_tests(void **state)
 	/* plan b moves ids 0..5 to the other shard */
 	for (size_t i = 0; i < 6; i++)
 		b[i] = 1 - a[i];
-	report(f, a, 2, 0, NULL, 1);  /* shard 0 of plan a */
-	report(f, b, 2, 1, NULL, 1);  /* shard 1 of plan b */
+	report(f, a, 2, 0, NULL, 1); /* shard 0 of plan a */
+	report(f, b, 2, 1, NULL, 1); /* shard 1 of plan b */
 	assert_int_equal(partition_check_verdict(&f->pc, &err), SHARD_EINPUT);
 	assert_int_equal(f->pc.refused, 1);
 	assert_non_null(strstr(err.msg, "refused"));
@@ -240,8 +246,8 @@ static void shards_planned_apart_are_refused_with_their_tests(void **state)
 	assert_int_equal(missing, 3);
 	assert_int_equal(doubled, 3);
 	assert_non_null(strstr(f->pc.report.buf, "3 tests in no shard:\n"));
-	assert_non_null(strstr(f->pc.report.buf,
-			       "3 tests in two shards or more:\n"));
+	assert_non_null(
+		strstr(f->pc.report.buf, "3 tests in two shards or more:\n"));
 	assert_non_null(strstr(f->pc.report.buf, " (shards 0 and 1)\n"));
 	assert_true(partition_check_refuses(&f->pc, "report.xml"));
 }
@@ -260,8 +266,8 @@ static void more_than_twenty_tests_are_counted(void **state)
 	/* shard 0 of a holds the evens, shard 1 of b the evens too: 25
 	 * tests each way, 20 named and the rest counted */
 	assert_non_null(strstr(f->pc.report.buf, "25 tests in no shard:\n"));
-	assert_non_null(strstr(f->pc.report.buf,
-			       "25 tests in two shards or more:\n"));
+	assert_non_null(
+		strstr(f->pc.report.buf, "25 tests in two shards or more:\n"));
 	assert_non_null(strstr(f->pc.report.buf, "    ... and 5 more\n"));
 }
 
@@ -277,7 +283,7 @@ static void one_shard_of_an_attempt_twice_is_refused(void **state)
 	report(f, a, 2, 1, "5", 1);
 	assert_int_equal(partition_check_verdict(&f->pc, &err), SHARD_EINPUT);
 	assert_non_null(strstr(f->pc.report.buf, "shard 1 (attempt 1) is in "
-						  "two inputs"));
+						 "two inputs"));
 }
 
 static void runs_are_judged_apart(void **state)
@@ -308,8 +314,7 @@ static void a_changed_list_is_refused(void **state)
 	round_robin(a, 2, 0);
 	report(f, a, 2, 0, "3", 1);
 	/* shard 1 listed one test fewer */
-	partition_list_init(&f->list, (const char *const *)f->ids, NULL,
-			    N - 1);
+	partition_list_init(&f->list, (const char *const *)f->ids, NULL, N - 1);
 	report(f, a, 2, 1, "3", 1);
 	partition_list_release(&f->list);
 	f->list = whole;
@@ -329,8 +334,7 @@ static void two_whole_lists_in_one_run_are_two_suites(void **state)
 	round_robin(a, 2, 0);
 	report(f, a, 2, 0, "3", 1);
 	report(f, a, 2, 1, "3", 1);
-	partition_list_init(&f->list, (const char *const *)f->ids, NULL,
-			    N - 1);
+	partition_list_init(&f->list, (const char *const *)f->ids, NULL, N - 1);
 	report(f, a, 3, 0, "3", 1);
 	report(f, a, 3, 1, "3", 1);
 	report(f, a, 3, 2, "3", 1);
@@ -345,8 +349,10 @@ static void damaged_list_data_still_refuses_without_names(void **state)
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct junit_handler h = {
-		.suite_start = on_suite, .property = on_property,
-		.suite_end = on_suite_end, .data = &f->pc,
+		.suite_start = on_suite,
+		.property = on_property,
+		.suite_end = on_suite_end,
+		.data = &f->pc,
 	};
 	struct junit_options jo = { 0 };
 	unsigned a[N], b[N];
@@ -362,7 +368,8 @@ static void damaged_list_data_still_refuses_without_names(void **state)
 	assert_non_null(at);
 	at[strlen("shard.list\" value=\"")] = '*';
 	assert_int_equal(junit_read_mem(f->xml.buf, f->xml.len, "report.xml",
-					&jo, &h, NULL, &err), 0);
+					&jo, &h, NULL, &err),
+			 0);
 	report(f, b, 2, 1, "4", 1);
 	assert_int_equal(partition_check_verdict(&f->pc, &err), SHARD_EINPUT);
 	assert_non_null(strstr(f->pc.report.buf, "cannot be named"));
@@ -397,8 +404,10 @@ static void reports_without_a_plan_are_left_alone(void **state)
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct junit_handler h = {
-		.suite_start = on_suite, .property = on_property,
-		.suite_end = on_suite_end, .data = &f->pc,
+		.suite_start = on_suite,
+		.property = on_property,
+		.suite_end = on_suite_end,
+		.data = &f->pc,
 	};
 	struct junit_options jo = { 0 };
 	static const char queue[] =
@@ -408,8 +417,9 @@ static void reports_without_a_plan_are_left_alone(void **state)
 		"<property name=\"shard.run_base\" value=\"q\"/>"
 		"</properties><testcase name=\"x\"/></testsuite>";
 
-	assert_int_equal(junit_read_mem(queue, sizeof(queue) - 1, "w.xml",
-					&jo, &h, NULL, &err), 0);
+	assert_int_equal(junit_read_mem(queue, sizeof(queue) - 1, "w.xml", &jo,
+					&h, NULL, &err),
+			 0);
 	assert_int_equal(partition_check_verdict(&f->pc, &err), 0);
 	assert_int_equal(f->pc.nsets, 0);
 	assert_int_equal(f->pc.absent, 0);

@@ -26,8 +26,9 @@ static void url_fields_are_parsed(void **state)
 
 	(void)state;
 	assert_int_equal(pg_target_parse("postgresql://app:s3cr%40t@db.example"
-					 ":6432/app_tpl?sslmode=require", &t,
-					 NULL), 0);
+					 ":6432/app_tpl?sslmode=require",
+					 &t, NULL),
+			 0);
 	assert_string_equal(t.user, "app");
 	assert_string_equal(t.password, "s3cr@t");
 	assert_string_equal(t.host, "db.example");
@@ -37,7 +38,8 @@ static void url_fields_are_parsed(void **state)
 	pg_target_release(&t);
 }
 
-#define TLS_QUERY "sslmode=verify-full&sslrootcert=/ca%20dir/ca.pem" \
+#define TLS_QUERY \
+	"sslmode=verify-full&sslrootcert=/ca%20dir/ca.pem" \
 	"&sslcert=/c.pem&sslkey=/k.pem&sslpassword=kp&channel_binding=require" \
 	"&connect_timeout=7&application_name=a%26b&options=-c%20x%3Dy" \
 	"&target_session_attrs=read-write&keepalives=0&hostaddr=127.0.0.1"
@@ -46,25 +48,34 @@ static void url_fields_are_parsed(void **state)
 static void every_libpq_keyword_is_kept(void **state)
 {
 	static const char *const want[][2] = {
-		{ "sslmode", "verify-full" }, { "sslrootcert", "/ca dir/ca.pem" },
-		{ "sslcert", "/c.pem" }, { "sslkey", "/k.pem" },
-		{ "sslpassword", "kp" }, { "channel_binding", "require" },
-		{ "connect_timeout", "7" }, { "application_name", "a&b" },
-		{ "options", "-c x=y" }, { "target_session_attrs", "read-write" },
-		{ "keepalives", "0" }, { "hostaddr", "127.0.0.1" },
-		{ "host", "h" }, { "dbname", "db" },
+		{ "sslmode", "verify-full" },
+		{ "sslrootcert", "/ca dir/ca.pem" },
+		{ "sslcert", "/c.pem" },
+		{ "sslkey", "/k.pem" },
+		{ "sslpassword", "kp" },
+		{ "channel_binding", "require" },
+		{ "connect_timeout", "7" },
+		{ "application_name", "a&b" },
+		{ "options", "-c x=y" },
+		{ "target_session_attrs", "read-write" },
+		{ "keepalives", "0" },
+		{ "hostaddr", "127.0.0.1" },
+		{ "host", "h" },
+		{ "dbname", "db" },
 	};
 	struct pg_target t;
 
 	(void)state;
 	assert_int_equal(pg_target_parse("postgresql://u:pw@h/db?" TLS_QUERY,
-					 &t, NULL), 0);
+					 &t, NULL),
+			 0);
 	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
 		assert_string_equal(pg_target_get(&t, want[i][0]), want[i][1]);
 	assert_null(pg_target_get(&t, "sslcrl"));
 	pg_target_release(&t);
 	assert_int_equal(pg_target_parse("host=h sslmode=require dbname=d", &t,
-					 NULL), 0);
+					 NULL),
+			 0);
 	assert_string_equal(pg_target_get(&t, "sslmode"), "require");
 	pg_target_release(&t);
 }
@@ -76,8 +87,9 @@ static void rebuilt_url_keeps_every_parameter(void **state)
 	struct strbuf url = STRBUF_INIT;
 
 	(void)state;
-	assert_int_equal(pg_target_parse("postgresql://u:pw@h:5433/db?"
-					 TLS_QUERY, &t, NULL), 0);
+	assert_int_equal(pg_target_parse("postgresql://u:pw@h:5433/db?" TLS_QUERY,
+					 &t, NULL),
+			 0);
 	pg_target_url(&t, "db_s1_0123abcd", &url);
 	assert_int_equal(pg_target_parse(url.buf, &back, NULL), 0);
 	assert_string_equal(back.dbname, "db_s1_0123abcd");
@@ -113,12 +125,19 @@ static void rebuilt_url_keeps_a_port_without_a_host(void **state)
 static void env_names_every_keyword_as_libpq_does(void **state)
 {
 	static const char *const want[][2] = {
-		{ "PGHOST", "h" }, { "PGHOSTADDR", "127.0.0.1" },
-		{ "PGPORT", "5433" }, { "PGUSER", "u" }, { "PGPASSWORD", "pw" },
-		{ "PGDATABASE", "other" }, { "PGSSLMODE", "verify-full" },
-		{ "PGSSLROOTCERT", "/ca dir/ca.pem" }, { "PGSSLCERT", "/c.pem" },
-		{ "PGSSLKEY", "/k.pem" }, { "PGCHANNELBINDING", "require" },
-		{ "PGCONNECT_TIMEOUT", "7" }, { "PGAPPNAME", "a&b" },
+		{ "PGHOST", "h" },
+		{ "PGHOSTADDR", "127.0.0.1" },
+		{ "PGPORT", "5433" },
+		{ "PGUSER", "u" },
+		{ "PGPASSWORD", "pw" },
+		{ "PGDATABASE", "other" },
+		{ "PGSSLMODE", "verify-full" },
+		{ "PGSSLROOTCERT", "/ca dir/ca.pem" },
+		{ "PGSSLCERT", "/c.pem" },
+		{ "PGSSLKEY", "/k.pem" },
+		{ "PGCHANNELBINDING", "require" },
+		{ "PGCONNECT_TIMEOUT", "7" },
+		{ "PGAPPNAME", "a&b" },
 		{ "PGOPTIONS", "-c x=y" },
 		{ "PGTARGETSESSIONATTRS", "read-write" },
 	};
@@ -129,11 +148,13 @@ static void env_names_every_keyword_as_libpq_does(void **state)
 	strvec_init(&env);
 	strvec_push(&env, "PGSSLMODE=disable");
 	strvec_push(&env, "HOME=/root");
-	assert_int_equal(pg_target_parse("postgresql://u:pw@h:5433/db?"
-					 TLS_QUERY, &t, NULL), 0);
+	assert_int_equal(pg_target_parse("postgresql://u:pw@h:5433/db?" TLS_QUERY,
+					 &t, NULL),
+			 0);
 	pg_target_env(&t, "other", &env);
 	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++)
-		assert_string_equal(strvec_getenv(&env, want[i][0]), want[i][1]);
+		assert_string_equal(strvec_getenv(&env, want[i][0]),
+				    want[i][1]);
 	assert_string_equal(strvec_getenv(&env, "HOME"), "/root");
 	/* libpq reads these from no variable: the URL alone carries them */
 	for (size_t i = 0; i < env.n; i++) {
@@ -150,7 +171,9 @@ static void set_copy_and_unset(void **state)
 
 	(void)state;
 	assert_int_equal(pg_target_parse("postgresql://u@h/db?sslmode=require"
-					 "&options=-c%20a%3Db", &t, NULL), 0);
+					 "&options=-c%20a%3Db",
+					 &t, NULL),
+			 0);
 	pg_target_copy(&c, &t);
 	pg_target_set(&c, "options", NULL);
 	pg_target_set(&c, "dbname", "d2");
@@ -173,7 +196,9 @@ static void rebuilt_url_names_the_shard_database(void **state)
 
 	(void)state;
 	assert_int_equal(pg_target_parse("postgres://u:p w@/tpl?host=/tmp/pg "
-					 "dir&port=5433", &t, NULL), 0);
+					 "dir&port=5433",
+					 &t, NULL),
+			 0);
 	pg_target_url(&t, "tpl_s3_0123abcd", &url);
 	assert_int_equal(pg_target_parse(url.buf, &back, NULL), 0);
 	assert_string_equal(back.dbname, "tpl_s3_0123abcd");
@@ -193,7 +218,8 @@ static void descriptions_never_show_the_password(void **state)
 
 	(void)state;
 	assert_int_equal(pg_target_parse("postgresql://bob:hunter2@h:1/db", &t,
-					 NULL), 0);
+					 NULL),
+			 0);
 	pg_target_describe(&t, "other", &d);
 	assert_string_equal(d.buf, "bob@h:1/other");
 	assert_null(strstr(d.buf, "hunter2"));
@@ -208,7 +234,8 @@ static void a_bad_url_is_an_input_error_without_its_text(void **state)
 
 	(void)state;
 	assert_int_equal(pg_target_parse("postgresql://u:hunter2@h:notaport"
-					 "/db?bogus_option=1", &t, &err),
+					 "/db?bogus_option=1",
+					 &t, &err),
 			 SHARD_EINPUT);
 	assert_non_null(strstr(err.msg, "not a PostgreSQL URL"));
 	assert_null(strstr(err.msg, "hunter2"));
@@ -224,15 +251,18 @@ static void bad_urls_never_show_their_password(void **state)
 {
 	static const char *const bad[][2] = {
 		/* URL, what the message must show */
-		{ "postgres://u:hunter2@h/db%zz", "postgres://u@h/db%zz: "
+		{ "postgres://u:hunter2@h/db%zz",
+		  "postgres://u@h/db%zz: "
 		  "invalid percent-encoded token: \"db%zz\"" },
 		{ "postgres://u:hunter2@h/db%0", "\"db%0\"" },
 		{ "postgres://u:hunter2@h/db%00", "forbidden value %00" },
-		{ "postgres://u:hunter2@[::1/db", "matching \"]\" in IPv6 host "
+		{ "postgres://u:hunter2@[::1/db",
+		  "matching \"]\" in IPv6 host "
 		  "address in URI: \"postgres://u@[::1/db\"" },
 		{ "postgresql://u:hunter2@[::1?password=x/db", "\"]\"" },
 		{ "postgres://u:hunter2@[]/db", "may not be empty" },
-		{ "postgres://u:hunter2@[::1]x/db", "unexpected character \"x\"" },
+		{ "postgres://u:hunter2@[::1]x/db",
+		  "unexpected character \"x\"" },
 		{ "postgres://u%zz:hunter2@h/db", "token: \"u%zz\"" },
 		{ "postgres://u:hunter2@h%zz/db", "token: \"h%zz\"" },
 		{ "postgres://u:hunter2@h/db?sslmode=%zz", "token: \"%zz\"" },
@@ -240,25 +270,30 @@ static void bad_urls_never_show_their_password(void **state)
 		{ "postgres://u:hunter2@h/db?sslmode", "missing key/value" },
 		{ "postgres://u:hunter2@h/db?sslmode=a=b", "extra key/value" },
 		{ "postgres://u:hunter2@h/db?bogus=1", "invalid URI query "
-		  "parameter: \"bogus\"" },
-		{ "postgres://u:hunt%zzer2@h/db", "postgres://u@h/db: a password "
+						       "parameter: \"bogus\"" },
+		{ "postgres://u:hunt%zzer2@h/db",
+		  "postgres://u@h/db: a password "
 		  "in it (not shown), or what follows one, is malformed" },
 		{ "postgres://u:hunter2%00@h/db", "a password in it" },
 		{ "postgres://u@h/db?password=hunter2%zz", "postgres://u@h/db: "
-		  "a password in it" },
+							   "a password in it" },
 		{ "postgres://u@h/db?sslmode=require&password=hunt&er2",
 		  "postgres://u@h/db?sslmode=require: a password in it" },
 		{ "postgres://u@h/db?password=hunt&er2=x&sslmode=%zz",
 		  "postgres://u@h/db?sslmode=%zz: invalid percent" },
 		{ "postgres://u@h/db?password=hunter2=x", "a password in it" },
-		{ "postgres://u@h/db?pass%77ord=hunter2%zz", "a password in it" },
+		{ "postgres://u@h/db?pass%77ord=hunter2%zz",
+		  "a password in it" },
 		{ "postgres://u@h/db?sslpassword=hunter2&bogus", "a password" },
-		{ "postgres://u@h/db?sslpassword=hunter2%zz&bogus", "a password" },
+		{ "postgres://u@h/db?sslpassword=hunter2%zz&bogus",
+		  "a password" },
 		{ "host=h password=hunt er2", "malformed at or after its "
-		  "password (not shown)" },
+					      "password (not shown)" },
 		{ "host=h password='hunter2", "at or after its password" },
-		{ "host=h password=hunter2 sslmode", "at or after its password" },
-		{ "hots=h password=hunter2", "invalid connection option \"hots\"" },
+		{ "host=h password=hunter2 sslmode",
+		  "at or after its password" },
+		{ "hots=h password=hunter2",
+		  "invalid connection option \"hots\"" },
 		{ "host=h sslpassword=hunter2 x", "at or after its password" },
 		{ "not a url password=hunter2", "missing \"=\" after \"not\"" },
 	};
@@ -286,8 +321,9 @@ static void keywords_reach_libpq(void **state)
 
 	(void)state;
 	assert_int_equal(pg_target_parse("postgresql://u:hunter2@/db?host="
-					 "/nonexistent-dir&sslmode=bogus", &t,
-					 NULL), 0);
+					 "/nonexistent-dir&sslmode=bogus",
+					 &t, NULL),
+			 0);
 	assert_int_equal(pgconn_open(&c, &t, NULL, &err), SHARD_EENV);
 	assert_null(c);
 	assert_non_null(strstr(err.msg, "sslmode value: \"bogus\""));
@@ -303,7 +339,9 @@ static void an_unreachable_server_is_an_environment_error(void **state)
 
 	(void)state;
 	assert_int_equal(pg_target_parse("postgresql://u:hunter2@/db?host="
-					 "/nonexistent-dir", &t, NULL), 0);
+					 "/nonexistent-dir",
+					 &t, NULL),
+			 0);
 	assert_int_equal(pgconn_open(&c, &t, NULL, &err), SHARD_EENV);
 	assert_null(c);
 	assert_non_null(strstr(err.msg, "cannot connect"));

@@ -80,8 +80,16 @@ static void make(struct fixture *f, size_t k)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
-		(const char *const *)f->ids, f->seconds, N, PLAN_BY_TEST, k,
-		1.25, 1, NULL, NULL, NULL,
+		(const char *const *)f->ids,
+		f->seconds,
+		N,
+		PLAN_BY_TEST,
+		k,
+		1.25,
+		1,
+		NULL,
+		NULL,
+		NULL,
 	};
 
 	assert_int_equal(plan_make(&req, &f->p, &err), 0);
@@ -99,7 +107,8 @@ static void a_pinned_plan_decodes_to_the_plan_first_made(void **state)
 	/* one byte a test: 4 shards */
 	assert_int_equal(f->assignment.len, N);
 	assert_int_equal(pin_decode(&f->assignment, &f->meta, f->p.hash,
-				    &f->other, &f->q, &f->v, &err), 0);
+				    &f->other, &f->q, &f->v, &err),
+			 0);
 	assert_string_equal(f->q.hash, f->p.hash);
 	assert_int_equal(f->q.nshards, 4);
 	assert_true(f->q.lower_bound == f->p.lower_bound);
@@ -112,9 +121,8 @@ static void a_pinned_plan_decodes_to_the_plan_first_made(void **state)
 		assert_true(f->q.shards[s].seconds == f->p.shards[s].seconds);
 		assert_int_equal(f->q.shards[s].nr, f->p.shards[s].nr);
 		for (size_t j = 0; j < f->q.shards[s].nr; j++)
-			assert_string_equal(
-				f->rev[f->q.shards[s].tests[j]],
-				f->ids[f->p.shards[s].tests[j]]);
+			assert_string_equal(f->rev[f->q.shards[s].tests[j]],
+					    f->ids[f->p.shards[s].tests[j]]);
 	}
 	assert_int_equal(f->v.count[WEIGH_HISTORY], N - 3);
 	assert_int_equal(f->v.count[WEIGH_CLASS], 3);
@@ -144,8 +152,7 @@ static void a_pin_that_does_not_fit_is_refused(void **state)
 	f->assignment.buf[0] = 0;
 	/* a list one test shorter does not fit it */
 	shard_error_clear(&err);
-	partition_list_init(&shorter, (const char *const *)f->ids, NULL,
-			    N - 1);
+	partition_list_init(&shorter, (const char *const *)f->ids, NULL, N - 1);
 	partition_list_sort(&shorter);
 	assert_int_equal(pin_decode(&f->assignment, &f->meta, f->p.hash,
 				    &shorter, &f->q, &f->v, &err),

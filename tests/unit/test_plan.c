@@ -65,15 +65,15 @@ struct suite {
 struct fixture {
 	struct suite a, b;
 	struct plan p, q;
-	char what[256];         /* the case being checked, for messages */
+	char what[256]; /* the case being checked, for messages */
 };
 
-#define EXPECT(f, cond)                                                    \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			print_error("%s: %s\n", (f)->what, #cond);         \
-			fail();                                            \
-		}                                                          \
+#define EXPECT(f, cond) \
+	do { \
+		if (!(cond)) { \
+			print_error("%s: %s\n", (f)->what, #cond); \
+			fail(); \
+		} \
 	} while (0)
 
 static void suite_free(struct suite *s)
@@ -139,8 +139,8 @@ static void suite_make(struct suite *s, struct rng *r, size_t n,
 			s->ids[i] = fmt_id("%04x_%zu",
 					   (unsigned)rng_below(r, 65536), i);
 		else if (rng_below(r, 3) == 0)
-			s->ids[i] = fmt_id("d%zu/test_f%zu.py::test_%zu",
-					   f % 3, f, i);
+			s->ids[i] = fmt_id("d%zu/test_f%zu.py::test_%zu", f % 3,
+					   f, i);
 		else if (rng_below(r, 2) == 0)
 			s->ids[i] = fmt_id("d%zu/test_f%zu.py::TestC%zu::t%zu",
 					   f % 3, f, c, i);
@@ -404,31 +404,47 @@ static struct plan_request request(const struct suite *s, enum plan_by by,
 				   size_t k, double overhead, int improve)
 {
 	struct plan_request r = {
-		(const char *const *)s->ids, s->seconds, s->n, by, k, overhead,
-		improve, NULL, NULL,
+		(const char *const *)s->ids,
+		s->seconds,
+		s->n,
+		by,
+		k,
+		overhead,
+		improve,
+		NULL,
+		NULL,
 		NULL,
 	};
 
 	return r;
 }
 
-static const size_t sizes[] = { 0, 1, 2, 3, 4, 5, 7, 10, 16, 31, 64, 100,
-				257, 1000 };
+static const size_t sizes[] = { 0,  1,  2,  3,  4,   5,   7,
+				10, 16, 31, 64, 100, 257, 1000 };
 #define NSIZES (sizeof(sizes) / sizeof(*sizes))
 
 /* K from 1 to beyond n: 1, 2, 3, 5, n/2, n-1, n, n+1, n+7. */
 static size_t pick_k(size_t n, size_t which)
 {
 	switch (which) {
-	case 0: return 1;
-	case 1: return 2;
-	case 2: return 3;
-	case 3: return 5;
-	case 4: return n / 2 ? n / 2 : 1;
-	case 5: return n > 1 ? n - 1 : 1;
-	case 6: return n ? n : 1;
-	case 7: return n + 1;
-	default: break;
+	case 0:
+		return 1;
+	case 1:
+		return 2;
+	case 2:
+		return 3;
+	case 3:
+		return 5;
+	case 4:
+		return n / 2 ? n / 2 : 1;
+	case 5:
+		return n > 1 ? n - 1 : 1;
+	case 6:
+		return n ? n : 1;
+	case 7:
+		return n + 1;
+	default:
+		break;
 	}
 	return n + 7;
 }
@@ -440,8 +456,8 @@ static enum shape shape_for(int by, int wk)
 }
 
 /* Every K for one random suite, with and without a shard overhead. */
-static void invariants_case(struct fixture *f, struct rng *r, size_t n,
-			    int wk, int by)
+static void invariants_case(struct fixture *f, struct rng *r, size_t n, int wk,
+			    int by)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct overhead_calls calls = { 0, 0 };
@@ -520,8 +536,7 @@ static void plan_improvement_never_makes_the_makespan_worse(void **state)
 }
 
 /* b is a, shuffled: ids with their weights. */
-static void suite_shuffle(struct suite *b, const struct suite *a,
-			  struct rng *r)
+static void suite_shuffle(struct suite *b, const struct suite *a, struct rng *r)
 {
 	size_t *perm = malloc((a->n ? a->n : 1) * sizeof(*perm));
 
@@ -627,10 +642,10 @@ static void plan_is_the_same_when_shards_are_sorted_on_two_threads(void **state)
 			   (enum weight_kind)(W_EIGHTHS + by));
 		suite_shuffle(&f->b, &f->a, &r);
 		for (size_t kk = 0; kk < sizeof(ks) / sizeof(*ks); kk++) {
-			struct plan_request ra = request(&f->a, (enum plan_by)by,
-							 ks[kk], 0, 1);
-			struct plan_request rb = request(&f->b, (enum plan_by)by,
-							 ks[kk], 0, 1);
+			struct plan_request ra =
+				request(&f->a, (enum plan_by)by, ks[kk], 0, 1);
+			struct plan_request rb =
+				request(&f->b, (enum plan_by)by, ks[kk], 0, 1);
 
 			snprintf(f->what, sizeof(f->what), "by %d K %zu", by,
 				 ks[kk]);
@@ -676,11 +691,13 @@ static void plan_json_written_on_two_threads_reads_back_whole(void **state)
 	req = request(&f->a, PLAN_BY_TEST, 7, 0, 1);
 	assert_int_equal(plan_make(&req, &f->p, &err), 0);
 	assert_int_equal(planfile_write(out, PLANFILE_JSON, &f->p, req.ids, 0,
-					NULL), 0);
+					NULL),
+			 0);
 	read_back(out, &text);
 	fclose(out);
 	assert_int_equal(planfile_read(text.buf, text.len, "plan.json", &pf,
-				       &err), 0);
+				       &err),
+			 0);
 	assert_string_equal(pf.hash, f->p.hash);
 	assert_int_equal(pf.nshards, 7);
 	for (size_t s = 0, at = 0; s < pf.nshards; s++)
@@ -701,13 +718,15 @@ static const char *read_plan_error(const char *text, struct shard_error *err)
 
 	shard_error_clear(err);
 	assert_int_equal(planfile_read(text, strlen(text), "plan.json", &pf,
-				       err), SHARD_EINPUT);
+				       err),
+			 SHARD_EINPUT);
 	planfile_release(&pf);
 	return err->msg;
 }
 
-#define PLAN_HEAD "{\"version\":1,\"plan_hash\":\"0\",\"shards\":[\n" \
-		  "{\"index\":0,\"tests\":[\"a\",\"b\"]},\n"
+#define PLAN_HEAD \
+	"{\"version\":1,\"plan_hash\":\"0\",\"shards\":[\n" \
+	"{\"index\":0,\"tests\":[\"a\",\"b\"]},\n"
 
 /*
  * A plan file (an artifact another job wrote, perhaps) holds its ids to
@@ -719,35 +738,43 @@ static void planfile_read_refuses_ids_that_are_not_printable_utf8(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 
 	(void)state;
-	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
-					    "[\"c\",\"d\\u001b[2J\"]}]}", &err),
+	assert_string_equal(read_plan_error(PLAN_HEAD
+					    "{\"index\":1,\"tests\":"
+					    "[\"c\",\"d\\u001b[2J\"]}]}",
+					    &err),
 			    "plan.json:3: shard 1, test 1: control character "
 			    "\\x1b in test id 'd\\x1b[2J'");
 	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
-					    "[\"c\\u0009d\"]}]}", &err),
+						      "[\"c\\u0009d\"]}]}",
+					    &err),
 			    "plan.json:3: shard 1, test 0: control character "
 			    "\\t in test id 'c\\td'");
 	/* DEL is valid JSON unescaped */
 	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
-					    "[\"\x7f\"]}]}", &err),
+						      "[\"\x7f\"]}]}",
+					    &err),
 			    "plan.json:3: shard 1, test 0: control character "
 			    "\\x7f in test id '\\x7f'");
 	/* spelt otherwise than shard writes it: named without a line */
 	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
-					    "[\"x\\r\\n\"]}]}", &err),
+						      "[\"x\\r\\n\"]}]}",
+					    &err),
 			    "plan.json: shard 1, test 0: control character "
 			    "\\r in test id 'x\\r\\n'");
 	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
-					    "[\"\\u001B\"]}]}", &err),
+						      "[\"\\u001B\"]}]}",
+					    &err),
 			    "plan.json: shard 1, test 0: control character "
 			    "\\x1b in test id '\\x1b'");
 	/* a lone surrogate decodes to bytes that are not UTF-8 */
 	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
-					    "[\"\\ud800\"]}]}", &err),
+						      "[\"\\ud800\"]}]}",
+					    &err),
 			    "plan.json: shard 1, test 0: invalid UTF-8 (byte "
 			    "\\xed) in test id '\\xed\\xa0\\x80'");
 	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
-					    "[\"caf\xe9\"]}]}", &err),
+						      "[\"caf\xe9\"]}]}",
+					    &err),
 			    "plan.json:3: shard 1, test 0: invalid UTF-8 (byte "
 			    "\\xe9) in test id 'caf\\xe9'");
 }
@@ -758,7 +785,8 @@ static void planfile_read_names_the_line_of_an_id_listed_twice(void **state)
 
 	(void)state;
 	assert_string_equal(read_plan_error(PLAN_HEAD "{\"index\":1,\"tests\":"
-					    "[\"c\",\n\"b\"]}]}", &err),
+						      "[\"c\",\n\"b\"]}]}",
+					    &err),
 			    "plan.json:4: shard 1, test 1: test 'b' is listed "
 			    "twice");
 }
@@ -769,9 +797,12 @@ static void planfile_read_takes_printable_utf8_ids_as_they_are(void **state)
 
 	(void)state;
 	/* the ids pass: what fails is the (wrong) hash, checked after */
-	assert_non_null(strstr(read_plan_error(
-		PLAN_HEAD "{\"index\":1,\"tests\":[\"-pevil\",\"caf\\u00e9 "
-		"\xe2\x9c\x93\",\"\\ud83d\\ude00\",\"q\\\"\\\\\"]}]}", &err),
+	assert_non_null(strstr(
+		read_plan_error(
+			PLAN_HEAD
+			"{\"index\":1,\"tests\":[\"-pevil\",\"caf\\u00e9 "
+			"\xe2\x9c\x93\",\"\\ud83d\\ude00\",\"q\\\"\\\\\"]}]}",
+			&err),
 		"plan_hash does not match"));
 }
 
@@ -823,7 +854,7 @@ static void plan_never_splits_a_file_when_by_file(void **state)
 static void plan_adds_file_overhead_once_per_file_when_by_file(void **state)
 {
 	static const char *const ids[] = {
-		"a/test_x.py::test_1", "a/test_x.py::T::test_2",
+		"a/test_x.py::test_1",          "a/test_x.py::T::test_2",
 		"a/test_x.py::T::test_3[p::q]", "b/test_y.py::test_1",
 		"b/test_y.py::test_2",
 	};
@@ -832,8 +863,7 @@ static void plan_adds_file_overhead_once_per_file_when_by_file(void **state)
 	struct overhead_calls calls = { 0, 0 };
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
-		ids, sec, 5, PLAN_BY_FILE, 1, 0, 1, file_overhead, &calls,
-		NULL,
+		ids, sec, 5, PLAN_BY_FILE, 1, 0, 1, file_overhead, &calls, NULL,
 	};
 	double ox = overhead_of("a/test_x.py", 11);
 	double oy = overhead_of("b/test_y.py", 11);
@@ -870,14 +900,13 @@ static void plan_groups_path_ids_by_file_without_locators(void **state)
 {
 	static const char *const ids[] = {
 		"spec/a_spec.rb:12", "spec/a_spec.rb:40", "spec/a_spec.rb[1:2]",
-		"spec/b_spec.rb:3", "src/c.test.js",
+		"spec/b_spec.rb:3",  "src/c.test.js",
 	};
 	const double sec[] = { 4, 4, 4, 5, 6 };
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
-		ids, sec, 5, PLAN_BY_FILE, 3, 0, 1, NULL, NULL,
-		NULL,
+		ids, sec, 5, PLAN_BY_FILE, 3, 0, 1, NULL, NULL, NULL,
 	};
 	size_t *shard_of;
 
@@ -928,15 +957,16 @@ static void plan_keeps_classes_together_when_by_class(void **state)
 static void plan_keeps_dotted_classes_together_when_by_class(void **state)
 {
 	static const char *const ids[] = {
-		"org.x.FooTest.a", "org.x.FooTest.b", "org.x.BarTest.a",
+		"org.x.FooTest.a",
+		"org.x.FooTest.b",
+		"org.x.BarTest.a",
 		"org.x.BarTest.b",
 	};
 	const double sec[] = { 5, 1, 5, 1 };
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
-		ids, sec, 4, PLAN_BY_CLASS, 2, 0, 1, NULL, NULL,
-		NULL,
+		ids, sec, 4, PLAN_BY_CLASS, 2, 0, 1, NULL, NULL, NULL,
 	};
 	size_t *shard_of;
 
@@ -953,8 +983,8 @@ static void plan_keeps_dotted_classes_together_when_by_class(void **state)
 
 static void plan_spreads_tests_of_no_time_over_every_shard(void **state)
 {
-	static const char *const ids[] = { "a", "b", "c", "d", "e", "f", "g",
-					   "h", "i" };
+	static const char *const ids[] = { "a", "b", "c", "d", "e",
+					   "f", "g", "h", "i" };
 	const double sec[9] = { 0 };
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
@@ -1006,8 +1036,7 @@ static void plan_refuses_fewer_than_one_shard(void **state)
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
-		ids, sec, 2, PLAN_BY_TEST, 0, 0, 1, NULL, NULL,
-		NULL,
+		ids, sec, 2, PLAN_BY_TEST, 0, 0, 1, NULL, NULL, NULL,
 	};
 
 	assert_int_equal(plan_make(&req, &f->p, &err), SHARD_EINPUT);
@@ -1024,15 +1053,14 @@ static void plan_hash_is_sha256_of_the_shard_listing(void **state)
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
-		ids, sec, 2, PLAN_BY_TEST, 2, 0, 1, NULL, NULL,
-		NULL,
+		ids, sec, 2, PLAN_BY_TEST, 2, 0, 1, NULL, NULL, NULL,
 	};
 	char hex[65];
 
 	/* printf 'shard 0\nb\nshard 1\na\n' | sha256sum */
 	assert_int_equal(plan_make(&req, &f->p, &err), 0);
 	assert_string_equal(f->p.hash, "4d423850dc40939eb4285d7c38f5e79c"
-					"dbc567ededb3920740e1a12b656215a2");
+				       "dbc567ededb3920740e1a12b656215a2");
 	plan_hash(&f->p, ids, hex);
 	assert_string_equal(hex, f->p.hash);
 	plan_release(&f->p);
@@ -1162,21 +1190,21 @@ static void choose_shards_counts_the_overhead_against_the_target(void **state)
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
-		ids, sec, 5, PLAN_BY_TEST, 1, 1, 1, NULL, NULL,
-		NULL,
+		ids, sec, 5, PLAN_BY_TEST, 1, 1, 1, NULL, NULL, NULL,
 	};
 	size_t k = 0;
 	int too_long = -1;
 
 	/* 2 shards: {5,4} and {3,3,3}, 9 s + 1 s overhead */
 	snprintf(f->what, sizeof(f->what), "5,4,3,3,3 overhead 1");
-	assert_int_equal(plan_choose_shards(&req, 10, 100, &k, &too_long,
-					    &err), 0);
+	assert_int_equal(plan_choose_shards(&req, 10, 100, &k, &too_long, &err),
+			 0);
 	assert_int_equal(k, 2);
 	assert_int_equal(too_long, 0);
 	/* 9.5 s: 2 shards need 10, 3 shards need 7 + 1 */
 	assert_int_equal(plan_choose_shards(&req, 9.5, 100, &k, &too_long,
-					    &err), 0);
+					    &err),
+			 0);
 	assert_int_equal(k, 3);
 	assert_int_equal(too_long, 0);
 	check_choice(f, &req, 9.5, k, too_long, 5);
@@ -1190,8 +1218,8 @@ static void choose_shards_counts_the_overhead_against_the_target(void **state)
 static void choose_shards_finds_the_smallest_k_when_not_monotone(void **state)
 {
 	static const double sec[] = {
-		84, 21, 32, 99, 49, 55, 22, 21, 30, 49, 2, 27, 72, 57, 2,
-		4, 2, 53, 100, 37, 60, 37, 58, 28, 29, 38, 26, 27, 50,
+		84, 21, 32, 99,  49, 55, 22, 21, 30, 49, 2,  27, 72, 57, 2,
+		4,  2,  53, 100, 37, 60, 37, 58, 28, 29, 38, 26, 27, 50,
 	};
 	enum { N = sizeof(sec) / sizeof(*sec) };
 	struct fixture *f = *state;
@@ -1199,8 +1227,7 @@ static void choose_shards_finds_the_smallest_k_when_not_monotone(void **state)
 	const char *ids[N];
 	char names[N][8];
 	struct plan_request req = {
-		ids, sec, N, PLAN_BY_TEST, 1, 0, 1, NULL, NULL,
-		NULL,
+		ids, sec, N, PLAN_BY_TEST, 1, 0, 1, NULL, NULL, NULL,
 	};
 	size_t k = 0;
 	int too_long = -1;
@@ -1210,8 +1237,8 @@ static void choose_shards_finds_the_smallest_k_when_not_monotone(void **state)
 		ids[i] = names[i];
 	}
 	snprintf(f->what, sizeof(f->what), "29 tests t000.. target 109");
-	assert_int_equal(plan_choose_shards(&req, 109, N, &k, &too_long,
-					    &err), 0);
+	assert_int_equal(plan_choose_shards(&req, 109, N, &k, &too_long, &err),
+			 0);
 	assert_int_equal(too_long, 0);
 	check_choice(f, &req, 109, k, too_long, 100);
 }
@@ -1223,15 +1250,14 @@ static void choose_shards_flags_an_item_longer_than_the_target(void **state)
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan_request req = {
-		ids, sec, 4, PLAN_BY_TEST, 1, 0, 1, NULL, NULL,
-		NULL,
+		ids, sec, 4, PLAN_BY_TEST, 1, 0, 1, NULL, NULL, NULL,
 	};
 	size_t k = 0;
 	int too_long = -1;
 
 	snprintf(f->what, sizeof(f->what), "20,1,1,1 target 10");
-	assert_int_equal(plan_choose_shards(&req, 10, 100, &k, &too_long,
-					    &err), 0);
+	assert_int_equal(plan_choose_shards(&req, 10, 100, &k, &too_long, &err),
+			 0);
 	assert_int_equal(too_long, 1);
 	/* one shard takes 23 s; two reach the longest item, 20 s */
 	assert_int_equal(k, 2);
@@ -1240,19 +1266,21 @@ static void choose_shards_flags_an_item_longer_than_the_target(void **state)
 	/* by file, the file's overhead makes its item too long */
 	{
 		static const char *const fids[] = {
-			"t/test_a.py::x", "t/test_a.py::y", "t/test_b.py::z",
+			"t/test_a.py::x",
+			"t/test_a.py::y",
+			"t/test_b.py::z",
 		};
 		const double fsec[] = { 3, 3, 1 };
 		struct overhead_calls calls = { 0, 0 };
 		struct plan_request fr = {
-			fids, fsec, 3, PLAN_BY_FILE, 1, 0, 1, file_overhead,
-			&calls,
-		NULL,
-	};
+			fids, fsec,          3,      PLAN_BY_FILE, 1, 0,
+			1,    file_overhead, &calls, NULL,
+		};
 		double longest = 6 + overhead_of("t/test_a.py", 11);
 
 		assert_int_equal(plan_choose_shards(&fr, 6, 100, &k, &too_long,
-						    &err), 0);
+						    &err),
+				 0);
 		assert_int_equal(too_long, longest > 6);
 		check_choice(f, &fr, 6, k, too_long, longest);
 	}
@@ -1263,8 +1291,7 @@ static void choose_shards_refuses_a_target_not_above_overhead(void **state)
 	static const char *const ids[] = { "a", "b" };
 	const double sec[] = { 1, 1 };
 	struct plan_request req = {
-		ids, sec, 2, PLAN_BY_TEST, 1, 2, 1, NULL, NULL,
-		NULL,
+		ids, sec, 2, PLAN_BY_TEST, 1, 2, 1, NULL, NULL, NULL,
 	};
 	const double targets[] = { 2, 1.5, 0, -1 };
 	size_t k = 12345;

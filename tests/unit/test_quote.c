@@ -36,7 +36,8 @@ static void shown(const char *in, size_t len, const char *want)
 static void printable_ascii_and_utf8_are_kept(void **state)
 {
 	(void)state;
-	SHOWN("tests/a.py::T::test_x[a b/\\\\c]", "tests/a.py::T::test_x[a b/\\\\c]");
+	SHOWN("tests/a.py::T::test_x[a b/\\\\c]",
+	      "tests/a.py::T::test_x[a b/\\\\c]");
 	/* é, CJK, an astral emoji */
 	SHOWN("caf\xc3\xa9 \xe6\xb5\x8b \xf0\x9f\x98\x80",
 	      "caf\xc3\xa9 \xe6\xb5\x8b \xf0\x9f\x98\x80");
@@ -52,7 +53,9 @@ static void controls_are_escaped(void **state)
 	SHOWN("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m");
 	SHOWN("del\x7f", "del\\x7f");
 	/* C1: U+009B is a one-character CSI for some terminals */
-	SHOWN("c1\xc2\x9b" "2J", "c1\\u{009b}2J");
+	SHOWN("c1\xc2\x9b"
+	      "2J",
+	      "c1\\u{009b}2J");
 }
 
 static void bidirectional_controls_and_separators_are_escaped(void **state)
@@ -62,7 +65,9 @@ static void bidirectional_controls_and_separators_are_escaped(void **state)
 	SHOWN("test_\xe2\x80\xaegnp.exe\xe2\x80\xac",
 	      "test_\\u{202e}gnp.exe\\u{202c}");
 	SHOWN("\xe2\x81\xa6iso\xe2\x81\xa9", "\\u{2066}iso\\u{2069}");
-	SHOWN("a\xe2\x80\xa8" "b", "a\\u{2028}b");
+	SHOWN("a\xe2\x80\xa8"
+	      "b",
+	      "a\\u{2028}b");
 	SHOWN("\xe2\x80\x8f", "\\u{200f}");
 }
 
@@ -81,9 +86,13 @@ static void quote_into_cuts_at_a_whole_escape(void **state)
 	char buf[8];
 
 	(void)state;
-	quote_into(buf, sizeof(buf), "ab\x1b" "cdef");
+	quote_into(buf, sizeof(buf),
+		   "ab\x1b"
+		   "cdef");
 	assert_string_equal(buf, "ab\\x1bc");
-	quote_into(buf, 6, "ab\x1b" "cdef");
+	quote_into(buf, 6,
+		   "ab\x1b"
+		   "cdef");
 	/* "\x1b" does not fit after "ab": cut before it, not inside */
 	assert_string_equal(buf, "ab");
 	quote_into(buf, 5, "\xe6\xb5\x8b\xe6\xb5\x8b");
@@ -110,7 +119,9 @@ static void errors_and_warnings_are_quoted(void **state)
 				     "'x\\n::add-mask::shard'");
 	ctx.warn = warned;
 	ctx.data = &sb;
-	shard_warn(&ctx, "time of %s clamped", "\xe2\x80\xae" "evil");
+	shard_warn(&ctx, "time of %s clamped",
+		   "\xe2\x80\xae"
+		   "evil");
 	assert_string_equal(sb.buf, "time of \\u{202e}evil clamped");
 	strbuf_release(&sb);
 }
@@ -139,8 +150,12 @@ static int seen_case(void *data, const struct junit_case *c,
 static void missing_testcases_are_well_formed_for_any_id(void **state)
 {
 	static const char *const ids[] = {
-		"esc\x1b[2J", "nul-free \x01\x7f", "latin1 \xe9", "bom \xef\xbf\xbe",
-		"<a href=\"x\">&amp;</a>", "line\nbreak\ttab",
+		"esc\x1b[2J",
+		"nul-free \x01\x7f",
+		"latin1 \xe9",
+		"bom \xef\xbf\xbe",
+		"<a href=\"x\">&amp;</a>",
+		"line\nbreak\ttab",
 		"\xe6\xb5\x8b",
 	};
 	struct strbuf doc = STRBUF_INIT;
@@ -155,16 +170,16 @@ static void missing_testcases_are_well_formed_for_any_id(void **state)
 		junitout_missing(&doc, ids[i], "not run: \x1b!");
 	strbuf_addstr(&doc, "</testsuite>\n");
 	assert_int_equal(junit_read_mem(doc.buf, doc.len, "missing.xml", &jo,
-					&h, NULL, &err), 0);
+					&h, NULL, &err),
+			 0);
 	assert_string_equal(s.names.buf,
 			    "esc\\x1b[2J|nul-free \\x01\x7f|latin1 \\xe9|"
 			    "bom \\u{fffe}|<a href=\"x\">&amp;</a>|"
 			    "line\nbreak\ttab|\xe6\xb5\x8b|");
-	assert_string_equal(s.messages.buf,
-			    "not run: \\x1b!|not run: \\x1b!|"
-			    "not run: \\x1b!|not run: \\x1b!|"
-			    "not run: \\x1b!|not run: \\x1b!|"
-			    "not run: \\x1b!|");
+	assert_string_equal(s.messages.buf, "not run: \\x1b!|not run: \\x1b!|"
+					    "not run: \\x1b!|not run: \\x1b!|"
+					    "not run: \\x1b!|not run: \\x1b!|"
+					    "not run: \\x1b!|");
 	strbuf_release(&doc);
 	strbuf_release(&s.names);
 	strbuf_release(&s.messages);
@@ -175,7 +190,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(printable_ascii_and_utf8_are_kept),
 		cmocka_unit_test(controls_are_escaped),
-		cmocka_unit_test(bidirectional_controls_and_separators_are_escaped),
+		cmocka_unit_test(
+			bidirectional_controls_and_separators_are_escaped),
 		cmocka_unit_test(bytes_that_are_not_utf8_are_escaped),
 		cmocka_unit_test(quote_into_cuts_at_a_whole_escape),
 		cmocka_unit_test(errors_and_warnings_are_quoted),

@@ -28,7 +28,7 @@ struct fixture {
 	struct store *st;
 	struct report rep;
 	struct shard_ctx ctx;
-	int digests;            /* sources made so far */
+	int digests; /* sources made so far */
 	int64_t run_id, source_id;
 };
 
@@ -94,8 +94,8 @@ static void result(struct fixture *f, const char *key, const char *file,
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store_result r = { key, file, NULL, o, seconds, 1, 0 };
 
-	assert_int_equal(f->st->ops->add_result(f->st, f->run_id,
-						f->source_id, &r, &err),
+	assert_int_equal(f->st->ops->add_result(f->st, f->run_id, f->source_id,
+						&r, &err),
 			 0);
 }
 
@@ -103,11 +103,10 @@ static void shard(struct fixture *f, int index, int total, double predicted,
 		  double actual, unsigned attempt)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
-	struct store_shard sh = { index, total, predicted, actual, 1, 1,
-				  "host", attempt, NULL, NULL };
+	struct store_shard sh = { index, total,  predicted, actual, 1,
+				  1,     "host", attempt,   NULL,   NULL };
 
-	assert_int_equal(f->st->ops->add_shard(f->st, f->run_id, &sh, &err),
-			 0);
+	assert_int_equal(f->st->ops->add_shard(f->st, f->run_id, &sh, &err), 0);
 }
 
 static struct report *build(struct fixture *f, unsigned last)
@@ -154,8 +153,8 @@ static void report_of_an_empty_history_has_no_runs(void **state)
 	strbuf_release(&out);
 }
 
-static void report_lists_the_last_runs_oldest_first_with_their_times(
-	void **state)
+static void
+report_lists_the_last_runs_oldest_first_with_their_times(void **state)
 {
 	struct fixture *f = *state;
 	struct report *r;
@@ -176,14 +175,14 @@ static void report_lists_the_last_runs_oldest_first_with_their_times(
 	assert_int_equal(r->runs[1].shards, 2);
 }
 
-static void report_takes_each_shards_last_attempt_in_the_latest_run(
-	void **state)
+static void
+report_takes_each_shards_last_attempt_in_the_latest_run(void **state)
 {
 	struct fixture *f = *state;
 	struct report *r;
 
 	three_runs(f);
-	shard(f, 1, 2, 50, 70, 2);  /* r3's shard 1 ran again, slower */
+	shard(f, 1, 2, 50, 70, 2); /* r3's shard 1 ran again, slower */
 	r = build(f, 10);
 	assert_int_equal(r->nshards, 2);
 	assert_int_equal(r->shards[0].index, 0);
@@ -265,10 +264,10 @@ static void outcomes(struct fixture *f, const char *key, const char *seq,
 
 		snprintf(name, sizeof(name), "r%d", i);
 		run(f, name, commits ? commits[i] : name, 1000.0 + i);
-		result(f, key,
-		       NULL, seq[i] == 'P'   ? JUNIT_PASSED
-			     : seq[i] == 'F' ? JUNIT_FAILED
-					     : JUNIT_SKIPPED,
+		result(f, key, NULL,
+		       seq[i] == 'P'   ? JUNIT_PASSED
+		       : seq[i] == 'F' ? JUNIT_FAILED
+				       : JUNIT_SKIPPED,
 		       1);
 	}
 }
@@ -321,8 +320,8 @@ static void report_flags_a_high_flip_rate_not_a_break_and_fix(void **state)
 	assert_true(r->flaky[0].flip_rate == 1.0);
 }
 
-static void report_lists_tests_added_and_removed_since_the_run_before(
-	void **state)
+static void
+report_lists_tests_added_and_removed_since_the_run_before(void **state)
 {
 	struct fixture *f = *state;
 	struct report *r;

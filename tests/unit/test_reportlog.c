@@ -34,9 +34,9 @@ struct fixture {
 	char dir[64];
 	char path[96];
 	struct reportlog log;
-	struct strbuf want_before;  /* testcase names before the append */
-	struct strbuf want_after;   /* and after it */
-	size_t writes, states;      /* writes and cut-short states checked */
+	struct strbuf want_before; /* testcase names before the append */
+	struct strbuf want_after;  /* and after it */
+	size_t writes, states;     /* writes and cut-short states checked */
 };
 
 static int setup(void **state)
@@ -96,7 +96,7 @@ static int names_of(const char *buf, size_t len, struct strbuf *names)
 	struct shard_error e = SHARD_ERROR_INIT;
 	xmlDocPtr doc = xmlReadMemory(buf, (int)len, "w.xml", NULL,
 				      XML_PARSE_NONET | XML_PARSE_NOERROR |
-				      XML_PARSE_NOWARNING);
+					      XML_PARSE_NOWARNING);
 
 	strbuf_reset(names);
 	if (!doc)
@@ -117,8 +117,8 @@ static void assert_holds(const char *path, const char *names)
 }
 
 /* Every state a write cut short after k of its bytes leaves. */
-static void check_cut_short(void *data, unsigned long long at,
-			    const char *buf, size_t len)
+static void check_cut_short(void *data, unsigned long long at, const char *buf,
+			    size_t len)
 {
 	struct fixture *f = data;
 	struct strbuf file = STRBUF_INIT, copy = STRBUF_INIT;
@@ -136,7 +136,8 @@ static void check_cut_short(void *data, unsigned long long at,
 		    (strcmp(got.buf, f->want_before.buf) &&
 		     strcmp(got.buf, f->want_after.buf)))
 			fail_msg("a write cut after %zu of %zu bytes at %llu "
-				 "leaves '%s'", k, len, at, copy.buf);
+				 "leaves '%s'",
+				 k, len, at, copy.buf);
 		f->states++;
 	}
 	strbuf_release(&file);
@@ -151,7 +152,8 @@ static void suite(struct strbuf *sb, const char *prefix, int n)
 	strbuf_reset(sb);
 	strbuf_addf(sb, "<testsuite name=\"s-%s\" tests=\"%d\">\n", prefix, n);
 	for (int i = 0; i < n; i++)
-		strbuf_addf(sb, "<testcase classname=\"c\" name=\"%s%d\" "
+		strbuf_addf(sb,
+			    "<testcase classname=\"c\" name=\"%s%d\" "
 			    "time=\"0.5\"><system-out>a ? b > c -- d "
 			    "<![CDATA[x <?y z]]>?</system-out></testcase>\n",
 			    prefix, i);
@@ -197,7 +199,7 @@ static void suites_are_read_back_in_order_after_every_append(void **state)
 	append_checked(f, "a", 3);
 	append_checked(f, "b", 1);
 	append_checked(f, "c", 4);
-	assert_int_equal(f->log.rewrites, 1);   /* the creation only */
+	assert_int_equal(f->log.rewrites, 1); /* the creation only */
 }
 
 static void every_write_cut_short_leaves_whole_suites(void **state)
@@ -282,7 +284,7 @@ static void finish_writes_the_suites_without_the_pad(void **state)
 	assert_holds(f->path, "a0 a1 b0 b1 b2 ");
 	/* nothing but the suites and blanks: no pad, no remnant of one */
 	strbuf_addstr(&want, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		      "<testsuites>\n");
+			     "<testsuites>\n");
 	suite(&sb, "a", 2);
 	strbuf_addf(&want, "%s\n", sb.buf);
 	suite(&sb, "b", 3);
@@ -303,7 +305,7 @@ static void standard_output_is_refused(void **state)
 
 	assert_int_equal(reportlog_create(&f->log, "-", &e), SHARD_EINPUT);
 	assert_string_equal(e.msg, "a report kept batch by batch needs a "
-			    "file, not standard output");
+				   "file, not standard output");
 }
 
 static void a_file_that_cannot_be_created_is_named(void **state)

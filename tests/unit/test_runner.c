@@ -55,8 +55,8 @@ static int make(struct fixture *fx, enum runner_kind kind,
 		size_t room)
 {
 	struct runner_request rq = {
-		kind, cmd, ids, n, fx->dir, "a0", 2, 5, "/opt/share",
-		"/old/path", room,
+		kind, cmd, ids,          n,           fx->dir, "a0",
+		2,    5,   "/opt/share", "/old/path", room,
 	};
 
 	runner_jobs_free(fx->jobs, fx->n);
@@ -101,15 +101,13 @@ static void generic_needs_a_placeholder(void **state)
 	assert_non_null(strstr(fx->err.msg, "no '{}'"));
 	assert_int_equal(runner_check(RUNNER_GENERIC, ok, NULL), 0);
 	assert_int_equal(runner_check(RUNNER_PYTEST, bare, NULL), 0);
-	assert_int_equal(runner_check(RUNNER_PYTEST, NULL, NULL),
-			 SHARD_EINPUT);
+	assert_int_equal(runner_check(RUNNER_PYTEST, NULL, NULL), SHARD_EINPUT);
 }
 
 static void braces_expand_to_ids_and_junit_path(void **state)
 {
 	struct fixture *fx = *state;
-	const char *cmd[] = { "run", "-x", "--", "{}", "--out={junit}.d",
-			      NULL };
+	const char *cmd[] = { "run", "-x", "--", "{}", "--out={junit}.d", NULL };
 	const char *ids[] = { "a b", "-c", "$(d)", NULL };
 	char *line, *want, *listed;
 
@@ -117,8 +115,10 @@ static void braces_expand_to_ids_and_junit_path(void **state)
 	assert_int_equal(fx->n, 1);
 	line = argv_line(&fx->jobs[0]);
 	want = malloc(strlen(fx->dir) + 64);
-	snprintf(want, strlen(fx->dir) + 64, "run|-x|--|a b|-c|$(d)|--out=%s/"
-		 "a0-0.xml.d", fx->dir);
+	snprintf(want, strlen(fx->dir) + 64,
+		 "run|-x|--|a b|-c|$(d)|--out=%s/"
+		 "a0-0.xml.d",
+		 fx->dir);
 	assert_string_equal(line, want);
 	listed = slurp(fx->jobs[0].tests_file);
 	assert_string_equal(listed, "a b\n-c\n$(d)\n");
@@ -197,8 +197,8 @@ static void pytest_passes_files_and_enables_the_plugin(void **state)
 {
 	struct fixture *fx = *state;
 	const char *cmd[] = { "pytest", "-x", NULL };
-	const char *ids[] = { "t/a.py::T::x[1::2]", "t/a.py::T::y",
-			      "t/b.py::z", NULL };
+	const char *ids[] = { "t/a.py::T::x[1::2]", "t/a.py::T::y", "t/b.py::z",
+			      NULL };
 	const char *with_xml[] = { "pytest", "--junitxml=r.xml", NULL };
 	char *line, *want;
 	size_t size;
@@ -208,14 +208,15 @@ static void pytest_passes_files_and_enables_the_plugin(void **state)
 	line = argv_line(&fx->jobs[0]);
 	size = strlen(fx->dir) + 128;
 	want = malloc(size);
-	snprintf(want, size, "pytest|-x|-p|shard_pytest|--junitxml=%s/a0-0.xml"
-		 "|t/a.py|t/b.py", fx->dir);
+	snprintf(want, size,
+		 "pytest|-x|-p|shard_pytest|--junitxml=%s/a0-0.xml"
+		 "|t/a.py|t/b.py",
+		 fx->dir);
 	assert_string_equal(line, want);
 	assert_string_equal(strvec_getenv(&fx->jobs[0].env, "PYTHONPATH"),
 			    "/opt/share:/old/path");
 	free(line);
-	assert_int_equal(make(fx, RUNNER_PYTEST, with_xml, ids, 3, 1 << 20),
-			 0);
+	assert_int_equal(make(fx, RUNNER_PYTEST, with_xml, ids, 3, 1 << 20), 0);
 	line = argv_line(&fx->jobs[0]);
 	assert_null(strstr(line, "--junitxml=/"));
 	free(line);
@@ -227,9 +228,10 @@ static void go_runs_each_package_with_an_anchored_regexp(void **state)
 	struct fixture *fx = *state;
 	const char *cmd[] = { "gotestsum", "--junitfile", "{junit}", "--",
 			      NULL };
-	const char *ids[] = { "example.com/m/a.TestA", "example.com/m/a.TestA/sub",
-			      "example.com/m/a.TestB.x", "example.com/m/b.TestC",
-			      NULL };
+	const char *ids[] = { "example.com/m/a.TestA",
+			      "example.com/m/a.TestA/sub",
+			      "example.com/m/a.TestB.x",
+			      "example.com/m/b.TestC", NULL };
 	char *line;
 
 	assert_int_equal(make(fx, RUNNER_GO, cmd, ids, 4, 1 << 20), 0);
@@ -265,7 +267,8 @@ static void jest_passes_paths_and_points_jest_junit(void **state)
 	free(line);
 }
 
-static void generic_refuses_an_option_id_unless_dashdash_comes_first(void **state)
+static void
+generic_refuses_an_option_id_unless_dashdash_comes_first(void **state)
 {
 	struct fixture *fx = *state;
 	const char *bare[] = { "python", "-m", "pytest", "{}", NULL };
@@ -314,13 +317,14 @@ static void ids_that_are_not_printable_utf8_are_refused(void **state)
 	/* ids claimed from a queue reach the runner without a list */
 	assert_int_equal(make(fx, RUNNER_GENERIC, cmd, ids, 2, 1 << 20),
 			 SHARD_EINPUT);
-	assert_string_equal(fx->err.msg, "the tests to run: control character "
+	assert_string_equal(fx->err.msg,
+			    "the tests to run: control character "
 			    "\\x1b in test id 'a\\x1b]0;pwned\\x07'");
 	assert_int_equal(fx->n, 0);
 	assert_int_equal(make(fx, RUNNER_PYTEST, cmd, latin1, 1, 1 << 20),
 			 SHARD_EINPUT);
 	assert_string_equal(fx->err.msg, "the tests to run: invalid UTF-8 "
-			    "(byte \\xe9) in test id 'caf\\xe9'");
+					 "(byte \\xe9) in test id 'caf\\xe9'");
 }
 
 static void pytest_gives_files_that_look_like_options_a_dot_slash(void **state)
@@ -336,8 +340,10 @@ static void pytest_gives_files_that_look_like_options_a_dot_slash(void **state)
 	assert_int_equal(make(fx, RUNNER_PYTEST, cmd, ids, 4, 1 << 20), 0);
 	line = argv_line(&fx->jobs[0]);
 	want = malloc(size);
-	snprintf(want, size, "pytest|-p|shard_pytest|--junitxml=%s/a0-0.xml|"
-		 "./-pevil.py|./@args.py|t/-x.py|./-k", fx->dir);
+	snprintf(want, size,
+		 "pytest|-p|shard_pytest|--junitxml=%s/a0-0.xml|"
+		 "./-pevil.py|./@args.py|t/-x.py|./-k",
+		 fx->dir);
 	assert_string_equal(line, want);
 	free(line);
 	/* the plugin selects by the ids as listed */
@@ -348,8 +354,10 @@ static void pytest_gives_files_that_look_like_options_a_dot_slash(void **state)
 	/* in place of "{}" alike */
 	assert_int_equal(make(fx, RUNNER_PYTEST, braces, ids, 4, 1 << 20), 0);
 	line = argv_line(&fx->jobs[0]);
-	assert_true(!strncmp(line, "pytest|./-pevil.py|./@args.py|t/-x.py|"
-				   "./-k|-x|-p|shard_pytest|", 40));
+	assert_true(!strncmp(line,
+			     "pytest|./-pevil.py|./@args.py|t/-x.py|"
+			     "./-k|-x|-p|shard_pytest|",
+			     40));
 	free(line);
 	free(want);
 }

@@ -240,8 +240,9 @@ static void cap_holds_again_after_reset(void **state)
 
 static void uleb128_round_trips_and_refuses_bad_bytes(void **state)
 {
-	const uint64_t v[] = { 0, 1, 127, 128, 300, 16383, 16384,
-			       UINT64_MAX / 3, UINT64_MAX };
+	const uint64_t v[] = { 0,         1,     127,   128,
+			       300,       16383, 16384, UINT64_MAX / 3,
+			       UINT64_MAX };
 	struct strbuf sb = STRBUF_INIT;
 	size_t at = 0;
 	uint64_t got;
@@ -252,8 +253,8 @@ static void uleb128_round_trips_and_refuses_bad_bytes(void **state)
 	/* 127 takes one byte, 128 two, UINT64_MAX ten */
 	assert_int_equal(sb.len, 1 + 1 + 1 + 2 + 2 + 2 + 3 + 9 + 10);
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
-		assert_int_equal(strbuf_read_uleb128(sb.buf, sb.len, &at,
-						     &got), 0);
+		assert_int_equal(strbuf_read_uleb128(sb.buf, sb.len, &at, &got),
+				 0);
 		assert_true(got == v[i]);
 	}
 	assert_int_equal(at, sb.len);
@@ -264,8 +265,9 @@ static void uleb128_round_trips_and_refuses_bad_bytes(void **state)
 	/* an eleventh byte, or a tenth past bit 63 */
 	at = 0;
 	assert_int_equal(strbuf_read_uleb128("\xff\xff\xff\xff\xff\xff"
-					     "\xff\xff\xff\x02", 10, &at,
-					     &got), -1);
+					     "\xff\xff\xff\x02",
+					     10, &at, &got),
+			 -1);
 	strbuf_release(&sb);
 }
 

@@ -72,7 +72,7 @@ static void keys_are_bytes_of_the_given_length(void **state)
 	size_t v = 0;
 
 	(void)state;
-	assert_int_equal(strmap_put(&m, "abc", 2, 1, NULL), 1);   /* "ab" */
+	assert_int_equal(strmap_put(&m, "abc", 2, 1, NULL), 1); /* "ab" */
 	assert_int_equal(strmap_put(&m, "abc", 3, 2, NULL), 1);
 	assert_int_equal(strmap_put(&m, "ab\0x", 4, 3, NULL), 1);
 	assert_int_equal(strmap_put(&m, "ab\0y", 4, 4, NULL), 1);

@@ -137,12 +137,12 @@ static void list_refuses_a_cr_that_does_not_end_the_line(void **state)
 
 	assert_int_equal(read_str(fx, "x\na\rb\r\n"), SHARD_EINPUT);
 	assert_string_equal(fx->err.msg, "tests.txt:2: control character \\r "
-			    "in test id 'a\\rb'");
+					 "in test id 'a\\rb'");
 	/* CRLF takes one CR: the id of "a\r\r\n" would be "a\r" */
 	fixture_reset(fx);
 	assert_int_equal(read_str(fx, "a\r\r\n"), SHARD_EINPUT);
 	assert_string_equal(fx->err.msg, "tests.txt:1: control character \\r "
-			    "in test id 'a\\r'");
+					 "in test id 'a\\r'");
 }
 
 static void list_ignores_blank_and_whitespace_only_lines(void **state)
@@ -171,7 +171,8 @@ static void list_keeps_ids_byte_for_byte(void **state)
 	assert_string_equal(fx->list.ids[3], "-p evil");
 	assert_string_equal(fx->list.ids[4], "it's \"q\" {} {@} $(x) \\");
 	/* two-, three- and four-byte sequences, up to U+10FFFF */
-	assert_string_equal(fx->list.ids[5], "caf\xc3\xa9 \xe2\x9c\x93 "
+	assert_string_equal(fx->list.ids[5],
+			    "caf\xc3\xa9 \xe2\x9c\x93 "
 			    "\xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf");
 }
 
@@ -218,25 +219,27 @@ static void list_refuses_ids_that_are_not_utf8(void **state)
 		const char *text, *msg;
 	} cases[] = {
 		{ "\xff\xfe\n", "invalid UTF-8 (byte \\xff) in test id "
-				 "'\\xff\\xfe'" },
+				"'\\xff\\xfe'" },
 		/* Latin-1, not UTF-8 */
 		{ "caf\xe9\n", "invalid UTF-8 (byte \\xe9) in test id "
 			       "'caf\\xe9'" },
 		/* a continuation byte alone */
-		{ "a\x80" "b\n", "invalid UTF-8 (byte \\x80) in test id "
-			      "'a\\x80b'" },
+		{ "a\x80"
+		  "b\n",
+		  "invalid UTF-8 (byte \\x80) in test id "
+		  "'a\\x80b'" },
 		/* an overlong "/" and an overlong NUL */
 		{ "\xc0\xaf\n", "invalid UTF-8 (byte \\xc0) in test id "
-				 "'\\xc0\\xaf'" },
+				"'\\xc0\\xaf'" },
 		{ "\xe0\x80\x80\n", "invalid UTF-8 (byte \\xe0) in test id "
-				     "'\\xe0\\x80\\x80'" },
+				    "'\\xe0\\x80\\x80'" },
 		/* a surrogate (CESU-8), past U+10FFFF, cut short */
 		{ "\xed\xa0\x80\n", "invalid UTF-8 (byte \\xed) in test id "
-				     "'\\xed\\xa0\\x80'" },
+				    "'\\xed\\xa0\\x80'" },
 		{ "\xf4\x90\x80\x80\n", "invalid UTF-8 (byte \\xf4) in "
 					"test id '\\xf4\\x90\\x80\\x80'" },
 		{ "ab\xe2\x9c", "invalid UTF-8 (byte \\xe2) in test id "
-			       "'ab\\xe2\\x9c'" },
+				"'ab\\xe2\\x9c'" },
 	};
 	struct strbuf want = STRBUF_INIT;
 
@@ -277,8 +280,7 @@ static void quote_escapes_what_a_terminal_would_act_on(void **state)
 	/* C1 controls (NEL, CSI) and bidirectional overrides and isolates */
 	strbuf_reset(&sb);
 	QUOTE(&sb, "x\xc2\x85\xc2\x9b\xe2\x80\xae\xe2\x81\xa6y");
-	assert_string_equal(sb.buf,
-			    "x\\u{0085}\\u{009b}\\u{202e}\\u{2066}y");
+	assert_string_equal(sb.buf, "x\\u{0085}\\u{009b}\\u{202e}\\u{2066}y");
 	/* printable UTF-8 and bytes that are not UTF-8 */
 	strbuf_reset(&sb);
 	QUOTE(&sb, "\xc3\xa9\\\xff'");
@@ -308,18 +310,21 @@ static void list_takes_a_last_line_without_newline(void **state)
 	struct fixture *fx = *state;
 
 	assert_int_equal(testlist_feed(&fx->list, "a\nlast", 6, "tests.txt",
-				       &fx->err), 0);
+				       &fx->err),
+			 0);
 	/* held back until finish: it may continue in the next chunk */
 	assert_int_equal(fx->list.nr, 1);
 	assert_int_equal(testlist_finish(&fx->list, "tests.txt", &fx->ctx,
-					 &fx->err), 0);
+					 &fx->err),
+			 0);
 	expect_ids(fx, "a|last");
 	fixture_reset(fx);
 	assert_int_equal(read_str(fx, "a\nlast\r"), 0);
 	expect_ids(fx, "a|last");
 }
 
-static void list_collapses_duplicates_with_a_warning_naming_file_and_line(void **state)
+static void
+list_collapses_duplicates_with_a_warning_naming_file_and_line(void **state)
 {
 	struct fixture *fx = *state;
 
@@ -418,10 +423,12 @@ static void expect_same_at_every_cut(struct fixture *fx, const char *text,
 			for (size_t i = 0; i < len; i++)
 				assert_int_equal(testlist_feed(&fx->list,
 							       text + i, 1, "l",
-							       &fx->err), 0);
+							       &fx->err),
+						 0);
 		}
 		assert_int_equal(testlist_finish(&fx->list, "l", &fx->ctx,
-						 &fx->err), 0);
+						 &fx->err),
+				 0);
 		join_ids(&fx->list, &got);
 		if (strcmp(got.buf, ids) || strcmp(fx->warnings.buf, warning))
 			print_error("cut at %zu of %zu\n", cut, len);
@@ -437,8 +444,7 @@ static void list_is_the_same_for_every_chunk_boundary(void **state)
 	static const char text[] =
 		"tests/a.py::t[x]\r\n\r\n  \nb\na\r\ntests/a.py::t[x]\n"
 		"ccc\r\n\nlast";
-	static const char utf8[] =
-		"\xc3\xa9\n\xe2\x9c\x93\r\n\xf0\x9f\x98\x80";
+	static const char utf8[] = "\xc3\xa9\n\xe2\x9c\x93\r\n\xf0\x9f\x98\x80";
 
 	expect_same_at_every_cut(fx, text, sizeof(text) - 1,
 				 "tests/a.py::t[x]|b|a|ccc|last",
@@ -545,8 +551,9 @@ static void read_fd_streams_a_list_larger_than_its_buffer(void **state)
 	}
 	strbuf_addstr(&text, "tests/t.py::no_newline");
 	fd = pipe_from_child(text.buf, text.len, &pid);
-	assert_int_equal(testlist_read_fd(&fx->list, fd, "collected",
-					  &fx->ctx, &fx->err), 0);
+	assert_int_equal(testlist_read_fd(&fx->list, fd, "collected", &fx->ctx,
+					  &fx->err),
+			 0);
 	close(fd);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_int_equal(status, 0);
@@ -571,7 +578,8 @@ static void read_fd_reports_a_read_error_as_environment(void **state)
 	/* reading the write end of a pipe fails with EBADF */
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(testlist_read_fd(&fx->list, fds[1], "list.txt",
-					  &fx->ctx, &fx->err), SHARD_EENV);
+					  &fx->ctx, &fx->err),
+			 SHARD_EENV);
 	close(fds[0]);
 	close(fds[1]);
 	assert_int_equal(fx->err.code, SHARD_EENV);
@@ -588,10 +596,12 @@ static void read_fd_passes_a_nul_error_up(void **state)
 
 	fd = pipe_from_child(text, sizeof(text) - 1, &pid);
 	assert_int_equal(testlist_read_fd(&fx->list, fd, "in.txt", &fx->ctx,
-					  &fx->err), SHARD_EINPUT);
+					  &fx->err),
+			 SHARD_EINPUT);
 	close(fd);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_string_equal(fx->err.msg, "in.txt:3: NUL byte in test id '\\x00'");
+	assert_string_equal(fx->err.msg,
+			    "in.txt:3: NUL byte in test id '\\x00'");
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)

@@ -79,8 +79,8 @@ static int teardown(void **state)
 }
 
 /* Store the entries as one ingested file of one run. */
-static void put(struct store *st, const char *run_key,
-		const struct entry *es, size_t n)
+static void put(struct store *st, const char *run_key, const struct entry *es,
+		size_t n)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store_run run = { run_key, 1700000000.0, NULL, NULL, NULL };
@@ -93,8 +93,8 @@ static void put(struct store *st, const char *run_key,
 			 0);
 	for (size_t i = 0; i < n; i++) {
 		struct store_result r = {
-			es[i].key, es[i].file, es[i].parent, JUNIT_PASSED,
-			es[i].seconds, 1, -1,
+			es[i].key,     es[i].file, es[i].parent, JUNIT_PASSED,
+			es[i].seconds, 1,          -1,
 		};
 
 		assert_int_equal(st->ops->add_result(st, run_id, source_id, &r,
@@ -104,8 +104,8 @@ static void put(struct store *st, const char *run_key,
 	assert_int_equal(st->ops->commit(st, &err), 0);
 }
 
-static void weigh(struct fixture *f, struct store *st,
-		  const char *const *ids, size_t n)
+static void weigh(struct fixture *f, struct store *st, const char *const *ids,
+		  size_t n)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 
@@ -237,7 +237,8 @@ static void weigh_finds_a_file_named_by_its_tail(void **state)
 		{ "b works", "b.test.js", NULL, 2 },
 	};
 	static const char *const ids[] = {
-		"packages/web/src/a.test.js", "web/b.test.js",
+		"packages/web/src/a.test.js",
+		"web/b.test.js",
 	};
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
@@ -262,9 +263,9 @@ static void weigh_ignores_an_ambiguous_or_different_basename(void **state)
 		{ "d works", "src/d.test.js", NULL, 16 },
 	};
 	static const char *const ids[] = {
-		"a.test.js",          /* two files end so */
-		"src/c.test.js",      /* lib/c.test.js is not its tail */
-		"src/d.test.js",      /* known: keeps the medians apart */
+		"a.test.js",     /* two files end so */
+		"src/c.test.js", /* lib/c.test.js is not its tail */
+		"src/d.test.js", /* known: keeps the medians apart */
 	};
 	struct fixture *f = *state;
 
@@ -288,7 +289,9 @@ static void weigh_does_not_give_each_example_the_whole_file(void **state)
 		{ "spec.x_spec.x does b", "spec/x_spec.rb", NULL, 2 },
 	};
 	static const char *const ids[] = {
-		"spec/x_spec.rb:12", "spec/x_spec.rb:40", "spec/x_spec.rb[1:2]",
+		"spec/x_spec.rb:12",
+		"spec/x_spec.rb:40",
+		"spec/x_spec.rb[1:2]",
 	};
 	struct fixture *f = *state;
 	struct shard_error err = SHARD_ERROR_INIT;
@@ -328,8 +331,8 @@ static void listed_file_overhead_counts_once_when_planned_by_file(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct plan p;
 	struct plan_request req = {
-		ids, NULL, 1, PLAN_BY_FILE, 1, 0, 1, weigh_group_overhead, NULL,
-		NULL,
+		ids,  NULL, 1, PLAN_BY_FILE, 1, 0, 1, weigh_group_overhead,
+		NULL, NULL,
 	};
 	double got;
 
@@ -374,11 +377,11 @@ static void weigh_falls_back_class_file_directory_then_suite(void **state)
 		"tests/d1/test_a.py::test_top",
 		"tests/d1/test_c.py::test_z",
 		"tests/d2/test_e.py::test_e",
-		"tests/d1/test_a.py::TestC::t3",     /* class: 2, 4 */
-		"tests/d1/test_a.py::TestD::t",      /* file: 2, 4, 10 */
-		"tests/d1/test_b.py::test_q",        /* dir: 2, 4, 10, 7 */
-		"tests/d3/test_f.py::test_f",        /* suite: all five */
-		"test_root.py::test_r",              /* suite: no directory */
+		"tests/d1/test_a.py::TestC::t3", /* class: 2, 4 */
+		"tests/d1/test_a.py::TestD::t",  /* file: 2, 4, 10 */
+		"tests/d1/test_b.py::test_q",    /* dir: 2, 4, 10, 7 */
+		"tests/d3/test_f.py::test_f",    /* suite: all five */
+		"test_root.py::test_r",          /* suite: no directory */
 	};
 	struct fixture *f = *state;
 
@@ -409,10 +412,9 @@ static void weigh_falls_back_within_dotted_classes_and_packages(void **state)
 		{ "com.y.OtherTest.a", NULL, NULL, 500 },
 	};
 	static const char *const ids[] = {
-		"org.x.FooTest.a", "org.x.FooTest.b", "org.x.ZedTest.a",
-		"com.y.OtherTest.a",
-		"org.x.FooTest.third", /* class: 2, 6 */
-		"org.x.BarTest.a",  /* package org.x: 2, 6, 20 */
+		"org.x.FooTest.a",   "org.x.FooTest.b",     "org.x.ZedTest.a",
+		"com.y.OtherTest.a", "org.x.FooTest.third", /* class: 2, 6 */
+		"org.x.BarTest.a", /* package org.x: 2, 6, 20 */
 	};
 	struct fixture *f = *state;
 
@@ -429,10 +431,14 @@ static void weigh_is_equal_only_when_history_knows_no_listed_test(void **state)
 		{ "z renders", "src/z.test.js", NULL, 30 },
 	};
 	static const char *const ids[] = {
-		"t/test_a.py::test_1", "t/test_a.py::test_2", "src/a.test.js",
+		"t/test_a.py::test_1",
+		"t/test_a.py::test_2",
+		"src/a.test.js",
 	};
 	static const char *const one_known[] = {
-		"t/test_a.py::test_1", "other.suite.Test.a", "src/a.test.js",
+		"t/test_a.py::test_1",
+		"other.suite.Test.a",
+		"src/a.test.js",
 	};
 	struct fixture *f = *state;
 
@@ -481,8 +487,10 @@ static void weigh_treats_tests_without_timed_results_as_unknown(void **state)
 static void weigh_without_a_store_is_empty_history(void **state)
 {
 	static const char *const ids[] = {
-		"tests/test_x.py::TestC::test_y[p]", "src/a.test.js",
-		"example.com/m/pkg.TestA", "org.x.FooTest.bar",
+		"tests/test_x.py::TestC::test_y[p]",
+		"src/a.test.js",
+		"example.com/m/pkg.TestA",
+		"org.x.FooTest.bar",
 	};
 	struct fixture *f = *state;
 

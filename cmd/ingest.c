@@ -102,6 +102,11 @@ static void report(struct cmd_ctx *ctx, const char *path,
 		 (unsigned long long)s->skipped,
 		 s->kind == INGEST_JUNIT ? "JUnit XML" : "timing JSON",
 		 s->run_key);
+	if (s->by_shards)
+		cmd_note(ctx,
+			 "%s: %llu results of shards that shard run had "
+			 "recorded for run %s left as they were",
+			 path, (unsigned long long)s->by_shards, s->run_key);
 }
 
 /* A file to ingest, sniffed before any is recorded. */

@@ -32,6 +32,12 @@ struct suite_frame {
 	unsigned long cases;
 };
 
+/* A shard of the run already in the store when this file came. */
+struct stored_shard {
+	int index;
+	unsigned attempt;
+};
+
 struct known_plan {
 	char plan_hash[65], list_digest[65];
 	int index;
@@ -53,6 +59,8 @@ struct ingest_state {
 	/* the run's shards' plans: stored, then recorded from this file */
 	struct known_plan *known;
 	size_t nknown, alloc_known;
+	struct stored_shard *stored;
+	size_t nstored, alloc_stored;
 	double top_seconds;
 	struct strbuf key, file;
 	struct suite_frame *frames;
@@ -152,7 +160,28 @@ static void know_plan(struct ingest_state *s, const struct store_shard *sh)
 
 static int take_known(void *data, const struct store_shard *sh)
 {
-	know_plan(data, sh);
+	struct ingest_state *s = data;
+
+	know_plan(s, sh);
+	ALLOC_GROW(s->stored, s->nstored + 1, s->alloc_stored);
+	s->stored[s->nstored].index = sh->index;
+	s->stored[s->nstored++].attempt = sh->attempt;
+	return 0;
+}
+
+/*
+ * Whether the shard whose properties this file gave last was in the
+ * store before this file: `shard run` recorded it, and its results are
+ * there already. A merged report of the run's shards holds them again.
+ */
+static int shard_stored(const struct ingest_state *s)
+{
+	if (!s->has_shard_index)
+		return 0;
+	for (size_t i = 0; i < s->nstored; i++)
+		if (s->stored[i].index == s->shard.index &&
+		    s->stored[i].attempt == s->shard.attempt)
+			return 1;
 	return 0;
 }
 
@@ -332,7 +361,15 @@ static int on_testcase(void *data, const struct junit_case *c,
 	res.seconds = c->time;
 	res.has_time = c->has_time;
 	res.shard = s->has_shard_index ? s->shard.index : -1;
-	r = record(s, &res, err);
+	r = start_run(s, err);
+	if (!r && shard_stored(s)) {
+		/* recorded by its shard: once is all */
+		s->stats->by_shards++;
+		free(parent_key);
+		return 0;
+	}
+	if (!r)
+		r = record(s, &res, err);
 	free(parent_key);
 	return r;
 }
@@ -360,7 +397,7 @@ static int on_suite_end(void *data, const struct junit_suite *su,
 	if (su->depth == 0)
 		s->top_seconds += su->has_time ? su->time : case_seconds;
 	if (file && f->cases && su->has_time && su->time >= case_seconds &&
-	    !s->stats->already)
+	    !s->stats->already && !shard_stored(s))
 		r = s->st->ops->add_file_overhead(s->st, file,
 						  su->time - case_seconds, err);
 	strbuf_release(&f->file);
@@ -415,7 +452,8 @@ static int record_shard(struct ingest_state *s, struct shard_error *err)
 	if (start_run(s, err))
 		return err->code ? err->code : 0;
 	if (check_plan(s, err) ||
-	    s->st->ops->add_shard(s->st, s->run_id, &s->shard, err))
+	    (!shard_stored(s) &&
+	     s->st->ops->add_shard(s->st, s->run_id, &s->shard, err)))
 		return err->code;
 	memset(&s->shard, 0, sizeof(s->shard));
 	s->has_shard_index = 0;
@@ -658,6 +696,7 @@ int ingest_fd(struct store *st, int fd, const char *path,
 out:
 	free(s.frames);
 	free(s.known);
+	free(s.stored);
 	strbuf_release(&s.key);
 	strbuf_release(&s.file);
 	return r;

@@ -28,6 +28,8 @@ struct ingest_stats {
 	enum ingest_kind kind;
 	uint64_t tests, passed, failed, errors, skipped;
 	int already; /* the run already had this file: skipped */
+	/* results of shards `shard run` had recorded already: skipped */
+	uint64_t by_shards;
 	char run_key[256];
 };
 

@@ -35,3 +35,25 @@ expect_status 2 "$SHARD" ingest no-such-file.xml
 expect_grep "no-such-file.xml: No such file" err
 expect_status 2 "$SHARD" ingest
 expect_grep "no files given" err
+
+# shards that shard run recorded, then their merged report ingested under
+# the same run id: each result once (it was recorded twice)
+FAKE=$REPO/tests/cli/fake-runner.py
+printf 'c.a\nc.b\nc.fail_c\nc.d\nc.e\nc.f\n' >six.txt
+HISTORY=merged.db
+for i in 0 1 2; do
+    "$SHARD" run --history merged.db --run-id m1 --tests six.txt --shards 3 \
+        --index "$i" -o "m-$i.xml" -- "$FAKE" {} >/dev/null 2>&1
+done
+[ "$(sql 'SELECT count(*) FROM results')" = 6 ] ||
+    fail "the shards recorded $(sql 'SELECT count(*) FROM results') results"
+expect_status 0 "$SHARD" merge -o m.xml m-0.xml m-1.xml m-2.xml
+expect_status 0 "$SHARD" ingest --history merged.db m.xml
+expect_grep "6 results of shards that shard run had recorded for run m1" err
+[ "$(sql 'SELECT count(*) FROM results')" = 6 ] ||
+    fail "results doubled: $(sql 'SELECT count(*) FROM results')"
+[ "$(sql 'SELECT count(*) FROM shards')" = 3 ] || fail "shards doubled"
+# a report no shard recorded is still taken whole
+expect_status 0 "$SHARD" ingest --history merged.db --run-id m2 m.xml
+[ "$(sql "SELECT count(*) FROM results r JOIN runs u ON u.id = r.run_id
+          WHERE u.run_key = 'm2'")" = 6 ] || fail "run m2 lost results"

@@ -349,7 +349,7 @@ class Job:
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_")
         self.dir = os.path.join(player.run_dir, slug)
         self.home = os.path.join(self.dir, "home")
-        self.workspace = os.path.join(self.dir, "work")
+        self.workspace = os.path.join(self.dir, "workspace")
         self.temp = os.path.join(self.dir, "tmp")
         for d in (self.home, self.workspace, self.temp, os.path.join(self.dir, "bin")):
             os.makedirs(d)

@@ -47,7 +47,7 @@ assert len(jobs["test"]) == 4, jobs["test"]
 assert all(j["result"] == "success" for j in jobs["test"] + jobs["merge"])
 merge = jobs["merge"][0]["dir"]
 got = [tc.get("classname") + "." + tc.get("name")
-       for tc in ET.parse(os.path.join(merge, "work", "junit.xml")).iter("testcase")]
+       for tc in ET.parse(os.path.join(merge, "workspace", "junit.xml")).iter("testcase")]
 assert sorted(got) == sorted(want), (len(got), len(want))
 for j in jobs["test"]:
     log = open(os.path.join(j["dir"], "log")).read()
@@ -63,7 +63,7 @@ assert s["total"] == n and s["done"] == n and s["pending"] == 0, s
 assert len(s["workers"]) == 4, s["workers"]
 PY
 # the merge job recorded the report into the history it saved
-hist=state/runs/2001/merge/work/.shard/history.db
+hist=state/runs/2001/merge/workspace/.shard/history.db
 [ -f "$hist" ] || fail "no history in the merge job"
 [ "$(HISTORY=$hist sql 'SELECT count(*) FROM results')" = $N ] ||
     fail "the history has $(HISTORY=$hist sql 'SELECT count(*) FROM results') results"

@@ -92,7 +92,7 @@ $PY - state/runs/1003 <<'PY' >durations.json || fail "cannot read run 3's times"
 import json, os, sys, xml.etree.ElementTree as ET
 merge = json.load(open(os.path.join(sys.argv[1], "jobs.json")))["merge"][0]["dir"]
 d = {}
-for tc in ET.parse(os.path.join(merge, "work", "junit.xml")).iter("testcase"):
+for tc in ET.parse(os.path.join(merge, "workspace", "junit.xml")).iter("testcase"):
     d[tc.get("file") + "::" + tc.get("name")] = float(tc.get("time"))
 assert len(d) == 40, len(d)
 json.dump(d, sys.stdout)

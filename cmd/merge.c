@@ -20,6 +20,7 @@
 #include "shard/merge.h"
 #include "shard/partition.h"
 #include "shard/planfile.h"
+#include "shard/quote.h"
 #include "shard/strbuf.h"
 #include "shard/util.h"
 #include "shard/banned.h"
@@ -231,22 +232,41 @@ static void inputs_release(struct inputs *in)
 }
 
 /* GitHub workflow command escaping; properties also escape ':' and ','. */
+/*
+ * s for a workflow command: what quote.h escapes shown as it shows it (an
+ * ESC or a bidirectional override in a test name is not passed to the
+ * log), then GitHub's own escapes: % CR LF, and : , in properties.
+ */
 static void gh_escape(struct strbuf *sb, const char *s, int property)
 {
-	for (; s && *s; s++) {
-		if (*s == '%')
-			strbuf_addstr(sb, "%25");
-		else if (*s == '\r')
+	struct strbuf shown = STRBUF_INIT;
+
+	while (s && *s) {
+		size_t n = strcspn(s, "\r\n");
+
+		strbuf_reset(&shown);
+		quote_add(&shown, s, n);
+		for (size_t i = 0; i < shown.len; i++) {
+			char ch = shown.buf[i];
+
+			if (ch == '%')
+				strbuf_addstr(sb, "%25");
+			else if (property && ch == ':')
+				strbuf_addstr(sb, "%3A");
+			else if (property && ch == ',')
+				strbuf_addstr(sb, "%2C");
+			else
+				strbuf_addch(sb, ch);
+		}
+		s += n;
+		if (*s == '\r')
 			strbuf_addstr(sb, "%0D");
 		else if (*s == '\n')
 			strbuf_addstr(sb, "%0A");
-		else if (property && *s == ':')
-			strbuf_addstr(sb, "%3A");
-		else if (property && *s == ',')
-			strbuf_addstr(sb, "%2C");
-		else
-			strbuf_addch(sb, *s);
+		if (*s)
+			s++;
 	}
+	strbuf_release(&shown);
 }
 
 static int annotate(void *data, const struct merge_case *c)

@@ -4,7 +4,7 @@
  * updated at ingest so that planning reads one number per test.
  *
  * The default, the median of the last 10, was chosen by measurement
- * (bench/estimators.sh, figures in the README): it predicted the next run
+ * (bench/estimators.sh, figures in docs/benchmarks.md): it predicted the next run
  * best of the four on synthetic runs with noise, drift and outliers, and
  * on the baserow snapshots. The median, the trimmed mean (from 3 samples
  * on) and ewma-median ignore a single outlier; the plain EWMA does not.

@@ -4,8 +4,8 @@
  * completed in a constant number of round trips.
  *
  * What a claim, a completion or a look costs must not grow with the
- * suite (issue 12: 100,000 tests took 136 s, most of it aggregates over
- * the open rows). So:
+ * suite (aggregates over the open rows once made 100,000 tests take
+ * 136 s). So:
  * - the run's row keeps running totals (tests and estimated seconds
  *   pending and claimed, done, failed, requeued), changed by the very
  *   statements that move tests between states;
@@ -45,7 +45,7 @@ struct queue {
 
 /*
  * Idempotent steps, run under a lock when the mark (the last step) is
- * missing. Schema 2 (issue 12) adds the claims table, the running
+ * missing. Schema 2 adds the claims table, the running
  * totals and the index of pending tests; claims of schema 1 (a lease on
  * each test's row) go back to pending, and the totals of existing runs
  * are counted once.

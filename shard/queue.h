@@ -1,5 +1,5 @@
 /*
- * Queue mode on PostgreSQL (issue 5): the matrix jobs of one CI run pull
+ * Queue mode on PostgreSQL: the matrix jobs of one CI run pull
  * batches of tests from a table instead of following a static plan, so
  * that no job idles while another still has a long tail.
  *

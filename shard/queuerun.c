@@ -273,7 +273,7 @@ static double workers_of(const struct worker *w, const struct queue_left *left)
  * may be the first few of many: while another may still arrive (one
  * joined less than o->arrival seconds ago), a batch is also held to
  * o->arrival seconds, so that a claim made before the others arrive
- * ends about when they have (issue 12: the first of 8 workers started
+ * ends about when they have (without it, the first of 8 workers started
  * together claimed half the suite). Then the count is known from the
  * queue, and batches follow it.
  */

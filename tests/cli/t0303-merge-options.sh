@@ -39,6 +39,15 @@ XML
 expect_status 0 "$SHARD" merge --annotate github -o ann.xml fail.xml
 expect_grep '^::error file=src/c.py,line=12,title=pkg.C%2Et%2C one::50%25 wrong%0Aline 2$' out
 expect_status 2 "$SHARD" merge --annotate github fail.xml
+# a C1 control (CSI, which terminals take as ESC [) or a bidirectional
+# override in a name is shown escaped, never passed to the log
+printf '<testsuite name="s"><testcase classname="C" name="a&#x9b;2Jb\342\200\256c"><failure message="m&#x9b;0m">x</failure></testcase></testsuite>\n' >esc.xml
+expect_status 0 "$SHARD" merge --annotate github -o esc-m.xml esc.xml
+if grep -q "$(printf '\302\233')" out ||
+   grep -q "$(printf '\342\200\256')" out; then
+    fail "a CSI or U+202E reached the annotation: $(od -c out | head)"
+fi
+expect_grep '^::error title=C%2Ea\\u\{009b\}2Jb\\u\{202e\}c::m\\u\{009b\}0m$' out
 expect_status 2 "$SHARD" merge --annotate gitlab -o x.xml fail.xml
 
 # an ISO-8859-1 input and a UTF-16 one come out as UTF-8

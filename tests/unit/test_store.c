@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -2773,7 +2774,15 @@ int main(void)
 		P(import_waits_for_an_ingest_under_way),
 		P(export_import_carries_shard_plans_across_backends),
 	};
-	int failed =
+	int failed;
+
+	/*
+	 * A child that dies early must fail a test, not kill this process
+	 * with SIGPIPE and the buffered report with it.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	failed =
 		cmocka_run_group_tests_name("sqlite", sqlite_tests, NULL, NULL);
 
 	if (!getenv("SHARD_TEST_PG")) {

@@ -74,7 +74,8 @@ static void replay(const char *target,
 		assert_non_null(names[n++]);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	if (n) /* only .gitkeep: names is NULL, which qsort may not take */
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
 		strbuf_reset(&path);
 		strbuf_addf(&path, "%s/%s", dir.buf, names[i]);

@@ -61,6 +61,7 @@ struct ingest_state {
 	size_t nknown, alloc_known;
 	struct stored_shard *stored;
 	size_t nstored, alloc_stored;
+	int shard_is_stored; /* shard_stored()'s answer; -1: not known yet */
 	double top_seconds;
 	struct strbuf key, file;
 	struct suite_frame *frames;
@@ -174,15 +175,22 @@ static int take_known(void *data, const struct store_shard *sh)
  * store before this file: `shard run` recorded it, and its results are
  * there already. A merged report of the run's shards holds them again.
  */
-static int shard_stored(const struct ingest_state *s)
+static int shard_stored(struct ingest_state *s)
 {
+	int found = 0;
+
 	if (!s->has_shard_index)
 		return 0;
-	for (size_t i = 0; i < s->nstored; i++)
-		if (s->stored[i].index == s->shard.index &&
-		    s->stored[i].attempt == s->shard.attempt)
-			return 1;
-	return 0;
+	/* asked for every testcase: look once per shard set */
+	if (s->shard_is_stored >= 0)
+		return s->shard_is_stored;
+	for (size_t i = 0; !found && i < s->nstored; i++)
+		found = s->stored[i].index == s->shard.index &&
+			s->stored[i].attempt == s->shard.attempt;
+	/* the run's shards are read when it starts: only then is it known */
+	if (s->started)
+		s->shard_is_stored = found;
+	return found;
 }
 
 static int start_run(struct ingest_state *s, struct shard_error *err)
@@ -303,6 +311,7 @@ static int on_property(void *data, const struct junit_suite *su,
 		 !strcmp(name, "attempt")) {
 		if (prop_number(s->path, name - 6, value, &v, err))
 			return err->code;
+		s->shard_is_stored = -1;
 		if (!strcmp(name, "index"))
 			sh->index = (int)v, s->has_shard_index = 1;
 		else if (!strcmp(name, "total"))
@@ -457,6 +466,7 @@ static int record_shard(struct ingest_state *s, struct shard_error *err)
 		return err->code;
 	memset(&s->shard, 0, sizeof(s->shard));
 	s->has_shard_index = 0;
+	s->shard_is_stored = -1;
 	s->host[0] = '\0';
 	s->plan_hash[0] = s->list_digest[0] = '\0';
 	s->top_seconds = 0;
@@ -669,6 +679,7 @@ int ingest_fd(struct store *st, int fd, const char *path,
 	memset(stats, 0, sizeof(*stats));
 	s.st = st;
 	s.path = path;
+	s.shard_is_stored = -1;
 	s.opt = opt;
 	s.ctx = ctx;
 	s.stats = stats;

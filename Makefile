@@ -61,7 +61,7 @@ else
 Q := @
 endif
 
-CORE_SRC := $(sort $(wildcard shard/*.c report/*.c))
+CORE_SRC := $(sort $(wildcard shard/*.c shard/*/*.c report/*.c))
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -126,12 +126,14 @@ bench: all
 
 # `make style`: tests/check-style (what docs/style.md asks that a compiler
 # does not check) and tests/check-format (the layout .clang-format states,
-# with clang-format 14; `tests/check-format -i FILE...` applies it).
-FORMAT_SRC := $(sort $(wildcard shard/*.[ch] cmd/*.[ch] report/*.[ch] \
+# with clang-format 14; `tests/check-format -i FILE...` applies it) and
+# tests/check-layers (includes point down the layers, docs/design.md).
+FORMAT_SRC := $(sort $(wildcard shard/*.[ch] shard/*/*.[ch] cmd/*.[ch] report/*.[ch] \
 	tests/unit/*.c tests/fuzz/*.[ch]))
 style:
 	@tests/check-style $(CORE_SRC) $(CMD_SRC) $(UNIT_SRC)
 	@tests/check-format $(FORMAT_SRC)
+	@tests/check-layers
 
 install: all
 	$(INSTALL) -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(DATADIR)/shard' \
@@ -196,7 +198,7 @@ FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_CFLAGS := $(WARNINGS) -D_POSIX_C_SOURCE=200809L -I. $(PKG_CFLAGS) \
 	-pthread -g -O1 $(FUZZ_SAN) -MMD -MP
-FUZZ_CORE_SRC := $(sort $(wildcard shard/*.c))
+FUZZ_CORE_SRC := $(sort $(wildcard shard/*.c shard/*/*.c))
 FUZZ_CORE_OBJ := $(FUZZ_CORE_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_OBJ := $(FUZZ_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)

@@ -8,9 +8,9 @@
 
 #include <stdio.h>
 
-#include "shard/ctx.h"
-#include "shard/error.h"
 #include "shard/testlist.h"
+#include "shard/util/ctx.h"
+#include "shard/util/error.h"
 
 struct cmd_ctx {
 	struct shard_ctx core;
@@ -62,7 +62,7 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 void cmd_print_usage(FILE *f, const struct cmd_usage *u);
 /*
  * One line of diagnostics on ctx->err: formatted, then shown with what
- * shard/quote.h escapes escaped (names from input are shown, never
+ * shard/util/quote.h escapes escaped (names from input are shown, never
  * obeyed: no control byte, newline or bidirectional override gets
  * through), then a newline. Every message to a person goes through it,
  * or through shard_error_set and shard_warn, which quote alike.
@@ -155,7 +155,7 @@ int cmd_run_identity(struct cmd_ctx *ctx, const char *flag,
 
 /*
  * Open the history to plan from. With pin (a run id was given, so its
- * plan is pinned there: shard/pin.h), for writing, created when missing;
+ * plan is pinned there: shard/plan/pin.h), for writing, created when missing;
  * a history that cannot be written is read as it is, with a warning.
  * *st is NULL when there is no history yet.
  */

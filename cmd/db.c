@@ -2,7 +2,7 @@
  * shard db gc: remove the databases and schemas that `shard run
  * --isolate-db/--isolate-schema` created and a killed run left behind.
  * A creator holds a PostgreSQL advisory lock for as long as it uses what
- * it made (shard/isolate.h): gc removes only what no session holds,
+ * it made (shard/exec/isolate.h): gc removes only what no session holds,
  * which tells a live run from a dead one on any host, in any PID
  * namespace. A nested verb table, as docs/design.md lays out for
  * two-word commands.
@@ -11,9 +11,9 @@
 
 #include <string.h>
 
-#include "shard/isolate.h"
-#include "shard/quote.h"
-#include "shard/banned.h"
+#include "shard/exec/isolate.h"
+#include "shard/util/quote.h"
+#include "shard/util/banned.h"
 
 #define CMD "shard db gc"
 #define DAY (24.0 * 3600)

@@ -13,15 +13,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shard/atomicfile.h"
-#include "shard/history.h"
-#include "shard/http.h"
-#include "shard/planfile.h"
-#include "shard/store.h"
-#include "shard/strbuf.h"
-#include "shard/strvec.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/plan/planfile.h"
+#include "shard/store/history.h"
+#include "shard/store/store.h"
+#include "shard/util/atomicfile.h"
+#include "shard/util/http.h"
+#include "shard/util/json.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/strvec.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 #define HISTORY_OPTION \
 	{ \
@@ -209,7 +210,7 @@ static void show_json(struct history_args *a, const char *where,
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, "{\"history\":");
-	planfile_json_string(&sb, where, strlen(where));
+	json_add_string(&sb, where, strlen(where));
 	strbuf_addf(&sb,
 		    ",\"runs\":%lld,\"tests\":%lld,\"results\":%lld,"
 		    "\"bytes\":%lld,\"schema_version\":%d,\"oldest_run\":",
@@ -217,12 +218,12 @@ static void show_json(struct history_args *a, const char *where,
 		    (long long)sum->results, (long long)sum->bytes,
 		    sum->schema_version);
 	if (span->oldest)
-		planfile_json_string(&sb, span->oldest, strlen(span->oldest));
+		json_add_string(&sb, span->oldest, strlen(span->oldest));
 	else
 		strbuf_addstr(&sb, "null");
 	strbuf_addstr(&sb, ",\"newest_run\":");
 	if (span->newest)
-		planfile_json_string(&sb, span->newest, strlen(span->newest));
+		json_add_string(&sb, span->newest, strlen(span->newest));
 	else
 		strbuf_addstr(&sb, "null");
 	fprintf(a->ctx->out, "%s}\n", sb.buf);

@@ -13,13 +13,13 @@
 #include <unistd.h>
 
 #include "shard/ci.h"
-#include "shard/http.h"
-#include "shard/ingest.h"
 #include "shard/partition.h"
-#include "shard/store.h"
-#include "shard/strbuf.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/store/ingest.h"
+#include "shard/store/store.h"
+#include "shard/util/http.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 static const struct cmd_option ingest_options[] = {
 	{ "history", 0, "PATH",

@@ -10,11 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shard/http.h"
-#include "shard/junit.h"
-#include "shard/pgconn.h"
-#include "shard/store.h"
-#include "shard/banned.h"
+#include "shard/junit/junit.h"
+#include "shard/store/store.h"
+#include "shard/util/http.h"
+#include "shard/util/pgconn.h"
+#include "shard/util/banned.h"
 
 #define SHARD_VERSION "0.1.0"
 

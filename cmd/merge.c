@@ -15,15 +15,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "shard/atomicfile.h"
-#include "shard/http.h"
-#include "shard/merge.h"
+#include "shard/junit/merge.h"
 #include "shard/partition.h"
-#include "shard/planfile.h"
-#include "shard/quote.h"
-#include "shard/strbuf.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/plan/planfile.h"
+#include "shard/util/atomicfile.h"
+#include "shard/util/http.h"
+#include "shard/util/quote.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 #define CMD "shard merge"
 

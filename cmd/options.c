@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shard/quote.h"
-#include "shard/store.h"
-#include "shard/strbuf.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/store/store.h"
+#include "shard/util/quote.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 #define OPT_HELP 0x10000
 

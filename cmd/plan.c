@@ -10,19 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shard/atomicfile.h"
 #include "shard/ci.h"
+#include "shard/exec/runner.h"
 #include "shard/identity.h"
 #include "shard/partition.h"
-#include "shard/pin.h"
-#include "shard/plan.h"
-#include "shard/planfile.h"
-#include "shard/runner.h"
-#include "shard/store.h"
+#include "shard/plan/pin.h"
+#include "shard/plan/plan.h"
+#include "shard/plan/planfile.h"
+#include "shard/plan/weigh.h"
+#include "shard/store/store.h"
 #include "shard/testlist.h"
-#include "shard/util.h"
-#include "shard/weigh.h"
-#include "shard/banned.h"
+#include "shard/util/atomicfile.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 #define MAX_SHARDS 256 /* GitHub's matrix limit */
 #define CMD "shard plan"

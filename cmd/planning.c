@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "shard/ci.h"
-#include "shard/store.h"
-#include "shard/banned.h"
+#include "shard/store/store.h"
+#include "shard/util/banned.h"
 
 int cmd_run_identity(struct cmd_ctx *ctx, const char *flag,
 		     struct cmd_run_identity *out, struct shard_error *err)

@@ -9,11 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shard/atomicfile.h"
-#include "shard/merge.h"
-#include "shard/planfile.h"
-#include "shard/queue.h"
-#include "shard/banned.h"
+#include "shard/exec/queue.h"
+#include "shard/junit/merge.h"
+#include "shard/plan/planfile.h"
+#include "shard/util/atomicfile.h"
+#include "shard/util/json.h"
+#include "shard/util/banned.h"
 
 #define QUEUE_OPTIONS \
 	{ "queue", 0, "URL", "the queue's PostgreSQL database" }, \
@@ -126,7 +127,7 @@ static void print_json(FILE *f, const char *run, const struct queue_status *s)
 	struct strbuf sb = STRBUF_INIT;
 
 	strbuf_addstr(&sb, "{\"run_id\":");
-	planfile_json_string(&sb, run, strlen(run));
+	json_add_string(&sb, run, strlen(run));
 	strbuf_addf(&sb,
 		    ",\"attempt\":%ld,\"total\":%lld,\"pending\":%lld,"
 		    "\"claimed\":%lld,\"done\":%lld,\"failed\":%lld,"
@@ -138,7 +139,7 @@ static void print_json(FILE *f, const char *run, const struct queue_status *s)
 		const struct queue_worker_status *w = &s->workers[i];
 
 		strbuf_addstr(&sb, i ? ",{\"name\":" : "{\"name\":");
-		planfile_json_string(&sb, w->name, strlen(w->name));
+		json_add_string(&sb, w->name, strlen(w->name));
 		strbuf_addf(&sb,
 			    ",\"batches\":%lld,\"tests\":%lld,\"failed\":"
 			    "%lld,\"last_seen_seconds_ago\":%.1f}",

@@ -10,10 +10,10 @@
 
 #include "report/model.h"
 #include "report/write.h"
-#include "shard/atomicfile.h"
-#include "shard/store.h"
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/store/store.h"
+#include "shard/util/atomicfile.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 #define CMD "shard report"
 

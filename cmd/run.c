@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "shard/ci.h"
-#include "shard/ingest.h"
-#include "shard/runcmd.h"
-#include "shard/store.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/exec/runcmd.h"
+#include "shard/store/ingest.h"
+#include "shard/store/store.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 #define MAX_SHARDS 256000
 
@@ -268,7 +268,7 @@ static int named(const struct run_args *a, const char *entry)
 /*
  * The URLs given through the -env forms, as if given in argv. A variable
  * named so holds shard's credentials: like SHARD_HISTORY_TOKEN
- * (shard/childenv.h), it is kept from the commands shard starts, which
+ * (shard/exec/childenv.h), it is kept from the commands shard starts, which
  * all take their environment from ctx's; env then holds ctx's new one.
  */
 static int take_urls(struct run_args *a, struct strvec *env)

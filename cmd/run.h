@@ -8,14 +8,14 @@
 #include <signal.h>
 
 #include "cmd/cmd.h"
-#include "shard/isolate.h"
+#include "shard/exec/isolate.h"
+#include "shard/exec/shardrun.h"
 #include "shard/partition.h"
-#include "shard/pin.h"
-#include "shard/plan.h"
-#include "shard/planfile.h"
-#include "shard/shardrun.h"
+#include "shard/plan/pin.h"
+#include "shard/plan/plan.h"
+#include "shard/plan/planfile.h"
+#include "shard/plan/weigh.h"
 #include "shard/testlist.h"
-#include "shard/weigh.h"
 
 #define RUN_CMD "shard run"
 

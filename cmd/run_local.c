@@ -22,10 +22,10 @@
 #include <sys/prctl.h>
 #endif
 
-#include "shard/atomicfile.h"
-#include "shard/merge.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/junit/merge.h"
+#include "shard/util/atomicfile.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 struct local_shard {
 	pid_t pid;
@@ -49,7 +49,7 @@ struct local {
 /*
  * A shard process stops (SIGTERM: its runner's group is killed, it exits)
  * when the parent dies, even by SIGKILL: the parent holds the databases'
- * lock (shard/isolate.h), and no shard may run on once that is gone. The
+ * lock (shard/exec/isolate.h), and no shard may run on once that is gone. The
  * parent is single-threaded, so the forking thread's end is the parent's.
  */
 static void die_with_parent(pid_t parent)

@@ -2,7 +2,7 @@
  * shard run --queue: this matrix job is one worker of a queue in
  * PostgreSQL. The test list and history estimates seed the queue (the
  * first worker to arrive does it); then batches are claimed and run until
- * the queue is drained (shard/queuerun.c).
+ * the queue is drained (shard/exec/queuerun.c).
  */
 #include "cmd/run.h"
 
@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "shard/ci.h"
-#include "shard/queuerun.h"
-#include "shard/store.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/exec/queuerun.h"
+#include "shard/store/store.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 /*
  * Without a worker count: a worker that joins less than this long after

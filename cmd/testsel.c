@@ -19,10 +19,10 @@
 
 #include "cmd/run.h"
 #include "gen/datadir.h"
-#include "shard/runcmd.h"
-#include "shard/strbuf.h"
-#include "shard/strvec.h"
-#include "shard/banned.h"
+#include "shard/exec/runcmd.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/strvec.h"
+#include "shard/util/banned.h"
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSTOP (sizeof(stop_signals) / sizeof(*stop_signals))

@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "shard/quote.h"
-#include "shard/banned.h"
+#include "shard/util/quote.h"
+#include "shard/util/banned.h"
 
 #define CHART_W 1000.0
 #define RIGHT_PAD 40.0

@@ -9,13 +9,14 @@
 
 #include <string.h>
 
-#include "shard/planfile.h"
-#include "shard/banned.h"
+#include "shard/plan/planfile.h"
+#include "shard/util/json.h"
+#include "shard/util/banned.h"
 
 static void str_or_null(struct strbuf *out, const char *s)
 {
 	if (s)
-		planfile_json_string(out, s, strlen(s));
+		json_add_string(out, s, strlen(s));
 	else
 		strbuf_addstr(out, "null");
 }

@@ -9,8 +9,8 @@
 
 #include <string.h>
 
-#include "shard/quote.h"
-#include "shard/banned.h"
+#include "shard/util/quote.h"
+#include "shard/util/banned.h"
 
 static void md(struct strbuf *out, const char *name)
 {

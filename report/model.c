@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shard/strmap.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/util/strmap.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 enum {
 	SEEN = 1,         /* a result in this run */

@@ -8,10 +8,10 @@
 
 #include <stddef.h>
 
-#include "shard/ctx.h"
-#include "shard/error.h"
-#include "shard/pool.h"
-#include "shard/store.h"
+#include "shard/store/store.h"
+#include "shard/util/ctx.h"
+#include "shard/util/error.h"
+#include "shard/util/pool.h"
 
 #define REPORT_LAST_DEFAULT 10 /* runs looked at */
 #define REPORT_LAST_MAX 1000

@@ -1,6 +1,6 @@
 /*
  * --format text: the report for a terminal, in sections of aligned
- * columns. Names from history are shown as shard/quote.h shows them
+ * columns. Names from history are shown as shard/util/quote.h shows them
  * (control bytes, C1 controls and bidirectional overrides escaped), so
  * that a test name cannot move the cursor, change colours or reorder
  * what is around it.
@@ -9,8 +9,8 @@
 
 #include <string.h>
 
-#include "shard/quote.h"
-#include "shard/banned.h"
+#include "shard/util/quote.h"
+#include "shard/util/banned.h"
 
 static void name(struct strbuf *out, const char *s)
 {

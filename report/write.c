@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 static const char *const format_names[] = {
 	[REPORT_TEXT] = "text",

@@ -8,7 +8,7 @@
 #define REPORT_WRITE_H
 
 #include "model.h"
-#include "shard/strbuf.h"
+#include "shard/util/strbuf.h"
 
 enum report_format {
 	REPORT_TEXT,

@@ -2,13 +2,13 @@
  * One table row per provider: how to recognise it and which variables
  * hold what. Index variables carry their base (GitLab counts from 1).
  */
-#include "ci.h"
+#include "shard/ci.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
-#include "banned.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 struct provider {
 	const char *name;

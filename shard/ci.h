@@ -8,8 +8,8 @@
 #ifndef SHARD_CI_H
 #define SHARD_CI_H
 
-#include "ctx.h"
-#include "error.h"
+#include "shard/util/ctx.h"
+#include "shard/util/error.h"
 
 struct ci_info {
 	const char *provider; /* "github", "gitlab", ... or NULL */

@@ -4,14 +4,14 @@
  * it went in (a timing file planned right after ingest gives the very
  * numbers the file holds) and the blob means the same on every machine.
  */
-#include "estimate.h"
+#include "shard/estimate.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "banned.h"
+#include "shard/util/banned.h"
 
 static const char *const method_names[] = {
 	[ESTIMATE_MEDIAN] = "median",

@@ -3,11 +3,11 @@
  * bytes of the id: no locale, no allocation beyond the output strbuf, so
  * that keys are the same on every machine and a million ids map quickly.
  */
-#include "identity.h"
+#include "shard/identity.h"
 
 #include <string.h>
 
-#include "banned.h"
+#include "shard/util/banned.h"
 
 static const char *const go_markers[] = {
 	".Test",

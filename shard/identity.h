@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "strbuf.h"
+#include "shard/util/strbuf.h"
 
 enum identity_kind {
 	IDENTITY_NODEID, /* contains "::" (pytest) */

@@ -10,19 +10,19 @@
  * that each run, each list of a run and each plan of a list is a range,
  * and duplicates are neighbours.
  */
-#include "partition.h"
+#include "shard/partition.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
-#include "digest.h"
-#include "identity.h"
-#include "quote.h"
-#include "util.h"
-#include "zbuf.h"
-#include "banned.h"
+#include "shard/identity.h"
+#include "shard/util/base64.h"
+#include "shard/util/digest.h"
+#include "shard/util/quote.h"
+#include "shard/util/util.h"
+#include "shard/util/zbuf.h"
+#include "shard/util/banned.h"
 
 #define NAMED_MAX 20          /* tests named for each kind of problem */
 #define DATA_MAX (512u << 20) /* bytes a list slice may inflate to */

@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ctx.h"
-#include "error.h"
-#include "strbuf.h"
+#include "shard/util/ctx.h"
+#include "shard/util/error.h"
+#include "shard/util/strbuf.h"
 
 /*
  * A test list in its canonical order, whatever order it was read in: by a

@@ -4,7 +4,7 @@
  * as it is taken: ids are mostly ASCII, so the check is one compare a
  * byte until a byte is not printable ASCII.
  */
-#include "testlist.h"
+#include "shard/testlist.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "quote.h"
-#include "util.h"
-#include "banned.h"
+#include "shard/util/quote.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 void testlist_init(struct testlist *l)
 {

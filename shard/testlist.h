@@ -9,12 +9,12 @@
 
 #include <stddef.h>
 
-#include "ctx.h"
-#include "error.h"
-#include "pool.h"
-#include "strbuf.h"
-#include "strmap.h"
-#include "u64map.h"
+#include "shard/util/ctx.h"
+#include "shard/util/error.h"
+#include "shard/util/pool.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/strmap.h"
+#include "shard/util/u64map.h"
 
 struct testlist_line {
 	size_t start, len;

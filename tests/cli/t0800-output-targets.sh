@@ -1,5 +1,5 @@
 #!/bin/sh
-# -o by what it names (shard/atomicfile.h), through shard plan and shard
+# -o by what it names (shard/util/atomicfile.h), through shard plan and shard
 # merge: a FIFO and a device node are written, never replaced by a file;
 # a symlink is written through and stays a link; /dev/fd/N and
 # /proc/self/fd/1 are the descriptor itself; a 255-byte name works; an

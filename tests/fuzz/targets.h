@@ -22,17 +22,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shard/ctx.h"
-#include "shard/error.h"
 #include "shard/identity.h"
-#include "shard/junit.h"
-#include "shard/base64.h"
-#include "shard/merge.h"
+#include "shard/junit/junit.h"
+#include "shard/junit/merge.h"
 #include "shard/partition.h"
-#include "shard/planfile.h"
-#include "shard/strbuf.h"
+#include "shard/plan/planfile.h"
 #include "shard/testlist.h"
-#include "shard/zbuf.h"
+#include "shard/util/base64.h"
+#include "shard/util/ctx.h"
+#include "shard/util/error.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/zbuf.h"
 
 #ifndef FUZZ_CHECK
 #define FUZZ_CHECK(cond) \

@@ -1,5 +1,5 @@
 /*
- * Tests for output files (shard/atomicfile.c), one kind of target each:
+ * Tests for output files (shard/util/atomicfile.c), one kind of target each:
  * regular and new files (whole or not at all, mode, owner, umask, a
  * 255-byte name), symbolic links, FIFOs, device nodes, descriptors,
  * sockets and standard output. Device nodes and links are made inside
@@ -7,7 +7,7 @@
  * code before these tests replaced what -o named there.
  */
 #define _XOPEN_SOURCE 700 /* mknod */
-#include "shard/atomicfile.h"
+#include "shard/util/atomicfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,10 +27,10 @@
 
 #include <cmocka.h>
 
-#include "shard/strbuf.h"
-#include "shard/util.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/util.h"
 #include "tmpdir.h"
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 #define PATH_BUF 1024
 

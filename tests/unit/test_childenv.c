@@ -4,7 +4,7 @@
  * removed, by exact name; every other entry, the variables shard sets
  * for the command included, passes in its order.
  */
-#include "shard/childenv.h"
+#include "shard/exec/childenv.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 static void history_token_and_location_are_private(void **state)
 {

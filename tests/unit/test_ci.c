@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "shard/strbuf.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 #define MAX_VARS 32
 

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 #define BLOB_MAX (ESTIMATE_SAMPLE_BYTES * ESTIMATE_WINDOW_MAX)
 

@@ -21,8 +21,8 @@
 #define FUZZ_CHECK(cond) assert_true(cond)
 #include "tests/fuzz/targets.h"
 
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 static int by_name(const void *a, const void *b)
 {

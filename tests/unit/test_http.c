@@ -1,12 +1,12 @@
 /*
- * Tests for the HTTP module and the ETag file of shard/history.c: URL
+ * Tests for the HTTP module and the ETag file of shard/store/history.c: URL
  * redaction, request headers (the token goes into Authorization and
  * nowhere else), the header file reader, the backoff policy with an
  * injected sleep against a real closed port on 127.0.0.1 (connection
  * refused, no mock), credentials kept out of clear text but to loopback,
  * and the ETag kept beside the history.
  */
-#include "shard/http.h"
+#include "shard/util/http.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -24,9 +24,9 @@
 
 #include <cmocka.h>
 
-#include "shard/history.h"
+#include "shard/store/history.h"
 #include "tmpdir.h"
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 #define TOKEN "tok-5ecret-1234"
 

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 #define MAX_FIELDS 10
 

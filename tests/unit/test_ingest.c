@@ -3,7 +3,7 @@
  * for each kind of input, and that every error path leaves the store as
  * it was.
  */
-#include "shard/ingest.h"
+#include "shard/store/ingest.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 
 #include <sqlite3.h>
 
-#include "shard/strbuf.h"
+#include "shard/util/strbuf.h"
 #include "tmpdir.h"
 
 struct fixture {

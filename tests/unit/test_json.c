@@ -4,7 +4,7 @@
  * as decoded bytes (escapes resolved), numbers as read, and the messages
  * for text that is not JSON or whose root is not what the caller wants.
  */
-#include "shard/json.h"
+#include "shard/util/json.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 struct log {
 	struct strbuf text;

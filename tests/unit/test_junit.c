@@ -6,7 +6,7 @@
  * parser (xmlReadFile, what xmllint uses) decides well-formedness and
  * counts <testcase> elements by walking the tree.
  */
-#include "shard/junit.h"
+#include "shard/junit/junit.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,9 +27,9 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "shard/strbuf.h"
-#include "shard/util.h"
-#include "shard/banned.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/util.h"
+#include "shard/util/banned.h"
 
 #define BIG_SIZE (50 * 1024 * 1024)
 

@@ -4,7 +4,7 @@
  * document text itself, across chunk boundaries, after a byte order mark,
  * and for transcoded input (where offsets are not raw and say so).
  */
-#include "shard/junit.h"
+#include "shard/junit/junit.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shard/strbuf.h"
+#include "shard/util/strbuf.h"
 
 struct seen {
 	const char *doc;

@@ -3,7 +3,7 @@
  * in-memory output: counts, folding, the plan check, and that errors
  * come back with their file and position.
  */
-#include "shard/merge.h"
+#include "shard/junit/merge.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shard/strbuf.h"
+#include "shard/util/strbuf.h"
 #include "tmpdir.h"
 
 struct fixture {

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shard/base64.h"
-#include "shard/junit.h"
-#include "shard/plan.h"
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/junit/junit.h"
+#include "shard/plan/plan.h"
+#include "shard/util/base64.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 #define N 50
 

@@ -7,7 +7,7 @@
  * queries are exercised against a real server by tests/cli/t0404, over
  * TLS by tests/cli/t0801.
  */
-#include "shard/pgconn.h"
+#include "shard/util/pgconn.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 static void url_fields_are_parsed(void **state)
 {

@@ -5,7 +5,7 @@
  * and, on a real SQLite history, a run's later plans reuse its first
  * while plans of other runs follow the history.
  */
-#include "shard/pin.h"
+#include "shard/plan/pin.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shard/strbuf.h"
+#include "shard/util/strbuf.h"
 #include "tmpdir.h"
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 #define N 30
 

@@ -8,7 +8,7 @@
  * input order. Weights come in four kinds: uniform, small multiples of
  * 1/8 (ties, and exact arithmetic), heavy-tailed, and all equal.
  */
-#include "shard/plan.h"
+#include "shard/plan/plan.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -22,10 +22,10 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "shard/digest.h"
-#include "shard/planfile.h"
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/plan/planfile.h"
+#include "shard/util/digest.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 #define EPS 1e-9
 

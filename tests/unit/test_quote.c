@@ -4,7 +4,7 @@
  * the rest of UTF-8), and that shard_error_set and shard_warn, which
  * every message goes through, quote alike.
  */
-#include "shard/quote.h"
+#include "shard/util/quote.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +14,12 @@
 
 #include <string.h>
 
-#include "shard/ctx.h"
-#include "shard/error.h"
-#include "shard/junit.h"
-#include "shard/junitout.h"
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/junit/junit.h"
+#include "shard/junit/junitout.h"
+#include "shard/util/ctx.h"
+#include "shard/util/error.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 static void shown(const char *in, size_t len, const char *want)
 {

@@ -20,7 +20,7 @@
 
 #include "report/write.h"
 #include "tmpdir.h"
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 struct fixture {
 	char dir[64];

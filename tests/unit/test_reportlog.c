@@ -1,5 +1,5 @@
 /*
- * Tests for the report that grows by whole suites (shard/reportlog.c).
+ * Tests for the report that grows by whole suites (shard/junit/reportlog.c).
  * The file is checked after every step, and, through the module's write
  * hook, in every state a kill could leave it in: each write cut short
  * after any number of its bytes. A state is acceptable when libxml2's
@@ -7,7 +7,7 @@
  * well-formed and our JUnit reader finds exactly the testcases of the
  * suites appended before the call, or those and the new suite's.
  */
-#include "shard/reportlog.h"
+#include "shard/junit/reportlog.h"
 
 #include <fcntl.h>
 #include <setjmp.h>
@@ -24,11 +24,11 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "shard/junit.h"
-#include "shard/strbuf.h"
-#include "shard/util.h"
+#include "shard/junit/junit.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/util.h"
 #include "tmpdir.h"
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 struct fixture {
 	char dir[64];

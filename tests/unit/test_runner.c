@@ -4,7 +4,7 @@
  * arguments and variables, the id files, and the errors; and that no id,
  * file or package that begins with '-' reaches a runner as an option.
  */
-#include "shard/runner.h"
+#include "shard/exec/runner.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "shard/strbuf.h"
+#include "shard/util/strbuf.h"
 #include "tmpdir.h"
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 struct fixture {
 	char dir[64];

@@ -8,7 +8,7 @@
  * backend's own. A few tests are for one backend only (files and
  * directories; URLs and databases).
  */
-#include "shard/store.h"
+#include "shard/store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,12 +30,12 @@
 #include <sqlite3.h>
 
 #include "shard/estimate.h"
-#include "shard/history.h"
 #include "shard/identity.h"
-#include "shard/pgconn.h"
-#include "shard/strbuf.h"
+#include "shard/store/history.h"
+#include "shard/util/pgconn.h"
+#include "shard/util/strbuf.h"
 #include "tmpdir.h"
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 enum backend { SQLITE, PG };
 

@@ -3,7 +3,7 @@
  * hands ownership out, and a cap that refuses (leaving the buffer as it
  * was) any append that would pass it.
  */
-#include "shard/strbuf.h"
+#include "shard/util/strbuf.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 static void empty_buffer_is_a_nul_terminated_empty_string(void **state)
 {

@@ -2,7 +2,7 @@
  * Tests for the string map: insert-unless-present, lookups by bytes (not
  * C strings), and growth to 100,000 keys with every key still found.
  */
-#include "shard/strmap.h"
+#include "shard/util/strmap.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "shard/pool.h"
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/util/pool.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 #define MANY 100000
 

@@ -7,7 +7,7 @@
  * the input cut at every position.
  */
 #include "shard/testlist.h"
-#include "shard/quote.h"
+#include "shard/util/quote.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "shard/strbuf.h"
-#include "shard/banned.h"
+#include "shard/util/strbuf.h"
+#include "shard/util/banned.h"
 
 struct fixture {
 	struct testlist list;

@@ -6,7 +6,7 @@
  * goes on into plan_make by file, as cmd/plan.c does, to check that a
  * file's overhead is counted once between the two.
  */
-#include "shard/weigh.h"
+#include "shard/plan/weigh.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,11 +21,11 @@
 #include <cmocka.h>
 
 #include "shard/identity.h"
-#include "shard/plan.h"
-#include "shard/store.h"
-#include "shard/strbuf.h"
+#include "shard/plan/plan.h"
+#include "shard/store/store.h"
+#include "shard/util/strbuf.h"
 #include "tmpdir.h"
-#include "shard/banned.h"
+#include "shard/util/banned.h"
 
 struct fixture {
 	char dir[64];

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Shards planned on the fly, one after another, against one SQLite
-# history that each shard records into (issue 12): `shard run --tests
+# history that each shard records into: `shard run --tests
 # --shards 3 --index I` for I = 0, 1, 2. With a run id the run's first
 # plan is pinned in the history and the other shards reuse it; without
 # one, shard run does not record by default, so the shards plan from the

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The 4 matrix jobs of one CI run plan on the fly against a PostgreSQL
 # history, started 0-3 s apart, while another run ingests its results and
-# this run's finished shards record theirs (issue 12): the run's first
+# this run's finished shards record theirs: the run's first
 # plan is pinned in the history, the others reuse it, and the 4 reports
 # split the list exactly. 4 jobs of another run starting at the same
 # instant agree too (one pin wins; the others read it).

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Queue mode without a worker count (issue 12): the workers learn how many
+# Queue mode without a worker count: the workers learn how many
 # they are from the queue. No worker's first claim exceeds a fair share of
 # the suite (its tests / the workers that come), neither when four start
 # together nor when one starts alone and claims before the other three

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Names from input reach messages shown, never obeyed (issue 13, finding
-# 3): a testcase named "x&#10;::add-mask::shard" must not make shard print
+# Names from input reach messages shown, never obeyed: a
+# testcase named "x&#10;::add-mask::shard" must not make shard print
 # a line that GitHub's runner takes as a workflow command, in the job that
 # holds SHARD_HISTORY_TOKEN; nor may an escape sequence or a
 # bidirectional override reach a terminal raw, in any message or in the

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Secrets stay with shard (issue 13, finding 6).
+# Secrets stay with shard.
 # (a) The test and collect commands never see SHARD_HISTORY_TOKEN or
 #     SHARD_HISTORY: static (--tests and --plan), --local, --queue, with
 #     --collect, and shard plan --collect; what shard sets on purpose

@@ -1,8 +1,8 @@
 #!/bin/sh
 # A --history that is not a shard history is invalid input (exit 2),
 # named as such, and nothing is created beside it: `shard plan --history
-# /dev/null` made /dev/null-journal. A damaged history says it is damaged
-# (issue 13, finding 9). Device nodes are made in the scratch directory,
+# /dev/null` made /dev/null-journal. A damaged history says it is damaged.
+# Device nodes are made in the scratch directory,
 # never the system's /dev.
 . "$(dirname "$0")/lib.sh"
 

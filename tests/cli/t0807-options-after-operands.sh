@@ -1,8 +1,8 @@
 #!/bin/sh
 # Options after operands are honoured, as GNU tools do, whatever
 # POSIXLY_CORRECT says: `shard ingest f.xml --run-id z` ingested f.xml
-# under another run id and then took "--run-id" and "z" for files
-# (issue 13, finding 9). "--" ends the options; the operands of
+# under another run id and then took "--run-id" and "z" for files.
+# "--" ends the options; the operands of
 # shard run and shard plan --collect are a command and stay its own.
 . "$(dirname "$0")/lib.sh"
 

@@ -29,13 +29,6 @@
 #include "shard/util/util.h"
 #include "shard/util/banned.h"
 
-static const char *const outcome_names[] = {
-	[JUNIT_PASSED] = "passed",
-	[JUNIT_FAILED] = "failed",
-	[JUNIT_ERROR] = "error",
-	[JUNIT_SKIPPED] = "skipped",
-};
-
 /* ---- the sink ---- */
 
 /* A test the merge created: its window is restored in phase three. */
@@ -328,7 +321,7 @@ static int export_result(void *data, const struct store_result *r)
 	strbuf_addstr(&x->b, x->nested++ ? ",\n{" : "\n{");
 	put_str(&x->b, "key", r->key);
 	strbuf_addch(&x->b, ',');
-	put_str(&x->b, "outcome", outcome_names[r->outcome]);
+	put_str(&x->b, "outcome", junit_outcome_name(r->outcome));
 	strbuf_addch(&x->b, ',');
 	put_num(&x->b, "seconds", r->seconds, r->has_time);
 	strbuf_addch(&x->b, ',');
@@ -583,15 +576,6 @@ static int import_file(void *data, const struct json_member *m,
 	return sink_file(&im->k, &sf);
 }
 
-static int outcome_parse(const char *s)
-{
-	for (size_t i = 0;
-	     s && i < sizeof(outcome_names) / sizeof(*outcome_names); i++)
-		if (!strcmp(s, outcome_names[i]))
-			return (int)i;
-	return -1;
-}
-
 static const char *const result_names[] = {
 	"key", "outcome", "seconds", "shard", NULL,
 };
@@ -606,7 +590,7 @@ static int import_result(void *data, const struct json_member *m,
 
 	if (read_fields(f, result_names, m->text, m->text_len, im->name, err))
 		return err->code;
-	outcome = outcome_parse(field_str(f, 1));
+	outcome = junit_outcome_parse(field_str(f, 1));
 	if (!field_str(f, 0) || outcome < 0)
 		return bad(im, "run", im->runs,
 			   "results with a key and an outcome");

@@ -315,13 +315,6 @@ static const char *const stmt_names[ST__COUNT] = {
 	"replace_test", "put_file",  "replace_file",
 };
 
-static const char *const outcome_names[] = {
-	[JUNIT_PASSED] = "passed",
-	[JUNIT_FAILED] = "failed",
-	[JUNIT_ERROR] = "error",
-	[JUNIT_SKIPPED] = "skipped",
-};
-
 /* add_shard and add_file_overhead calls, applied in order at commit. */
 struct staged_shard {
 	int64_t run_id;
@@ -797,7 +790,7 @@ static int stage_result(struct pg_store *s, int64_t run_id, int64_t source_id,
 	copy_text(b, r->file);
 	strbuf_addch(b, '\t');
 	copy_text(b, r->parent_key);
-	strbuf_addf(b, "\t%s\t", outcome_names[r->outcome]);
+	strbuf_addf(b, "\t%s\t", junit_outcome_name(r->outcome));
 	if (r->has_time)
 		strbuf_addf(b, "%.17g", r->seconds);
 	else
@@ -1254,21 +1247,12 @@ static int p_each_run_shard(struct store *base, int64_t run_id,
 			   1, p, run_shard_row, &c, err);
 }
 
+/* An outcome as stored; a name this binary does not know reads as error. */
 static enum junit_outcome outcome_named(const char *name)
 {
-	static const char *const names[] = { "passed", "failed", "error",
-					     "skipped" };
-	static const enum junit_outcome values[] = {
-		JUNIT_PASSED,
-		JUNIT_FAILED,
-		JUNIT_ERROR,
-		JUNIT_SKIPPED,
-	};
+	int o = junit_outcome_parse(name);
 
-	for (size_t i = 0; i < 4; i++)
-		if (name && !strcmp(name, names[i]))
-			return values[i];
-	return JUNIT_ERROR;
+	return o < 0 ? JUNIT_ERROR : (enum junit_outcome)o;
 }
 
 /* key, file, parent_key, outcome, seconds, shard: the result. */

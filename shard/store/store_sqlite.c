@@ -151,13 +151,6 @@ struct sqlite_store {
 	sqlite3_stmt *stmt[ST__COUNT];
 };
 
-static const char *const outcome_names[] = {
-	[JUNIT_PASSED] = "passed",
-	[JUNIT_FAILED] = "failed",
-	[JUNIT_ERROR] = "error",
-	[JUNIT_SKIPPED] = "skipped",
-};
-
 void store_sqlite_global_init(void)
 {
 	/*
@@ -496,7 +489,8 @@ static int s_add_result(struct store *base, int64_t run_id, int64_t source_id,
 	sqlite3_bind_int64(st, 2, source_id);
 	sqlite3_bind_int64(st, 3, test_id);
 	sqlite3_bind_int(st, 4, attempt);
-	sqlite3_bind_text(st, 5, outcome_names[r->outcome], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, junit_outcome_name(r->outcome), -1,
+			  SQLITE_STATIC);
 	if (r->has_time)
 		sqlite3_bind_double(st, 6, r->seconds);
 	else
@@ -1031,13 +1025,12 @@ static int s_each_run_shard(struct store *base, int64_t run_id,
 	return finish_read(s, st, rc, r, what, err);
 }
 
+/* An outcome as stored; a name this binary does not know reads as error. */
 static enum junit_outcome outcome_of(const char *name)
 {
-	for (size_t i = 0; i < sizeof(outcome_names) / sizeof(*outcome_names);
-	     i++)
-		if (name && !strcmp(name, outcome_names[i]))
-			return (enum junit_outcome)i;
-	return JUNIT_ERROR;
+	int o = junit_outcome_parse(name);
+
+	return o < 0 ? JUNIT_ERROR : (enum junit_outcome)o;
 }
 
 static int s_each_run_result(struct store *base, int64_t run_id,

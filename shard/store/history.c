@@ -59,7 +59,7 @@ static const char *pool_dup_or_null(struct pool *p, const char *s)
 static int sink_test(struct sink *k, const struct store_test *t)
 {
 	struct fresh_test *f;
-	int r = k->to->ops->put_test(k->to, t, 0, k->err);
+	int r = store_put_test(k->to, t, 0, k->err);
 
 	if (r <= 0)
 		return r;
@@ -80,20 +80,20 @@ static int sink_test(struct sink *k, const struct store_test *t)
 
 static int sink_file(struct sink *k, const struct store_file *f)
 {
-	int r = k->to->ops->put_file(k->to, f, 0, k->err);
+	int r = store_put_file(k->to, f, 0, k->err);
 
 	return r < 0 ? r : 0;
 }
 
 static int sink_run(struct sink *k, const struct store_run *run)
 {
-	return k->to->ops->add_run(k->to, run, &k->run_id, k->err);
+	return store_add_run(k->to, run, &k->run_id, k->err);
 }
 
 static int sink_source(struct sink *k, const char *digest, const char *name)
 {
-	int r = k->to->ops->add_source(k->to, k->run_id, digest, name,
-				       &k->source_id, k->err);
+	int r = store_add_source(k->to, k->run_id, digest, name, &k->source_id,
+				 k->err);
 
 	if (r < 0)
 		return r;
@@ -107,13 +107,12 @@ static int sink_result(struct sink *k, const struct store_result *res)
 	if (k->skip)
 		return 0;
 	k->added->results++;
-	return k->to->ops->add_result(k->to, k->run_id, k->source_id, res,
-				      k->err);
+	return store_add_result(k->to, k->run_id, k->source_id, res, k->err);
 }
 
 static int sink_shard(struct sink *k, const struct store_shard *sh)
 {
-	return k->to->ops->add_shard(k->to, k->run_id, sh, k->err);
+	return store_add_shard(k->to, k->run_id, sh, k->err);
 }
 
 static int sink_begin(struct sink *k, struct store *to,
@@ -124,7 +123,7 @@ static int sink_begin(struct sink *k, struct store *to,
 	k->to = to;
 	k->added = added;
 	k->err = err;
-	return to->ops->begin(to, err);
+	return store_begin(to, err);
 }
 
 /* Phase three, commit, and the runs count; rolls back on failure. */
@@ -139,15 +138,13 @@ static int sink_end(struct sink *k, int r, int64_t runs_before)
 					f->parent_key, k->samples + f->off,
 					f->n,          f->sample_count };
 
-		r = k->to->ops->put_test(k->to, &t, 1, k->err) < 0
-			    ? k->err->code
-			    : 0;
+		r = store_put_test(k->to, &t, 1, k->err) < 0 ? k->err->code : 0;
 	}
 	if (!r)
-		r = k->to->ops->commit(k->to, k->err);
+		r = store_commit(k->to, k->err);
 	if (r)
-		k->to->ops->rollback(k->to, &ignored);
-	else if (!(r = k->to->ops->summary(k->to, &sum, k->err)))
+		store_rollback(k->to, &ignored);
+	else if (!(r = store_summary(k->to, &sum, k->err)))
 		k->added->runs = sum.runs - runs_before;
 	pool_release(&k->pool);
 	free(k->fresh);
@@ -159,7 +156,7 @@ static int runs_now(struct store *s, int64_t *runs, struct shard_error *err)
 {
 	struct store_summary sum;
 
-	if (s->ops->summary(s, &sum, err))
+	if (store_summary(s, &sum, err))
 		return err->code;
 	*runs = sum.runs;
 	return 0;
@@ -200,8 +197,8 @@ static int copy_source(void *data, int64_t source_id, const char *digest,
 
 	if (r || c->k.skip)
 		return r;
-	return c->from->ops->each_result(c->from, source_id, copy_result, &c->k,
-					 c->k.err);
+	return store_each_result(c->from, STORE_RESULTS_OF_SOURCE, source_id,
+				 copy_result, &c->k, c->k.err);
 }
 
 static int copy_run(void *data, int64_t run_id, const struct store_run *run)
@@ -211,11 +208,9 @@ static int copy_run(void *data, int64_t run_id, const struct store_run *run)
 	int r = sink_run(&c->k, run);
 
 	if (!r)
-		r = from->ops->each_source(from, run_id, copy_source, c,
-					   c->k.err);
+		r = store_each_source(from, run_id, copy_source, c, c->k.err);
 	if (!r)
-		r = from->ops->each_shard(from, run_id, copy_shard, &c->k,
-					  c->k.err);
+		r = store_each_shard(from, run_id, copy_shard, &c->k, c->k.err);
 	return r;
 }
 
@@ -231,11 +226,11 @@ int history_merge(struct store *from, struct store *to,
 	c.from = from;
 	if ((r = sink_begin(&c.k, to, added, err)))
 		return r;
-	r = from->ops->each_test(from, copy_test, &c.k, err);
+	r = store_each_test(from, copy_test, &c.k, err);
 	if (!r)
-		r = from->ops->each_file(from, copy_file, &c.k, err);
+		r = store_each_file(from, copy_file, &c.k, err);
 	if (!r)
-		r = from->ops->each_run(from, copy_run, &c, err);
+		r = store_each_run(from, 0, copy_run, &c, err);
 	return sink_end(&c.k, r, before);
 }
 
@@ -342,7 +337,8 @@ static int export_source(void *data, int64_t source_id, const char *digest,
 	put_str(&x->b, "name", name);
 	strbuf_addstr(&x->b, ",\"results\":[");
 	x->nested = 0;
-	r = x->s->ops->each_result(x->s, source_id, export_result, x, x->err);
+	r = store_each_result(x->s, STORE_RESULTS_OF_SOURCE, source_id,
+			      export_result, x, x->err);
 	strbuf_addstr(&x->b, "]}");
 	return r;
 }
@@ -394,12 +390,11 @@ static int export_run(void *data, int64_t run_id, const struct store_run *run)
 	put_str(&x->b, "ci", run->ci);
 	strbuf_addstr(&x->b, ",\"sources\":[");
 	x->items = 0;
-	r = x->s->ops->each_source(x->s, run_id, export_source, x, x->err);
+	r = store_each_source(x->s, run_id, export_source, x, x->err);
 	strbuf_addstr(&x->b, "],\"shards\":[");
 	x->items = 0;
 	if (!r)
-		r = x->s->ops->each_shard(x->s, run_id, export_shard, x,
-					  x->err);
+		r = store_each_shard(x->s, run_id, export_shard, x, x->err);
 	strbuf_addstr(&x->b, "]}");
 	x->items = runs + 1;
 	return r ? r : flush_out(x, 65536);
@@ -412,15 +407,15 @@ int history_export(struct store *s, FILE *f, struct shard_error *err)
 
 	strbuf_addf(&x.b, "{\"shard_history\":%d,\"tests\":[",
 		    HISTORY_JSON_VERSION);
-	r = s->ops->each_test(s, export_test, &x, err);
+	r = store_each_test(s, export_test, &x, err);
 	strbuf_addstr(&x.b, "],\"files\":[");
 	x.items = 0;
 	if (!r)
-		r = s->ops->each_file(s, export_file, &x, err);
+		r = store_each_file(s, export_file, &x, err);
 	strbuf_addstr(&x.b, "],\"runs\":[");
 	x.items = 0;
 	if (!r)
-		r = s->ops->each_run(s, export_run, &x, err);
+		r = store_each_run(s, 0, export_run, &x, err);
 	strbuf_addstr(&x.b, "]}\n");
 	if (!r)
 		r = flush_out(&x, 0);
@@ -928,7 +923,7 @@ static int put_once(const struct history_remote *rm, struct http_result *res,
 	if (!st)
 		return shard_error_set(err, SHARD_EINPUT,
 				       "%s: no history to push", rm->history);
-	r = st->ops->checkpoint(st, err);
+	r = store_checkpoint(st, err);
 	store_close(st);
 	if (!r)
 		r = history_etag_read(rm->history, &etag, err);

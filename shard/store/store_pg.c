@@ -1401,7 +1401,8 @@ static int p_each_file(struct store *base, store_file_fn fn, void *data,
  * afresh: a put writes at once, so it must come after the results added
  * before it, as in SQLite (import puts the tests it created back to
  * their exported windows after replaying the runs). Attempts are
- * numbered within one fold: history.c never puts inside a source.
+ * numbered within one fold: the merge (histmerge.c) never puts inside a
+ * source.
  */
 static int fold_staged(struct pg_store *s, struct shard_error *err)
 {

@@ -1,9 +1,10 @@
 /*
  * Tests for the report's model (report/model.c) and its writers, on
  * histories written through the SQLite store's own interface into a
- * temporary directory, with a fixed clock. The store's report reads
- * (each_recent_run, each_run_shard, each_run_result) are exercised here
- * too, including their error path.
+ * temporary directory, with a fixed clock. The store's walks as the
+ * report reads them (store_each_run of the newest runs, store_each_shard,
+ * store_each_result of a run) are exercised here too, including their
+ * error path.
  */
 #include "report/model.h"
 

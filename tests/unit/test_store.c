@@ -2008,7 +2008,7 @@ static int shard_line(void *data, const struct store_shard *sh)
 	return 0;
 }
 
-/* A run's shard rows through each_run_shard, then through each_shard. */
+/* A run's shard rows through store_each_shard, read twice. */
 static void run_shard_lines(struct store *st, int64_t run_id,
 			    struct strbuf *by_run, struct strbuf *by_walk)
 {

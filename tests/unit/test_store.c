@@ -2697,6 +2697,154 @@ static void an_export_without_shard_plans_imports(void **state)
 	strbuf_release(&out);
 }
 
+/* Run keys, results and estimates as the filtered walks hand them over. */
+struct filtered {
+	struct strbuf out;
+	size_t n;
+	double sum;
+	int bad_hash; /* a key whose key_hash is not identity_hash(key) */
+	int text;     /* STORE_ESTIMATE_HASH handed over a key or file */
+};
+
+static int filtered_run(void *data, int64_t run_id, const struct store_run *run)
+{
+	struct filtered *x = data;
+
+	(void)run_id;
+	strbuf_addf(&x->out, "%s ", run->run_key);
+	return 0;
+}
+
+static int filtered_result(void *data, const struct store_result *r)
+{
+	struct filtered *x = data;
+
+	strbuf_addf(&x->out, "%s:%s ", r->key, junit_outcome_name(r->outcome));
+	return 0;
+}
+
+static int filtered_estimate(void *data, const struct store_estimate *e)
+{
+	struct filtered *x = data;
+
+	x->n++;
+	x->sum += e->seconds;
+	if (e->key && e->key_hash != identity_hash(e->key, strlen(e->key)))
+		x->bad_hash = 1;
+	if (e->key || e->file || e->parent_key || e->samples)
+		x->text = 1;
+	return 0;
+}
+
+static int first_run(void *data, int64_t run_id, const struct store_run *run)
+{
+	(void)run;
+	*(int64_t *)data = run_id;
+	return 1;
+}
+
+static int first_source(void *data, int64_t source_id, const char *digest,
+			const char *name)
+{
+	(void)digest, (void)name;
+	*(int64_t *)data = source_id;
+	return 1;
+}
+
+static void walks_take_their_filter(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct filtered all = { .out = STRBUF_INIT },
+			hash = { .out = STRBUF_INIT };
+	struct filtered by_run = { .out = STRBUF_INIT };
+	struct filtered by_source = { .out = STRBUF_INIT };
+	int64_t run_id = 0, source_id = 0;
+
+	record_five_runs(st);
+	/* started_at 10, 40, 30, 20, 40: newest first, later id first */
+	assert_int_equal(store_each_run(st, 2, filtered_run, &all, &err), 0);
+	assert_string_equal(all.out.buf, "r5 r2 ");
+	strbuf_reset(&all.out);
+	assert_int_equal(store_each_run(st, 0, filtered_run, &all, &err), 0);
+	assert_string_equal(all.out.buf, "r1 r4 r3 r2 r5 ");
+	assert_int_equal(store_each_run(st, 9, filtered_run, &hash, &err), 0);
+	assert_string_equal(hash.out.buf, "r5 r2 r3 r4 r1 ");
+
+	/* the oldest run, r1: one source of four results */
+	assert_int_equal(store_each_run(st, 0, first_run, &run_id, &err), 1);
+	assert_int_equal(store_each_source(st, run_id, first_source, &source_id,
+					   &err),
+			 1);
+	assert_int_equal(store_each_result(st, STORE_RESULTS_OF_RUN, run_id,
+					   filtered_result, &by_run, &err),
+			 0);
+	assert_int_equal(store_each_result(st, STORE_RESULTS_OF_SOURCE,
+					   source_id, filtered_result,
+					   &by_source, &err),
+			 0);
+	/* a source's in recording order; a run's by source then attempt */
+	assert_string_equal(by_source.out.buf,
+			    "shared:passed own.r1:passed old.only:failed "
+			    "old.only:passed ");
+	assert_int_equal(by_run.out.len, by_source.out.len);
+	assert_non_null(strstr(by_run.out.buf, "shared:passed "));
+	assert_non_null(strstr(by_run.out.buf, "own.r1:passed "));
+	assert_non_null(strstr(by_run.out.buf, "old.only:failed "));
+	assert_true(strstr(by_run.out.buf, "old.only:failed ") <
+		    strstr(by_run.out.buf, "old.only:passed "));
+	/* a source id is no run id: r1's source is not run 2 */
+	strbuf_reset(&by_run.out);
+	assert_int_equal(store_each_result(st, STORE_RESULTS_OF_RUN, run_id + 1,
+					   filtered_result, &by_run, &err),
+			 0);
+	assert_string_not_equal(by_run.out.buf, by_source.out.buf);
+
+	all.n = 0;
+	assert_int_equal(store_each_estimate(st, STORE_ESTIMATE_ALL,
+					     filtered_estimate, &all, &err),
+			 0);
+	assert_int_equal(store_each_estimate(st, STORE_ESTIMATE_HASH,
+					     filtered_estimate, &hash, &err),
+			 0);
+	assert_int_equal(all.n, 7); /* shared, old.only, own.r1..r5 */
+	assert_int_equal(hash.n, all.n);
+	assert_true(hash.sum == all.sum);
+	assert_false(all.bad_hash);
+	assert_true(all.text);
+	assert_false(hash.text);
+	strbuf_release(&all.out);
+	strbuf_release(&hash.out);
+	strbuf_release(&by_run.out);
+	strbuf_release(&by_source.out);
+}
+
+/* Prune counts every table it deletes from, each under its own name. */
+static void prune_counts_each_table_by_name(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_prune_stats ps;
+
+	record_five_runs(st);
+	memset(&ps, 0x55, sizeof(ps));
+	assert_int_equal(store_prune(st, 2, &ps, &err), 0);
+	assert_int_equal(ps.runs, 3);
+	assert_int_equal(ps.sources, 3);
+	assert_int_equal(ps.results, 8);
+	assert_int_equal(ps.shards, 3);
+	assert_int_equal(ps.tests, 4);
+	assert_int_equal(ps.files, 1); /* r1.py: no kept test names it */
+	assert_int_equal(ps.pins, 0);
+	memset(&ps, 0x55, sizeof(ps));
+	assert_int_equal(store_prune(st, 2, &ps, &err), 0);
+	assert_int_equal(ps.runs + ps.sources + ps.results + ps.shards +
+				 ps.tests + ps.files + ps.pins,
+			 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_sqlite, teardown)
 #define P(name) cmocka_unit_test_setup_teardown(name, setup_pg, teardown)
 /* The behaviour both backends share. */
@@ -2729,6 +2877,8 @@ static void an_export_without_shard_plans_imports(void **state)
 		X(put_file_creates_then_keeps_or_replaces), \
 		X(prune_keeps_the_most_recent_runs_and_what_they_saw), \
 		X(prune_refuses_to_run_inside_a_transaction), \
+		X(prune_counts_each_table_by_name), \
+		X(walks_take_their_filter), \
 		X(add_shard_keeps_a_plan_hash_and_list_digest), \
 		X(pin_is_inserted_once_and_found_by_its_key), \
 		X(pin_assignment_keeps_every_byte), \

@@ -267,8 +267,8 @@ static int history_show(int argc, char **argv, struct cmd_ctx *ctx)
 		return cmd_usage_error(ctx, a.cmd, "no operands expected");
 	say_location(&where, cmd_history_path(ctx, a.history));
 	if (open_history(&a, 0, &st, &err) ||
-	    (st && (st->ops->summary(st, &sum, &err) ||
-		    st->ops->each_run(st, note_run, &span, &err)))) {
+	    (st && (store_summary(st, &sum, &err) ||
+		    store_each_run(st, 0, note_run, &span, &err)))) {
 		r = cmd_fail(ctx, &err);
 	} else if (a.json) {
 		show_json(&a, where.buf, &sum, &span);
@@ -325,7 +325,7 @@ static int history_prune(int argc, char **argv, struct cmd_ctx *ctx)
 					  "yet, nothing to prune\n");
 		return EXIT_OK;
 	}
-	if (st->ops->prune(st, (unsigned)a.keep_runs, &ps, &err))
+	if (store_prune(st, (unsigned)a.keep_runs, &ps, &err))
 		r = cmd_fail(ctx, &err);
 	else if (!a.quiet)
 		fprintf(ctx->err,

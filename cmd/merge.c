@@ -293,9 +293,8 @@ static int annotate(void *data, const struct merge_case *c)
 	gh_escape(&sb, c->name, 1);
 	strbuf_addstr(&sb, "::");
 	gh_escape(&sb,
-		  c->message && *c->message    ? c->message
-		  : c->outcome == JUNIT_FAILED ? "failed"
-					       : "error",
+		  c->message && *c->message ? c->message
+					    : junit_outcome_name(c->outcome),
 		  0);
 	fprintf(a->ctx->out, "%s\n", sb.buf);
 	strbuf_release(&sb);

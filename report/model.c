@@ -193,8 +193,9 @@ static int read_runs(struct build *b, struct shard_error *err)
 		int64_t id = b->run_ids[b->run];
 
 		r->nshards = 0;
-		if (st->ops->each_run_shard(st, id, take_shard, b, err) ||
-		    st->ops->each_run_result(st, id, take_result, b, err))
+		if (store_each_shard(st, id, take_shard, b, err) ||
+		    store_each_result(st, STORE_RESULTS_OF_RUN, id, take_result,
+				      b, err))
 			return err->code;
 		sum_shards(&r->runs[b->run], r);
 	}
@@ -429,15 +430,15 @@ int report_build(struct store *st, const struct report_options *opt,
 	out->last = opt->last;
 	b.r = out;
 	b.st = st;
-	if (st->ops->each_recent_run(st, opt->last, take_run, &b, err)) {
+	if (store_each_run(st, opt->last, take_run, &b, err)) {
 		r = err->code;
 		goto out;
 	}
 	reverse_runs(&b);
 	if (!out->nruns)
 		goto out;
-	if (read_runs(&b, err) ||
-	    st->ops->each_estimate(st, take_estimate, &b, err)) {
+	if (read_runs(&b, err) || store_each_estimate(st, STORE_ESTIMATE_ALL,
+						      take_estimate, &b, err)) {
 		r = err->code;
 		goto out;
 	}

@@ -604,20 +604,6 @@ int queue_heartbeat(struct queue *q, const struct queue_batch *b,
 		4, p, NULL, NULL, err);
 }
 
-static const char *outcome_name(enum junit_outcome o)
-{
-	switch (o) {
-	case JUNIT_FAILED:
-		return "failed";
-	case JUNIT_ERROR:
-		return "error";
-	case JUNIT_SKIPPED:
-		return "skipped";
-	default:
-		return "passed";
-	}
-}
-
 struct accept {
 	const struct queue_batch *b;
 	int *accepted;
@@ -687,7 +673,8 @@ int queue_complete(struct queue *q, const struct queue_batch *b,
 		accepted[i] = 0;
 		array_add_num(&arr[0], b->pos[i]);
 		array_add(&arr[1], bad ? "failed" : "done");
-		array_add(&arr[2], x ? outcome_name(x->outcome) : "error");
+		array_add(&arr[2],
+			  junit_outcome_name(x ? x->outcome : JUNIT_ERROR));
 		array_add_num(&arr[3], x ? x->seconds : 0);
 		array_add(&arr[4], x ? x->suite : NULL);
 		array_add(&arr[5], x ? x->xml : NULL);
@@ -969,6 +956,7 @@ static int report_row(void *data, int ncols, const char *const *v)
 	struct report *r = data;
 	const char *suite = v[0] ? v[0] : "shard";
 	double secs = 0;
+	int outcome;
 
 	if (ncols < 5)
 		return 0;
@@ -985,9 +973,10 @@ static int report_row(void *data, int ncols, const char *const *v)
 		junitout_missing(&r->cases, v[4] ? v[4] : "", "not run");
 		return 0;
 	}
-	r->failures += v[2] && !strcmp(v[2], "failed");
-	r->errors += v[2] && !strcmp(v[2], "error");
-	r->skipped += v[2] && !strcmp(v[2], "skipped");
+	outcome = junit_outcome_parse(v[2]);
+	r->failures += outcome == JUNIT_FAILED;
+	r->errors += outcome == JUNIT_ERROR;
+	r->skipped += outcome == JUNIT_SKIPPED;
 	if (v[3] && !shard_parse_double(v[3], &secs))
 		r->time += secs;
 	strbuf_addstr(&r->cases, v[1]);

@@ -135,6 +135,27 @@ static const struct {
 
 static const struct junit_handler no_handler;
 
+static const char *const outcome_names[] = {
+	[JUNIT_PASSED] = "passed",
+	[JUNIT_FAILED] = "failed",
+	[JUNIT_ERROR] = "error",
+	[JUNIT_SKIPPED] = "skipped",
+};
+
+const char *junit_outcome_name(enum junit_outcome o)
+{
+	return outcome_names[o];
+}
+
+int junit_outcome_parse(const char *name)
+{
+	for (size_t i = 0;
+	     name && i < sizeof(outcome_names) / sizeof(*outcome_names); i++)
+		if (!strcmp(name, outcome_names[i]))
+			return (int)i;
+	return -1;
+}
+
 static int is_blank(int c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';

@@ -22,6 +22,14 @@ enum junit_outcome {
 	JUNIT_SKIPPED,
 };
 
+/*
+ * An outcome's name, as the histories store it and the history export,
+ * the queue and messages spell it: "passed", "failed", "error", "skipped".
+ */
+const char *junit_outcome_name(enum junit_outcome o);
+/* The outcome named name; -1 for NULL or a name not above. */
+int junit_outcome_parse(const char *name);
+
 /* Strings are borrowed: valid only during the callback. NULL when absent. */
 struct junit_suite {
 	const char *name;

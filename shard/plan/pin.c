@@ -218,7 +218,7 @@ static int use_pin(struct store *st, const struct pin_request *rq,
 	int found = 0, r;
 
 	pin_key(rq, req, &key);
-	r = st->ops->get_pin(st, &key, hash, &assignment, &meta, &found, err);
+	r = store_get_pin(st, &key, hash, &assignment, &meta, &found, err);
 	if (!r && found) {
 		plan_release(&out->plan);
 		weigh_release(&out->w);
@@ -278,7 +278,7 @@ static int pin_it(struct store *st, const struct pin_request *rq,
 	pin.assignment = assignment.buf;
 	pin.assignment_len = assignment.len;
 	pin.meta = meta.buf;
-	if (st->ops->put_pin(st, &pin, &inserted, &e))
+	if (store_put_pin(st, &pin, &inserted, &e))
 		shard_warn(ctx,
 			   "cannot pin the plan of run %s in the history "
 			   "(%s): if its shards plan from histories that "
@@ -299,7 +299,7 @@ int pin_plan_make(struct store *st, const struct pin_request *rq,
 		  struct shard_error *err)
 {
 	struct strbuf req = STRBUF_INIT;
-	int pinning = rq->run && st && st->ops->get_pin && st->ops->put_pin;
+	int pinning = rq->run && st;
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));

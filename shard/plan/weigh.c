@@ -98,13 +98,13 @@ struct scan {
 	int r;
 };
 
-static int keep_key_estimate(void *data, uint64_t hash, double seconds)
+static int keep_key_estimate(void *data, const struct store_estimate *e)
 {
 	struct scan *s = data;
 
 	ALLOC_GROW(s->rows, s->nr + 1, s->alloc);
-	s->rows[s->nr].hash = hash;
-	s->rows[s->nr++].seconds = seconds;
+	s->rows[s->nr].hash = e->key_hash;
+	s->rows[s->nr++].seconds = e->seconds;
 	return 0;
 }
 
@@ -112,8 +112,8 @@ static void *scan_history(void *data)
 {
 	struct scan *s = data;
 
-	s->r = s->st->ops->each_key_estimate(s->st, keep_key_estimate, s,
-					     &s->err);
+	s->r = store_each_estimate(s->st, STORE_ESTIMATE_HASH,
+				   keep_key_estimate, s, &s->err);
 	return NULL;
 }
 
@@ -394,12 +394,11 @@ static int weigh_history(struct store *st, const char *const *ids, size_t n,
 	int r = 0;
 
 	if ((r = join_history(&l, st, err)) ||
-	    (st &&
-	     (r = st->ops->each_file_overhead(st, take_overhead, w, err))))
+	    (st && (r = store_each_file_overhead(st, take_overhead, w, err))))
 		goto out;
 	copy_same_keys(&l);
 	if (st && unknown_paths(ids, n, w)) {
-		if ((r = st->ops->each_file_sum(st, take_file_sum, &f, err)))
+		if ((r = store_each_file_sum(st, take_file_sum, &f, err)))
 			goto out;
 		weigh_files(&f, ids, n, w);
 	}

@@ -1,17 +1,20 @@
 /*
- * The history's lifecycle across machines and backends: export to JSON,
- * import from it, merge one store into another, and push to or pull from
- * an object store over HTTP(S) with conditional requests.
+ * The history's lifecycle across machines and backends: export to JSON
+ * (export.c), import from it (import.c), merge one store into another
+ * (histmerge.c, which also holds the sink import and pull merge through:
+ * histmerge.h), the ETag file beside a history (etag.c), and push to or
+ * pull from an object store over HTTP(S) with conditional requests
+ * (remote.c).
  *
  * Everything goes through the store interface, so a PostgreSQL store
- * takes part by implementing the iteration and put_* operations. One
- * merge rule serves import, pull and push after a conflict: runs are
- * matched by run key, sources by content digest within a run (a source
- * already there is skipped with its results, so nothing is counted
- * twice), shards are upserted; a test new to the target takes the
- * source's sample window as it is (so export then import into an empty
- * history gives the same estimates), a test both sides know takes the
- * new results' times on top of its own window, as if ingested.
+ * takes part by implementing the walks and put_* operations. One merge
+ * rule serves import, pull and push after a conflict: runs are matched
+ * by run key, sources by content digest within a run (a source already
+ * there is skipped with its results, so nothing is counted twice),
+ * shards are upserted; a test new to the target takes the source's
+ * sample window as it is (so export then import into an empty history
+ * gives the same estimates), a test both sides know takes the new
+ * results' times on top of its own window, as if ingested.
  */
 #ifndef SHARD_HISTORY_H
 #define SHARD_HISTORY_H

@@ -211,10 +211,10 @@ static int start_run(struct ingest_state *s, struct shard_error *err)
 	run.ci = s->opt->ci;
 	snprintf(s->stats->run_key, sizeof(s->stats->run_key), "%s",
 		 run.run_key);
-	if (s->st->ops->add_run(s->st, &run, &s->run_id, err))
+	if (store_add_run(s->st, &run, &s->run_id, err))
 		return err->code;
-	r = s->st->ops->add_source(s->st, s->run_id, s->digest, s->path,
-				   &s->source_id, err);
+	r = store_add_source(s->st, s->run_id, s->digest, s->path,
+			     &s->source_id, err);
 	if (r < 0)
 		return r;
 	s->started = 1;
@@ -223,7 +223,7 @@ static int start_run(struct ingest_state *s, struct shard_error *err)
 		return INGEST_ALREADY;
 	}
 	/* read now: a server store streams results once they start */
-	return s->st->ops->each_run_shard(s->st, s->run_id, take_known, s, err);
+	return store_each_shard(s->st, s->run_id, take_known, s, err);
 }
 
 static void count_outcome(struct ingest_stats *st, enum junit_outcome o)
@@ -242,7 +242,7 @@ static int record(struct ingest_state *s, const struct store_result *res,
 
 	if (r)
 		return r;
-	if (s->st->ops->add_result(s->st, s->run_id, s->source_id, res, err))
+	if (store_add_result(s->st, s->run_id, s->source_id, res, err))
 		return err->code;
 	count_outcome(s->stats, res->outcome);
 	if (s->stats->tests % 100000 == 0)
@@ -407,8 +407,8 @@ static int on_suite_end(void *data, const struct junit_suite *su,
 		s->top_seconds += su->has_time ? su->time : case_seconds;
 	if (file && f->cases && su->has_time && su->time >= case_seconds &&
 	    !s->stats->already && !shard_stored(s))
-		r = s->st->ops->add_file_overhead(s->st, file,
-						  su->time - case_seconds, err);
+		r = store_add_file_overhead(s->st, file,
+					    su->time - case_seconds, err);
 	strbuf_release(&f->file);
 	s->nframes--;
 	return r;
@@ -462,7 +462,7 @@ static int record_shard(struct ingest_state *s, struct shard_error *err)
 		return err->code ? err->code : 0;
 	if (check_plan(s, err) ||
 	    (!shard_stored(s) &&
-	     s->st->ops->add_shard(s->st, s->run_id, &s->shard, err)))
+	     store_add_shard(s->st, s->run_id, &s->shard, err)))
 		return err->code;
 	memset(&s->shard, 0, sizeof(s->shard));
 	s->has_shard_index = 0;
@@ -691,16 +691,16 @@ int ingest_fd(struct store *st, int fd, const char *path,
 	memcpy(s.digest, sn->digest, sizeof(s.digest));
 	first = sn->first;
 	stats->kind = first == '<' ? INGEST_JUNIT : INGEST_TIMING_JSON;
-	if ((r = st->ops->begin(st, err)))
+	if ((r = store_begin(st, err)))
 		goto out;
 	r = first == '<' ? ingest_junit(&s, fd, err)
 			 : ingest_timing(&s, fd, err);
 	if (r == 0)
-		r = st->ops->commit(st, err);
+		r = store_commit(st, err);
 	if (r) {
 		struct shard_error ignored = SHARD_ERROR_INIT;
 
-		st->ops->rollback(st, &ignored);
+		store_rollback(st, &ignored);
 	}
 	if (r == INGEST_ALREADY)
 		r = 0;

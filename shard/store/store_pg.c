@@ -315,13 +315,6 @@ static const char *const stmt_names[ST__COUNT] = {
 	"replace_test", "put_file",  "replace_file",
 };
 
-static const char *const outcome_names[] = {
-	[JUNIT_PASSED] = "passed",
-	[JUNIT_FAILED] = "failed",
-	[JUNIT_ERROR] = "error",
-	[JUNIT_SKIPPED] = "skipped",
-};
-
 /* add_shard and add_file_overhead calls, applied in order at commit. */
 struct staged_shard {
 	int64_t run_id;
@@ -797,7 +790,7 @@ static int stage_result(struct pg_store *s, int64_t run_id, int64_t source_id,
 	copy_text(b, r->file);
 	strbuf_addch(b, '\t');
 	copy_text(b, r->parent_key);
-	strbuf_addf(b, "\t%s\t", outcome_names[r->outcome]);
+	strbuf_addf(b, "\t%s\t", junit_outcome_name(r->outcome));
 	if (r->has_time)
 		strbuf_addf(b, "%.17g", r->seconds);
 	else
@@ -948,14 +941,14 @@ struct reader {
 	struct pg_store *s;
 	int (*row)(struct reader *rd, const char *const *v);
 	union {
-		int (*estimate)(void *, const struct store_estimate *);
-		int (*key)(void *, uint64_t, double);
-		int (*file)(void *, const char *, double);
-		int (*run)(void *, int64_t, const struct store_run *);
-		int (*source)(void *, int64_t, const char *, const char *);
-		int (*result)(void *, const struct store_result *);
-		int (*test)(void *, const struct store_test *);
-		int (*file_window)(void *, const struct store_file *);
+		store_estimate_fn estimate;
+		store_file_seconds_fn file;
+		store_run_fn run;
+		store_source_fn source;
+		store_result_fn result;
+		store_shard_fn shard;
+		store_test_fn test;
+		store_file_fn file_window;
 	} fn; /* the caller's callback, for row */
 	void *data;
 	int bad; /* a value that does not parse */
@@ -997,52 +990,56 @@ static int read_rows(struct reader *rd, const char *sql, const char *what,
 	return read_rows_with(rd, sql, NULL, what, err);
 }
 
-static int row_estimate(struct reader *rd, const char *const *v)
+/* key_hash, estimate, then with every field key, file, parent_key, count. */
+static int row_estimate(struct reader *rd, const char *const *v, int all)
 {
-	struct store_estimate e = { v[0], v[1], v[2], 0, 0 };
-	int64_t n = 0;
+	struct store_estimate e = { 0 };
+	int64_t hash = 0, n = 0;
 
-	if (parse_f64(v[3], &e.seconds) || parse_i64(v[4], &n))
+	if (parse_i64(v[0], &hash) || parse_f64(v[1], &e.seconds) ||
+	    (all && parse_i64(v[5], &n)))
 		return unparsable(rd);
-	e.samples = (unsigned)n;
+	e.key_hash = (uint64_t)hash;
+	if (all) {
+		e.key = v[2];
+		e.file = v[3];
+		e.parent_key = v[4];
+		e.samples = (unsigned)n;
+	}
 	return rd->fn.estimate(rd->data, &e);
 }
 
-static int p_each_estimate(struct store *base,
-			   int (*fn)(void *, const struct store_estimate *),
-			   void *data, struct shard_error *err)
+static int row_estimate_all(struct reader *rd, const char *const *v)
 {
-	struct reader rd = { to_pg(base), row_estimate, { 0 }, data, 0 };
+	return row_estimate(rd, v, 1);
+}
+
+static int row_estimate_hash(struct reader *rd, const char *const *v)
+{
+	return row_estimate(rd, v, 0);
+}
+
+static int p_each_estimate(struct store *base,
+			   enum store_estimate_fields fields,
+			   store_estimate_fn fn, void *data,
+			   struct shard_error *err)
+{
+	int all = fields == STORE_ESTIMATE_ALL;
+	struct reader rd = { to_pg(base),
+			     all ? row_estimate_all : row_estimate_hash,
+			     { 0 },
+			     data,
+			     0 };
 
 	rd.fn.estimate = fn;
 	return read_rows(&rd,
-			 "SELECT key, file, parent_key, estimate,"
-			 " sample_count FROM shard_history.tests"
-			 " WHERE estimate IS NOT NULL",
-			 "reading estimates", err);
-}
-
-static int row_key_estimate(struct reader *rd, const char *const *v)
-{
-	int64_t hash = 0;
-	double secs = 0;
-
-	if (parse_i64(v[0], &hash) || parse_f64(v[1], &secs))
-		return unparsable(rd);
-	return rd->fn.key(rd->data, (uint64_t)hash, secs);
-}
-
-static int p_each_key_estimate(struct store *base,
-			       int (*fn)(void *, uint64_t, double), void *data,
-			       struct shard_error *err)
-{
-	struct reader rd = { to_pg(base), row_key_estimate, { 0 }, data, 0 };
-
-	rd.fn.key = fn;
-	return read_rows(&rd,
-			 "SELECT key_hash, estimate"
-			 " FROM shard_history.tests"
-			 " WHERE estimate IS NOT NULL",
+			 all ? "SELECT key_hash, estimate, key, file,"
+			       " parent_key, sample_count"
+			       " FROM shard_history.tests"
+			       " WHERE estimate IS NOT NULL"
+			     : "SELECT key_hash, estimate"
+			       " FROM shard_history.tests"
+			       " WHERE estimate IS NOT NULL",
 			 "reading estimates", err);
 }
 
@@ -1140,22 +1137,15 @@ static void p_close(struct store *base)
 }
 
 /*
- * The report's reads (report/model.c): plain SELECTs over the same
- * columns as the SQLite store's.
+ * The walks of the history (shard report, and shard history export,
+ * merge and push): the same columns, orders and windows as the SQLite
+ * store's, so that a history moved between backends exports the same
+ * JSON. Runs, sources, results, tests and files are read through cursors,
+ * nested ones sharing a snapshot (stream).
  */
 
-struct run_read {
-	int (*fn)(void *, int64_t, const struct store_run *);
-	void *data;
-};
-
 struct shard_read {
-	int (*fn)(void *, const struct store_shard *);
-	void *data;
-};
-
-struct result_read {
-	int (*fn)(void *, const struct store_result *);
+	store_shard_fn fn;
 	void *data;
 };
 
@@ -1184,38 +1174,6 @@ static int64_t run_of(const char *const *v, struct store_run *run)
 	return int_or(v[0], 0);
 }
 
-static int recent_run_row(void *data, int ncols, const char *const *v)
-{
-	struct run_read *c = data;
-	struct store_run run;
-	int64_t id;
-
-	if (ncols < 6)
-		return 0;
-	id = run_of(v, &run);
-	return c->fn(c->data, id, &run);
-}
-
-static int p_each_recent_run(struct store *base, unsigned limit,
-			     int (*fn)(void *, int64_t,
-				       const struct store_run *),
-			     void *data, struct shard_error *err)
-{
-	struct pg_store *s = to_pg(base);
-	struct run_read c = { fn, data };
-	char lim[32];
-	const char *p[1] = { lim };
-	int r;
-
-	snprintf(lim, sizeof(lim), "%u", limit);
-	r = pgconn_exec(s->c,
-			"SELECT id, run_key, started_at, commit_sha,"
-			" branch, ci FROM shard_history.runs ORDER BY"
-			" started_at DESC, id DESC LIMIT $1::bigint",
-			1, p, recent_run_row, &c, err);
-	return r < 0 ? r : err && err->code ? err->code : r;
-}
-
 static int run_shard_row(void *data, int ncols, const char *const *v)
 {
 	struct shard_read *c = data;
@@ -1236,9 +1194,9 @@ static int run_shard_row(void *data, int ncols, const char *const *v)
 	return c->fn(c->data, &sh);
 }
 
-static int p_each_run_shard(struct store *base, int64_t run_id,
-			    int (*fn)(void *, const struct store_shard *),
-			    void *data, struct shard_error *err)
+/* One statement, not a cursor: ingest reads a run's shards mid-write. */
+static int p_each_shard(struct store *base, int64_t run_id, store_shard_fn fn,
+			void *data, struct shard_error *err)
 {
 	struct pg_store *s = to_pg(base);
 	struct shard_read c = { fn, data };
@@ -1254,21 +1212,12 @@ static int p_each_run_shard(struct store *base, int64_t run_id,
 			   1, p, run_shard_row, &c, err);
 }
 
+/* An outcome as stored; a name this binary does not know reads as error. */
 static enum junit_outcome outcome_named(const char *name)
 {
-	static const char *const names[] = { "passed", "failed", "error",
-					     "skipped" };
-	static const enum junit_outcome values[] = {
-		JUNIT_PASSED,
-		JUNIT_FAILED,
-		JUNIT_ERROR,
-		JUNIT_SKIPPED,
-	};
+	int o = junit_outcome_parse(name);
 
-	for (size_t i = 0; i < 4; i++)
-		if (name && !strcmp(name, names[i]))
-			return values[i];
-	return JUNIT_ERROR;
+	return o < 0 ? JUNIT_ERROR : (enum junit_outcome)o;
 }
 
 /* key, file, parent_key, outcome, seconds, shard: the result. */
@@ -1283,43 +1232,6 @@ static void result_of(const char *const *v, struct store_result *r)
 	r->shard = (int)int_or(v[5], -1);
 }
 
-static int run_result_row(void *data, int ncols, const char *const *v)
-{
-	struct result_read *c = data;
-	struct store_result r;
-
-	if (ncols < 6)
-		return 0;
-	result_of(v, &r);
-	return c->fn(c->data, &r);
-}
-
-static int p_each_run_result(struct store *base, int64_t run_id,
-			     int (*fn)(void *, const struct store_result *),
-			     void *data, struct shard_error *err)
-{
-	struct pg_store *s = to_pg(base);
-	struct result_read c = { fn, data };
-	char id[32];
-	const char *p[1] = { id };
-
-	snprintf(id, sizeof(id), "%lld", (long long)run_id);
-	return pgconn_exec(s->c,
-			   "SELECT t.key, t.file, t.parent_key,"
-			   " r.outcome, r.seconds, r.shard FROM"
-			   " shard_history.results r JOIN shard_history.tests"
-			   " t ON t.id = r.test_id WHERE r.run_id = $1::bigint"
-			   " ORDER BY r.source_id, r.attempt",
-			   1, p, run_result_row, &c, err);
-}
-
-/*
- * The history lifecycle (shard history export, import, prune): the same
- * orders and windows as the SQLite store's, so that a history moved
- * between backends exports the same JSON. Walks read through cursors,
- * nested ones sharing a snapshot (stream).
- */
-
 static int row_run(struct reader *rd, const char *const *v)
 {
 	struct store_run run;
@@ -1328,19 +1240,29 @@ static int row_run(struct reader *rd, const char *const *v)
 	return rd->fn.run(rd->data, id, &run);
 }
 
-/* NULLS FIRST: SQLite's order for a run without a start time. */
-static int p_each_run(struct store *base,
-		      int (*fn)(void *, int64_t, const struct store_run *),
+/*
+ * Oldest first NULLS FIRST: SQLite's order for a run without a start
+ * time. The newest first leave the order of such runs to the server.
+ */
+static int p_each_run(struct store *base, unsigned newest, store_run_fn fn,
 		      void *data, struct shard_error *err)
 {
 	struct reader rd = { to_pg(base), row_run, { 0 }, data, 0 };
+	char lim[16];
 
 	rd.fn.run = fn;
-	return read_rows(&rd,
-			 "SELECT id, run_key, started_at, commit_sha,"
-			 " branch, ci FROM shard_history.runs"
-			 " ORDER BY started_at NULLS FIRST, id",
-			 "reading runs", err);
+	snprintf(lim, sizeof(lim), "%u", newest);
+	return read_rows_with(&rd,
+			      newest ? "SELECT id, run_key, started_at,"
+				       " commit_sha, branch, ci"
+				       " FROM shard_history.runs ORDER BY"
+				       " started_at DESC, id DESC"
+				       " LIMIT $1::bigint"
+				     : "SELECT id, run_key, started_at,"
+				       " commit_sha, branch, ci"
+				       " FROM shard_history.runs"
+				       " ORDER BY started_at NULLS FIRST, id",
+			      newest ? lim : NULL, "reading runs", err);
 }
 
 static int row_source(struct reader *rd, const char *const *v)
@@ -1352,8 +1274,7 @@ static int row_source(struct reader *rd, const char *const *v)
 	return rd->fn.source(rd->data, id, v[1], v[2]);
 }
 
-static int p_each_source(struct store *base, int64_t run_id,
-			 int (*fn)(void *, int64_t, const char *, const char *),
+static int p_each_source(struct store *base, int64_t run_id, store_source_fn fn,
 			 void *data, struct shard_error *err)
 {
 	struct reader rd = { to_pg(base), row_source, { 0 }, data, 0 };
@@ -1376,25 +1297,34 @@ static int row_result(struct reader *rd, const char *const *v)
 	return rd->fn.result(rd->data, &r);
 }
 
-/* Results are indexed by run, not by source: the run narrows first. */
-static int p_each_result(struct store *base, int64_t source_id,
-			 int (*fn)(void *, const struct store_result *),
-			 void *data, struct shard_error *err)
+static int p_each_result(struct store *base, enum store_results_of of,
+			 int64_t id, store_result_fn fn, void *data,
+			 struct shard_error *err)
 {
+	static const char *const sql[] = {
+		[STORE_RESULTS_OF_RUN] =
+			"SELECT t.key, t.file, t.parent_key,"
+			" r.outcome, r.seconds, r.shard"
+			" FROM shard_history.results r"
+			" JOIN shard_history.tests t ON t.id = r.test_id"
+			" WHERE r.run_id = $1::bigint"
+			" ORDER BY r.source_id, r.attempt",
+		/* indexed by run, not by source: the run narrows first */
+		[STORE_RESULTS_OF_SOURCE] =
+			"SELECT t.key, t.file, t.parent_key,"
+			" r.outcome, r.seconds, r.shard"
+			" FROM shard_history.results r"
+			" JOIN shard_history.tests t ON t.id = r.test_id"
+			" WHERE r.run_id = (SELECT run_id"
+			" FROM shard_history.sources WHERE id = $1::bigint)"
+			" AND r.source_id = $1::bigint ORDER BY r.id",
+	};
 	struct reader rd = { to_pg(base), row_result, { 0 }, data, 0 };
-	char id[24];
+	char param[24];
 
 	rd.fn.result = fn;
-	snprintf(id, sizeof(id), "%" PRId64, source_id);
-	return read_rows_with(&rd,
-			      "SELECT t.key, t.file, t.parent_key,"
-			      " r.outcome, r.seconds, r.shard"
-			      " FROM shard_history.results r"
-			      " JOIN shard_history.tests t ON t.id = r.test_id"
-			      " WHERE r.run_id = (SELECT run_id"
-			      " FROM shard_history.sources WHERE id = $1::bigint)"
-			      " AND r.source_id = $1::bigint ORDER BY r.id",
-			      id, "reading results", err);
+	snprintf(param, sizeof(param), "%" PRId64, id);
+	return read_rows_with(&rd, sql[of], param, "reading results", err);
 }
 
 /*
@@ -1431,8 +1361,7 @@ static int row_test(struct reader *rd, const char *const *v)
 	return rd->fn.test(rd->data, &t);
 }
 
-static int p_each_test(struct store *base,
-		       int (*fn)(void *, const struct store_test *), void *data,
+static int p_each_test(struct store *base, store_test_fn fn, void *data,
 		       struct shard_error *err)
 {
 	struct reader rd = { to_pg(base), row_test, { 0 }, data, 0 };
@@ -1455,8 +1384,7 @@ static int row_file(struct reader *rd, const char *const *v)
 	return rd->fn.file_window(rd->data, &f);
 }
 
-static int p_each_file(struct store *base,
-		       int (*fn)(void *, const struct store_file *), void *data,
+static int p_each_file(struct store *base, store_file_fn fn, void *data,
 		       struct shard_error *err)
 {
 	struct reader rd = { to_pg(base), row_file, { 0 }, data, 0 };
@@ -1473,7 +1401,8 @@ static int p_each_file(struct store *base,
  * afresh: a put writes at once, so it must come after the results added
  * before it, as in SQLite (import puts the tests it created back to
  * their exported windows after replaying the runs). Attempts are
- * numbered within one fold: history.c never puts inside a source.
+ * numbered within one fold: the merge (histmerge.c) never puts inside a
+ * source.
  */
 static int fold_staged(struct pg_store *s, struct shard_error *err)
 {
@@ -1605,52 +1534,59 @@ static int query_count(struct pg_store *s, const char *sql,
 	" IN (SELECT id FROM shard_history.runs ORDER BY started_at DESC" \
 	" NULLS LAST, id DESC OFFSET $1::bigint)"
 
-/* Deletes in prune's order, each counting its rows. */
-static const char *const prune_sql[] = {
-	"WITH d AS (DELETE FROM shard_history.results WHERE run_id" OLD_RUNS
-	" RETURNING 1) SELECT count(*) FROM d",
-	"WITH d AS (DELETE FROM shard_history.shards WHERE run_id" OLD_RUNS
-	" RETURNING 1) SELECT count(*) FROM d",
-	"WITH d AS (DELETE FROM shard_history.sources WHERE run_id" OLD_RUNS
-	" RETURNING 1) SELECT count(*) FROM d",
-	"WITH d AS (DELETE FROM shard_history.runs WHERE id" OLD_RUNS
-	" RETURNING 1) SELECT count(*) FROM d",
-	"WITH d AS (DELETE FROM shard_history.tests t WHERE NOT EXISTS"
-	" (SELECT 1 FROM shard_history.results r WHERE r.test_id = t.id)"
-	" RETURNING 1) SELECT count(*) FROM d",
-	"WITH d AS (DELETE FROM shard_history.files f WHERE NOT EXISTS"
-	" (SELECT 1 FROM shard_history.tests t WHERE t.file = f.file)"
-	" RETURNING 1) SELECT count(*) FROM d",
-	/*
-	 * Pins by their own runs (keys without the attempt, not runs'
-	 * rows): the $1 runs whose newest pin is newest stay; of two pinned
-	 * at the same instant, the one stored later is newer.
-	 */
-	"WITH d AS (DELETE FROM shard_history.pins WHERE run NOT IN"
-	" (SELECT run FROM shard_history.pins GROUP BY run"
-	" ORDER BY max(created_at) DESC NULLS LAST, max(id) DESC"
-	" LIMIT $1::bigint) RETURNING 1) SELECT count(*) FROM d",
+/* A delete that counts its rows. */
+#define COUNTED(del) "WITH d AS (" del " RETURNING 1) SELECT count(*) FROM d"
+
+/* One delete of prune's and where its count of rows goes. */
+struct prune_step {
+	const char *sql; /* $1, if any, is the number of runs kept */
+	int64_t *deleted;
 };
 
 static int prune_deletes(struct pg_store *s, unsigned keep,
 			 struct store_prune_stats *out, struct shard_error *err)
 {
-	int64_t *counts[] = { &out->results, NULL, NULL, &out->runs,
-			      &out->tests,   NULL, NULL };
+	const struct prune_step steps[] = {
+		{ COUNTED("DELETE FROM shard_history.results"
+			  " WHERE run_id" OLD_RUNS),
+		  &out->results },
+		{ COUNTED("DELETE FROM shard_history.shards"
+			  " WHERE run_id" OLD_RUNS),
+		  &out->shards },
+		{ COUNTED("DELETE FROM shard_history.sources"
+			  " WHERE run_id" OLD_RUNS),
+		  &out->sources },
+		{ COUNTED("DELETE FROM shard_history.runs WHERE id" OLD_RUNS),
+		  &out->runs },
+		{ COUNTED("DELETE FROM shard_history.tests t WHERE NOT EXISTS"
+			  " (SELECT 1 FROM shard_history.results r"
+			  " WHERE r.test_id = t.id)"),
+		  &out->tests },
+		{ COUNTED("DELETE FROM shard_history.files f WHERE NOT EXISTS"
+			  " (SELECT 1 FROM shard_history.tests t"
+			  " WHERE t.file = f.file)"),
+		  &out->files },
+		/*
+		 * Pins by their own runs (keys without the attempt, not
+		 * runs' rows): the $1 runs whose newest pin is newest stay;
+		 * of two pinned at the same instant, the one stored later
+		 * is newer.
+		 */
+		{ COUNTED("DELETE FROM shard_history.pins WHERE run NOT IN"
+			  " (SELECT run FROM shard_history.pins GROUP BY run"
+			  " ORDER BY max(created_at) DESC NULLS LAST,"
+			  " max(id) DESC LIMIT $1::bigint)"),
+		  &out->pins },
+	};
 	char k[16];
 	const char *p[1] = { k };
 
 	snprintf(k, sizeof(k), "%u", keep);
-	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
-		int64_t n = 0;
-
-		if (query_count(s, prune_sql[i],
-				strstr(prune_sql[i], "$1") ? p : NULL, &n,
-				"pruning", err))
+	for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++)
+		if (query_count(s, steps[i].sql,
+				strstr(steps[i].sql, "$1") ? p : NULL,
+				steps[i].deleted, "pruning", err))
 			return err->code;
-		if (counts[i])
-			*counts[i] = n;
-	}
 	return 0;
 }
 
@@ -1837,36 +1773,31 @@ static int p_get_pin(struct store *base, const struct store_pin *key,
 }
 
 static const struct store_ops pg_ops = {
-	p_begin,
-	p_commit,
-	p_rollback,
-	p_add_run,
-	p_add_source,
-	p_add_result,
-	p_add_shard,
-	p_add_file_overhead,
-	p_each_estimate,
-	p_each_key_estimate,
-	p_each_file_sum,
-	p_each_file_overhead,
-	p_summary,
-	p_close,
-	p_each_recent_run,
-	p_each_run_shard,
-	p_each_run_result,
-	/* each_shard: the same rows in the same order as each_run_shard */
-	p_each_run,
-	p_each_source,
-	p_each_result,
-	p_each_run_shard,
-	p_each_test,
-	p_each_file,
-	p_put_test,
-	p_put_file,
-	p_prune,
-	p_checkpoint,
-	p_put_pin,
-	p_get_pin,
+	.begin = p_begin,
+	.commit = p_commit,
+	.rollback = p_rollback,
+	.add_run = p_add_run,
+	.add_source = p_add_source,
+	.add_result = p_add_result,
+	.add_shard = p_add_shard,
+	.add_file_overhead = p_add_file_overhead,
+	.each_estimate = p_each_estimate,
+	.each_file_sum = p_each_file_sum,
+	.each_file_overhead = p_each_file_overhead,
+	.summary = p_summary,
+	.close = p_close,
+	.each_run = p_each_run,
+	.each_source = p_each_source,
+	.each_result = p_each_result,
+	.each_shard = p_each_shard,
+	.each_test = p_each_test,
+	.each_file = p_each_file,
+	.put_test = p_put_test,
+	.put_file = p_put_file,
+	.prune = p_prune,
+	.checkpoint = p_checkpoint,
+	.put_pin = p_put_pin,
+	.get_pin = p_get_pin,
 };
 
 int store_pg_open(const char *url, const struct store_options *opt,

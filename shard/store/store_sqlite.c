@@ -151,13 +151,6 @@ struct sqlite_store {
 	sqlite3_stmt *stmt[ST__COUNT];
 };
 
-static const char *const outcome_names[] = {
-	[JUNIT_PASSED] = "passed",
-	[JUNIT_FAILED] = "failed",
-	[JUNIT_ERROR] = "error",
-	[JUNIT_SKIPPED] = "skipped",
-};
-
 void store_sqlite_global_init(void)
 {
 	/*
@@ -496,7 +489,8 @@ static int s_add_result(struct store *base, int64_t run_id, int64_t source_id,
 	sqlite3_bind_int64(st, 2, source_id);
 	sqlite3_bind_int64(st, 3, test_id);
 	sqlite3_bind_int(st, 4, attempt);
-	sqlite3_bind_text(st, 5, outcome_names[r->outcome], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, junit_outcome_name(r->outcome), -1,
+			  SQLITE_STATIC);
 	if (r->has_time)
 		sqlite3_bind_double(st, 6, r->seconds);
 	else
@@ -551,51 +545,38 @@ static const char *col_text(sqlite3_stmt *st, int i)
 }
 
 static int s_each_estimate(struct store *base,
-			   int (*fn)(void *, const struct store_estimate *),
-			   void *data, struct shard_error *err)
+			   enum store_estimate_fields fields,
+			   store_estimate_fn fn, void *data,
+			   struct shard_error *err)
 {
+	static const char *const sql[] = {
+		[STORE_ESTIMATE_ALL] = "SELECT key_hash, estimate, key, file,"
+				       " parent_key, sample_count FROM tests"
+				       " WHERE estimate IS NOT NULL",
+		[STORE_ESTIMATE_HASH] = "SELECT key_hash, estimate FROM tests"
+					" WHERE estimate IS NOT NULL",
+	};
 	struct sqlite_store *s = to_sqlite(base);
+	int all = fields == STORE_ESTIMATE_ALL;
 	sqlite3_stmt *st = NULL;
-	int rc, r = 0;
+	int rc = SQLITE_DONE, r = 0;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT key, file, parent_key, estimate,"
-			       " sample_count FROM tests"
-			       " WHERE estimate IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, sql[fields], -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "reading estimates");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !r) {
+	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_estimate e = {
-			col_text(st, 0),
-			col_text(st, 1),
-			col_text(st, 2),
-			sqlite3_column_double(st, 3),
-			(unsigned)sqlite3_column_int(st, 4),
+			.key_hash = (uint64_t)sqlite3_column_int64(st, 0),
+			.seconds = sqlite3_column_double(st, 1),
 		};
+
+		if (all) {
+			e.key = col_text(st, 2);
+			e.file = col_text(st, 3);
+			e.parent_key = col_text(st, 4);
+			e.samples = (unsigned)sqlite3_column_int(st, 5);
+		}
 		r = fn(data, &e);
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = db_error(s, err, "reading estimates");
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int s_each_key_estimate(struct store *base,
-			       int (*fn)(void *, uint64_t, double), void *data,
-			       struct shard_error *err)
-{
-	struct sqlite_store *s = to_sqlite(base);
-	sqlite3_stmt *st = NULL;
-	int rc, r = 0;
-
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT key_hash, estimate FROM tests"
-			       " WHERE estimate IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "reading estimates");
-	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		r = fn(data, (uint64_t)sqlite3_column_int64(st, 0),
-		       sqlite3_column_double(st, 1));
 	if (!r && rc != SQLITE_DONE)
 		r = db_error(s, err, "reading estimates");
 	sqlite3_finalize(st);
@@ -703,24 +684,18 @@ static void s_close(struct store *base)
 	free(s);
 }
 
-/* History lifecycle operations, defined in the block at the end. */
-static int s_each_run(struct store *,
-		      int (*)(void *, int64_t, const struct store_run *),
-		      void *, struct shard_error *);
-static int s_each_source(struct store *, int64_t,
-			 int (*)(void *, int64_t, const char *, const char *),
-			 void *, struct shard_error *);
-static int s_each_result(struct store *, int64_t,
-			 int (*)(void *, const struct store_result *), void *,
+/* History lifecycle operations and plan pins, defined at the end. */
+static int s_each_run(struct store *, unsigned, store_run_fn, void *,
+		      struct shard_error *);
+static int s_each_source(struct store *, int64_t, store_source_fn, void *,
 			 struct shard_error *);
-static int s_each_shard(struct store *, int64_t,
-			int (*)(void *, const struct store_shard *), void *,
+static int s_each_result(struct store *, enum store_results_of, int64_t,
+			 store_result_fn, void *, struct shard_error *);
+static int s_each_shard(struct store *, int64_t, store_shard_fn, void *,
 			struct shard_error *);
-static int s_each_test(struct store *,
-		       int (*)(void *, const struct store_test *), void *,
+static int s_each_test(struct store *, store_test_fn, void *,
 		       struct shard_error *);
-static int s_each_file(struct store *,
-		       int (*)(void *, const struct store_file *), void *,
+static int s_each_file(struct store *, store_file_fn, void *,
 		       struct shard_error *);
 static int s_put_test(struct store *, const struct store_test *, int,
 		      struct shard_error *);
@@ -729,41 +704,38 @@ static int s_put_file(struct store *, const struct store_file *, int,
 static int s_prune(struct store *, unsigned, struct store_prune_stats *,
 		   struct shard_error *);
 static int s_checkpoint(struct store *, struct shard_error *);
-/* Plan pins, at the very end. */
 static int s_put_pin(struct store *, const struct store_pin *, int *,
 		     struct shard_error *);
 static int s_get_pin(struct store *, const struct store_pin *,
 		     char[PIN_HASH_MAX + 1], struct strbuf *, struct strbuf *,
 		     int *, struct shard_error *);
 
-/* The report's reads, at the end of this file. */
-static int s_each_recent_run(struct store *base, unsigned limit,
-			     int (*fn)(void *, int64_t,
-				       const struct store_run *),
-			     void *data, struct shard_error *err);
-static int s_each_run_shard(struct store *base, int64_t run_id,
-			    int (*fn)(void *, const struct store_shard *),
-			    void *data, struct shard_error *err);
-static int s_each_run_result(struct store *base, int64_t run_id,
-			     int (*fn)(void *, const struct store_result *),
-			     void *data, struct shard_error *err);
-
 static const struct store_ops sqlite_ops = {
-	s_begin,           s_commit,
-	s_rollback,        s_add_run,
-	s_add_source,      s_add_result,
-	s_add_shard,       s_add_file_overhead,
-	s_each_estimate,   s_each_key_estimate,
-	s_each_file_sum,   s_each_file_overhead,
-	s_summary,         s_close,
-	s_each_recent_run, s_each_run_shard,
-	s_each_run_result, s_each_run,
-	s_each_source,     s_each_result,
-	s_each_shard,      s_each_test,
-	s_each_file,       s_put_test,
-	s_put_file,        s_prune,
-	s_checkpoint,      s_put_pin,
-	s_get_pin,
+	.begin = s_begin,
+	.commit = s_commit,
+	.rollback = s_rollback,
+	.add_run = s_add_run,
+	.add_source = s_add_source,
+	.add_result = s_add_result,
+	.add_shard = s_add_shard,
+	.add_file_overhead = s_add_file_overhead,
+	.each_estimate = s_each_estimate,
+	.each_file_sum = s_each_file_sum,
+	.each_file_overhead = s_each_file_overhead,
+	.summary = s_summary,
+	.close = s_close,
+	.each_run = s_each_run,
+	.each_source = s_each_source,
+	.each_result = s_each_result,
+	.each_shard = s_each_shard,
+	.each_test = s_each_test,
+	.each_file = s_each_file,
+	.put_test = s_put_test,
+	.put_file = s_put_file,
+	.prune = s_prune,
+	.checkpoint = s_checkpoint,
+	.put_pin = s_put_pin,
+	.get_pin = s_get_pin,
 };
 
 /* mkdir -p for the directory part of path (".shard/" by default). */
@@ -932,152 +904,10 @@ int store_sqlite_open(const char *path, const struct store_options *opt,
 }
 
 /*
- * The report's reads (report/model.c): each one plain SELECT, prepared per
- * call, since a report makes a handful of calls.
- */
-
-static const char *col_text_or_null(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
-							 : col_text(st, i);
-}
-
-/* Prepare sql and bind ?1 to an integer; NULL with err set on failure. */
-static sqlite3_stmt *prepare_with(struct sqlite_store *s, const char *sql,
-				  int64_t param, const char *what,
-				  struct shard_error *err)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_error(s, err, what);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	sqlite3_bind_int64(st, 1, param);
-	return st;
-}
-
-/* Finish a read loop: a step error unless fn stopped it with r. */
-static int finish_read(struct sqlite_store *s, sqlite3_stmt *st, int rc, int r,
-		       const char *what, struct shard_error *err)
-{
-	if (!r && rc != SQLITE_DONE)
-		r = db_error(s, err, what);
-	sqlite3_finalize(st);
-	return r;
-}
-
-static int s_each_recent_run(struct store *base, unsigned limit,
-			     int (*fn)(void *, int64_t,
-				       const struct store_run *),
-			     void *data, struct shard_error *err)
-{
-	static const char what[] = "reading runs";
-	struct sqlite_store *s = to_sqlite(base);
-	sqlite3_stmt *st = prepare_with(
-		s,
-		"SELECT id, run_key, started_at, commit_sha, branch, ci"
-		" FROM runs ORDER BY started_at DESC, id DESC LIMIT ?1",
-		limit, what, err);
-	int rc = SQLITE_DONE, r = 0;
-
-	if (!st)
-		return err->code;
-	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_run run = {
-			col_text(st, 1),         sqlite3_column_double(st, 2),
-			col_text_or_null(st, 3), col_text_or_null(st, 4),
-			col_text_or_null(st, 5),
-		};
-
-		r = fn(data, sqlite3_column_int64(st, 0), &run);
-	}
-	return finish_read(s, st, rc, r, what, err);
-}
-
-static int s_each_run_shard(struct store *base, int64_t run_id,
-			    int (*fn)(void *, const struct store_shard *),
-			    void *data, struct shard_error *err)
-{
-	static const char what[] = "reading shards";
-	struct sqlite_store *s = to_sqlite(base);
-	sqlite3_stmt *st = prepare_with(
-		s,
-		"SELECT shard_index, shard_total, predicted, actual, host,"
-		" attempt, plan_hash, list_digest FROM shards"
-		" WHERE run_id = ?1 ORDER BY shard_index, attempt",
-		run_id, what, err);
-	int rc = SQLITE_DONE, r = 0;
-
-	if (!st)
-		return err->code;
-	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_shard sh = {
-			sqlite3_column_int(st, 0),
-			sqlite3_column_int(st, 1),
-			sqlite3_column_double(st, 2),
-			sqlite3_column_double(st, 3),
-			sqlite3_column_type(st, 2) != SQLITE_NULL,
-			sqlite3_column_type(st, 3) != SQLITE_NULL,
-			col_text_or_null(st, 4),
-			(unsigned)sqlite3_column_int(st, 5),
-			col_text_or_null(st, 6),
-			col_text_or_null(st, 7),
-		};
-
-		r = fn(data, &sh);
-	}
-	return finish_read(s, st, rc, r, what, err);
-}
-
-static enum junit_outcome outcome_of(const char *name)
-{
-	for (size_t i = 0; i < sizeof(outcome_names) / sizeof(*outcome_names);
-	     i++)
-		if (name && !strcmp(name, outcome_names[i]))
-			return (enum junit_outcome)i;
-	return JUNIT_ERROR;
-}
-
-static int s_each_run_result(struct store *base, int64_t run_id,
-			     int (*fn)(void *, const struct store_result *),
-			     void *data, struct shard_error *err)
-{
-	static const char what[] = "reading results";
-	struct sqlite_store *s = to_sqlite(base);
-	sqlite3_stmt *st = prepare_with(
-		s,
-		"SELECT t.key, t.file, t.parent_key, r.outcome, r.seconds,"
-		" r.shard FROM results r JOIN tests t ON t.id = r.test_id"
-		" WHERE r.run_id = ?1 ORDER BY r.source_id, r.attempt",
-		run_id, what, err);
-	int rc = SQLITE_DONE, r = 0;
-
-	if (!st)
-		return err->code;
-	while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_result res = {
-			col_text(st, 0),
-			col_text_or_null(st, 1),
-			col_text_or_null(st, 2),
-			outcome_of(col_text(st, 3)),
-			sqlite3_column_double(st, 4),
-			sqlite3_column_type(st, 4) != SQLITE_NULL,
-			sqlite3_column_type(st, 5) == SQLITE_NULL
-				? -1
-				: sqlite3_column_int(st, 5),
-		};
-
-		r = fn(data, &res);
-	}
-	return finish_read(s, st, rc, r, what, err);
-}
-
-/*
- * History lifecycle: iteration for export and merging, put_test/put_file
- * for import, prune and checkpoint (shard history). Statements here run
- * rarely, so they are prepared per call rather than kept.
+ * History lifecycle and the report's reads: the walks, put_test/put_file
+ * for import, prune and checkpoint (shard history, shard report).
+ * Statements here run rarely, so they are prepared per call rather than
+ * kept.
  */
 
 static int prepare(struct sqlite_store *s, const char *sql, sqlite3_stmt **st,
@@ -1106,12 +936,12 @@ static int each_row(struct sqlite_store *s, sqlite3_stmt *st,
 /* A callback and its data, for each_row's adapters. */
 struct walk {
 	union {
-		int (*run)(void *, int64_t, const struct store_run *);
-		int (*source)(void *, int64_t, const char *, const char *);
-		int (*result)(void *, const struct store_result *);
-		int (*shard)(void *, const struct store_shard *);
-		int (*test)(void *, const struct store_test *);
-		int (*file)(void *, const struct store_file *);
+		store_run_fn run;
+		store_source_fn source;
+		store_result_fn result;
+		store_shard_fn shard;
+		store_test_fn test;
+		store_file_fn file;
 	} fn;
 	void *data;
 };
@@ -1128,8 +958,7 @@ static int run_row(sqlite3_stmt *st, void *ctx)
 	return w->fn.run(w->data, sqlite3_column_int64(st, 0), &run);
 }
 
-static int s_each_run(struct store *base,
-		      int (*fn)(void *, int64_t, const struct store_run *),
+static int s_each_run(struct store *base, unsigned newest, store_run_fn fn,
 		      void *data, struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
@@ -1137,10 +966,15 @@ static int s_each_run(struct store *base,
 	sqlite3_stmt *st = NULL;
 
 	if (prepare(s,
-		    "SELECT id, run_key, started_at, commit_sha, branch, ci"
-		    " FROM runs ORDER BY started_at, id",
+		    newest ? "SELECT id, run_key, started_at, commit_sha,"
+			     " branch, ci FROM runs"
+			     " ORDER BY started_at DESC, id DESC LIMIT ?1"
+			   : "SELECT id, run_key, started_at, commit_sha,"
+			     " branch, ci FROM runs ORDER BY started_at, id",
 		    &st, err, "reading runs"))
 		return err->code;
+	if (newest)
+		sqlite3_bind_int64(st, 1, newest);
 	return each_row(s, st, run_row, &w, err, "reading runs");
 }
 
@@ -1152,8 +986,7 @@ static int source_row(sqlite3_stmt *st, void *ctx)
 			    col_text(st, 1), col_text(st, 2));
 }
 
-static int s_each_source(struct store *base, int64_t run_id,
-			 int (*fn)(void *, int64_t, const char *, const char *),
+static int s_each_source(struct store *base, int64_t run_id, store_source_fn fn,
 			 void *data, struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
@@ -1167,6 +1000,14 @@ static int s_each_source(struct store *base, int64_t run_id,
 		return err->code;
 	sqlite3_bind_int64(st, 1, run_id);
 	return each_row(s, st, source_row, &w, err, "reading sources");
+}
+
+/* An outcome as stored; a name this binary does not know reads as error. */
+static enum junit_outcome outcome_of(const char *name)
+{
+	int o = junit_outcome_parse(name);
+
+	return o < 0 ? JUNIT_ERROR : (enum junit_outcome)o;
 }
 
 static int result_row(sqlite3_stmt *st, void *ctx)
@@ -1187,24 +1028,31 @@ static int result_row(sqlite3_stmt *st, void *ctx)
 	return w->fn.result(w->data, &r);
 }
 
-static int s_each_result(struct store *base, int64_t source_id,
-			 int (*fn)(void *, const struct store_result *),
-			 void *data, struct shard_error *err)
+static int s_each_result(struct store *base, enum store_results_of of,
+			 int64_t id, store_result_fn fn, void *data,
+			 struct shard_error *err)
 {
+	static const char *const sql[] = {
+		[STORE_RESULTS_OF_RUN] =
+			"SELECT t.key, t.file, t.parent_key, r.outcome,"
+			" r.seconds, r.shard FROM results r"
+			" JOIN tests t ON t.id = r.test_id"
+			" WHERE r.run_id = ?1 ORDER BY r.source_id, r.attempt",
+		/* run_id first: results are indexed by run, not by source */
+		[STORE_RESULTS_OF_SOURCE] =
+			"SELECT t.key, t.file, t.parent_key, r.outcome,"
+			" r.seconds, r.shard FROM results r"
+			" JOIN tests t ON t.id = r.test_id"
+			" WHERE r.run_id = (SELECT run_id FROM sources"
+			" WHERE id = ?1) AND r.source_id = ?1 ORDER BY r.rowid",
+	};
 	struct sqlite_store *s = to_sqlite(base);
 	struct walk w = { .fn.result = fn, .data = data };
 	sqlite3_stmt *st = NULL;
 
-	/* run_id first: results are indexed by run, not by source */
-	if (prepare(s,
-		    "SELECT t.key, t.file, t.parent_key, r.outcome,"
-		    " r.seconds, r.shard FROM results r"
-		    " JOIN tests t ON t.id = r.test_id"
-		    " WHERE r.run_id = (SELECT run_id FROM sources"
-		    " WHERE id = ?1) AND r.source_id = ?1 ORDER BY r.rowid",
-		    &st, err, "reading results"))
+	if (prepare(s, sql[of], &st, err, "reading results"))
 		return err->code;
-	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_int64(st, 1, id);
 	return each_row(s, st, result_row, &w, err, "reading results");
 }
 
@@ -1227,8 +1075,7 @@ static int shard_row(sqlite3_stmt *st, void *ctx)
 	return w->fn.shard(w->data, &sh);
 }
 
-static int s_each_shard(struct store *base, int64_t run_id,
-			int (*fn)(void *, const struct store_shard *),
+static int s_each_shard(struct store *base, int64_t run_id, store_shard_fn fn,
 			void *data, struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
@@ -1271,8 +1118,7 @@ static int test_row(sqlite3_stmt *st, void *ctx)
 	return w->fn.test(w->data, &t);
 }
 
-static int s_each_test(struct store *base,
-		       int (*fn)(void *, const struct store_test *), void *data,
+static int s_each_test(struct store *base, store_test_fn fn, void *data,
 		       struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
@@ -1300,8 +1146,7 @@ static int file_row(sqlite3_stmt *st, void *ctx)
 	return w->fn.file(w->data, &f);
 }
 
-static int s_each_file(struct store *base,
-		       int (*fn)(void *, const struct store_file *), void *data,
+static int s_each_file(struct store *base, store_file_fn fn, void *data,
 		       struct shard_error *err)
 {
 	struct sqlite_store *s = to_sqlite(base);
@@ -1429,47 +1274,54 @@ static int s_put_file(struct store *base, const struct store_file *f,
 	return put_row(to_sqlite(base), sql, &row, replace, err);
 }
 
-/* Deletes in prune's order; ?1 is the number of runs kept. */
-static const char *const prune_sql[] = {
-	"DELETE FROM results WHERE run_id IN (SELECT id FROM runs"
-	" ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?1)",
-	"DELETE FROM shards WHERE run_id IN (SELECT id FROM runs"
-	" ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?1)",
-	"DELETE FROM sources WHERE run_id IN (SELECT id FROM runs"
-	" ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?1)",
-	"DELETE FROM runs WHERE id IN (SELECT id FROM runs"
-	" ORDER BY started_at DESC, id DESC LIMIT -1 OFFSET ?1)",
-	"DELETE FROM tests WHERE id NOT IN (SELECT test_id FROM results)",
-	"DELETE FROM files WHERE file NOT IN"
-	" (SELECT file FROM tests WHERE file IS NOT NULL)",
-	/*
-	 * Pins by their own runs (keys without the attempt, not runs'
-	 * rows): the ?1 runs whose newest pin is newest stay; of two pinned
-	 * at the same instant, the one stored later is newer.
-	 */
-	"DELETE FROM pins WHERE run NOT IN (SELECT run FROM pins"
-	" GROUP BY run ORDER BY max(created_at) DESC, max(id) DESC"
-	" LIMIT ?1)",
+/* The runs prune deletes: all but the ?1 most recent. */
+#define OLD_RUNS \
+	" IN (SELECT id FROM runs ORDER BY started_at DESC, id DESC" \
+	" LIMIT -1 OFFSET ?1)"
+
+/* One delete of prune's and where its count of rows goes. */
+struct prune_step {
+	const char *sql; /* ?1, if any, is the number of runs kept */
+	int64_t *deleted;
 };
 
 static int prune_deletes(struct sqlite_store *s, unsigned keep,
 			 struct store_prune_stats *out, struct shard_error *err)
 {
-	int64_t *counts[] = { &out->results, NULL, NULL, &out->runs,
-			      &out->tests,   NULL, NULL };
+	const struct prune_step steps[] = {
+		{ "DELETE FROM results WHERE run_id" OLD_RUNS, &out->results },
+		{ "DELETE FROM shards WHERE run_id" OLD_RUNS, &out->shards },
+		{ "DELETE FROM sources WHERE run_id" OLD_RUNS, &out->sources },
+		{ "DELETE FROM runs WHERE id" OLD_RUNS, &out->runs },
+		{ "DELETE FROM tests WHERE id NOT IN"
+		  " (SELECT test_id FROM results)",
+		  &out->tests },
+		{ "DELETE FROM files WHERE file NOT IN"
+		  " (SELECT file FROM tests WHERE file IS NOT NULL)",
+		  &out->files },
+		/*
+		 * Pins by their own runs (keys without the attempt, not
+		 * runs' rows): the ?1 runs whose newest pin is newest stay;
+		 * of two pinned at the same instant, the one stored later
+		 * is newer.
+		 */
+		{ "DELETE FROM pins WHERE run NOT IN (SELECT run FROM pins"
+		  " GROUP BY run ORDER BY max(created_at) DESC, max(id) DESC"
+		  " LIMIT ?1)",
+		  &out->pins },
+	};
 
-	for (size_t i = 0; i < sizeof(prune_sql) / sizeof(*prune_sql); i++) {
+	for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
 		sqlite3_stmt *st = NULL;
 		int r;
 
-		if (prepare(s, prune_sql[i], &st, err, "pruning"))
+		if (prepare(s, steps[i].sql, &st, err, "pruning"))
 			return err->code;
 		if (sqlite3_bind_parameter_count(st))
 			sqlite3_bind_int64(st, 1, keep);
 		if ((r = put_step(s, st, err, "pruning")) < 0)
 			return r;
-		if (counts[i])
-			*counts[i] = r;
+		*steps[i].deleted = r;
 	}
 	return 0;
 }

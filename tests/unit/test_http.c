@@ -1,5 +1,5 @@
 /*
- * Tests for the HTTP module and the ETag file of shard/store/history.c: URL
+ * Tests for the HTTP module and the ETag file of shard/store/etag.c: URL
  * redaction, request headers (the token goes into Authorization and
  * nowhere else), the header file reader, the backoff policy with an
  * injected sleep against a real closed port on 127.0.0.1 (connection

@@ -1245,12 +1245,38 @@ static void reader_matches_xmllint_on_every_data_file(void **state)
 	strbuf_release(&dir);
 }
 
+/* Every outcome's name reads back as it, and nothing else parses. */
+static void outcome_names_round_trip(void **state)
+{
+	static const enum junit_outcome all[] = {
+		JUNIT_PASSED,
+		JUNIT_FAILED,
+		JUNIT_ERROR,
+		JUNIT_SKIPPED,
+	};
+
+	(void)state;
+	assert_string_equal(junit_outcome_name(JUNIT_PASSED), "passed");
+	assert_string_equal(junit_outcome_name(JUNIT_FAILED), "failed");
+	assert_string_equal(junit_outcome_name(JUNIT_ERROR), "error");
+	assert_string_equal(junit_outcome_name(JUNIT_SKIPPED), "skipped");
+	for (size_t i = 0; i < sizeof(all) / sizeof(*all); i++)
+		assert_int_equal(junit_outcome_parse(
+					 junit_outcome_name(all[i])),
+				 (int)all[i]);
+	assert_int_equal(junit_outcome_parse(NULL), -1);
+	assert_int_equal(junit_outcome_parse(""), -1);
+	assert_int_equal(junit_outcome_parse("failure"), -1);
+	assert_int_equal(junit_outcome_parse("Passed"), -1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_time_table),
+		cmocka_unit_test(outcome_names_round_trip),
 		T(reader_reports_suites_cases_and_attributes),
 		T(reader_reports_outcomes_by_priority),
 		T(reader_counts_flaky_and_rerun_children),

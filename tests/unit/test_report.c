@@ -1,9 +1,10 @@
 /*
  * Tests for the report's model (report/model.c) and its writers, on
  * histories written through the SQLite store's own interface into a
- * temporary directory, with a fixed clock. The store's report reads
- * (each_recent_run, each_run_shard, each_run_result) are exercised here
- * too, including their error path.
+ * temporary directory, with a fixed clock. The store's walks as the
+ * report reads them (store_each_run of the newest runs, store_each_shard,
+ * store_each_result of a run) are exercised here too, including their
+ * error path.
  */
 #include "report/model.h"
 
@@ -82,9 +83,9 @@ static void run(struct fixture *f, const char *key, const char *commit,
 	char digest[32];
 
 	snprintf(digest, sizeof(digest), "d%d", f->digests++);
-	assert_int_equal(f->st->ops->add_run(f->st, &r, &f->run_id, &err), 0);
-	assert_int_equal(f->st->ops->add_source(f->st, f->run_id, digest,
-						digest, &f->source_id, &err),
+	assert_int_equal(store_add_run(f->st, &r, &f->run_id, &err), 0);
+	assert_int_equal(store_add_source(f->st, f->run_id, digest, digest,
+					  &f->source_id, &err),
 			 0);
 }
 
@@ -94,8 +95,8 @@ static void result(struct fixture *f, const char *key, const char *file,
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store_result r = { key, file, NULL, o, seconds, 1, 0 };
 
-	assert_int_equal(f->st->ops->add_result(f->st, f->run_id, f->source_id,
-						&r, &err),
+	assert_int_equal(store_add_result(f->st, f->run_id, f->source_id, &r,
+					  &err),
 			 0);
 }
 
@@ -106,7 +107,7 @@ static void shard(struct fixture *f, int index, int total, double predicted,
 	struct store_shard sh = { index, total,  predicted, actual, 1,
 				  1,     "host", attempt,   NULL,   NULL };
 
-	assert_int_equal(f->st->ops->add_shard(f->st, f->run_id, &sh, &err), 0);
+	assert_int_equal(store_add_shard(f->st, f->run_id, &sh, &err), 0);
 }
 
 static struct report *build(struct fixture *f, unsigned last)

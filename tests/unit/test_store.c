@@ -323,16 +323,16 @@ static int64_t ingest(struct store *st, const char *run_key, const char *digest,
 	struct store_run run = { run_key, 1700000000.0, NULL, NULL, NULL };
 	int64_t run_id = 0, source_id = 0;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
-	assert_int_equal(st->ops->add_source(st, run_id, digest, digest,
-					     &source_id, &err),
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(store_add_source(st, run_id, digest, digest,
+					  &source_id, &err),
 			 0);
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(st->ops->add_result(st, run_id, source_id,
-						     &rs[i], &err),
+		assert_int_equal(store_add_result(st, run_id, source_id, &rs[i],
+						  &err),
 				 0);
-	if (st->ops->commit(st, &err))
+	if (store_commit(st, &err))
 		fail_msg("%s", err.msg);
 	return source_id;
 }
@@ -368,7 +368,8 @@ static struct found estimate_of(struct store *st, const char *key)
 	struct found fd = { key, 0, 0, 0, "", "", 0 };
 	struct shard_error err = SHARD_ERROR_INIT;
 
-	if (st->ops->each_estimate(st, find_estimate, &fd, &err))
+	if (store_each_estimate(st, STORE_ESTIMATE_ALL, find_estimate, &fd,
+				&err))
 		fail_msg("%s", err.msg);
 	return fd;
 }
@@ -426,7 +427,7 @@ static void store_creates_the_schema_at_its_version(void **state)
 	assert_int_equal(query_int(f, version_sql(f)), schema_version(f));
 	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++)
 		assert_int_equal(table_count(f, tables[i]), 1);
-	assert_int_equal(f->st->ops->summary(f->st, &sum, &err), 0);
+	assert_int_equal(store_summary(f->st, &sum, &err), 0);
 	assert_int_equal(sum.schema_version, schema_version(f));
 	assert_int_equal(sum.runs, 0);
 	assert_int_equal(sum.tests, 0);
@@ -614,11 +615,11 @@ static void add_run_finds_an_existing_run_by_key(void **state)
 	struct store_run b = { "run-b", 2.0, NULL, NULL, NULL };
 	int64_t ida = 0, ida2 = 0, idb = 0;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &a, &ida, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &b, &idb, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &a, &ida2, &err), 0);
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &a, &ida, &err), 0);
+	assert_int_equal(store_add_run(st, &b, &idb, &err), 0);
+	assert_int_equal(store_add_run(st, &a, &ida2, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
 	assert_true(ida != idb);
 	assert_true(ida == ida2);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 2);
@@ -637,33 +638,29 @@ static void add_source_returns_one_for_a_digest_seen_in_the_run(void **state)
 	struct store_run b = { "run-b", 1.0, NULL, NULL, NULL };
 	int64_t ra = 0, rb = 0, s1 = 0, s1again = 0, s2 = 0, s3 = 0;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &a, &ra, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &b, &rb, &err), 0);
-	assert_int_equal(st->ops->add_source(st, ra, "d1", "x.xml", &s1, &err),
-			 0);
-	assert_int_equal(st->ops->add_source(st, ra, "d1", "y.xml", &s1again,
-					     &err),
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &a, &ra, &err), 0);
+	assert_int_equal(store_add_run(st, &b, &rb, &err), 0);
+	assert_int_equal(store_add_source(st, ra, "d1", "x.xml", &s1, &err), 0);
+	assert_int_equal(store_add_source(st, ra, "d1", "y.xml", &s1again,
+					  &err),
 			 1);
 	assert_true(s1 == s1again);
-	assert_int_equal(st->ops->add_source(st, ra, "d2", "z.xml", &s2, &err),
-			 0);
+	assert_int_equal(store_add_source(st, ra, "d2", "z.xml", &s2, &err), 0);
 	assert_true(s2 != s1);
 	/* the same content in another run is new there */
-	assert_int_equal(st->ops->add_source(st, rb, "d1", "x.xml", &s3, &err),
-			 0);
+	assert_int_equal(store_add_source(st, rb, "d1", "x.xml", &s3, &err), 0);
 	assert_true(s3 != s1 && s3 != s2);
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
 
 	/* and still known after reopening */
 	st = open_store(f, 0);
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &a, &ra, &err), 0);
-	assert_int_equal(st->ops->add_source(st, ra, "d1", NULL, &s1again,
-					     &err),
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &a, &ra, &err), 0);
+	assert_int_equal(store_add_source(st, ra, "d1", NULL, &s1again, &err),
 			 1);
 	assert_true(s1 == s1again);
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
 	assert_int_equal(err.code, 0);
 }
 
@@ -826,22 +823,20 @@ static void rollback_discards_everything_since_begin(void **state)
 	struct found fd;
 
 	ingest(st, "r1", "d1", &kept, 1);
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
-	assert_int_equal(st->ops->add_source(st, run_id, "d2", NULL, &source_id,
-					     &err),
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(store_add_source(st, run_id, "d2", NULL, &source_id,
+					  &err),
 			 0);
-	assert_int_equal(st->ops->add_result(st, run_id, source_id, &gone,
-					     &err),
+	assert_int_equal(store_add_result(st, run_id, source_id, &gone, &err),
 			 0);
-	assert_int_equal(st->ops->add_result(st, run_id, source_id, &more,
-					     &err),
+	assert_int_equal(store_add_result(st, run_id, source_id, &more, &err),
 			 0);
-	assert_int_equal(st->ops->add_shard(st, run_id, &sh, &err), 0);
-	assert_int_equal(st->ops->add_file_overhead(st, "a.py", 3, &err), 0);
-	assert_int_equal(st->ops->rollback(st, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &sh, &err), 0);
+	assert_int_equal(store_add_file_overhead(st, "a.py", 3, &err), 0);
+	assert_int_equal(store_rollback(st, &err), 0);
 
-	assert_int_equal(st->ops->summary(st, &sum, &err), 0);
+	assert_int_equal(store_summary(st, &sum, &err), 0);
 	assert_int_equal(sum.runs, 1);
 	assert_int_equal(sum.tests, 1);
 	assert_int_equal(sum.results, 1);
@@ -852,7 +847,7 @@ static void rollback_discards_everything_since_begin(void **state)
 	assert_int_equal(query_int(f, "SELECT count(*) FROM shards"), 0);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM files"), 0);
 	/* rolling back outside a transaction does nothing */
-	assert_int_equal(st->ops->rollback(st, &err), 0);
+	assert_int_equal(store_rollback(st, &err), 0);
 	/* and the store takes the next transaction */
 	ingest(st, "r2", "d2", &gone, 1);
 	assert_int_equal(estimate_of(st, "gone").hits, 1);
@@ -937,9 +932,8 @@ static void file_lines(struct store *st, int sums, struct strbuf *out)
 	char *lines[16];
 	size_t n = 0;
 
-	if ((sums ? st->ops->each_file_sum(st, take_file_seconds, &o, &err)
-		  : st->ops->each_file_overhead(st, take_file_seconds, &o,
-						&err)))
+	if ((sums ? store_each_file_sum(st, take_file_seconds, &o, &err)
+		  : store_each_file_overhead(st, take_file_seconds, &o, &err)))
 		fail_msg("%s", err.msg);
 	for (char *p = o.out.buf, *nl; *p && n < 16; p = nl + 1) {
 		nl = strchr(p, '\n');
@@ -991,18 +985,18 @@ static void file_overhead_is_the_estimate_of_its_samples(void **state)
 	const double xs[] = { 1, 8, 2, -5 };
 
 	for (size_t i = 0; i < 4; i++) {
-		assert_int_equal(st->ops->begin(st, &err), 0);
-		assert_int_equal(st->ops->add_file_overhead(st, "t/test_a.py",
-							    xs[i], &err),
+		assert_int_equal(store_begin(st, &err), 0);
+		assert_int_equal(store_add_file_overhead(st, "t/test_a.py",
+							 xs[i], &err),
 				 0);
-		assert_int_equal(st->ops->commit(st, &err), 0);
+		assert_int_equal(store_commit(st, &err), 0);
 	}
 	/* two in one transaction, and one outside any */
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_file_overhead(st, "u.py", 1, &err), 0);
-	assert_int_equal(st->ops->add_file_overhead(st, "u.py", 4, &err), 0);
-	assert_int_equal(st->ops->commit(st, &err), 0);
-	assert_int_equal(st->ops->add_file_overhead(st, "v.py", 0.25, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_file_overhead(st, "u.py", 1, &err), 0);
+	assert_int_equal(store_add_file_overhead(st, "u.py", 4, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(store_add_file_overhead(st, "v.py", 0.25, &err), 0);
 	file_lines(st, 0, &out);
 	/* samples 1, 8, 2, 0 (negative as 0): median 1.5 */
 	assert_string_equal(out.buf, "t/test_a.py=1.5\nu.py=2.5\nv.py=0.25\n");
@@ -1022,12 +1016,12 @@ static void add_shard_merges_predicted_and_actual(void **state)
 	struct store_shard again = { 1, 4, 0, 13, 0, 1, "ci-8", 2, NULL, NULL };
 	int64_t run_id = 0;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
-	assert_int_equal(st->ops->add_shard(st, run_id, &planned, &err), 0);
-	assert_int_equal(st->ops->add_shard(st, run_id, &again, &err), 0);
-	assert_int_equal(st->ops->add_shard(st, run_id, &ran, &err), 0);
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &planned, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &again, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &ran, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM shards"), 2);
 	assert_int_equal(query_int(f, "SELECT predicted * 4 FROM shards"
 				      " WHERE attempt = 1"),
@@ -1069,13 +1063,13 @@ struct hashes {
 	double sum;
 };
 
-static int take_hash(void *data, uint64_t hash, double seconds)
+static int take_hash(void *data, const struct store_estimate *e)
 {
 	struct hashes *h = data;
 
 	h->n++;
-	h->sum += seconds;
-	return hash ? 0 : -1;
+	h->sum += e->seconds;
+	return e->key_hash ? 0 : -1;
 }
 
 static int stop_at_first(void *data, const struct store_estimate *e)
@@ -1105,12 +1099,13 @@ static void readers_go_through_many_rows_and_stop_when_asked(void **state)
 		rs[i] = result(keys[i], JUNIT_PASSED, 0.5, 1);
 	}
 	ingest(st, "r1", "d1", rs, 25000);
-	assert_int_equal(st->ops->each_key_estimate(st, take_hash, &h, &err),
+	assert_int_equal(store_each_estimate(st, STORE_ESTIMATE_HASH, take_hash,
+					     &h, &err),
 			 0);
 	assert_int_equal(h.n, 25000);
 	assert_true(h.sum == 12500);
-	assert_int_equal(st->ops->each_estimate(st, stop_at_first, &calls,
-						&err),
+	assert_int_equal(store_each_estimate(st, STORE_ESTIMATE_ALL,
+					     stop_at_first, &calls, &err),
 			 7);
 	assert_int_equal(calls, 1);
 	assert_int_equal(err.code, 0);
@@ -1141,10 +1136,9 @@ static int ingest_child(const char *location, int child, int rounds)
 
 		snprintf(run_key, sizeof(run_key), "c%d-r%d", child, i);
 		run.run_key = run_key;
-		r = st->ops->begin(st, &err) ||
-		    st->ops->add_run(st, &run, &run_id, &err) ||
-		    st->ops->add_source(st, run_id, "d", NULL, &source_id,
-					&err);
+		r = store_begin(st, &err) ||
+		    store_add_run(st, &run, &run_id, &err) ||
+		    store_add_source(st, run_id, "d", NULL, &source_id, &err);
 		for (int k = 0; k < 201 && !r; k++) {
 			int n = child ? 199 - k : k;
 			struct store_result res =
@@ -1154,11 +1148,10 @@ static int ingest_child(const char *location, int child, int rounds)
 				snprintf(key, sizeof(key), "own%d", child);
 			else
 				snprintf(key, sizeof(key), "k%03d", n);
-			r = st->ops->add_result(st, run_id, source_id, &res,
-						&err);
+			r = store_add_result(st, run_id, source_id, &res, &err);
 		}
 		if (!r)
-			r = st->ops->commit(st, &err);
+			r = store_commit(st, &err);
 	}
 out:
 	if (err.code)
@@ -1273,8 +1266,8 @@ static int walk_source(void *data, int64_t source_id, const char *digest,
 	strbuf_addf(&w->out, "  source %s %s\n", digest, or_dash(name));
 	if ((r = walk_line(w)))
 		return r;
-	return w->st->ops->each_result(w->st, source_id, walk_result, w,
-				       &w->err);
+	return store_each_result(w->st, STORE_RESULTS_OF_SOURCE, source_id,
+				 walk_result, w, &w->err);
 }
 
 static int walk_shard(void *data, const struct store_shard *sh)
@@ -1304,10 +1297,9 @@ static int walk_run(void *data, int64_t run_id, const struct store_run *run)
 		    run->started_at, or_dash(run->commit), or_dash(run->branch),
 		    or_dash(run->ci));
 	if ((r = walk_line(w)) ||
-	    (r = w->st->ops->each_source(w->st, run_id, walk_source, w,
-					 &w->err)))
+	    (r = store_each_source(w->st, run_id, walk_source, w, &w->err)))
 		return r;
-	return w->st->ops->each_shard(w->st, run_id, walk_shard, w, &w->err);
+	return store_each_shard(w->st, run_id, walk_shard, w, &w->err);
 }
 
 static int walk_test(void *data, const struct store_test *t)
@@ -1336,9 +1328,9 @@ static void walk_all(struct store *st, struct strbuf *out)
 {
 	struct walk w = { st, STRBUF_INIT, 0, 0, SHARD_ERROR_INIT };
 
-	if (st->ops->each_test(st, walk_test, &w, &w.err) ||
-	    st->ops->each_file(st, walk_file, &w, &w.err) ||
-	    st->ops->each_run(st, walk_run, &w, &w.err))
+	if (store_each_test(st, walk_test, &w, &w.err) ||
+	    store_each_file(st, walk_file, &w, &w.err) ||
+	    store_each_run(st, 0, walk_run, &w, &w.err))
 		fail_msg("%s", w.err.msg);
 	strbuf_addstr(out, w.out.buf);
 	strbuf_release(&w.out);
@@ -1358,24 +1350,21 @@ static void record_run(struct store *st, const struct store_run *run,
 	struct shard_error err = SHARD_ERROR_INIT;
 	int64_t run_id = 0, source_id = 0;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, run, &run_id, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, run, &run_id, &err), 0);
 	for (size_t i = 0; i < nsrc; i++) {
-		assert_int_equal(st->ops->add_source(st, run_id, src[i].digest,
-						     src[i].name, &source_id,
-						     &err),
+		assert_int_equal(store_add_source(st, run_id, src[i].digest,
+						  src[i].name, &source_id,
+						  &err),
 				 0);
 		for (size_t j = 0; j < src[i].n; j++)
-			assert_int_equal(st->ops->add_result(st, run_id,
-							     source_id,
-							     &src[i].rs[j],
-							     &err),
+			assert_int_equal(store_add_result(st, run_id, source_id,
+							  &src[i].rs[j], &err),
 					 0);
 	}
 	for (size_t i = 0; i < nsh; i++)
-		assert_int_equal(st->ops->add_shard(st, run_id, &sh[i], &err),
-				 0);
-	if (st->ops->commit(st, &err))
+		assert_int_equal(store_add_shard(st, run_id, &sh[i], &err), 0);
+	if (store_commit(st, &err))
 		fail_msg("%s", err.msg);
 }
 
@@ -1422,9 +1411,9 @@ static void record_three_runs(struct store *st)
 	record_run(st, &late, late_src, 1, sh, 3);
 	record_run(st, &early, early_src, 2, NULL, 0);
 	record_run(st, &tie, tie_src, 1, sh, 1);
-	assert_int_equal(st->ops->add_file_overhead(st, "t/z.py", 1, &err), 0);
-	assert_int_equal(st->ops->add_file_overhead(st, "t/a.py", 2, &err), 0);
-	assert_int_equal(st->ops->add_file_overhead(st, "t/a.py", -3, &err), 0);
+	assert_int_equal(store_add_file_overhead(st, "t/z.py", 1, &err), 0);
+	assert_int_equal(store_add_file_overhead(st, "t/a.py", 2, &err), 0);
+	assert_int_equal(store_add_file_overhead(st, "t/a.py", -3, &err), 0);
 }
 
 static const char three_runs_walked[] =
@@ -1494,7 +1483,7 @@ a_walk_stops_where_its_callback_says_and_can_start_again(void **state)
 	struct walk w = { st, STRBUF_INIT, 0, 5, SHARD_ERROR_INIT };
 
 	record_three_runs(st);
-	assert_int_equal(st->ops->each_run(st, walk_run, &w, &w.err), 5);
+	assert_int_equal(store_each_run(st, 0, walk_run, &w, &w.err), 5);
 	assert_int_equal(w.err.code, 0);
 	assert_string_equal(w.out.buf, "run early 100 - - -\n"
 				       "  source d2 b.xml\n"
@@ -1505,7 +1494,7 @@ a_walk_stops_where_its_callback_says_and_can_start_again(void **state)
 	/* a walk of tests stops too */
 	w.lines = 0;
 	w.stop_at = 2;
-	assert_int_equal(st->ops->each_test(st, walk_test, &w, &w.err), 5);
+	assert_int_equal(store_each_test(st, walk_test, &w, &w.err), 5);
 	assert_int_equal(w.lines, 2);
 	/* and the store writes and walks afterwards */
 	record_run(st, &more, src, 1, NULL, 0);
@@ -1546,7 +1535,8 @@ static int count_source(void *data, int64_t id, const char *d, const char *n)
 	struct nested *x = data;
 
 	(void)d, (void)n;
-	return x->st->ops->each_result(x->st, id, count_result, &x->c, &x->err);
+	return store_each_result(x->st, STORE_RESULTS_OF_SOURCE, id,
+				 count_result, &x->c, &x->err);
 }
 
 static int count_run(void *data, int64_t id, const struct store_run *run)
@@ -1554,7 +1544,7 @@ static int count_run(void *data, int64_t id, const struct store_run *run)
 	struct nested *x = data;
 
 	(void)run;
-	return x->st->ops->each_source(x->st, id, count_source, x, &x->err);
+	return store_each_source(x->st, id, count_source, x, &x->err);
 }
 
 static int count_one_run(void *data, int64_t id, const struct store_run *run)
@@ -1572,7 +1562,7 @@ static int count_test_and_runs(void *data, const struct store_test *t)
 	(void)t;
 	if (x->c.n++ % 10000)
 		return 0;
-	return x->st->ops->each_run(x->st, count_one_run, &x->runs, &x->err);
+	return store_each_run(x->st, 0, count_one_run, &x->runs, &x->err);
 }
 
 static void a_nested_walk_reads_sources_of_many_results(void **state)
@@ -1593,14 +1583,13 @@ static void a_nested_walk_reads_sources_of_many_results(void **state)
 		rs[i] = result(keys[i], JUNIT_PASSED, 0.5, 1);
 	}
 	ingest(st, "r1", "d1", rs, 25001);
-	assert_int_equal(st->ops->each_run(st, count_run, &x, &x.err), 0);
+	assert_int_equal(store_each_run(st, 0, count_run, &x, &x.err), 0);
 	assert_int_equal(x.c.n, 25001);
 	assert_true(x.c.ordered);
 	assert_string_equal(x.c.last, "t25000");
 	/* readings inside a long one leave it going, batch after batch */
 	x.c.n = 0;
-	assert_int_equal(st->ops->each_test(st, count_test_and_runs, &x,
-					    &x.err),
+	assert_int_equal(store_each_test(st, count_test_and_runs, &x, &x.err),
 			 0);
 	assert_int_equal(x.c.n, 25001);
 	assert_int_equal(x.runs, 3);
@@ -1630,10 +1619,10 @@ static void put_test_creates_then_keeps_or_replaces(void **state)
 	struct strbuf out = STRBUF_INIT;
 	struct found fd;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->put_test(st, &t, 0, &err), 1);
-	assert_int_equal(st->ops->put_test(st, &empty, 1, &err), 1);
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_put_test(st, &t, 0, &err), 1);
+	assert_int_equal(store_put_test(st, &empty, 1, &err), 1);
+	assert_int_equal(store_commit(st, &err), 0);
 	/* the newest 3 samples, a negative one as 0, and their median */
 	walk_all(st, &out);
 	assert_string_equal(out.buf, "test empty - - [] 0\n"
@@ -1642,18 +1631,19 @@ static void put_test_creates_then_keeps_or_replaces(void **state)
 	assert_true(fd.seconds == 2);
 	assert_int_equal(fd.samples, 9);
 	assert_int_equal(estimate_of(st, "empty").hits, 0);
-	assert_int_equal(st->ops->each_key_estimate(st, take_hash, &h, &err),
+	assert_int_equal(store_each_estimate(st, STORE_ESTIMATE_HASH, take_hash,
+					     &h, &err),
 			 0);
 	assert_int_equal(h.n, 1);
 
 	/* there already: left alone */
-	assert_int_equal(st->ops->put_test(st, &again, 0, &err), 0);
+	assert_int_equal(store_put_test(st, &again, 0, &err), 0);
 	strbuf_reset(&out);
 	walk_all(st, &out);
 	assert_string_equal(out.buf, "test empty - - [] 0\n"
 				     "test k f.py - [0 2 8] 9\n");
 	/* replaced: window, count and estimate; a file known stays */
-	assert_int_equal(st->ops->put_test(st, &again, 1, &err), 0);
+	assert_int_equal(store_put_test(st, &again, 1, &err), 0);
 	strbuf_reset(&out);
 	walk_all(st, &out);
 	assert_string_equal(out.buf, "test empty - - [] 0\n"
@@ -1674,7 +1664,7 @@ static void put_test_key_hash_is_what_planning_reads(void **state)
 	struct store_test t = test_of("pkg.T.a", NULL, NULL, one, 1, 1);
 	char sql[200];
 
-	assert_int_equal(st->ops->put_test(st, &t, 0, &err), 1);
+	assert_int_equal(store_put_test(st, &t, 0, &err), 1);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM tests WHERE"
 		 " key_hash = %" PRId64,
@@ -1696,17 +1686,15 @@ static void put_test_after_results_replaces_their_window(void **state)
 	int64_t run_id = 0, source_id = 0;
 
 	/* import's third phase: results replayed, then the window put back */
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
-	assert_int_equal(st->ops->add_source(st, run_id, "d", NULL, &source_id,
-					     &err),
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(store_add_source(st, run_id, "d", NULL, &source_id,
+					  &err),
 			 0);
-	assert_int_equal(st->ops->add_result(st, run_id, source_id, &k, &err),
-			 0);
-	assert_int_equal(st->ops->add_result(st, run_id, source_id, &k2, &err),
-			 0);
-	assert_int_equal(st->ops->put_test(st, &t, 1, &err), 0);
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_add_result(st, run_id, source_id, &k, &err), 0);
+	assert_int_equal(store_add_result(st, run_id, source_id, &k2, &err), 0);
+	assert_int_equal(store_put_test(st, &t, 1, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
 	walk_all(st, &out);
 	assert_string_equal(out.buf, "test K - - [1 2] 2\n"
 				     "test K2 - - [3] 1\n"
@@ -1729,17 +1717,17 @@ static void put_file_creates_then_keeps_or_replaces(void **state)
 	const struct store_file none = { "b.py", NULL, 0 };
 	struct strbuf out = STRBUF_INIT;
 
-	assert_int_equal(st->ops->put_file(st, &a, 0, &err), 1);
-	assert_int_equal(st->ops->put_file(st, &none, 0, &err), 1);
-	assert_int_equal(st->ops->put_file(st, &a2, 0, &err), 0);
+	assert_int_equal(store_put_file(st, &a, 0, &err), 1);
+	assert_int_equal(store_put_file(st, &none, 0, &err), 1);
+	assert_int_equal(store_put_file(st, &a2, 0, &err), 0);
 	walk_all(st, &out);
 	assert_string_equal(out.buf, "file a.py [1 2 3]\nfile b.py []\n");
 	strbuf_reset(&out);
 	file_lines(st, 0, &out);
 	assert_string_equal(out.buf, "a.py=2\n");
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->put_file(st, &a2, 1, &err), 0);
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_put_file(st, &a2, 1, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
 	strbuf_reset(&out);
 	file_lines(st, 0, &out);
 	assert_string_equal(out.buf, "a.py=7\n");
@@ -1776,9 +1764,8 @@ static void record_five_runs(struct store *st)
 		snprintf(digest, sizeof(digest), "d%d", i + 1);
 		record_run(st, &run, src, 1, &sh, 1);
 	}
-	assert_int_equal(st->ops->add_file_overhead(st, "r1.py", 1, &err), 0);
-	assert_int_equal(st->ops->add_file_overhead(st, "shared.py", 2, &err),
-			 0);
+	assert_int_equal(store_add_file_overhead(st, "r1.py", 1, &err), 0);
+	assert_int_equal(store_add_file_overhead(st, "shared.py", 2, &err), 0);
 }
 
 static void assert_pruned(const struct store_prune_stats *ps, int64_t runs,
@@ -1805,7 +1792,7 @@ static void prune_keeps_the_most_recent_runs_and_what_they_saw(void **state)
 	shared_before = estimate_of(st, "shared").seconds;
 	assert_true(shared_before == 3);
 	memset(&ps, 0x55, sizeof(ps));
-	assert_int_equal(st->ops->prune(st, 2, &ps, &err), 0);
+	assert_int_equal(store_prune(st, 2, &ps, &err), 0);
 	assert_pruned(&ps, 3, 8, 4);
 
 	walk_all(st, &out);
@@ -1826,7 +1813,7 @@ static void prune_keeps_the_most_recent_runs_and_what_they_saw(void **state)
 			    "    own.r5 r5.py - passed 1 0\n"
 			    "  shard 0/1 1 2 - 1 - -\n");
 	assert_true(estimate_of(st, "shared").seconds == shared_before);
-	assert_int_equal(st->ops->summary(st, &sum, &err), 0);
+	assert_int_equal(store_summary(st, &sum, &err), 0);
 	assert_int_equal(sum.runs, 2);
 	assert_int_equal(sum.results, 4);
 	assert_int_equal(sum.tests, 3);
@@ -1834,12 +1821,12 @@ static void prune_keeps_the_most_recent_runs_and_what_they_saw(void **state)
 	assert_int_equal(query_int(f, "SELECT count(*) FROM shards"), 2);
 
 	/* nothing more to prune */
-	assert_int_equal(st->ops->prune(st, 2, &ps, &err), 0);
+	assert_int_equal(store_prune(st, 2, &ps, &err), 0);
 	assert_pruned(&ps, 0, 0, 0);
-	assert_int_equal(st->ops->prune(st, 100, &ps, &err), 0);
+	assert_int_equal(store_prune(st, 100, &ps, &err), 0);
 	assert_pruned(&ps, 0, 0, 0);
 	/* of two runs started at once, the one recorded later is newer */
-	assert_int_equal(st->ops->prune(st, 1, &ps, &err), 0);
+	assert_int_equal(store_prune(st, 1, &ps, &err), 0);
 	assert_pruned(&ps, 1, 2, 1);
 	strbuf_reset(&out);
 	walk_all(st, &out);
@@ -1856,11 +1843,11 @@ static void prune_refuses_to_run_inside_a_transaction(void **state)
 	struct store_prune_stats ps;
 
 	record_five_runs(st);
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->prune(st, 1, &ps, &err), SHARD_EENV);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_prune(st, 1, &ps, &err), SHARD_EENV);
 	assert_non_null(strstr(err.msg, "transaction"));
 	assert_non_null(strstr(err.msg, f->where));
-	assert_int_equal(st->ops->rollback(st, &err), 0);
+	assert_int_equal(store_rollback(st, &err), 0);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 5);
 }
 
@@ -1911,7 +1898,7 @@ static int prune_to_one(struct store *st, struct shard_error *err)
 {
 	struct store_prune_stats ps;
 
-	return st->ops->prune(st, 1, &ps, err);
+	return store_prune(st, 1, &ps, err);
 }
 
 /*
@@ -1958,13 +1945,13 @@ static int import_y_then_x(struct store *st, struct shard_error *err)
 	struct store_test y = test_of("Y", NULL, NULL, one, 1, 1);
 	struct store_test x = test_of("X", NULL, NULL, one, 1, 1);
 
-	if (st->ops->begin(st, err))
+	if (store_begin(st, err))
 		return err->code;
-	st->ops->put_test(st, &y, 1, err);
+	store_put_test(st, &y, 1, err);
 	if (!err->code)
-		st->ops->put_test(st, &x, 1, err);
+		store_put_test(st, &x, 1, err);
 	if (!err->code)
-		st->ops->commit(st, err);
+		store_commit(st, err);
 	return err->code;
 }
 
@@ -2021,15 +2008,15 @@ static int shard_line(void *data, const struct store_shard *sh)
 	return 0;
 }
 
-/* A run's shard rows through each_run_shard, then through each_shard. */
+/* A run's shard rows through store_each_shard, read twice. */
 static void run_shard_lines(struct store *st, int64_t run_id,
 			    struct strbuf *by_run, struct strbuf *by_walk)
 {
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct shard_lines a = { STRBUF_INIT }, b = { STRBUF_INIT };
 
-	if (st->ops->each_run_shard(st, run_id, shard_line, &a, &err) ||
-	    st->ops->each_shard(st, run_id, shard_line, &b, &err))
+	if (store_each_shard(st, run_id, shard_line, &a, &err) ||
+	    store_each_shard(st, run_id, shard_line, &b, &err))
 		fail_msg("%s", err.msg);
 	strbuf_addstr(by_run, a.out.buf);
 	strbuf_addstr(by_walk, b.out.buf);
@@ -2054,17 +2041,17 @@ static void add_shard_keeps_a_plan_hash_and_list_digest(void **state)
 	struct strbuf by_run = STRBUF_INIT, by_walk = STRBUF_INIT;
 	int64_t run_id = 0;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
-	assert_int_equal(st->ops->add_shard(st, run_id, &planned, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &planned, &err), 0);
 	/* within the transaction, and in one of its own */
-	assert_int_equal(st->ops->add_shard(st, run_id, &ran, &err), 0);
-	assert_int_equal(st->ops->add_shard(st, run_id, &other, &err), 0);
-	assert_int_equal(st->ops->add_shard(st, run_id, &replanned, &err), 0);
-	assert_int_equal(st->ops->commit(st, &err), 0);
-	assert_int_equal(st->ops->add_shard(st, run_id, &ran, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &ran, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &other, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &replanned, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &ran, &err), 0);
 	/* a value given replaces; one not given keeps the old */
-	assert_int_equal(st->ops->add_shard(st, run_id, &newer, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &newer, &err), 0);
 
 	run_shard_lines(st, run_id, &by_run, &by_walk);
 	assert_string_equal(by_run.buf, "0/2 1 ci-1 " PLAN_A " " LIST_A "\n"
@@ -2113,7 +2100,7 @@ static int put_pin(struct store *st, const struct store_pin *p)
 	struct shard_error err = SHARD_ERROR_INIT;
 	int inserted = -1;
 
-	if (st->ops->put_pin(st, p, &inserted, &err))
+	if (store_put_pin(st, p, &inserted, &err))
 		fail_msg("%s", err.msg);
 	assert_true(inserted == 0 || inserted == 1);
 	return inserted;
@@ -2126,7 +2113,7 @@ static int get_pin(struct store *st, const struct store_pin *key, char hash[65],
 	struct shard_error err = SHARD_ERROR_INIT;
 	int found = -1;
 
-	if (st->ops->get_pin(st, key, hash, a, meta, &found, &err))
+	if (store_get_pin(st, key, hash, a, meta, &found, &err))
 		fail_msg("%s", err.msg);
 	assert_true(found == 0 || found == 1);
 	return found;
@@ -2274,15 +2261,15 @@ static void put_pin_refuses_a_transaction_and_a_long_hash(void **state)
 	struct store_pin bad = pin_of("r", "q2", 1, PLAN_A "0", "a", 1, "{}");
 	int inserted = 7;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->put_pin(st, &p, &inserted, &err), SHARD_EENV);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_put_pin(st, &p, &inserted, &err), SHARD_EENV);
 	assert_int_equal(inserted, 0);
 	assert_non_null(strstr(err.msg, "transaction"));
 	assert_non_null(strstr(err.msg, f->where));
-	assert_int_equal(st->ops->rollback(st, &err), 0);
+	assert_int_equal(store_rollback(st, &err), 0);
 	shard_error_clear(&err);
 	inserted = 7;
-	assert_int_equal(st->ops->put_pin(st, &bad, &inserted, &err),
+	assert_int_equal(store_put_pin(st, &bad, &inserted, &err),
 			 SHARD_EINPUT);
 	assert_int_equal(inserted, 0);
 	assert_non_null(strstr(err.msg, "plan hash"));
@@ -2302,8 +2289,7 @@ static void put_pin_fails_on_a_read_only_store(void **state)
 	open_store(f, 0);
 	close_store(f);
 	assert_int_equal(store_open(f->path, &ro, &f->st, &err), 0);
-	assert_int_equal(f->st->ops->put_pin(f->st, &p, &inserted, &err),
-			 SHARD_EENV);
+	assert_int_equal(store_put_pin(f->st, &p, &inserted, &err), SHARD_EENV);
 	assert_int_equal(inserted, 0);
 	assert_non_null(strstr(err.msg, f->where));
 	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 0);
@@ -2330,11 +2316,11 @@ static void prune_keeps_the_pins_of_the_runs_pinned_last(void **state)
 	record_five_runs(st);
 	for (size_t i = 0; i < sizeof(pins) / sizeof(*pins); i++)
 		assert_int_equal(put_pin(st, &pins[i]), 1);
-	assert_int_equal(st->ops->prune(st, 5, &ps, &err), 0);
+	assert_int_equal(store_prune(st, 5, &ps, &err), 0);
 	assert_pruned(&ps, 0, 0, 0);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM pins"), 6);
 
-	assert_int_equal(st->ops->prune(st, 2, &ps, &err), 0);
+	assert_int_equal(store_prune(st, 2, &ps, &err), 0);
 	/* pins are not counted among the runs, results or tests */
 	assert_pruned(&ps, 3, 8, 4);
 	query_rows(f, "SELECT run, request FROM pins ORDER BY run, request",
@@ -2344,7 +2330,7 @@ static void prune_keeps_the_pins_of_the_runs_pinned_last(void **state)
 	assert_string_equal(a.buf, "1");
 	assert_int_equal(get_pin(st, &pins[2], hash, &a, &meta), 0);
 
-	assert_int_equal(st->ops->prune(st, 1, &ps, &err), 0);
+	assert_int_equal(store_prune(st, 1, &ps, &err), 0);
 	strbuf_reset(&rows);
 	query_rows(f, "SELECT run, request FROM pins ORDER BY run, request",
 		   &rows);
@@ -2373,7 +2359,7 @@ static int child_put_pin(const char *location, int child, int start_fd)
 
 	if (!store_open(location, &opt, &st, &err) && st &&
 	    (start_fd < 0 || read(start_fd, &go, 1) >= 0))
-		st->ops->put_pin(st, &p, &inserted, &err);
+		store_put_pin(st, &p, &inserted, &err);
 	if (err.code || !st)
 		fprintf(stderr, "child %d: %s\n", child, err.msg);
 	store_close(st);
@@ -2553,7 +2539,7 @@ static void a_version_1_history_upgrades_in_place(void **state)
 	/* and takes what version 2 keeps */
 	assert_int_equal(put_pin(st, &p), 1);
 	run_id = query_int(f, "SELECT id FROM runs WHERE run_key = 'r1'");
-	assert_int_equal(st->ops->add_shard(st, run_id, &planned, &err), 0);
+	assert_int_equal(store_add_shard(st, run_id, &planned, &err), 0);
 	run_shard_lines(st, run_id, &by_run, &by_walk);
 	assert_string_equal(by_walk.buf, "0/1 1 - " PLAN_A " " LIST_A "\n");
 	strbuf_release(&before);
@@ -2642,8 +2628,8 @@ static void export_import_carries_shard_plans_across_backends(void **state)
 		int found = 1;
 		struct shard_error err = SHARD_ERROR_INIT;
 
-		assert_int_equal(e->ops->get_pin(e, &p, hash, &x, &y, &found,
-						 &err),
+		assert_int_equal(store_get_pin(e, &p, hash, &x, &y, &found,
+					       &err),
 				 0);
 		assert_int_equal(found, 0);
 	}
@@ -2711,6 +2697,154 @@ static void an_export_without_shard_plans_imports(void **state)
 	strbuf_release(&out);
 }
 
+/* Run keys, results and estimates as the filtered walks hand them over. */
+struct filtered {
+	struct strbuf out;
+	size_t n;
+	double sum;
+	int bad_hash; /* a key whose key_hash is not identity_hash(key) */
+	int text;     /* STORE_ESTIMATE_HASH handed over a key or file */
+};
+
+static int filtered_run(void *data, int64_t run_id, const struct store_run *run)
+{
+	struct filtered *x = data;
+
+	(void)run_id;
+	strbuf_addf(&x->out, "%s ", run->run_key);
+	return 0;
+}
+
+static int filtered_result(void *data, const struct store_result *r)
+{
+	struct filtered *x = data;
+
+	strbuf_addf(&x->out, "%s:%s ", r->key, junit_outcome_name(r->outcome));
+	return 0;
+}
+
+static int filtered_estimate(void *data, const struct store_estimate *e)
+{
+	struct filtered *x = data;
+
+	x->n++;
+	x->sum += e->seconds;
+	if (e->key && e->key_hash != identity_hash(e->key, strlen(e->key)))
+		x->bad_hash = 1;
+	if (e->key || e->file || e->parent_key || e->samples)
+		x->text = 1;
+	return 0;
+}
+
+static int first_run(void *data, int64_t run_id, const struct store_run *run)
+{
+	(void)run;
+	*(int64_t *)data = run_id;
+	return 1;
+}
+
+static int first_source(void *data, int64_t source_id, const char *digest,
+			const char *name)
+{
+	(void)digest, (void)name;
+	*(int64_t *)data = source_id;
+	return 1;
+}
+
+static void walks_take_their_filter(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct filtered all = { .out = STRBUF_INIT },
+			hash = { .out = STRBUF_INIT };
+	struct filtered by_run = { .out = STRBUF_INIT };
+	struct filtered by_source = { .out = STRBUF_INIT };
+	int64_t run_id = 0, source_id = 0;
+
+	record_five_runs(st);
+	/* started_at 10, 40, 30, 20, 40: newest first, later id first */
+	assert_int_equal(store_each_run(st, 2, filtered_run, &all, &err), 0);
+	assert_string_equal(all.out.buf, "r5 r2 ");
+	strbuf_reset(&all.out);
+	assert_int_equal(store_each_run(st, 0, filtered_run, &all, &err), 0);
+	assert_string_equal(all.out.buf, "r1 r4 r3 r2 r5 ");
+	assert_int_equal(store_each_run(st, 9, filtered_run, &hash, &err), 0);
+	assert_string_equal(hash.out.buf, "r5 r2 r3 r4 r1 ");
+
+	/* the oldest run, r1: one source of four results */
+	assert_int_equal(store_each_run(st, 0, first_run, &run_id, &err), 1);
+	assert_int_equal(store_each_source(st, run_id, first_source, &source_id,
+					   &err),
+			 1);
+	assert_int_equal(store_each_result(st, STORE_RESULTS_OF_RUN, run_id,
+					   filtered_result, &by_run, &err),
+			 0);
+	assert_int_equal(store_each_result(st, STORE_RESULTS_OF_SOURCE,
+					   source_id, filtered_result,
+					   &by_source, &err),
+			 0);
+	/* a source's in recording order; a run's by source then attempt */
+	assert_string_equal(by_source.out.buf,
+			    "shared:passed own.r1:passed old.only:failed "
+			    "old.only:passed ");
+	assert_int_equal(by_run.out.len, by_source.out.len);
+	assert_non_null(strstr(by_run.out.buf, "shared:passed "));
+	assert_non_null(strstr(by_run.out.buf, "own.r1:passed "));
+	assert_non_null(strstr(by_run.out.buf, "old.only:failed "));
+	assert_true(strstr(by_run.out.buf, "old.only:failed ") <
+		    strstr(by_run.out.buf, "old.only:passed "));
+	/* a source id is no run id: r1's source is not run 2 */
+	strbuf_reset(&by_run.out);
+	assert_int_equal(store_each_result(st, STORE_RESULTS_OF_RUN, run_id + 1,
+					   filtered_result, &by_run, &err),
+			 0);
+	assert_string_not_equal(by_run.out.buf, by_source.out.buf);
+
+	all.n = 0;
+	assert_int_equal(store_each_estimate(st, STORE_ESTIMATE_ALL,
+					     filtered_estimate, &all, &err),
+			 0);
+	assert_int_equal(store_each_estimate(st, STORE_ESTIMATE_HASH,
+					     filtered_estimate, &hash, &err),
+			 0);
+	assert_int_equal(all.n, 7); /* shared, old.only, own.r1..r5 */
+	assert_int_equal(hash.n, all.n);
+	assert_true(hash.sum == all.sum);
+	assert_false(all.bad_hash);
+	assert_true(all.text);
+	assert_false(hash.text);
+	strbuf_release(&all.out);
+	strbuf_release(&hash.out);
+	strbuf_release(&by_run.out);
+	strbuf_release(&by_source.out);
+}
+
+/* Prune counts every table it deletes from, each under its own name. */
+static void prune_counts_each_table_by_name(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_prune_stats ps;
+
+	record_five_runs(st);
+	memset(&ps, 0x55, sizeof(ps));
+	assert_int_equal(store_prune(st, 2, &ps, &err), 0);
+	assert_int_equal(ps.runs, 3);
+	assert_int_equal(ps.sources, 3);
+	assert_int_equal(ps.results, 8);
+	assert_int_equal(ps.shards, 3);
+	assert_int_equal(ps.tests, 4);
+	assert_int_equal(ps.files, 1); /* r1.py: no kept test names it */
+	assert_int_equal(ps.pins, 0);
+	memset(&ps, 0x55, sizeof(ps));
+	assert_int_equal(store_prune(st, 2, &ps, &err), 0);
+	assert_int_equal(ps.runs + ps.sources + ps.results + ps.shards +
+				 ps.tests + ps.files + ps.pins,
+			 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_sqlite, teardown)
 #define P(name) cmocka_unit_test_setup_teardown(name, setup_pg, teardown)
 /* The behaviour both backends share. */
@@ -2743,6 +2877,8 @@ static void an_export_without_shard_plans_imports(void **state)
 		X(put_file_creates_then_keeps_or_replaces), \
 		X(prune_keeps_the_most_recent_runs_and_what_they_saw), \
 		X(prune_refuses_to_run_inside_a_transaction), \
+		X(prune_counts_each_table_by_name), \
+		X(walks_take_their_filter), \
 		X(add_shard_keeps_a_plan_hash_and_list_digest), \
 		X(pin_is_inserted_once_and_found_by_its_key), \
 		X(pin_assignment_keeps_every_byte), \

@@ -86,10 +86,10 @@ static void put(struct store *st, const char *run_key, const struct entry *es,
 	struct store_run run = { run_key, 1700000000.0, NULL, NULL, NULL };
 	int64_t run_id = 0, source_id = 0;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
-	assert_int_equal(st->ops->add_source(st, run_id, run_key, NULL,
-					     &source_id, &err),
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(store_add_source(st, run_id, run_key, NULL, &source_id,
+					  &err),
 			 0);
 	for (size_t i = 0; i < n; i++) {
 		struct store_result r = {
@@ -97,11 +97,11 @@ static void put(struct store *st, const char *run_key, const struct entry *es,
 			es[i].seconds, 1,          -1,
 		};
 
-		assert_int_equal(st->ops->add_result(st, run_id, source_id, &r,
-						     &err),
+		assert_int_equal(store_add_result(st, run_id, source_id, &r,
+						  &err),
 				 0);
 	}
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
 }
 
 static void weigh(struct fixture *f, struct store *st, const char *const *ids,
@@ -187,11 +187,11 @@ static void weigh_sums_a_listed_files_tests_and_its_overhead(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 
 	put(f->st, "r1", hist, N(hist));
-	assert_int_equal(f->st->ops->begin(f->st, &err), 0);
-	assert_int_equal(f->st->ops->add_file_overhead(f->st, "src/a.test.js",
-						       0.75, &err),
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_add_file_overhead(f->st, "src/a.test.js", 0.75,
+						 &err),
 			 0);
-	assert_int_equal(f->st->ops->commit(f->st, &err), 0);
+	assert_int_equal(store_commit(f->st, &err), 0);
 	weigh(f, f->st, ids, N(ids));
 	expect(f, ids, 0, 1.5 + 2.5 + 0.75, WEIGH_FILE);
 	expect(f, ids, 1, 10, WEIGH_FILE);
@@ -244,11 +244,11 @@ static void weigh_finds_a_file_named_by_its_tail(void **state)
 	struct shard_error err = SHARD_ERROR_INIT;
 
 	put(f->st, "r1", hist, N(hist));
-	assert_int_equal(f->st->ops->begin(f->st, &err), 0);
-	assert_int_equal(f->st->ops->add_file_overhead(f->st, "src/a.test.js",
-						       0.25, &err),
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_add_file_overhead(f->st, "src/a.test.js", 0.25,
+						 &err),
 			 0);
-	assert_int_equal(f->st->ops->commit(f->st, &err), 0);
+	assert_int_equal(store_commit(f->st, &err), 0);
 	weigh(f, f->st, ids, N(ids));
 	expect(f, ids, 0, 1.75, WEIGH_FILE);
 	expect(f, ids, 1, 2, WEIGH_FILE);
@@ -298,11 +298,11 @@ static void weigh_does_not_give_each_example_the_whole_file(void **state)
 	double sum = 0;
 
 	put(f->st, "r1", hist, N(hist));
-	assert_int_equal(f->st->ops->begin(f->st, &err), 0);
-	assert_int_equal(f->st->ops->add_file_overhead(f->st, "spec/x_spec.rb",
-						       0.5, &err),
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_add_file_overhead(f->st, "spec/x_spec.rb", 0.5,
+						 &err),
 			 0);
-	assert_int_equal(f->st->ops->commit(f->st, &err), 0);
+	assert_int_equal(store_commit(f->st, &err), 0);
 	weigh(f, f->st, ids, N(ids));
 	for (size_t i = 0; i < N(ids); i++)
 		sum += f->w.seconds[i];
@@ -337,11 +337,11 @@ static void listed_file_overhead_counts_once_when_planned_by_file(void **state)
 	double got;
 
 	put(f->st, "r1", hist, N(hist));
-	assert_int_equal(f->st->ops->begin(f->st, &err), 0);
-	assert_int_equal(f->st->ops->add_file_overhead(f->st, "src/a.test.js",
-						       0.75, &err),
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_add_file_overhead(f->st, "src/a.test.js", 0.75,
+						 &err),
 			 0);
-	assert_int_equal(f->st->ops->commit(f->st, &err), 0);
+	assert_int_equal(store_commit(f->st, &err), 0);
 	weigh(f, f->st, ids, 1);
 	expect(f, ids, 0, 4.75, WEIGH_FILE);
 	req.seconds = f->w.seconds;
@@ -470,15 +470,15 @@ static void weigh_treats_tests_without_timed_results_as_unknown(void **state)
 	int64_t run_id = 0, source_id = 0;
 	struct store *st = f->st;
 
-	assert_int_equal(st->ops->begin(st, &err), 0);
-	assert_int_equal(st->ops->add_run(st, &run, &run_id, &err), 0);
-	assert_int_equal(st->ops->add_source(st, run_id, "d", NULL, &source_id,
-					     &err),
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &run, &run_id, &err), 0);
+	assert_int_equal(store_add_source(st, run_id, "d", NULL, &source_id,
+					  &err),
 			 0);
-	assert_int_equal(st->ops->add_result(st, run_id, source_id, &skipped,
-					     &err),
+	assert_int_equal(store_add_result(st, run_id, source_id, &skipped,
+					  &err),
 			 0);
-	assert_int_equal(st->ops->commit(st, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
 	weigh(f, st, ids, 1);
 	assert_int_equal(f->w.equal, 1);
 	expect(f, ids, 0, 1.0, WEIGH_EQUAL);

@@ -148,11 +148,11 @@ static void kept_cases_are_the_runners_bytes_and_suite(void **state)
 static void a_later_testcase_of_a_test_replaces_its_case(void **state)
 {
 	struct fixture *fx = *state;
-	const char *path = write_file(
-		fx, "r.xml",
-		"<testsuite name=\"s\">" CASE_B
-		"<testcase classname=\"t\" name=\"test_b\" time=\"3\"/>"
-		"</testsuite>");
+	const char *path =
+		write_file(fx, "r.xml",
+			   "<testsuite name=\"s\">" CASE_B
+			   "<testcase classname=\"t\" name=\"test_b\" time=\"3\"/>"
+			   "</testsuite>");
 
 	fx->o.keep_cases = 1;
 	batchrun_init(&fx->b, &fx->o, ids, 3);
@@ -179,11 +179,11 @@ static void a_missing_report_is_warned_about(void **state)
 static void a_malformed_report_keeps_what_came_before_the_fault(void **state)
 {
 	struct fixture *fx = *state;
-	const char *path = write_file(
-		fx, "r.xml",
-		"<testsuite name=\"s\">"
-		"<testcase classname=\"t\" name=\"test_a\" time=\"1\"/>"
-		"<testcase classname=\"t\" name=\"test_c\"");
+	const char *path =
+		write_file(fx, "r.xml",
+			   "<testsuite name=\"s\">"
+			   "<testcase classname=\"t\" name=\"test_a\" time=\"1\"/>"
+			   "<testcase classname=\"t\" name=\"test_c\"");
 
 	batchrun_init(&fx->b, &fx->o, ids, 3);
 	assert_int_equal(batchrun_read_report(&fx->b, path, &fx->ctx), -1);

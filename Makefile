@@ -86,7 +86,7 @@ $(GEN): FORCE
 	$(Q)if cmp -s $@ $@+; then rm -f $@+; else \
 		echo "  GEN     $@"; mv -f $@+ $@; fi
 
-$(BUILD)/obj/cmd/testsel.o: $(GEN)
+$(BUILD)/obj/cmd/testlist_input.o: $(GEN)
 
 $(SHARE): share/shard_pytest.py
 	@mkdir -p $(dir $@)

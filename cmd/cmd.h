@@ -6,6 +6,7 @@
 #ifndef SHARD_CMD_H
 #define SHARD_CMD_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "shard/testlist.h"
@@ -116,6 +117,13 @@ int cmd_url_or_env(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 const char *cmd_history_path(struct cmd_ctx *ctx, const char *flag);
 
 /*
+ * The signal (SIGINT, SIGTERM, SIGHUP) that stopped the command, or 0
+ * (the one global docs/style.md allows): set by shard run's handlers,
+ * and by cmd/testlist_input.c's while a collect command runs.
+ */
+extern volatile sig_atomic_t cmd_signal;
+
+/*
  * Read a test list from path ("-": standard input) or, when collect_cmd
  * is not NULL, from the output of that command (argv, no shell).
  */
@@ -154,14 +162,19 @@ int cmd_run_identity(struct cmd_ctx *ctx, const char *flag,
 		     struct cmd_run_identity *out, struct shard_error *err);
 
 /*
- * Open the history to plan from. With pin (a run id was given, so its
- * plan is pinned there: shard/plan/pin.h), for writing, created when missing;
- * a history that cannot be written is read as it is, with a warning.
- * *st is NULL when there is no history yet.
+ * Plan rq's list against the history at path (shard/plan/pin.h): with
+ * rq->run (a run id was given, so its plan is pinned there) the history
+ * is opened for writing, created when missing, and one that cannot be
+ * written is read as it is, with a warning; a missing one plans without
+ * history. A plan pinned earlier for the run is noted on stderr ("CMD:
+ * run ...") unless quiet. out is released with pin_plan_release
+ * whatever the result.
  */
-struct store;
-int cmd_open_history_to_plan(struct cmd_ctx *ctx, const char *path, int pin,
-			     struct store **st, struct shard_error *err);
+struct pin_request;
+struct pin_plan;
+int cmd_plan_list(struct cmd_ctx *ctx, const char *cmd, const char *path,
+		  const struct pin_request *rq, int quiet, struct pin_plan *out,
+		  struct shard_error *err);
 
 int cmd_db(int argc, char **argv, struct cmd_ctx *ctx);
 int cmd_history(int argc, char **argv, struct cmd_ctx *ctx);

@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,7 +16,7 @@
 
 #include "shard/junit/merge.h"
 #include "shard/partition.h"
-#include "shard/plan/planfile.h"
+#include "shard/plan/selection.h"
 #include "shard/util/atomicfile.h"
 #include "shard/util/http.h"
 #include "shard/util/quote.h"
@@ -360,28 +359,12 @@ static void summary(struct cmd_ctx *ctx, const struct merge_stats *s)
 	fputc('\n', ctx->err);
 }
 
+/* --plan: the tests every shard of the plan was to report. */
 static int read_plan(struct merge_args *a, struct planfile *plan,
 		     struct shard_error *err)
 {
-	struct strbuf text = STRBUF_INIT;
-	int fd = open(a->plan, O_RDONLY), r = 0;
-	char buf[65536];
-	ssize_t n;
+	int r = selection_read_planfile(a->plan, plan, err);
 
-	if (fd < 0)
-		return shard_error_set(err,
-				       errno == ENOENT ? SHARD_EINPUT
-						       : SHARD_EENV,
-				       "%s: %s", a->plan, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		strbuf_add(&text, buf, (size_t)n);
-	if (n < 0)
-		r = shard_error_set(err, SHARD_EENV, "%s: %s", a->plan,
-				    strerror(errno));
-	close(fd);
-	if (!r)
-		r = planfile_read(text.buf, text.len, a->plan, plan, err);
-	strbuf_release(&text);
 	if (!r) {
 		a->opt.plan_ids = plan->tests.ids;
 		a->opt.plan_n = plan->tests.nr;

@@ -18,7 +18,6 @@
 #include "shard/plan/plan.h"
 #include "shard/plan/planfile.h"
 #include "shard/plan/weigh.h"
-#include "shard/store/store.h"
 #include "shard/testlist.h"
 #include "shard/util/atomicfile.h"
 #include "shard/util/util.h"
@@ -106,13 +105,8 @@ struct plan_args {
 
 static int parse_by(struct plan_args *a, const char *arg)
 {
-	static const char *const names[] = { "test", "class", "file" };
-
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(arg, names[i])) {
-			a->by = (enum plan_by)i;
-			return 0;
-		}
+	if (!plan_by_parse(arg, &a->by))
+		return 0;
 	return cmd_usage_error(a->ctx, CMD,
 			       "--by '%s': expected test, "
 			       "class or file",
@@ -302,8 +296,7 @@ static int write_plan(struct plan_args *a, const struct plan *p,
 		      const struct testlist *list, const struct weights *w,
 		      struct shard_error *err)
 {
-	static const char *const by_names[] = { "test", "class", "file" };
-	struct planfile_meta meta = { by_names[a->by], w };
+	struct planfile_meta meta = { plan_by_name(a->by), w };
 	struct atomicfile out;
 
 	if (atomicfile_open(&out, a->output ? a->output : "-", a->ctx->out,
@@ -330,10 +323,7 @@ static void say_target(struct plan_args *a, const struct pin_plan *pp)
 		shard_warn(&a->ctx->core,
 			   "a single %s takes %.1f s, longer "
 			   "than the target of %.1f s: split it",
-			   a->by == PLAN_BY_TEST    ? "test"
-			   : a->by == PLAN_BY_CLASS ? "class"
-						    : "file",
-			   p->longest, a->target);
+			   plan_by_name(a->by), p->longest, a->target);
 	else if (p->makespan > a->target)
 		shard_warn(&a->ctx->core,
 			   "even %zu shards take %.1f s, more "
@@ -356,24 +346,12 @@ static int make_plan(struct plan_args *a, struct partition_list *l,
 		a->improve,
 		run,
 	};
-	struct store *st = NULL;
-	int r = cmd_open_history_to_plan(a->ctx,
-					 cmd_history_path(a->ctx, a->history),
-					 run != NULL, &st, err);
+	int r = cmd_plan_list(a->ctx, CMD, cmd_history_path(a->ctx, a->history),
+			      &rq, 0, out, err);
 
-	if (!r)
-		r = pin_plan_make(st, &rq, out, &a->ctx->core, err);
-	store_close(st);
-	if (r)
-		return r;
-	if (out->pinned)
-		cmd_note(a->ctx,
-			 "shard plan: run %s: the plan made earlier "
-			 "for this run and list, pinned in the history",
-			 run);
-	else
+	if (!r && !out->pinned)
 		say_target(a, out);
-	return 0;
+	return r;
 }
 
 static int step(struct plan_args *a, const char *what)

@@ -1,7 +1,8 @@
 /*
  * What shard plan and shard run share when they plan a list: the run's
- * identity, the history opened so that a run's plan can be pinned in it,
- * and the notes a user needs about where a plan came from.
+ * identity, and the list planned against the history (opened so that a
+ * run's plan can be pinned in it) with the note a user needs about where
+ * a plan came from.
  */
 #include "cmd/cmd.h"
 
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "shard/ci.h"
+#include "shard/plan/pin.h"
 #include "shard/store/store.h"
 #include "shard/util/banned.h"
 
@@ -33,8 +35,13 @@ int cmd_run_identity(struct cmd_ctx *ctx, const char *flag,
 	return 0;
 }
 
-int cmd_open_history_to_plan(struct cmd_ctx *ctx, const char *path, int pin,
-			     struct store **st, struct shard_error *err)
+/*
+ * The history to plan from: with pin, for writing, created when missing;
+ * else, or when it cannot be written (warned), read as it is. *st is
+ * NULL when there is no history yet.
+ */
+static int open_history(struct cmd_ctx *ctx, const char *path, int pin,
+			struct store **st, struct shard_error *err)
 {
 	struct store_options write = { 1, 0, 0 }, read = { 0, 0, 0 };
 	struct shard_error e = SHARD_ERROR_INIT;
@@ -55,4 +62,22 @@ int cmd_open_history_to_plan(struct cmd_ctx *ctx, const char *path, int pin,
 		   "that differ, merging their reports will refuse them",
 		   e.msg);
 	return 0;
+}
+
+int cmd_plan_list(struct cmd_ctx *ctx, const char *cmd, const char *path,
+		  const struct pin_request *rq, int quiet, struct pin_plan *out,
+		  struct shard_error *err)
+{
+	struct store *st = NULL;
+	int r = open_history(ctx, path, rq->run != NULL, &st, err);
+
+	if (!r)
+		r = pin_plan_make(st, rq, out, &ctx->core, err);
+	store_close(st);
+	if (!r && out->pinned && !quiet)
+		cmd_note(ctx,
+			 "%s: run %s: the plan made earlier for this run and "
+			 "list, pinned in the history",
+			 cmd, rq->run);
+	return r;
 }

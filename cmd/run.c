@@ -1,30 +1,23 @@
 /*
  * shard run: select a shard's tests (from a plan file, or by planning the
- * list here exactly as `shard plan` does), give the command an isolated
- * database or schema, run it through a runner adapter, and keep the
- * shard's checked report. --local runs every shard (cmd/run_local.c).
+ * list here exactly as `shard plan` does: shard/plan/selection.h), give
+ * the command an isolated database or schema, run it through a runner
+ * adapter, and keep the shard's checked report. --local runs every shard
+ * (cmd/run_local.c), --queue is a queue worker (cmd/run_queue.c).
  */
 #include "cmd/run.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "shard/ci.h"
-#include "shard/exec/runcmd.h"
-#include "shard/store/ingest.h"
-#include "shard/store/store.h"
 #include "shard/util/util.h"
 #include "shard/util/banned.h"
 
 #define MAX_SHARDS 256000
-
-volatile sig_atomic_t run_signal;
 
 static const struct cmd_option run_options[] = {
 	{ "tests", 't', "FILE", "test ids, one a line ('-': standard input)" },
@@ -293,7 +286,7 @@ static int take_urls(struct run_args *a, struct strvec *env)
 
 static void on_signal(int sig)
 {
-	run_signal = sig;
+	cmd_signal = sig;
 }
 
 static void catch_signals(void)
@@ -458,278 +451,35 @@ static int check_args(struct run_args *a)
 	return 0;
 }
 
-static void selection_alloc(struct selection *sel, size_t k)
-{
-	sel->nshards = k;
-	sel->ids = xcalloc(k, sizeof(*sel->ids));
-	sel->tests = xcalloc(k, sizeof(*sel->tests));
-	sel->n = xcalloc(k, sizeof(*sel->n));
-	sel->predicted = xcalloc(k, sizeof(*sel->predicted));
-}
-
-static int select_from_file(struct run_args *a, struct selection *sel,
-			    struct shard_error *err)
-{
-	struct strbuf text = STRBUF_INIT;
-	int fd = open(a->plan, O_RDONLY);
-	char buf[65536];
-	ssize_t n;
-	struct planfile *p = &sel->pf;
-	int r, e;
-
-	if (fd < 0)
-		return shard_error_set(err,
-				       errno == ENOENT ? SHARD_EINPUT
-						       : SHARD_EENV,
-				       "%s: %s", a->plan, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			strbuf_add(&text, buf, (size_t)n);
-	e = errno;
-	close(fd);
-	if (n < 0) {
-		strbuf_release(&text);
-		return shard_error_set(err, SHARD_EENV, "%s: read error: %s",
-				       a->plan, strerror(e));
-	}
-	/* released by selection_release, also after a failed read */
-	sel->from_file = 1;
-	r = planfile_read(text.buf, text.len, a->plan, p, err);
-	strbuf_release(&text);
-	if (r)
-		return r;
-	if (a->shards > 0 && (size_t)a->shards != p->nshards)
-		return shard_error_set(err, SHARD_EINPUT,
-				       "%s has %zu shards, "
-				       "not %ld",
-				       a->plan, p->nshards, a->shards);
-	selection_alloc(sel, p->nshards);
-	partition_list_init(&sel->order, p->tests.ids, p->tests.lens,
-			    p->tests.nr);
-	for (size_t i = 0; i < p->nshards; i++) {
-		size_t end = i + 1 < p->nshards ? p->first[i + 1] : p->tests.nr;
-
-		sel->ids[i] = xcalloc(end - p->first[i] + 1, sizeof(char *));
-		sel->tests[i] = xcalloc(end - p->first[i] + 1, sizeof(size_t));
-		for (size_t j = p->first[i]; j < end; j++) {
-			sel->ids[i][j - p->first[i]] = p->tests.ids[j];
-			sel->tests[i][j - p->first[i]] = j;
-		}
-		sel->n[i] = end - p->first[i];
-		sel->predicted[i] = p->predicted[i];
-		if (p->predicted[i] > sel->makespan)
-			sel->makespan = p->predicted[i];
-	}
-	return 0;
-}
-
-int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
-		  struct shard_error *err)
-{
-	return a->collect && !a->collect_cmd
-		       ? cmd_collect_pytest(a->ctx, a->cmd, a->share_dir, dir,
-					    list, err)
-		       : cmd_read_tests(a->ctx, a->tests, a->collect_cmd, list,
-					err);
-}
-
-static int parse_by(const char *by, enum plan_by *out)
-{
-	static const char *const names[] = { "test", "class", "file" };
-
-	for (int i = 0; i < 3; i++)
-		if (by && !strcmp(by, names[i])) {
-			*out = (enum plan_by)i;
-			return 0;
-		}
-	return -1;
-}
-
-static int select_from_list(struct run_args *a, struct selection *sel,
-			    const char *dir, struct shard_error *err)
+/* Every shard's tests: from the plan file, or the list planned here
+ * exactly as shard plan plans it. */
+static int select_tests(struct run_args *a, struct selection *sel,
+			const char *dir, struct shard_error *err)
 {
 	struct pin_request rq = { 0 };
-	struct store *st = NULL;
-	const struct plan *p = &sel->pp.plan;
 	enum plan_by by = PLAN_BY_TEST;
 	int r;
 
-	if (a->by && parse_by(a->by, &by))
+	if (a->plan)
+		return selection_from_planfile(sel, a->plan, a->shards, err);
+	if (a->by && plan_by_parse(a->by, &by))
 		return shard_error_set(err, SHARD_EINPUT,
 				       "--by '%s': expected "
 				       "test, class or file",
 				       a->by);
 	if ((r = run_read_list(a, dir, &sel->list, err)))
 		return r;
-	partition_list_init(&sel->order, sel->list.ids, sel->list.lens,
-			    sel->list.nr);
-	rq.list = &sel->order;
+	rq.list = selection_list(sel);
 	rq.by = by;
 	rq.shards = (size_t)a->shards;
 	rq.improve = 1;
 	rq.run = a->pin_run;
-	r = cmd_open_history_to_plan(a->ctx,
-				     cmd_history_path(a->ctx, a->history),
-				     a->pin_run != NULL, &st, err);
-	if (!r)
-		r = pin_plan_make(st, &rq, &sel->pp, &a->ctx->core, err);
-	store_close(st);
+	r = cmd_plan_list(a->ctx, RUN_CMD, cmd_history_path(a->ctx, a->history),
+			  &rq, a->quiet, &sel->pp, err);
 	if (r)
 		return r;
-	if (sel->pp.pinned && !a->quiet)
-		cmd_note(a->ctx,
-			 "shard run: run %s: the plan made earlier "
-			 "for this run and list, pinned in the history",
-			 a->pin_run);
-	selection_alloc(sel, p->nshards);
-	sel->makespan = p->makespan;
-	for (size_t i = 0; i < p->nshards; i++) {
-		const struct plan_shard *s = &p->shards[i];
-
-		sel->ids[i] = xcalloc(s->nr + 1, sizeof(char *));
-		for (size_t j = 0; j < s->nr; j++)
-			sel->ids[i][j] = sel->list.ids[s->tests[j]];
-		sel->tests[i] = s->tests; /* the plan's */
-		sel->n[i] = s->nr;
-		sel->predicted[i] = s->seconds + p->overhead;
-	}
+	selection_from_plan(sel);
 	return 0;
-}
-
-static void selection_release(struct selection *sel)
-{
-	for (size_t i = 0; sel->ids && i < sel->nshards; i++) {
-		free(sel->ids[i]);
-		if (sel->from_file)
-			free(sel->tests[i]);
-	}
-	free(sel->ids);
-	free(sel->tests);
-	free(sel->n);
-	free(sel->predicted);
-	if (sel->from_file)
-		planfile_release(&sel->pf);
-	pin_plan_release(&sel->pp);
-	partition_list_release(&sel->order);
-	testlist_release(&sel->list);
-}
-
-void run_shard_options(const struct run_args *a, struct selection *sel,
-		       size_t i, const char *dir, struct strbuf *props,
-		       struct shardrun_options *o)
-{
-	struct partition_shard ps = {
-		&sel->order,  sel->from_file ? sel->pf.hash : sel->pp.plan.hash,
-		a->run_base,  i,
-		sel->nshards, sel->tests[i],
-		sel->n[i],
-	};
-
-	memset(o, 0, sizeof(*o));
-	strbuf_reset(props);
-	partition_write_properties(props, &ps);
-	o->props = props->buf;
-	o->runner = a->runner;
-	o->cmd = (const char *const *)a->cmd;
-	o->ids = sel->ids[i];
-	o->n = sel->n[i];
-	o->index = i;
-	o->total = sel->nshards;
-	o->predicted = sel->predicted[i];
-	o->run_id = a->run_id;
-	o->host = a->host;
-	o->attempt = a->attempt;
-	o->dir = dir;
-	o->share_dir = a->share_dir;
-	o->timeout = a->timeout;
-	o->grace = a->grace;
-	o->retries = a->retries;
-	o->stop = &run_signal;
-	o->std_out = a->ctx->out;
-	o->arg_room = (size_t)sysconf(_SC_ARG_MAX);
-	for (char *const *e = a->ctx->core.envp; e && *e; e++)
-		o->arg_room -= runner_arg_cost(*e) < o->arg_room
-				       ? runner_arg_cost(*e)
-				       : 0;
-	o->arg_room -= 8192; /* the variables shard adds */
-}
-
-int run_isolate(const struct run_args *a, struct isolate *iso, size_t nshards,
-		const size_t *which, size_t n, struct shard_error *err)
-{
-	struct isolate_owner who = {
-		a->run_id,
-		a->host,
-		(long)getpid(),
-		shard_now(&a->ctx->core),
-	};
-	const char *url = a->isolate_db ? a->isolate_db : a->isolate_schema;
-
-	if (!url)
-		return 0;
-	if (isolate_init(iso, a->isolate_db ? ISOLATE_DB : ISOLATE_SCHEMA, url,
-			 &who, nshards, err))
-		return err->code;
-	return isolate_create(iso, which, n, err);
-}
-
-int run_record(const struct run_args *a, const char *report)
-{
-	struct shard_error err = SHARD_ERROR_INIT;
-	struct store_options so = { 1, 0, 0 };
-	struct ingest_options io = { 0 };
-	struct ingest_stats stats;
-	struct store *st = NULL;
-	int fd, r;
-
-	if (!a->record)
-		return 0;
-	io.run_key = a->run_id;
-	fd = open(report, O_RDONLY);
-	if (fd < 0) {
-		shard_error_set(&err, SHARD_EENV, "%s: %s", report,
-				strerror(errno));
-		return cmd_fail(a->ctx, &err);
-	}
-	r = store_open(cmd_history_path(a->ctx, a->history), &so, &st, &err);
-	if (!r)
-		r = ingest_fd(st, fd, report, NULL, &io, &a->ctx->core, &stats,
-			      &err);
-	close(fd);
-	store_close(st);
-	return r ? cmd_fail(a->ctx, &err) : 0;
-}
-
-int run_status(const struct shardrun_result *res)
-{
-	const struct merge_stats *s = &res->stats;
-
-	if (res->stopped)
-		return 0; /* the caller exits 128 + signal */
-	if (s->failed || s->errors || s->missing || res->timed_out ||
-	    res->status)
-		return EXIT_FAILED;
-	return EXIT_OK;
-}
-
-void run_rmdir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	struct strbuf p = STRBUF_INIT;
-
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		strbuf_reset(&p);
-		strbuf_addf(&p, "%s/%s", dir, e->d_name);
-		unlink(p.buf);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-	strbuf_release(&p);
 }
 
 static void summary(const struct run_args *a, const struct selection *sel,
@@ -746,7 +496,8 @@ static void summary(const struct run_args *a, const struct selection *sel,
 		(unsigned long long)s->passed, (unsigned long long)s->failed,
 		(unsigned long long)(s->errors + s->missing),
 		(unsigned long long)s->skipped, (unsigned long long)s->flaky,
-		(unsigned long long)s->missing, res->seconds, sel->predicted[i],
+		(unsigned long long)s->missing, res->seconds,
+		sel->shards[i].predicted,
 		res->timed_out ? "; timed out"
 		: res->stopped ? "; stopped"
 		: res->status && !s->failed && !s->errors && !s->missing
@@ -775,7 +526,8 @@ static int run_single(struct run_args *a, struct selection *sel,
 				       sel->nshards - 1);
 	strvec_init(&env);
 	strvec_pushv(&env, (const char *const *)a->ctx->core.envp);
-	if (sel->n[i] && run_isolate(a, &iso, sel->nshards, &i, 1, &err)) {
+	if (sel->shards[i].n &&
+	    run_isolate(a, &iso, sel->nshards, &i, 1, &err)) {
 		isolate_drop(&iso, &derr);
 		isolate_release(&iso);
 		strvec_release(&env);
@@ -807,7 +559,7 @@ static int run_single(struct run_args *a, struct selection *sel,
 	strbuf_release(&report);
 	if (derr.code)
 		status = status > EXIT_ENV ? status : EXIT_ENV;
-	return res.stopped ? 128 + run_signal : status;
+	return res.stopped ? 128 + cmd_signal : status;
 }
 
 static int run_main(int argc, char **argv, struct cmd_ctx *ctx,
@@ -857,10 +609,8 @@ static int run_main(int argc, char **argv, struct cmd_ctx *ctx,
 		run_rmdir(dir);
 		return r;
 	}
-	memset(&sel, 0, sizeof(sel));
-	testlist_init(&sel.list);
-	if (a.plan ? select_from_file(&a, &sel, &err)
-		   : select_from_list(&a, &sel, dir, &err))
+	selection_init(&sel);
+	if (select_tests(&a, &sel, dir, &err))
 		r = cmd_fail_list(ctx, &err);
 	else
 		r = a.local ? run_local(&a, &sel, dir)

@@ -1,19 +1,16 @@
 /*
- * shard run, shared between cmd/run.c (options, the selection of tests,
- * one shard) and cmd/run_local.c (every shard on this machine).
+ * shard run. cmd/run.c (options, the selection of tests, one shard)
+ * calls cmd/run_local.c (--local: every shard on this machine) and
+ * cmd/run_queue.c (--queue: a queue worker); all three call what they
+ * share, in cmd/run_common.c, which calls none of them.
  */
 #ifndef SHARD_CMD_RUN_H
 #define SHARD_CMD_RUN_H
 
-#include <signal.h>
-
 #include "cmd/cmd.h"
 #include "shard/exec/isolate.h"
 #include "shard/exec/shardrun.h"
-#include "shard/partition.h"
-#include "shard/plan/pin.h"
-#include "shard/plan/plan.h"
-#include "shard/plan/planfile.h"
+#include "shard/plan/selection.h"
 #include "shard/plan/weigh.h"
 #include "shard/testlist.h"
 
@@ -47,29 +44,11 @@ struct run_args {
 	const char *share_dir;
 };
 
-/* Every shard's tests, from a plan file or planned here from a list. */
-struct selection {
-	struct testlist list;
-	struct pin_plan pp; /* planned here, or pinned */
-	struct planfile pf;
-	int from_file;
-	struct partition_list order; /* every shard's list, for reports */
-	size_t **tests;              /* per shard: indexes into order's ids */
-	size_t nshards;
-	const char ***ids; /* per shard */
-	size_t *n;
-	double *predicted;
-	double makespan;
-};
-
-/* Set by SIGINT/SIGTERM (the one global docs/style.md allows). */
-extern volatile sig_atomic_t run_signal;
+/* cmd/run_common.c */
 
 /* The test list of --tests or --collect (pytest's plugin or a command). */
 int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
 		  struct shard_error *err);
-/* --queue: pull batches from a PostgreSQL queue until it is drained. */
-int run_queue(struct run_args *a, const char *dir);
 /*
  * The options of shardrun_run for shard i, without output and env. props
  * gets the shard's partition properties, which o points into.
@@ -86,7 +65,10 @@ int run_record(const struct run_args *a, const char *report);
 int run_status(const struct shardrun_result *res);
 /* Remove a scratch directory and what is in it (one level). */
 void run_rmdir(const char *dir);
-/* --local: every shard, -j at a time, their reports merged. */
+/* cmd/run_local.c: every shard, -j at a time, their reports merged. */
 int run_local(struct run_args *a, struct selection *sel, const char *dir);
+/* cmd/run_queue.c: pull batches from a PostgreSQL queue until it is
+ * drained. */
+int run_queue(struct run_args *a, const char *dir);
 
 #endif

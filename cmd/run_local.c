@@ -93,7 +93,7 @@ static void shard_child(struct local *l, size_t i, pid_t parent)
 		fprintf(stderr, "shard: %s\n", err.msg); /* quoted */
 		code = cmd_exit_status(err.code);
 	} else {
-		code = res.stopped ? 128 + run_signal : run_status(&res);
+		code = res.stopped ? 128 + cmd_signal : run_status(&res);
 	}
 	fflush(NULL);
 	run_rmdir(sub.buf);
@@ -131,7 +131,7 @@ static double eta(const struct local *l, double now)
 		slot[i] = now;
 	for (size_t i = 0; i < l->sel->nshards && k < n; i++) {
 		const struct local_shard *s = &l->sh[i];
-		double left = l->sel->predicted[i] - (now - s->started);
+		double left = l->sel->shards[i].predicted - (now - s->started);
 
 		if (s->state == 1)
 			slot[k++] = now + (left > 0 ? left : 0);
@@ -143,7 +143,7 @@ static double eta(const struct local *l, double now)
 			continue;
 		for (size_t j = 1; j < n; j++)
 			m = slot[j] < slot[m] ? j : m;
-		slot[m] += l->sel->predicted[i];
+		slot[m] += l->sel->shards[i].predicted;
 	}
 	for (size_t i = 0; i < n; i++)
 		end = slot[i] > end ? slot[i] : end;
@@ -206,16 +206,16 @@ static void finished(struct local *l, pid_t pid, int st)
 		s->ended = shard_now(&ctx->core);
 		l->running--;
 		l->done++;
-		l->tests_done += l->sel->n[i];
+		l->tests_done += l->sel->shards[i].n;
 		if (ctx->err_is_tty && !l->a->quiet)
 			fputs("\r\033[K", ctx->err);
 		if (!l->a->quiet)
 			fprintf(ctx->err,
 				"shard run: shard %zu done in %.1f s "
 				"(predicted %.1f s), exit %d\n",
-				i, s->ended - s->started, l->sel->predicted[i],
-				s->code);
-		if (s->code && s->code < 128 && !run_signal)
+				i, s->ended - s->started,
+				l->sel->shards[i].predicted, s->code);
+		if (s->code && s->code < 128 && !cmd_signal)
 			show_log(l, i);
 		return;
 	}
@@ -237,17 +237,17 @@ static int schedule(struct local *l)
 		pid_t pid;
 		int st;
 
-		while (!run_signal && next < k &&
+		while (!cmd_signal && next < k &&
 		       l->running < (size_t)l->a->jobs)
 			if (start_shard(l, next++))
 				return -1;
-		if (run_signal && !l->forwarded) {
+		if (cmd_signal && !l->forwarded) {
 			for (size_t i = 0; i < k; i++)
 				if (l->sh[i].state == 1)
 					kill(l->sh[i].pid, SIGTERM);
 			l->forwarded = 1;
 		}
-		if (run_signal && !l->running)
+		if (cmd_signal && !l->running)
 			break;
 		pid = waitpid(-1, &st, WNOHANG);
 		if (pid > 0)
@@ -320,7 +320,7 @@ static int create_all(struct local *l, struct shard_error *err)
 	int r;
 
 	for (size_t i = 0; i < k; i++)
-		if (l->sel->n[i])
+		if (l->sel->shards[i].n)
 			which[n++] = i;
 	r = run_isolate(l->a, &l->iso, k, which, n, err);
 	free(which);
@@ -338,7 +338,7 @@ int run_local(struct run_args *a, struct selection *sel, const char *dir)
 	l.start = shard_now(&a->ctx->core);
 	l.sh = xcalloc(sel->nshards, sizeof(*l.sh));
 	for (size_t i = 0; i < sel->nshards; i++)
-		l.tests += sel->n[i];
+		l.tests += sel->shards[i].n;
 	if (create_all(&l, &err)) {
 		status = cmd_fail(a->ctx, &err);
 		goto out;
@@ -346,11 +346,11 @@ int run_local(struct run_args *a, struct selection *sel, const char *dir)
 	if (schedule(&l)) {
 		shard_error_set(&err, SHARD_EENV, "fork: %s", strerror(errno));
 		status = cmd_fail(a->ctx, &err);
-		run_signal = SIGTERM;
+		cmd_signal = SIGTERM;
 		schedule(&l);
 		goto out;
 	}
-	if (run_signal)
+	if (cmd_signal)
 		goto out;
 	for (size_t i = 0; i < sel->nshards; i++)
 		status = worst(status, l.sh[i].code);
@@ -371,5 +371,5 @@ out:
 	isolate_release(&l.iso);
 	free(l.sh);
 	strbuf_release(&merged);
-	return run_signal ? 128 + run_signal : status;
+	return cmd_signal ? 128 + cmd_signal : status;
 }

@@ -128,7 +128,7 @@ static void worker_options(struct run_args *a, const char *dir,
 	o->poll = a->lease / 10 < 0.2 ? a->lease / 10 : 0.2;
 	o->min_batch = a->min_batch;
 	o->grace = a->grace;
-	o->stop = &run_signal;
+	o->stop = &cmd_signal;
 	o->output = a->output;
 	o->on_batch = on_batch;
 	o->data = p;
@@ -176,7 +176,7 @@ int run_queue(struct run_args *a, const char *dir)
 			      : "",
 		 res.overhead, res.stopped ? "; stopped" : "");
 	if (res.stopped)
-		return 128 + run_signal;
+		return 128 + cmd_signal;
 	status = res.failed ? EXIT_FAILED : EXIT_OK;
 	if (a->output && res.tests) {
 		int rr = run_record(a, a->output);

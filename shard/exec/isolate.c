@@ -72,7 +72,7 @@ int isolate_init(struct isolate *iso, enum isolate_kind kind, const char *url,
 	return 0;
 }
 
-static char *make_name(const struct isolate *iso, size_t index)
+char *isolate_resource_name(const struct isolate *iso, size_t index)
 {
 	char tail[48];
 	int tl = snprintf(tail, sizeof(tail), "_s%zu_%s", index, iso->hash);
@@ -227,7 +227,7 @@ int isolate_create(struct isolate *iso, const size_t *indexes, size_t n,
 		r = lock_open(iso, err);
 	for (size_t i = 0; !r && i < n; i++) {
 		size_t ix = indexes[i];
-		char *name = make_name(iso, ix);
+		char *name = isolate_resource_name(iso, ix);
 
 		if (ix >= iso->shards || iso->names[ix]) {
 			free(name);

@@ -79,6 +79,13 @@ int isolate_init(struct isolate *iso, enum isolate_kind kind, const char *url,
  */
 int isolate_create(struct isolate *iso, const size_t *indexes, size_t n,
 		   struct shard_error *err);
+/*
+ * The name shard index's resource gets (the caller's to free): the
+ * prefix (the template's name for a database, lower-cased, every byte
+ * but [a-z0-9] as '_', at most 39 bytes; "shard" for a schema or an
+ * empty name), cut to leave room for "_s<index>_<hash>" within 63 bytes.
+ */
+char *isolate_resource_name(const struct isolate *iso, size_t index);
 /* The name of shard index's resource, or NULL if none was created. */
 const char *isolate_name(const struct isolate *iso, size_t index);
 /*

@@ -920,7 +920,8 @@ void queue_status_release(struct queue_status *s)
 	s->nworkers = 0;
 }
 
-struct report {
+/* The run's report, written a suite at a time as rows come. */
+struct suite_writer {
 	FILE *out;
 	struct strbuf suite, cases;
 	long tests, failures, errors, skipped;
@@ -928,7 +929,7 @@ struct report {
 	int started;
 };
 
-static void flush_suite(struct report *r)
+static void flush_suite(struct suite_writer *r)
 {
 	struct strbuf head = STRBUF_INIT;
 
@@ -953,7 +954,7 @@ static void flush_suite(struct report *r)
 /* Rows: suite, xml, outcome, seconds, test_id; grouped by suite. */
 static int report_row(void *data, int ncols, const char *const *v)
 {
-	struct report *r = data;
+	struct suite_writer *r = data;
 	const char *suite = v[0] ? v[0] : "shard";
 	double secs = 0;
 	int outcome;
@@ -986,7 +987,8 @@ static int report_row(void *data, int ncols, const char *const *v)
 
 int queue_report(struct queue *q, FILE *out, struct shard_error *err)
 {
-	struct report r = { out, STRBUF_INIT, STRBUF_INIT, 0, 0, 0, 0, 0, 0 };
+	struct suite_writer r = { out, STRBUF_INIT, STRBUF_INIT, 0, 0,
+				  0,   0,           0,           0 };
 	const char *p[1] = { q->run_id };
 	int rc;
 

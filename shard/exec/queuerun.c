@@ -1,9 +1,10 @@
 /*
- * A worker is one loop: size, claim, run, read, complete, write; while a
- * batch runs, the one before is completed and the next claimed (see
- * struct worker). Results are completed in the queue before they go into the worker's file, so
- * the files never hold a test twice (a completion whose claim was lost
- * is rejected, and the test is left to the worker that holds it now).
+ * A worker is one loop: size, claim, run (batchrun.h), complete, write;
+ * while a batch runs, the one before is completed and the next claimed
+ * (see struct worker). Results are completed in the queue before they go
+ * into the worker's file, so the files never hold a test twice (a
+ * completion whose claim was lost is rejected, and the test is left to
+ * the worker that holds it now).
  */
 #include "shard/exec/queuerun.h"
 
@@ -14,8 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shard/exec/runcmd.h"
-#include "shard/junit/idmatch.h"
+#include "shard/exec/batchrun.h"
 #include "shard/junit/junitout.h"
 #include "shard/junit/reportlog.h"
 #include "shard/util/strbuf.h"
@@ -23,131 +23,11 @@
 #include "shard/util/util.h"
 #include "shard/util/banned.h"
 
-/* What a batch's reports said about each of its tests. */
-struct batch_read {
-	struct idmatch m;
-	struct queue_result *res;  /* per batch test */
-	struct queue_result **ptr; /* &res[i] when reported, else NULL */
-	char **xml, **suite;       /* owned, per batch test */
-	int fd, raw;
-	unsigned long long start, end;
-	double reported; /* seconds the testcases report */
-	size_t failed;
-	struct strbuf tmp;
-};
-
-static void batch_read_init(struct batch_read *br, const struct queue_batch *b)
-{
-	size_t n = b->n ? b->n : 1;
-
-	memset(br, 0, sizeof(*br));
-	idmatch_init(&br->m, (const char *const *)b->ids, b->n);
-	br->res = xcalloc(n, sizeof(*br->res));
-	br->ptr = xcalloc(n, sizeof(*br->ptr));
-	br->xml = xcalloc(n, sizeof(*br->xml));
-	br->suite = xcalloc(n, sizeof(*br->suite));
-	strbuf_init(&br->tmp, 0);
-}
-
-static void batch_read_release(struct batch_read *br, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(br->xml[i]);
-		free(br->suite[i]);
-	}
-	free(br->xml);
-	free(br->suite);
-	free(br->res);
-	free(br->ptr);
-	idmatch_release(&br->m);
-	strbuf_release(&br->tmp);
-}
-
-static int on_element_end(void *data, const struct junit_element *e,
-			  struct shard_error *err)
-{
-	struct batch_read *br = data;
-
-	(void)err;
-	if (e->kind == JUNIT_EL_CASE) {
-		br->start = e->start;
-		br->end = e->end_end;
-		br->raw = e->raw;
-	}
-	return 0;
-}
-
-/* The testcase's bytes as the runner wrote them (UTF-8 input). */
-static char *case_bytes(struct batch_read *br, const struct junit_case *c)
-{
-	size_t len = (size_t)(br->end - br->start);
-	char *buf;
-
-	if (!br->raw || br->end <= br->start) {
-		strbuf_reset(&br->tmp);
-		strbuf_addf(&br->tmp, "<testcase name=\"%s\" time=\"%.3f\"/>",
-			    "unreadable", c->time);
-		return xstrdup(br->tmp.buf);
-	}
-	buf = xmalloc(len + 1);
-	if (pread(br->fd, buf, len, (off_t)br->start) != (ssize_t)len)
-		len = 0;
-	buf[len] = '\0';
-	return buf;
-}
-
-static int on_case(void *data, const struct junit_case *c,
-		   struct shard_error *err)
-{
-	struct batch_read *br = data;
-	size_t ix = idmatch_case(&br->m, c);
-
-	(void)err;
-	br->reported += c->has_time ? c->time : 0;
-	if (ix == IDMATCH_NONE)
-		return 0;
-	free(br->xml[ix]);
-	free(br->suite[ix]);
-	br->xml[ix] = case_bytes(br, c);
-	br->suite[ix] = c->suite && c->suite->name ? xstrdup(c->suite->name)
-						   : NULL;
-	br->res[ix].outcome = c->outcome;
-	br->res[ix].seconds = c->time;
-	br->res[ix].xml = br->xml[ix];
-	br->res[ix].suite = br->suite[ix];
-	br->ptr[ix] = &br->res[ix];
-	return 0;
-}
-
-static void read_job_report(struct batch_read *br, const char *path,
-			    const struct shard_ctx *ctx)
-{
-	struct junit_handler h = {
-		.testcase = on_case,
-		.element_end = on_element_end,
-		.data = br,
-	};
-	struct junit_options jo = { .recover = 0 };
-	struct shard_error e = SHARD_ERROR_INIT;
-
-	br->fd = open(path, O_RDONLY);
-	if (br->fd < 0) {
-		shard_warn(ctx, "%s: the runner wrote no report", path);
-		return;
-	}
-	if (junit_read_fd(br->fd, path, &jo, &h, ctx, &e))
-		shard_warn(ctx, "the runner's report is unreadable: %s", e.msg);
-	close(br->fd);
-	br->fd = -1;
-}
-
 /* A batch whose runner has ended, its results not yet completed (b.n
  * is 0 when there is none). */
-struct ran {
+struct ended_batch {
 	struct queue_batch b;
-	struct batch_read br;
-	size_t jobs;
-	double wall;
+	struct batchrun run;
 };
 
 /*
@@ -165,9 +45,10 @@ struct worker {
 	const struct shard_ctx *ctx;
 	struct queuerun_result *res;
 	struct reportlog file;           /* -o: the completed batches */
+	struct batchrun_options bo;      /* how a batch is run */
 	const struct queue_batch *batch; /* being run */
 	double batch_start;
-	struct ran done;             /* ran, to be completed */
+	struct ended_batch done;     /* ran, to be completed */
 	struct queue_batch next;     /* claimed ahead (n = 0: none) */
 	int looked_ahead;            /* for the batch being run */
 	struct shard_error tick_err; /* queue work in a tick that failed */
@@ -196,15 +77,15 @@ static void heartbeat(struct worker *w, double now)
 
 /* One testsuite of the batch's accepted tests onto the worker's file. */
 static int add_to_file(struct worker *w, const struct queue_batch *b,
-		       const struct batch_read *br, const int *accepted,
-		       struct shard_error *err)
+		       const struct queue_result *const *res,
+		       const int *accepted, struct shard_error *err)
 {
 	struct strbuf cases = STRBUF_INIT, suite = STRBUF_INIT;
 	size_t n = 0, failures = 0, errors = 0, skipped = 0;
 	int r = 0;
 
 	for (size_t i = 0; i < b->n; i++) {
-		const struct queue_result *x = br->ptr[i];
+		const struct queue_result *x = res[i];
 
 		if (!accepted[i])
 			continue;
@@ -244,73 +125,122 @@ static void nap(double seconds)
 }
 
 /*
- * The per-invocation overhead: the least warm measure of this worker or
- * of any other of the run (-1 when none yet).
+ * The per-invocation overhead: the least warm measure of this worker
+ * (warm) or of any other of the run (-1 when none yet).
  */
-static double least_overhead(const struct worker *w,
-			     const struct queue_left *left)
+static double least_overhead(double warm, const struct queue_left *left)
 {
-	if (left->overhead >= 0 && (w->warm < 0 || left->overhead < w->warm))
+	if (left->overhead >= 0 && (warm < 0 || left->overhead < warm))
 		return left->overhead;
-	return w->warm;
+	return warm;
 }
 
 /*
  * Workers to share the queue with: those seen within a lease, at least
  * those expected when the count was given.
  */
-static double workers_of(const struct worker *w, const struct queue_left *left)
+static double workers_of(const struct queuerun_options *o,
+			 const struct queue_left *left)
 {
-	long n = left->workers > w->o->workers ? (long)left->workers
-					       : w->o->workers;
+	long n = left->workers > o->workers ? (long)left->workers : o->workers;
 
 	return (double)(n > 0 ? n : 1);
 }
 
 /*
- * The batch to aim at now: guided self-scheduling, the pending estimate
- * over twice the workers. Without a given count, the workers seen so far
- * may be the first few of many: while another may still arrive (one
- * joined less than o->arrival seconds ago), a batch is also held to
- * o->arrival seconds, so that a claim made before the others arrive
- * ends about when they have (without it, the first of 8 workers started
- * together claimed half the suite). Then the count is known from the
- * queue, and batches follow it.
+ * Guided self-scheduling, the pending estimate over twice the workers.
+ * Without a given count, the workers seen so far may be the first few of
+ * many: while another may still arrive (one joined less than o->arrival
+ * seconds ago), a batch is also held to o->arrival seconds, so that a
+ * claim made before the others arrive ends about when they have (without
+ * it, the first of 8 workers started together claimed half the suite).
+ * Then the count is known from the queue, and batches follow it.
  */
-static double target_seconds(const struct worker *w,
-			     const struct queue_left *left)
+double queuerun_batch_seconds(const struct queuerun_options *o, double warm,
+			      const struct queue_left *left)
 {
-	double t = left->pending_seconds / (2.0 * workers_of(w, left));
-	double over = least_overhead(w, left);
-	double min = w->o->min_batch >= 0 ? w->o->min_batch
-		     : over > 0           ? 10 * over
-					  : 0;
+	double t = left->pending_seconds / (2.0 * workers_of(o, left));
+	double over = least_overhead(warm, left);
+	double min = o->min_batch >= 0 ? o->min_batch
+		     : over > 0        ? 10 * over
+				       : 0;
 
-	if (w->o->workers <= 0 && left->joined_ago < w->o->arrival &&
-	    t > w->o->arrival)
-		t = w->o->arrival;
+	if (o->workers <= 0 && left->joined_ago < o->arrival && t > o->arrival)
+		t = o->arrival;
 	return t > min ? t : min;
 }
 
-/* Complete the batch that ran, record it in the file and the counts. */
-static int finish(struct worker *w, struct shard_error *err)
+#define LOOK_AHEAD_MARGIN 1.3
+int queuerun_claim_ahead(const struct queuerun_options *o, double warm,
+			 const struct queue_left *left, double remaining)
 {
-	struct ran *d = &w->done;
+	double target = queuerun_batch_seconds(o, warm, left);
+	double next = target > left->head_seconds ? target : left->head_seconds;
+	double spread = (left->pending_seconds + left->claimed_seconds) /
+			workers_of(o, left);
+
+	remaining = remaining > 0 ? remaining : 0;
+	return left->pending &&
+	       !(LOOK_AHEAD_MARGIN * (remaining + next) > spread);
+}
+
+/* The batch's results as the queue takes them: NULL for an unreported
+ * test. */
+static const struct queue_result **results_of(const struct ended_batch *d,
+					      struct queue_result *res)
+{
+	size_t n = d->b.n;
+	const struct queue_result **ptr = xcalloc(n ? n : 1, sizeof(*ptr));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct batchrun_case *c = &d->run.cases[i];
+
+		if (!(d->run.state[i] & BATCHRUN_REPORTED))
+			continue;
+		res[i].outcome = c->outcome;
+		res[i].seconds = c->seconds;
+		res[i].xml = c->xml;
+		res[i].suite = c->suite;
+		ptr[i] = &res[i];
+	}
+	return ptr;
+}
+
+/* The per-invocation overhead the batch measured, into the worker's. */
+static void measure_overhead(struct worker *w, const struct batchrun *run)
+{
+	/* wall less what the tests report; the least warm one seen, as a
+	 * busy machine only adds to it */
+	double o = (run->wall - run->reported) / (double)run->jobs;
+
+	o = o > 0 ? o : 0;
+	if (!w->invocations)
+		w->cold = o;
+	else if (w->warm < 0 || o < w->warm)
+		w->warm = o;
+	w->invocations += run->jobs;
+}
+
+/* Complete the batch that ran, record it in the file and the counts. */
+static int complete_ended(struct worker *w, struct shard_error *err)
+{
+	struct ended_batch *d = &w->done;
 	const struct queue_batch *b = &d->b;
+	struct queue_result *res;
+	const struct queue_result **ptr;
 	int *accepted;
 	size_t failed = 0;
 	int r;
 
 	if (!b->n)
 		return 0;
-	accepted = xcalloc(b->n ? b->n : 1, sizeof(*accepted));
-	r = queue_complete(w->q, b,
-			   (const struct queue_result *const *)d->br.ptr,
-			   accepted, err);
+	res = xcalloc(b->n, sizeof(*res));
+	ptr = results_of(d, res);
+	accepted = xcalloc(b->n, sizeof(*accepted));
+	r = queue_complete(w->q, b, ptr, accepted, err);
 	for (size_t i = 0; !r && i < b->n; i++) {
-		int bad = !d->br.ptr[i] ||
-			  d->br.ptr[i]->outcome == JUNIT_FAILED ||
-			  d->br.ptr[i]->outcome == JUNIT_ERROR;
+		int bad = !ptr[i] || ptr[i]->outcome == JUNIT_FAILED ||
+			  ptr[i]->outcome == JUNIT_ERROR;
 
 		w->res->rejected += !accepted[i];
 		w->res->tests += (size_t)accepted[i];
@@ -319,56 +249,34 @@ static int finish(struct worker *w, struct shard_error *err)
 	if (!r) {
 		w->res->failed += failed;
 		w->res->batches++;
-		r = add_to_file(w, b, &d->br, accepted, err);
+		r = add_to_file(w, b, ptr, accepted, err);
 	}
-	if (!r && d->jobs) {
-		/* per invocation: wall less what the tests report; the
-		 * least warm one seen, as a busy machine only adds to it */
-		double o = (d->wall - d->br.reported) / (double)d->jobs;
-
-		o = o > 0 ? o : 0;
-		if (!w->invocations)
-			w->cold = o;
-		else if (w->warm < 0 || o < w->warm)
-			w->warm = o;
-		w->invocations += d->jobs;
-	}
+	if (!r && d->run.jobs)
+		measure_overhead(w, &d->run);
 	if (!r && w->o->on_batch)
-		w->o->on_batch(w->o->data, b->n, failed, d->wall);
-	batch_read_release(&d->br, b->n);
+		w->o->on_batch(w->o->data, b->n, failed, d->run.wall);
+	batchrun_release(&d->run);
 	queue_batch_release(&d->b);
 	free(accepted);
+	free(ptr);
+	free(res);
 	return r;
 }
 
-/*
- * Claim the next batch while this one runs, when it would end well before
- * the queue's work, spread over the workers, is done: this batch's
- * remaining estimate plus the next one's (at least the longest pending
- * test), with a margin for the estimates' error, within (pending +
- * claimed estimates) / workers. Otherwise (long tests at the start, the
- * last batches at the end) the claim waits for this batch's end, so that
- * no worker holds work another could start sooner, nor ends late because
- * a batch took longer than its estimate.
- */
-#define LOOK_AHEAD_MARGIN 1.3
+/* Claim the next batch while this one runs, when queuerun_claim_ahead
+ * says so. */
 static int look_ahead(struct worker *w, double now, struct shard_error *err)
 {
 	struct queue_left left;
-	double target, next, remaining, spread;
 
 	w->looked_ahead = 1;
 	if (queue_left(w->q, w->warm, &left, err))
 		return err->code;
-	target = target_seconds(w, &left);
-	next = target > left.head_seconds ? target : left.head_seconds;
-	remaining = w->batch->seconds - (now - w->batch_start);
-	remaining = remaining > 0 ? remaining : 0;
-	spread = (left.pending_seconds + left.claimed_seconds) /
-		 workers_of(w, &left);
-	if (!left.pending || LOOK_AHEAD_MARGIN * (remaining + next) > spread)
+	if (!queuerun_claim_ahead(w->o, w->warm, &left,
+				  w->batch->seconds - (now - w->batch_start)))
 		return 0;
-	return queue_claim(w->q, target, &w->next, err);
+	return queue_claim(w->q, queuerun_batch_seconds(w->o, w->warm, &left),
+			   &w->next, err);
 }
 
 /* While a batch runs: its lease, and the queue's work (see struct
@@ -383,69 +291,11 @@ static void tick(void *data, double now)
 	heartbeat(w, now);
 	if (w->tick_err.code)
 		return;
-	if (finish(w, &w->tick_err))
+	if (complete_ended(w, &w->tick_err))
 		return;
 	if (!w->looked_ahead && !w->next.n && !w->res->stopped &&
 	    !(w->o->stop && *w->o->stop))
 		look_ahead(w, now, &w->tick_err);
-}
-
-/* Run the batch's jobs; returns their wall seconds in *wall. */
-static int run_batch(struct worker *w, const struct queue_batch *b,
-		     struct batch_read *br, size_t *jobs_run, double *wall,
-		     struct shard_error *err)
-{
-	const struct queuerun_options *o = w->o;
-	char tag[48];
-	struct runner_request rq = {
-		o->runner,
-		o->cmd,
-		(const char *const *)b->ids,
-		b->n,
-		o->dir,
-		tag,
-		o->index,
-		o->total,
-		o->share_dir,
-		runner_pythonpath(o->envp),
-		o->arg_room,
-	};
-	struct runner_job *jobs = NULL;
-	size_t njobs = 0;
-	double start = shard_now(w->ctx);
-	int r;
-
-	snprintf(tag, sizeof(tag), "b%lld", (long long)b->id);
-	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
-		return r;
-	for (size_t i = 0; !r && i < njobs && !w->res->stopped; i++) {
-		struct runcmd_wait wt = {
-			.grace = o->grace,
-			.stop = o->stop,
-			.clock = w->ctx->clock,
-			.data = w->ctx->data,
-			.tick = tick,
-			.tick_data = w,
-		};
-		enum runcmd_end end;
-		int status = 0;
-
-		if ((r = runner_job_run(&jobs[i], o->envp, &wt, &status, &end,
-					err)))
-			break;
-		(*jobs_run)++;
-		if (status)
-			w->res->status = status;
-		if (end == RUNCMD_STOPPED)
-			w->res->stopped = 1;
-		else
-			read_job_report(br, jobs[i].junit, w->ctx);
-		unlink(jobs[i].junit);
-		unlink(jobs[i].tests_file);
-	}
-	runner_jobs_free(jobs, njobs);
-	*wall = shard_now(w->ctx) - start;
-	return r;
 }
 
 /* Run b (taken over); on its end it waits in w->done to be completed,
@@ -453,39 +303,63 @@ static int run_batch(struct worker *w, const struct queue_batch *b,
 static int run_one(struct worker *w, struct queue_batch *b,
 		   struct shard_error *err)
 {
-	struct ran *d = &w->done;
-	struct batch_read br;
-	size_t jobs = 0;
-	double wall = 0;
+	struct batchrun run;
+	char tag[48];
 	int r;
 
-	batch_read_init(&br, b);
+	snprintf(tag, sizeof(tag), "b%lld", (long long)b->id);
+	batchrun_init(&run, &w->bo, (const char *const *)b->ids, b->n);
 	w->batch = b;
 	w->batch_start = shard_now(w->ctx);
 	w->next_beat = w->batch_start + w->o->heartbeat;
 	w->looked_ahead = 0;
-	r = run_batch(w, b, &br, &jobs, &wall, err);
+	r = batchrun_run(&run, tag, (const char *const *)b->ids, b->n, w->ctx,
+			 err);
 	w->batch = NULL;
+	if (run.status)
+		w->res->status = run.status;
+	if (run.stopped)
+		w->res->stopped = 1;
 	if (!r && w->tick_err.code) {
 		*err = w->tick_err;
 		r = err->code;
 	}
 	/* a batch that ended within its first tick: the one before */
 	if (!r && !w->res->stopped)
-		r = finish(w, err);
+		r = complete_ended(w, err);
 	if (!r && w->res->stopped)
 		r = queue_unclaim(w->q, b, err);
 	if (r || w->res->stopped) {
-		batch_read_release(&br, b->n);
+		batchrun_release(&run);
 		queue_batch_release(b);
 		return r;
 	}
-	d->b = *b;
-	d->br = br;
-	d->jobs = jobs;
-	d->wall = wall;
+	w->done.b = *b;
+	w->done.run = run;
 	memset(b, 0, sizeof(*b));
 	return 0;
+}
+
+static void batch_options(struct worker *w)
+{
+	const struct queuerun_options *o = w->o;
+	struct batchrun_options *bo = &w->bo;
+
+	memset(bo, 0, sizeof(*bo));
+	bo->runner = o->runner;
+	bo->cmd = o->cmd;
+	bo->dir = o->dir;
+	bo->share_dir = o->share_dir;
+	bo->envp = o->envp;
+	bo->arg_room = o->arg_room;
+	bo->index = o->index;
+	bo->total = o->total;
+	bo->grace = o->grace;
+	bo->stop = o->stop;
+	bo->tick = tick;
+	bo->tick_data = w;
+	/* the testcases go to the queue, and a stopped batch back to it */
+	bo->keep_cases = 1;
 }
 
 int queuerun_run(struct queue *q, const struct queuerun_options *o,
@@ -500,6 +374,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 
 	memset(res, 0, sizeof(*res));
 	w.file.fd = -1;
+	batch_options(&w);
 	if (runner_check(o->runner, o->cmd, err))
 		return err->code;
 	if (o->output && reportlog_create(&w.file, o->output, err)) {
@@ -515,7 +390,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 			memset(&w.next, 0, sizeof(w.next));
 		} else {
 			/* what ran is done before the look at what is left */
-			if ((r = finish(&w, err)) ||
+			if ((r = complete_ended(&w, err)) ||
 			    (r = queue_left(q, w.warm, &left, err)))
 				break;
 			if (!left.pending && !left.claimed)
@@ -525,8 +400,10 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 				nap(o->poll);
 				continue;
 			}
-			if ((r = queue_claim(q, target_seconds(&w, &left), &b,
-					     err)))
+			if ((r = queue_claim(q,
+					     queuerun_batch_seconds(o, w.warm,
+								    &left),
+					     &b, err)))
 				break;
 			if (!b.n)
 				continue;
@@ -537,7 +414,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 	}
 	/* what ran is completed and what was claimed ahead given back,
 	 * also after a failure (its first error is the one reported) */
-	if (finish(&w, &e2) && !r)
+	if (complete_ended(&w, &e2) && !r)
 		r = shard_error_set(err, e2.code, "%s", e2.msg);
 	if (w.next.n) {
 		if (queue_unclaim(q, &w.next, &e2) && !r)

@@ -72,8 +72,39 @@ struct queuerun_result {
 	int stopped;
 };
 
+/*
+ * Run batches of q until it is drained or *o->stop is set. Returns 0
+ * whatever the tests' outcomes (in res), or the queue's, the runner's or
+ * the file's error code.
+ */
 int queuerun_run(struct queue *q, const struct queuerun_options *o,
 		 const struct shard_ctx *ctx, struct queuerun_result *res,
 		 struct shard_error *err);
+
+/*
+ * The seconds of estimate to claim now, given what the queue has left
+ * and warm, this worker's least warm overhead (-1 when none yet): the
+ * pending estimate over twice the workers (those left has seen, at least
+ * o->workers), held to o->arrival while workers may still arrive (no
+ * count given, one joined less than o->arrival seconds ago), and never
+ * below the minimum (o->min_batch, else 10x the least overhead of the
+ * run's, else none).
+ */
+double queuerun_batch_seconds(const struct queuerun_options *o, double warm,
+			      const struct queue_left *left);
+
+/*
+ * Whether to claim the next batch while one with remaining seconds of
+ * estimate still runs: when it would end well before the queue's work,
+ * spread over the workers, is done: the remaining estimate plus the next
+ * batch's (at least the longest pending test), with a margin of 1.3 for
+ * the estimates' error, within (pending + claimed estimates) / workers.
+ * Otherwise (long tests at the start, the last batches at the end) the
+ * claim waits for this batch's end, so that no worker holds work another
+ * could start sooner, nor ends late because a batch took longer than its
+ * estimate. Never when nothing is pending.
+ */
+int queuerun_claim_ahead(const struct queuerun_options *o, double warm,
+			 const struct queue_left *left, double remaining);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * Reports are read twice: once after each job (to know which tests
- * failed or went unreported, for retries), once by the merge that writes
- * the shard's report. A job whose report is missing or malformed is
- * warned about and left out: its tests then count as unreported, and the
- * merge records them as errors, so a crashed runner cannot hide tests.
+ * Reports are read twice: once after each job (batchrun.c: to know which
+ * tests failed or went unreported, for retries), once by the merge that
+ * writes the shard's report. A job whose report is missing or malformed
+ * is left out of the merge: its tests then count as unreported, and the
+ * merge records them as errors (junitout.h), so a crashed runner cannot
+ * hide tests.
  */
 #include "shard/exec/shardrun.h"
 
@@ -13,9 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shard/exec/runcmd.h"
-#include "shard/junit/idmatch.h"
-#include "shard/junit/junit.h"
+#include "shard/exec/batchrun.h"
 #include "shard/util/atomicfile.h"
 #include "shard/util/quote.h"
 #include "shard/util/strbuf.h"
@@ -23,150 +22,24 @@
 #include "shard/util/util.h"
 #include "shard/util/banned.h"
 
-/* What one attempt learnt about each planned id. */
-enum { SEEN = 1, FAILED = 2 };
-
-struct tracker {
-	struct idmatch m;
-	unsigned char *state; /* per id, this attempt */
-};
-
-static void tracker_init(struct tracker *t, const struct shardrun_options *o)
-{
-	idmatch_init(&t->m, o->ids, o->n);
-	t->state = xcalloc(o->n ? o->n : 1, 1);
-}
-
-static void tracker_release(struct tracker *t)
-{
-	idmatch_release(&t->m);
-	free(t->state);
-}
-
-static int track_case(void *data, const struct junit_case *c,
-		      struct shard_error *err)
-{
-	struct tracker *t = data;
-	size_t ix = idmatch_case(&t->m, c);
-
-	(void)err;
-	if (ix == IDMATCH_NONE)
-		return 0;
-	t->state[ix] |= SEEN;
-	if (c->outcome == JUNIT_FAILED || c->outcome == JUNIT_ERROR)
-		t->state[ix] |= FAILED;
-	return 0;
-}
-
-/* Read a job's report into t; a bad or missing one is warned about. */
-static int read_report(struct tracker *t, const char *path,
-		       const struct shard_ctx *ctx)
-{
-	struct junit_handler h = { .testcase = track_case, .data = t };
-	struct junit_options jo = { .recover = 0 };
-	struct shard_error e = SHARD_ERROR_INIT;
-	int fd = open(path, O_RDONLY);
-	int r;
-
-	if (fd < 0) {
-		shard_warn(ctx, "%s: the runner wrote no report", path);
-		return -1;
-	}
-	r = junit_read_fd(fd, path, &jo, &h, ctx, &e);
-	close(fd);
-	if (r) {
-		shard_warn(ctx, "the runner's report is unreadable: %s", e.msg);
-		return -1;
-	}
-	return 0;
-}
-
 struct run_state {
 	const struct shardrun_options *o;
 	const struct shard_ctx *ctx;
 	struct shardrun_result *res;
-	struct tracker t;
-	struct strvec inputs; /* reports to merge, in order */
-	double deadline;
+	struct batchrun_options bo;
+	struct batchrun b;
 };
-
-static int run_job(struct run_state *s, const struct runner_job *j,
-		   struct shard_error *err)
-{
-	const struct shardrun_options *o = s->o;
-	struct runcmd_wait w = {
-		.deadline = s->deadline,
-		.grace = o->grace,
-		.stop = o->stop,
-		.clock = s->ctx->clock,
-		.data = s->ctx->data,
-	};
-	enum runcmd_end end;
-	int status = 0, r;
-
-	if ((r = runner_job_run(j, o->envp, &w, &status, &end, err)))
-		return r;
-	s->res->jobs++;
-	if (status)
-		s->res->status = status;
-	s->res->timed_out |= end == RUNCMD_TIMED_OUT;
-	s->res->stopped |= end == RUNCMD_STOPPED;
-	if (read_report(&s->t, j->junit, s->ctx))
-		s->res->unreadable++;
-	else
-		strvec_push(&s->inputs, j->junit);
-	if (o->on_job)
-		o->on_job(o->data, j->n, status);
-	return 0;
-}
-
-/* The ids of this attempt that failed or went unreported. */
-static void failed_ids(struct run_state *s, const char *const *ids, size_t n,
-		       struct strvec *out)
-{
-	strvec_clear(out);
-	for (size_t i = 0; i < n; i++) {
-		size_t ix = idmatch_id(&s->t.m, ids[i]);
-
-		if (ix == IDMATCH_NONE || s->t.state[ix] != SEEN)
-			strvec_push(out, ids[i]);
-	}
-}
 
 static int run_attempt(struct run_state *s, unsigned attempt,
 		       const char *const *ids, size_t n,
 		       struct shard_error *err)
 {
-	const struct shardrun_options *o = s->o;
 	char tag[32];
-	struct runner_request rq = {
-		o->runner,    o->cmd,
-		ids,          n,
-		o->dir,       tag,
-		o->index,     o->total,
-		o->share_dir, runner_pythonpath(o->envp),
-		o->arg_room,
-	};
-	struct runner_job *jobs = NULL;
-	size_t njobs = 0;
 	int r;
 
 	snprintf(tag, sizeof(tag), "a%u", attempt);
-	memset(s->t.state, 0, o->n ? o->n : 1);
-	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
-		return r;
-	if (njobs > 1 && attempt == 0 && o->runner != RUNNER_GO)
-		shard_warn(s->ctx,
-			   "%zu test ids exceed the argument limit: "
-			   "running them in %zu batches, each with its own "
-			   "report",
-			   n, njobs);
-	for (size_t i = 0; !r && i < njobs; i++) {
-		if (s->res->timed_out || s->res->stopped)
-			break;
-		r = run_job(s, &jobs[i], err);
-	}
-	runner_jobs_free(jobs, njobs);
+	s->bo.warn_split = attempt == 0;
+	r = batchrun_run(&s->b, tag, ids, n, s->ctx, err);
 	s->res->attempts = attempt + 1;
 	return r;
 }
@@ -218,43 +91,31 @@ static int write_props(const struct run_state *s, const char *path,
 	return r;
 }
 
-static const char *missing_message(const struct run_state *s, char *buf,
-				   size_t size)
-{
-	if (s->res->timed_out)
-		snprintf(buf, size, "timed out after %.0f s", s->o->timeout);
-	else if (s->res->stopped)
-		snprintf(buf, size, "not run: shard run was stopped");
-	else if (s->res->status)
-		snprintf(buf, size,
-			 "planned but not reported (the runner "
-			 "exited with status %d)",
-			 s->res->status);
-	else
-		return NULL;
-	return buf;
-}
-
-static int write_report(struct run_state *s, struct shard_error *err)
+/* The properties' report, then the runners' readable ones, merged. */
+static int write_report(struct run_state *s, const char *props,
+			struct shard_error *err)
 {
 	const struct shardrun_options *o = s->o;
-	struct merge_input *in = xcalloc(s->inputs.n, sizeof(*in));
+	size_t n = 1 + s->b.reports.n;
+	struct merge_input *in = xcalloc(n, sizeof(*in));
 	struct merge_options mo = { 0 };
 	struct atomicfile out;
 	char msg[128];
 	int r;
 
-	for (size_t i = 0; i < s->inputs.n; i++) {
-		in[i].path = s->inputs.v[i];
+	in[0].path = props;
+	in[0].fd = -1;
+	for (size_t i = 1; i < n; i++) {
+		in[i].path = s->b.reports.v[i - 1];
 		in[i].fd = -1;
 	}
 	mo.plan_ids = o->ids;
 	mo.plan_n = o->n;
-	mo.missing_message = missing_message(s, msg, sizeof(msg));
+	mo.missing_message =
+		batchrun_missing_message(&s->b, o->timeout, msg, sizeof(msg));
 	r = atomicfile_open(&out, o->output, o->std_out, err);
 	if (!r)
-		r = merge_run(in, s->inputs.n, out.f, &mo, s->ctx,
-			      &s->res->stats, err);
+		r = merge_run(in, n, out.f, &mo, s->ctx, &s->res->stats, err);
 	if (!r)
 		r = atomicfile_commit(&out, err);
 	else if (out.f)
@@ -263,32 +124,53 @@ static int write_report(struct run_state *s, struct shard_error *err)
 	return r;
 }
 
+static void batch_options(struct run_state *s, double start)
+{
+	const struct shardrun_options *o = s->o;
+	struct batchrun_options *bo = &s->bo;
+
+	memset(bo, 0, sizeof(*bo));
+	bo->runner = o->runner;
+	bo->cmd = o->cmd;
+	bo->dir = o->dir;
+	bo->share_dir = o->share_dir;
+	bo->envp = o->envp;
+	bo->arg_room = o->arg_room;
+	bo->index = o->index;
+	bo->total = o->total;
+	bo->deadline = o->timeout > 0 ? start + o->timeout : 0;
+	bo->grace = o->grace;
+	bo->stop = o->stop;
+	/* the reports are merged at the end, a stopped job's too */
+	bo->keep_reports = 1;
+	bo->read_stopped = 1;
+}
+
 int shardrun_run(const struct shardrun_options *o, const struct shard_ctx *ctx,
 		 struct shardrun_result *res, struct shard_error *err)
 {
 	struct run_state s = { .o = o, .ctx = ctx, .res = res };
-	struct strvec again, prev, props;
+	struct strvec again, prev;
+	struct strbuf props = STRBUF_INIT;
 	double start = shard_now(ctx);
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (o->n && runner_check(o->runner, o->cmd, err))
 		return err->code;
-	tracker_init(&s.t, o);
-	strvec_init(&s.inputs);
+	batch_options(&s, start);
+	batchrun_init(&s.b, &s.bo, o->ids, o->n);
 	strvec_init(&again);
-	strvec_init(&props);
-	strvec_pushf(&props, "%s/shard-properties.xml", o->dir);
-	strvec_push(&s.inputs, props.v[0]);
-	s.deadline = o->timeout > 0 ? start + o->timeout : 0;
+	strbuf_addf(&props, "%s/shard-properties.xml", o->dir);
 	if (o->n)
 		r = run_attempt(&s, 0, o->ids, o->n, err);
 	strvec_init(&prev);
 	strvec_pushv(&prev, o->ids);
 	for (unsigned a = 1; !r && a <= (unsigned)o->retries; a++) {
-		if (res->timed_out || res->stopped)
+		if (s.b.timed_out || s.b.stopped)
 			break;
-		failed_ids(&s, (const char *const *)prev.v, prev.n, &again);
+		batchrun_failed_ids(&s.b, (const char *const *)prev.v, prev.n,
+				    &again);
 		if (!again.n)
 			break;
 		r = run_attempt(&s, a, (const char *const *)again.v, again.n,
@@ -298,13 +180,17 @@ int shardrun_run(const struct shardrun_options *o, const struct shard_ctx *ctx,
 	}
 	strvec_release(&prev);
 	res->seconds = shard_now(ctx) - start;
+	res->status = s.b.status;
+	res->timed_out = s.b.timed_out;
+	res->stopped = s.b.stopped;
+	res->jobs = s.b.jobs;
+	res->unreadable = s.b.unreadable;
 	if (!r)
-		r = write_props(&s, props.v[0], err);
+		r = write_props(&s, props.buf, err);
 	if (!r)
-		r = write_report(&s, err);
+		r = write_report(&s, props.buf, err);
 	strvec_release(&again);
-	strvec_release(&props);
-	strvec_release(&s.inputs);
-	tracker_release(&s.t);
+	strbuf_release(&props);
+	batchrun_release(&s.b);
 	return r;
 }

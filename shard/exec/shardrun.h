@@ -1,6 +1,6 @@
 /*
- * One shard, end to end (docs/design.md "run"): run its tests through a runner
- * adapter, rerun the failed ones up to a number of retries, then write
+ * One shard, end to end (docs/design.md "run"): run its tests (batchrun.h),
+ * rerun the failed ones up to a number of retries, then write
  * the shard's checked report: its runners' reports merged (retries folded
  * as `shard merge` folds them), planned-but-unreported tests added as
  * errors, and the shard's properties (index, total, predicted and actual
@@ -39,9 +39,6 @@ struct shardrun_options {
 	const volatile sig_atomic_t *stop; /* set by a signal: stop now */
 	const char *output;                /* the report ("-": std_out) */
 	FILE *std_out;
-	/* told when a job ends: tests it covered, and its exit status */
-	void (*on_job)(void *data, size_t tests, int status);
-	void *data;
 };
 
 struct shardrun_result {

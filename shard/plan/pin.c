@@ -15,11 +15,9 @@
 
 #define PIN_VERSION 1
 
-static const char *const by_names[] = { "test", "class", "file" };
-
 void pin_request_key(const struct pin_request *rq, struct strbuf *out)
 {
-	strbuf_addf(out, "v%d by=%s", PIN_VERSION, by_names[rq->by]);
+	strbuf_addf(out, "v%d by=%s", PIN_VERSION, plan_by_name(rq->by));
 	if (rq->target > 0)
 		strbuf_addf(out, " target=%a max=%zu", rq->target,
 			    rq->max_shards);

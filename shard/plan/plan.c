@@ -47,6 +47,23 @@ struct keyed {
 	size_t index;
 };
 
+static const char *const by_names[] = { "test", "class", "file" };
+
+int plan_by_parse(const char *name, enum plan_by *out)
+{
+	for (size_t i = 0; i < sizeof(by_names) / sizeof(*by_names); i++)
+		if (name && !strcmp(name, by_names[i])) {
+			*out = (enum plan_by)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *plan_by_name(enum plan_by by)
+{
+	return by_names[by];
+}
+
 static int cmp_keyed(const void *a, const void *b)
 {
 	return strcmp(((const struct keyed *)a)->id,

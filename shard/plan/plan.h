@@ -17,6 +17,11 @@
 
 enum plan_by { PLAN_BY_TEST, PLAN_BY_CLASS, PLAN_BY_FILE };
 
+/* "test", "class", "file" (NULL: none) -> *out; 0, or -1 if unknown. */
+int plan_by_parse(const char *name, enum plan_by *out);
+/* The unit's name, as plan_by_parse reads it. */
+const char *plan_by_name(enum plan_by by);
+
 struct plan_shard {
 	size_t *tests; /* indexes into the request's ids, in id byte order */
 	size_t nr, alloc;

@@ -17,12 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd/run.h"
 #include "gen/datadir.h"
 #include "shard/exec/runcmd.h"
 #include "shard/util/strbuf.h"
 #include "shard/util/strvec.h"
 #include "shard/util/banned.h"
+
+volatile sig_atomic_t cmd_signal;
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSTOP (sizeof(stop_signals) / sizeof(*stop_signals))
@@ -34,7 +35,7 @@ struct stop_guard {
 
 static void on_stop(int sig)
 {
-	run_signal = sig;
+	cmd_signal = sig;
 }
 
 /* Catch the stop signals that nothing handles (nor ignores) yet. */
@@ -61,7 +62,7 @@ static int guard_end(struct stop_guard *g, int r, char **cmd,
 	for (size_t i = 0; i < NSTOP; i++)
 		if (g->caught[i])
 			sigaction(stop_signals[i], &g->old[i], NULL);
-	if (!r && run_signal)
+	if (!r && cmd_signal)
 		r = shard_error_set(err, SHARD_EENV,
 				    "'%s' was stopped by a "
 				    "signal",
@@ -73,7 +74,7 @@ int cmd_fail_list(struct cmd_ctx *ctx, const struct shard_error *err)
 {
 	int code = cmd_fail(ctx, err);
 
-	return run_signal ? 128 + run_signal : code;
+	return cmd_signal ? 128 + cmd_signal : code;
 }
 
 static int collect_chunk(void *data, const char *buf, size_t len,
@@ -90,7 +91,7 @@ static int collect(struct cmd_ctx *ctx, char **cmdv, struct testlist *list,
 
 	guard_begin(&g);
 	r = runcmd_capture((const char *const *)cmdv, ctx->core.envp,
-			   collect_chunk, list, &run_signal, &status, err);
+			   collect_chunk, list, &cmd_signal, &status, err);
 	if ((r = guard_end(&g, r, cmdv, err)))
 		return r;
 	if (status)
@@ -194,7 +195,7 @@ int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
 	strvec_setenv(&env, "PYTHONPATH", pp.buf);
 	guard_begin(&g);
 	r = runcmd_capture((const char *const *)argv.v, env.v, NULL, NULL,
-			   &run_signal, &status, err);
+			   &cmd_signal, &status, err);
 	r = guard_end(&g, r, cmd, err);
 	if (!r && status)
 		r = shard_error_set(err, SHARD_EENV,

@@ -142,7 +142,7 @@ expect_grep '^--format:' zsh.out
 # an install with its data directory apart: the one compiled in is found
 # (rebuilt for the new DATADIR), and SHARD_SHARE_DIR still overrides it
 inst install2.log PREFIX="$SCRATCH/p" DATADIR="$SCRATCH/data" install
-expect_grep 'CC +cmd/testsel.c' install2.log
+expect_grep 'CC +cmd/testlist_input.c' install2.log
 [ -f "$SCRATCH/data/shard/shard_pytest.py" ] || fail "no plugin in DATADIR"
 [ ! -e "$SCRATCH/p/share" ] || fail "DATADIR is not where the data went"
 (cd away/proj && rm -f junit.xml && env -u SHARD_SHARE_DIR \

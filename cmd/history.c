@@ -7,11 +7,8 @@
  */
 #include "cmd/cmd.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "shard/plan/planfile.h"
 #include "shard/store/history.h"
@@ -404,31 +401,13 @@ static const struct cmd_usage import_usage = {
 	0,
 };
 
+/* An export to import: a file, or standard input ("-"). */
 static int read_all(const char *path, struct strbuf *out,
 		    struct shard_error *err)
 {
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
-	char buf[65536];
-	ssize_t n;
-
-	if (fd < 0)
-		return shard_error_set(err,
-				       errno == ENOENT ? SHARD_EINPUT
-						       : SHARD_EENV,
-				       "%s: %s", path, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		strbuf_add(out, buf, (size_t)n);
-	}
-	if (fd)
-		close(fd);
-	if (n < 0)
-		return shard_error_set(err, SHARD_EENV, "%s: %s", path,
-				       strerror(errno));
-	return 0;
+	if (!strcmp(path, "-"))
+		return read_fd_whole(0, path, READ_FILE_WHOLE_MAX, out, err);
+	return read_file_whole(path, READ_FILE_WHOLE_MAX, out, err);
 }
 
 static void say_counts(struct cmd_ctx *ctx, const char *what,

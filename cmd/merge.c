@@ -365,21 +365,8 @@ static int read_plan(struct merge_args *a, struct planfile *plan,
 		     struct shard_error *err)
 {
 	struct strbuf text = STRBUF_INIT;
-	int fd = open(a->plan, O_RDONLY), r = 0;
-	char buf[65536];
-	ssize_t n;
+	int r = read_file_whole(a->plan, READ_FILE_WHOLE_MAX, &text, err);
 
-	if (fd < 0)
-		return shard_error_set(err,
-				       errno == ENOENT ? SHARD_EINPUT
-						       : SHARD_EENV,
-				       "%s: %s", a->plan, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		strbuf_add(&text, buf, (size_t)n);
-	if (n < 0)
-		r = shard_error_set(err, SHARD_EENV, "%s: %s", a->plan,
-				    strerror(errno));
-	close(fd);
 	if (!r)
 		r = planfile_read(text.buf, text.len, a->plan, plan, err);
 	strbuf_release(&text);

@@ -471,27 +471,12 @@ static int select_from_file(struct run_args *a, struct selection *sel,
 			    struct shard_error *err)
 {
 	struct strbuf text = STRBUF_INIT;
-	int fd = open(a->plan, O_RDONLY);
-	char buf[65536];
-	ssize_t n;
 	struct planfile *p = &sel->pf;
-	int r, e;
+	int r;
 
-	if (fd < 0)
-		return shard_error_set(err,
-				       errno == ENOENT ? SHARD_EINPUT
-						       : SHARD_EENV,
-				       "%s: %s", a->plan, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			strbuf_add(&text, buf, (size_t)n);
-	e = errno;
-	close(fd);
-	if (n < 0) {
+	if (read_file_whole(a->plan, READ_FILE_WHOLE_MAX, &text, err)) {
 		strbuf_release(&text);
-		return shard_error_set(err, SHARD_EENV, "%s: read error: %s",
-				       a->plan, strerror(e));
+		return err->code;
 	}
 	/* released by selection_release, also after a failed read */
 	sel->from_file = 1;

@@ -68,7 +68,8 @@ struct cmd_option {
 			const char *arg);
 };
 
-/* v as a pointer to type, or a compile error (warning) when it is not. */
+/* v as a pointer to type; a compiler warning (error with DEVELOPER=1) when
+ * v points to another type. */
 #define CMD_OPTION_FIELD(type, v) ((void *)(1 ? (v) : (type *)0))
 
 #define OPT_END() \

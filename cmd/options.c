@@ -225,8 +225,8 @@ static const struct cmd_option *url_of(const struct cmd_option *options,
 }
 
 /* Each --NAME-env's variable into --NAME's field, in table order. */
-static int take_urls(struct cmd_ctx *ctx, const char *cmd,
-		     const struct cmd_option *options)
+static int resolve_urls(struct cmd_ctx *ctx, const char *cmd,
+			const struct cmd_option *options)
 {
 	for (const struct cmd_option *e = options; e->name; e++) {
 		const struct cmd_option *o;
@@ -275,7 +275,7 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 			r = -2;
 		}
 	}
-	if (!r && take_urls(ctx, name, options))
+	if (!r && resolve_urls(ctx, name, options))
 		r = -2;
 	if (!r && nops) {
 		/*

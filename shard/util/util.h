@@ -49,9 +49,8 @@ struct strbuf;
 struct shard_error;
 
 /*
- * The most read_file_whole() reads by default: SQLite's JSON functions,
- * which parse what is read whole (plan files, history exports), take no
- * more than a billion bytes.
+ * The cap for files read whole to be parsed as JSON (plan files, history
+ * exports): about the most SQLite's JSON functions take (a billion bytes).
  */
 #define READ_FILE_WHOLE_MAX ((size_t)1 << 30)
 
@@ -61,7 +60,8 @@ struct shard_error;
  * it does not exist, else SHARD_EENV), as is a read error ("PATH: read
  * error: ..."); a file of more than max bytes is SHARD_EINPUT ("PATH: too
  * large: more than MAX bytes"), found before reading when its size is
- * known. On error out holds what it held before.
+ * known, as is one that out's own cap (strbuf) cannot hold. On error out
+ * holds what it held before.
  */
 int read_file_whole(const char *path, size_t max, struct strbuf *out,
 		    struct shard_error *err);

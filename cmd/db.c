@@ -18,16 +18,6 @@
 #define CMD "shard db gc"
 #define DAY (24.0 * 3600)
 
-static const struct cmd_option gc_options[] = {
-	{ "older-than", 0, "S",
-	  "remove what an older shard, one that took no "
-	  "lock, created once it is S seconds old "
-	  "(default: 86400)" },
-	{ "dry-run", 'n', NULL, "list what would be removed; remove nothing" },
-	{ "quiet", 'q', NULL, "print nothing but errors" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage gc_usage = {
 	"shard db gc [OPTIONS] postgres://USER@HOST/DB",
 	"Remove the databases (of the whole server) and schemas (of DB) that\n"
@@ -36,11 +26,8 @@ static const struct cmd_usage gc_usage = {
 	"lock, wherever it ran. A database or schema still in use is never\n"
 	"removed, however old. Only objects carrying shard's comment are ever\n"
 	"touched.",
-	gc_options,
 	0,
 };
-
-enum { O_OLDER, O_DRY_RUN, O_QUIET };
 
 struct gc_args {
 	struct cmd_ctx *ctx;
@@ -48,22 +35,22 @@ struct gc_args {
 	int dry_run, quiet;
 };
 
-static int take_option(void *data, int opt, const char *arg)
+/* The options, each setting a field of a; cmd_parse's result. */
+static int parse_options(int argc, char **argv, struct gc_args *a,
+			 struct cmd_ctx *ctx)
 {
-	struct gc_args *a = data;
+	const struct cmd_option options[] = {
+		OPT_SECONDS("older-than", &a->older_than,
+			    "remove what an older shard, one that took no "
+			    "lock, created once it is S seconds old "
+			    "(default: 86400)"),
+		OPT_FLAG("dry-run", 'n', &a->dry_run,
+			 "list what would be removed; remove nothing"),
+		OPT_QUIET(&a->quiet, OPT_QUIET_HELP),
+		OPT_END(),
+	};
 
-	switch (opt) {
-	case O_OLDER:
-		return cmd_parse_seconds(a->ctx, CMD, "--older-than", arg,
-					 &a->older_than);
-	case O_DRY_RUN:
-		a->dry_run = 1;
-		return 0;
-	case O_QUIET:
-		a->quiet = 1;
-		return 0;
-	}
-	return 0;
+	return cmd_parse(argc, argv, &gc_usage, options, ctx);
 }
 
 static void removed(void *data, const char *kind, const char *name,
@@ -91,7 +78,7 @@ static int db_gc(int argc, char **argv, struct cmd_ctx *ctx)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct isolate_gc_options o = { 0 };
 	size_t n = 0;
-	int first = cmd_parse(argc, argv, &gc_usage, take_option, &a, ctx);
+	int first = parse_options(argc, argv, &a, ctx);
 
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;

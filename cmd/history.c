@@ -7,11 +7,8 @@
  */
 #include "cmd/cmd.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "shard/plan/planfile.h"
 #include "shard/store/history.h"
@@ -24,13 +21,6 @@
 #include "shard/util/util.h"
 #include "shard/util/banned.h"
 
-#define HISTORY_OPTION \
-	{ \
-		"history", 0, "PATH", \
-			"history store (default: " \
-			"$SHARD_HISTORY or .shard/history.db)" \
-	}
-
 struct history_args {
 	struct cmd_ctx *ctx;
 	const char *cmd; /* "shard history show", for errors */
@@ -40,109 +30,14 @@ struct history_args {
 	int json, quiet, allow_insecure;
 };
 
-/* Option ids shared by every verb's table (each table names a subset). */
-enum {
-	O_HISTORY,
-	O_FORMAT,
-	O_KEEP_RUNS,
-	O_OUTPUT,
-	O_HEADER_FILE,
-	O_CACERT,
-	O_TIMEOUT,
-	O_RETRIES,
-	O_RETRY_DELAY,
-	O_CONFLICTS,
-	O_QUIET,
-	O_ALLOW_INSECURE,
-};
-
-static const char *const option_names[] = {
-	[O_HISTORY] = "history",
-	[O_FORMAT] = "format",
-	[O_KEEP_RUNS] = "keep-runs",
-	[O_OUTPUT] = "output",
-	[O_HEADER_FILE] = "header-file",
-	[O_CACERT] = "cacert",
-	[O_TIMEOUT] = "timeout",
-	[O_RETRIES] = "retries",
-	[O_RETRY_DELAY] = "retry-delay",
-	[O_CONFLICTS] = "max-conflicts",
-	[O_QUIET] = "quiet",
-	[O_ALLOW_INSECURE] = "allow-insecure-token",
-};
-
-struct verb_parse {
-	struct history_args *a;
-	const struct cmd_usage *u;
-};
-
-static int option_id(const struct cmd_usage *u, int opt)
-{
-	for (size_t i = 0; i < sizeof(option_names) / sizeof(*option_names);
-	     i++)
-		if (!strcmp(u->options[opt].name, option_names[i]))
-			return (int)i;
-	return -1;
-}
-
-static int take_option(void *data, int opt, const char *arg)
-{
-	struct verb_parse *p = data;
-	struct history_args *a = p->a;
-
-	switch (option_id(p->u, opt)) {
-	case O_HISTORY:
-		a->history = arg;
-		return 0;
-	case O_OUTPUT:
-		a->output = arg;
-		return 0;
-	case O_HEADER_FILE:
-		a->header_file = arg;
-		return 0;
-	case O_CACERT:
-		a->cacert = arg;
-		return 0;
-	case O_QUIET:
-		a->quiet = 1;
-		return 0;
-	case O_ALLOW_INSECURE:
-		a->allow_insecure = 1;
-		return 0;
-	case O_FORMAT:
-		if (strcmp(arg, "text") && strcmp(arg, "json"))
-			return cmd_usage_error(a->ctx, a->cmd,
-					       "--format '%s': "
-					       "text or json",
-					       arg);
-		a->json = !strcmp(arg, "json");
-		return 0;
-	case O_KEEP_RUNS:
-		return cmd_parse_count(a->ctx, a->cmd, "--keep-runs", arg, 1,
-				       1000000, &a->keep_runs);
-	case O_TIMEOUT:
-		return cmd_parse_seconds(a->ctx, a->cmd, "--timeout", arg,
-					 &a->timeout);
-	case O_RETRIES:
-		return cmd_parse_count(a->ctx, a->cmd, "--retries", arg, 0, 20,
-				       &a->retries);
-	case O_RETRY_DELAY:
-		return cmd_parse_seconds(a->ctx, a->cmd, "--retry-delay", arg,
-					 &a->retry_delay);
-	case O_CONFLICTS:
-		return cmd_parse_count(a->ctx, a->cmd, "--max-conflicts", arg,
-				       0, 100, &a->conflicts);
-	}
-	return 0;
-}
-
-/* Parse a verb's argv; returns the first operand's index or -1/-2. */
+/*
+ * Parse a verb's argv against options (pointing into a); returns the
+ * first operand's index or -1/-2.
+ */
 static int parse(int argc, char **argv, const char *name,
-		 const struct cmd_usage *u, struct history_args *a,
-		 struct cmd_ctx *ctx)
+		 const struct cmd_usage *u, const struct cmd_option *options,
+		 struct history_args *a, struct cmd_ctx *ctx)
 {
-	struct verb_parse p = { a, u };
-
 	memset(a, 0, sizeof(*a));
 	a->ctx = ctx;
 	a->cmd = name;
@@ -151,7 +46,7 @@ static int parse(int argc, char **argv, const char *name,
 	a->conflicts = HISTORY_CONFLICTS_DEFAULT;
 	a->timeout = HTTP_TIMEOUT_DEFAULT;
 	a->retry_delay = HTTP_BACKOFF_DEFAULT;
-	return cmd_parse(argc, argv, u, take_option, &p, ctx);
+	return cmd_parse(argc, argv, u, options, ctx);
 }
 
 static int open_history(struct history_args *a, int create, struct store **st,
@@ -173,17 +68,10 @@ static void say_location(struct strbuf *sb, const char *location)
 
 /* ---- show ---- */
 
-static const struct cmd_option show_options[] = {
-	HISTORY_OPTION,
-	{ "format", 'f', "FMT", "text (default) or json" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage show_usage = {
 	"shard history show [OPTIONS]",
 	"Print what the history holds: runs (the oldest and newest kept),\n"
 	"tests, results and its size on disk.",
-	show_options,
 	0,
 };
 
@@ -257,8 +145,14 @@ static int history_show(int argc, char **argv, struct cmd_ctx *ctx)
 	struct run_span span = { NULL, NULL };
 	struct strbuf where = STRBUF_INIT;
 	struct store *st = NULL;
-	int first = parse(argc, argv, "shard history show", &show_usage, &a,
-			  ctx),
+	const struct cmd_option options[] = {
+		OPT_HISTORY(&a.history),
+		OPT_FORMAT(&a.json, cmd_parse_text_json, "text or json",
+			   "text (default) or json"),
+		OPT_END(),
+	};
+	int first = parse(argc, argv, "shard history show", &show_usage,
+			  options, &a, ctx),
 	    r = EXIT_OK;
 
 	if (first < 0)
@@ -284,13 +178,6 @@ static int history_show(int argc, char **argv, struct cmd_ctx *ctx)
 
 /* ---- prune ---- */
 
-static const struct cmd_option prune_options[] = {
-	HISTORY_OPTION,
-	{ "keep-runs", 0, "N", "keep the N most recent runs (default: 50)" },
-	{ "quiet", 'q', NULL, "print nothing but errors" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage prune_usage = {
 	"shard history prune [OPTIONS]",
 	"Keep the most recent runs (by start time) and delete older ones with\n"
@@ -299,7 +186,6 @@ static const struct cmd_usage prune_usage = {
 	"stays bounded. Estimates of the kept tests are left as they are.\n"
 	"On PostgreSQL, VACUUM leaves the space to the server for later\n"
 	"ingests, so the size shown may not drop.",
-	prune_options,
 	0,
 };
 
@@ -309,8 +195,15 @@ static int history_prune(int argc, char **argv, struct cmd_ctx *ctx)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct store_prune_stats ps;
 	struct store *st = NULL;
-	int first = parse(argc, argv, "shard history prune", &prune_usage, &a,
-			  ctx),
+	const struct cmd_option options[] = {
+		OPT_HISTORY(&a.history),
+		OPT_COUNT("keep-runs", 0, "N", &a.keep_runs, 1, 1000000,
+			  "keep the N most recent runs (default: 50)"),
+		OPT_QUIET(&a.quiet, OPT_QUIET_HELP),
+		OPT_END(),
+	};
+	int first = parse(argc, argv, "shard history prune", &prune_usage,
+			  options, &a, ctx),
 	    r = EXIT_OK;
 
 	if (first < 0)
@@ -340,17 +233,10 @@ static int history_prune(int argc, char **argv, struct cmd_ctx *ctx)
 
 /* ---- export and import ---- */
 
-static const struct cmd_option export_options[] = {
-	HISTORY_OPTION,
-	{ "output", 'o', "FILE", "write to FILE (default: standard output)" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage export_usage = {
 	"shard history export [OPTIONS]",
 	"Write the whole history as JSON (README: shard history), for another\n"
 	"backend or machine: shard history import reads it back.",
-	export_options,
 	0,
 };
 
@@ -360,8 +246,14 @@ static int history_export_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct atomicfile out = { 0 };
 	struct store *st = NULL;
-	int first = parse(argc, argv, "shard history export", &export_usage, &a,
-			  ctx),
+	const struct cmd_option options[] = {
+		OPT_HISTORY(&a.history),
+		OPT_OUTPUT(&a.output,
+			   "write to FILE (default: standard output)"),
+		OPT_END(),
+	};
+	int first = parse(argc, argv, "shard history export", &export_usage,
+			  options, &a, ctx),
 	    r = EXIT_OK;
 
 	if (first < 0)
@@ -389,46 +281,21 @@ static int history_export_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	return r;
 }
 
-static const struct cmd_option import_options[] = {
-	HISTORY_OPTION,
-	{ "quiet", 'q', NULL, "print nothing but errors" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage import_usage = {
 	"shard history import [OPTIONS] FILE",
 	"Merge a JSON export ('-': standard input) into the history, creating\n"
 	"it if needed, in one transaction. Runs already there (same run id)\n"
 	"gain only the reports they lack, so importing twice changes nothing.",
-	import_options,
 	0,
 };
 
+/* An export to import: a file, or standard input ("-"). */
 static int read_all(const char *path, struct strbuf *out,
 		    struct shard_error *err)
 {
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
-	char buf[65536];
-	ssize_t n;
-
-	if (fd < 0)
-		return shard_error_set(err,
-				       errno == ENOENT ? SHARD_EINPUT
-						       : SHARD_EENV,
-				       "%s: %s", path, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		strbuf_add(out, buf, (size_t)n);
-	}
-	if (fd)
-		close(fd);
-	if (n < 0)
-		return shard_error_set(err, SHARD_EENV, "%s: %s", path,
-				       strerror(errno));
-	return 0;
+	if (!strcmp(path, "-"))
+		return read_fd_whole(0, path, READ_FILE_WHOLE_MAX, out, err);
+	return read_file_whole(path, READ_FILE_WHOLE_MAX, out, err);
 }
 
 static void say_counts(struct cmd_ctx *ctx, const char *what,
@@ -448,8 +315,13 @@ static int history_import_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	struct history_counts added;
 	struct strbuf text = STRBUF_INIT;
 	struct store *st = NULL;
-	int first = parse(argc, argv, "shard history import", &import_usage, &a,
-			  ctx),
+	const struct cmd_option options[] = {
+		OPT_HISTORY(&a.history),
+		OPT_QUIET(&a.quiet, OPT_QUIET_HELP),
+		OPT_END(),
+	};
+	int first = parse(argc, argv, "shard history import", &import_usage,
+			  options, &a, ctx),
 	    r = EXIT_OK;
 
 	if (first < 0)
@@ -471,32 +343,6 @@ static int history_import_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 
 /* ---- pull and push ---- */
 
-static const struct cmd_option remote_options[] = {
-	HISTORY_OPTION,
-	{ "header-file", 0, "FILE",
-	  "send FILE's 'Name: value' lines as "
-	  "request headers" },
-	{ "cacert", 0, "FILE", "trust the CA certificates in FILE" },
-	{ "allow-insecure-token", 0, NULL,
-	  "send the token and header file "
-	  "over plain http:// to a host "
-	  "that is not loopback" },
-	{ "timeout", 0, "S",
-	  "give up on one attempt after S seconds "
-	  "(default: 300)" },
-	{ "retries", 0, "N",
-	  "attempts after a 5xx answer or a connection "
-	  "error (default: 3)" },
-	{ "retry-delay", 0, "S",
-	  "wait S seconds before the first retry, "
-	  "doubling (default: 1)" },
-	{ "max-conflicts", 0, "N",
-	  "push: merge and retry at most N times "
-	  "after a 412 (default: 5)" },
-	{ "quiet", 'q', NULL, "print nothing but errors" },
-	{ NULL, 0, NULL, NULL },
-};
-
 #define AUTH_HELP \
 	"\n\nAuthorization: $SHARD_HISTORY_TOKEN as a bearer token, and/or\n" \
 	"--header-file. Neither is ever printed, nor sent in clear text: only\n" \
@@ -511,7 +357,6 @@ static const struct cmd_usage pull_usage = {
 	"local history file, creating it if needed; no local run is lost.\n"
 	"The ETag seen is kept beside the history (PATH.etag) for push. A\n"
 	"missing object (404) is not an error: there is no history yet." AUTH_HELP,
-	remote_options,
 	0,
 };
 
@@ -521,7 +366,6 @@ static const struct cmd_usage push_usage = {
 	"the ETag the last pull or push saw, If-None-Match: * when there is\n"
 	"none. When someone else pushed in between (412), pull again, merge\n"
 	"(no run is lost from either side) and retry." AUTH_HELP,
-	remote_options,
 	0,
 };
 
@@ -583,7 +427,34 @@ static int remote_parse(struct remote *x, int argc, char **argv,
 			const char *name, const struct cmd_usage *u,
 			struct cmd_ctx *ctx, struct shard_error *err)
 {
-	int first = parse(argc, argv, name, u, &x->a, ctx);
+	struct history_args *a = &x->a;
+	const struct cmd_option options[] = {
+		OPT_HISTORY(&a->history),
+		OPT_STRING("header-file", 0, "FILE", &a->header_file,
+			   "send FILE's 'Name: value' lines as "
+			   "request headers"),
+		OPT_STRING("cacert", 0, "FILE", &a->cacert,
+			   "trust the CA certificates in FILE"),
+		OPT_FLAG("allow-insecure-token", 0, &a->allow_insecure,
+			 "send the token and header file "
+			 "over plain http:// to a host "
+			 "that is not loopback"),
+		OPT_SECONDS("timeout", &a->timeout,
+			    "give up on one attempt after S seconds "
+			    "(default: 300)"),
+		OPT_COUNT("retries", 0, "N", &a->retries, 0, 20,
+			  "attempts after a 5xx answer or a connection "
+			  "error (default: 3)"),
+		OPT_SECONDS("retry-delay", &a->retry_delay,
+			    "wait S seconds before the first retry, "
+			    "doubling (default: 1)"),
+		OPT_COUNT("max-conflicts", 0, "N", &a->conflicts, 0, 100,
+			  "push: merge and retry at most N times "
+			  "after a 412 (default: 5)"),
+		OPT_QUIET(&a->quiet, OPT_QUIET_HELP),
+		OPT_END(),
+	};
+	int first = parse(argc, argv, name, u, options, a, ctx);
 
 	strvec_init(&x->headers);
 	memset(&x->rm, 0, sizeof(x->rm));

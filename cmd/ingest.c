@@ -21,22 +21,6 @@
 #include "shard/util/util.h"
 #include "shard/util/banned.h"
 
-static const struct cmd_option ingest_options[] = {
-	{ "history", 0, "PATH",
-	  "history store (default: $SHARD_HISTORY or "
-	  ".shard/history.db)" },
-	{ "run-id", 0, "ID",
-	  "the run these results belong to (default: "
-	  "the CI's run, else the report's, else its digest)" },
-	{ "commit", 0, "SHA", "commit of the run (default: from the CI)" },
-	{ "branch", 0, "NAME", "branch of the run (default: from the CI)" },
-	{ "recover", 0, NULL,
-	  "read malformed XML in libxml2's recovery mode, "
-	  "with warnings" },
-	{ "quiet", 'q', NULL, "print nothing but errors" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage ingest_usage = {
 	"shard ingest [OPTIONS] FILE...",
 	"Record test results into the history store, from JUnit XML reports\n"
@@ -47,11 +31,8 @@ static const struct cmd_usage ingest_usage = {
 	"downloaded first. Reports of shard run's shards whose plans disagree\n"
 	"(planned apart: their tests may be missing or doubled) are refused,\n"
 	"and nothing of them is recorded.",
-	ingest_options,
 	0,
 };
-
-enum { O_HISTORY, O_RUN_ID, O_COMMIT, O_BRANCH, O_RECOVER, O_QUIET };
 
 struct ingest_args {
 	const char *history;
@@ -59,31 +40,25 @@ struct ingest_args {
 	int quiet;
 };
 
-static int take_option(void *data, int opt, const char *arg)
+/* The options, each setting a field of a; cmd_parse's result. */
+static int parse_options(int argc, char **argv, struct ingest_args *a,
+			 struct cmd_ctx *ctx)
 {
-	struct ingest_args *a = data;
+	const struct cmd_option options[] = {
+		OPT_HISTORY(&a->history),
+		OPT_RUN_ID(&a->opt.run_key,
+			   "the run these results belong to (default: "
+			   "the CI's run, else the report's, else its digest)"),
+		OPT_STRING("commit", 0, "SHA", &a->opt.commit,
+			   "commit of the run (default: from the CI)"),
+		OPT_STRING("branch", 0, "NAME", &a->opt.branch,
+			   "branch of the run (default: from the CI)"),
+		OPT_RECOVER(&a->opt.recover),
+		OPT_QUIET(&a->quiet, OPT_QUIET_HELP),
+		OPT_END(),
+	};
 
-	switch (opt) {
-	case O_HISTORY:
-		a->history = arg;
-		break;
-	case O_RUN_ID:
-		a->opt.run_key = arg;
-		break;
-	case O_COMMIT:
-		a->opt.commit = arg;
-		break;
-	case O_BRANCH:
-		a->opt.branch = arg;
-		break;
-	case O_RECOVER:
-		a->opt.recover = 1;
-		break;
-	case O_QUIET:
-		a->quiet = 1;
-		break;
-	}
-	return 0;
+	return cmd_parse(argc, argv, &ingest_usage, options, ctx);
 }
 
 static void report(struct cmd_ctx *ctx, const char *path,
@@ -233,7 +208,7 @@ int cmd_ingest(int argc, char **argv, struct cmd_ctx *ctx)
 	struct partition_check pc;
 	struct input *in;
 	struct ci_info ci;
-	int first = cmd_parse(argc, argv, &ingest_usage, take_option, &a, ctx);
+	int first = parse_options(argc, argv, &a, ctx);
 	int status = EXIT_OK;
 	size_t n;
 

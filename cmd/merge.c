@@ -26,25 +26,6 @@
 
 #define CMD "shard merge"
 
-static const struct cmd_option merge_options[] = {
-	{ "output", 'o', "FILE",
-	  "write the merged report to FILE ('-' or "
-	  "none: standard output)" },
-	{ "join-suites", 0, NULL, "merge suites of the same name into one" },
-	{ "flatten", 0, NULL, "make nested suites top-level ones" },
-	{ "keep-duplicates", 0, NULL, "do not fold retried tests" },
-	{ "plan", 0, "FILE",
-	  "check the tests against a plan: missing ones "
-	  "become errors" },
-	{ "recover", 0, NULL,
-	  "read malformed XML in libxml2's recovery mode, "
-	  "with warnings" },
-	{ "fail-on-failure", 0, NULL, "exit 1 when a test failed" },
-	{ "annotate", 0, "FORMAT", "print failures as annotations: github" },
-	{ "quiet", 'q', NULL, "no summary line" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage merge_usage = {
 	"shard merge [OPTIONS] INPUT...",
 	"Merge JUnit XML reports (files, directories of *.xml, URLs or '-') into\n"
@@ -54,20 +35,7 @@ static const struct cmd_usage merge_usage = {
 	"Reports of shard run's shards must split their run's test list: shards\n"
 	"planned apart are refused (exit 2, nothing written), and a shard with\n"
 	"no report is named (exit 1).",
-	merge_options,
 	0,
-};
-
-enum {
-	O_OUTPUT,
-	O_JOIN,
-	O_FLATTEN,
-	O_KEEP,
-	O_PLAN,
-	O_RECOVER,
-	O_FAIL,
-	O_ANNOTATE,
-	O_QUIET,
 };
 
 struct merge_args {
@@ -78,45 +46,40 @@ struct merge_args {
 	unsigned long listed; /* missing/unplanned lines printed */
 };
 
-static int take_option(void *data, int opt, const char *arg)
+/* --annotate's one format: github (1). */
+static int parse_annotate(const char *word)
 {
-	struct merge_args *a = data;
+	return strcmp(word, "github") ? -1 : 1;
+}
 
-	switch (opt) {
-	case O_OUTPUT:
-		a->output = arg;
-		break;
-	case O_JOIN:
-		a->opt.join_suites = 1;
-		break;
-	case O_FLATTEN:
-		a->opt.flatten = 1;
-		break;
-	case O_KEEP:
-		a->opt.keep_duplicates = 1;
-		break;
-	case O_PLAN:
-		a->plan = arg;
-		break;
-	case O_RECOVER:
-		a->opt.recover = 1;
-		break;
-	case O_FAIL:
-		a->fail_on_failure = 1;
-		break;
-	case O_QUIET:
-		a->quiet = 1;
-		break;
-	case O_ANNOTATE:
-		if (strcmp(arg, "github"))
-			return cmd_usage_error(a->ctx, CMD,
-					       "--annotate '%s': "
-					       "the format is github",
-					       arg);
-		a->annotate = 1;
-		break;
-	}
-	return 0;
+/* The options, each setting a field of a; cmd_parse's result. */
+static int parse_options(int argc, char **argv, struct merge_args *a,
+			 struct cmd_ctx *ctx)
+{
+	const struct cmd_option options[] = {
+		OPT_OUTPUT(&a->output,
+			   "write the merged report to FILE ('-' or "
+			   "none: standard output)"),
+		OPT_FLAG("join-suites", 0, &a->opt.join_suites,
+			 "merge suites of the same name into one"),
+		OPT_FLAG("flatten", 0, &a->opt.flatten,
+			 "make nested suites top-level ones"),
+		OPT_FLAG("keep-duplicates", 0, &a->opt.keep_duplicates,
+			 "do not fold retried tests"),
+		OPT_STRING("plan", 0, "FILE", &a->plan,
+			   "check the tests against a plan: missing ones "
+			   "become errors"),
+		OPT_RECOVER(&a->opt.recover),
+		OPT_FLAG("fail-on-failure", 0, &a->fail_on_failure,
+			 "exit 1 when a test failed"),
+		OPT_CHOICE("annotate", 0, "FORMAT", &a->annotate,
+			   parse_annotate, "the format is github",
+			   "print failures as annotations: github"),
+		OPT_QUIET(&a->quiet, "no summary line"),
+		OPT_END(),
+	};
+
+	return cmd_parse(argc, argv, &merge_usage, options, ctx);
 }
 
 struct inputs {
@@ -394,7 +357,7 @@ int cmd_merge(int argc, char **argv, struct cmd_ctx *ctx)
 	int first, r = EXIT_OK;
 
 	a.ctx = ctx;
-	first = cmd_parse(argc, argv, &merge_usage, take_option, &a, ctx);
+	first = parse_options(argc, argv, &a, ctx);
 	if (first < 0)
 		return first == -1 ? EXIT_OK : EXIT_USAGE;
 	if (first >= argc)

@@ -1,6 +1,9 @@
 /*
  * One table per subcommand drives getopt_long and --help, so the help
  * text can never disagree with what is parsed (OpenBSD style usage lines).
+ * Each entry points to the field it sets and says what kind of value it
+ * takes (git's parse-options): values are checked here, with one message
+ * per kind, and no command has a switch of its own.
  */
 #include "cmd/cmd.h"
 
@@ -19,12 +22,13 @@
 
 #define OPT_HELP 0x10000
 
-void cmd_print_usage(FILE *f, const struct cmd_usage *u)
+static void print_usage(FILE *f, const struct cmd_usage *u,
+			const struct cmd_option *options)
 {
 	fprintf(f, "usage: %s\n\n%s\n", u->synopsis, u->summary);
-	if (u->options && u->options[0].name)
+	if (options[0].name)
 		fputs("\noptions:\n", f);
-	for (const struct cmd_option *o = u->options; o && o->name; o++) {
+	for (const struct cmd_option *o = options; o->name; o++) {
 		struct strbuf left = STRBUF_INIT;
 
 		if (o->short_name)
@@ -44,15 +48,16 @@ static int count_options(const struct cmd_option *o)
 {
 	int n = 0;
 
-	while (o && o[n].name)
+	while (o[n].name)
 		n++;
 	return n;
 }
 
-static void build_tables(const struct cmd_usage *u, struct option *longs,
+static void build_tables(const struct cmd_usage *u,
+			 const struct cmd_option *options, struct option *longs,
 			 struct strbuf *shorts)
 {
-	int n = count_options(u->options), i;
+	int n = count_options(options), i;
 
 	/*
 	 * '+': stop at the first operand; '-': hand every operand back in
@@ -61,7 +66,7 @@ static void build_tables(const struct cmd_usage *u, struct option *longs,
 	 */
 	strbuf_addstr(shorts, u->operands_are_command ? "+:h" : "-:h");
 	for (i = 0; i < n; i++) {
-		const struct cmd_option *o = &u->options[i];
+		const struct cmd_option *o = &options[i];
 
 		longs[i].name = o->name;
 		longs[i].has_arg = o->arg ? required_argument : no_argument;
@@ -77,40 +82,178 @@ static void build_tables(const struct cmd_usage *u, struct option *longs,
 	longs[i + 1] = (struct option){ NULL, 0, NULL, 0 };
 }
 
-static int table_index(const struct cmd_usage *u, int val)
+static const struct cmd_option *find_option(const struct cmd_option *options,
+					    int val)
 {
-	int n = count_options(u->options);
+	int n = count_options(options);
 
 	if (val >= 0x100 && val < 0x100 + n)
-		return val - 0x100;
+		return &options[val - 0x100];
 	for (int i = 0; i < n; i++)
-		if (u->options[i].short_name == val)
-			return i;
-	return -1;
+		if (options[i].short_name == val)
+			return &options[i];
+	return NULL;
 }
 
+/* "shard queue status" of "shard queue status --queue URL ...". */
 static const char *cmd_name(const struct cmd_usage *u, char *buf, size_t n)
 {
-	const char *s = u->synopsis, *sp = strchr(s, '[');
-	size_t len = sp ? (size_t)(sp - s) : strlen(s);
+	const char *s = u->synopsis;
+	size_t len = 0, end = 0;
 
-	while (len && s[len - 1] == ' ')
-		len--;
-	snprintf(buf, n, "%.*s", (int)len, s);
+	while (s[len] >= 'a' && s[len] <= 'z') {
+		while (s[len] >= 'a' && s[len] <= 'z')
+			len++;
+		end = len;
+		if (s[len] == ' ')
+			len++;
+	}
+	snprintf(buf, n, "%.*s", (int)end, s);
 	return buf;
 }
 
-int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
-	      int (*fn)(void *data, int opt, const char *arg), void *data,
-	      struct cmd_ctx *ctx)
+static int take_count(struct cmd_ctx *ctx, const char *cmd,
+		      const struct cmd_option *o, const char *arg)
 {
-	int n = count_options(u->options), c, r = 0, nops = 0;
+	if (shard_parse_long(arg, o->min, o->max, o->value) < 0)
+		return cmd_usage_error(ctx, cmd,
+				       "--%s '%s': expected a whole number "
+				       "from %ld to %ld",
+				       o->name, arg, o->min, o->max);
+	return 0;
+}
+
+static int take_choice(struct cmd_ctx *ctx, const char *cmd,
+		       const struct cmd_option *o, const char *arg)
+{
+	int v = o->parse(arg);
+
+	if (v < 0)
+		return cmd_usage_error(ctx, cmd, "--%s '%s': %s", o->name, arg,
+				       o->expected);
+	*(int *)o->value = v;
+	return 0;
+}
+
+/* Set o's field from arg; 0, or an exit status after a usage error. */
+static int take(struct cmd_ctx *ctx, const char *cmd,
+		const struct cmd_option *o, const char *arg)
+{
+	char opt[64];
+
+	switch (o->kind) {
+	case CMD_OPTION_FLAG:
+		*(int *)o->value = (int)o->min;
+		return 0;
+	case CMD_OPTION_STRING:
+	case CMD_OPTION_URL:
+	case CMD_OPTION_URL_ENV:
+		*(const char **)o->value = arg;
+		return 0;
+	case CMD_OPTION_COUNT:
+		return take_count(ctx, cmd, o, arg);
+	case CMD_OPTION_SECONDS:
+		snprintf(opt, sizeof(opt), "--%s", o->name);
+		return cmd_parse_seconds(ctx, cmd, opt, arg, o->value);
+	case CMD_OPTION_CHOICE:
+		return take_choice(ctx, cmd, o, arg);
+	case CMD_OPTION_CALLBACK:
+		return o->callback(ctx, cmd, o->value, arg);
+	case CMD_OPTION_END:
+		break;
+	}
+	return 0;
+}
+
+static int variable_name(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+			return 0;
+	return 1;
+}
+
+/*
+ * The URL of --NAME (*url) given as itself or through --NAME-env's
+ * variable (var, or NULL); opt is "--NAME".
+ */
+static int url_or_env(struct cmd_ctx *ctx, const char *cmd, const char *opt,
+		      const char **url, const char *var)
+{
+	const char *v;
+
+	if (!var)
+		return 0;
+	if (*url)
+		return cmd_usage_error(ctx, cmd,
+				       "%s and %s-env cannot be used "
+				       "together",
+				       opt, opt);
+	if (!variable_name(var))
+		return cmd_usage_error(ctx, cmd,
+				       "%s-env takes the name of an "
+				       "environment variable that holds the "
+				       "URL (letters, digits and '_'), not "
+				       "the URL",
+				       opt);
+	v = shard_getenv(&ctx->core, var);
+	if (!v || !*v)
+		return cmd_usage_error(ctx, cmd,
+				       "%s-env: the variable %s is "
+				       "%s",
+				       opt, var, v ? "empty" : "not set");
+	*url = v;
+	return 0;
+}
+
+/* --NAME's entry for --NAME-env's e (an OPT_URL_ENV has one). */
+static const struct cmd_option *url_of(const struct cmd_option *options,
+				       const struct cmd_option *e)
+{
+	size_t n = strlen(e->name);
+
+	if (n > 4 && !strcmp(e->name + n - 4, "-env"))
+		for (const struct cmd_option *o = options; o->name; o++)
+			if (o->kind == CMD_OPTION_URL &&
+			    !strncmp(o->name, e->name, n - 4) &&
+			    !o->name[n - 4])
+				return o;
+	abort(); /* a table that breaks OPT_URL_ENV's rule */
+}
+
+/* Each --NAME-env's variable into --NAME's field, in table order. */
+static int resolve_urls(struct cmd_ctx *ctx, const char *cmd,
+			const struct cmd_option *options)
+{
+	for (const struct cmd_option *e = options; e->name; e++) {
+		const struct cmd_option *o;
+		char opt[64];
+
+		if (e->kind != CMD_OPTION_URL_ENV)
+			continue;
+		o = url_of(options, e);
+		snprintf(opt, sizeof(opt), "--%s", o->name);
+		if (url_or_env(ctx, cmd, opt, o->value,
+			       *(const char **)e->value))
+			return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
+	      const struct cmd_option *options, struct cmd_ctx *ctx)
+{
+	int n = count_options(options), c, r = 0, nops = 0;
 	struct option *longs = xcalloc((size_t)n + 2, sizeof(*longs));
 	char **ops = xcalloc((size_t)argc + 1, sizeof(*ops));
 	struct strbuf shorts = STRBUF_INIT;
 	char name[64];
 
-	build_tables(u, longs, &shorts);
+	cmd_name(u, name, sizeof(name));
+	build_tables(u, options, longs, &shorts);
 	optind = 0;
 	opterr = 0;
 	while (!r &&
@@ -120,20 +263,20 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 		if (c == 1) {
 			ops[nops++] = argv[optind - 1];
 		} else if (c == OPT_HELP || c == 'h') {
-			cmd_print_usage(ctx->out, u);
+			print_usage(ctx->out, u, options);
 			r = -1;
 		} else if (c == '?' || c == ':') {
-			cmd_usage_error(ctx, cmd_name(u, name, sizeof(name)),
+			cmd_usage_error(ctx, name,
 					c == ':' ? "option '%s' needs a value"
 						 : "unknown option '%s'",
 					bad);
 			r = -2;
-		} else {
-			r = fn(data, table_index(u, c), optarg);
-			if (r > 0)
-				r = -2;
+		} else if (take(ctx, name, find_option(options, c), optarg)) {
+			r = -2;
 		}
 	}
+	if (!r && resolve_urls(ctx, name, options))
+		r = -2;
 	if (!r && nops) {
 		/*
 		 * Those after "--" are in place at the end; those met before
@@ -146,6 +289,13 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 	free(longs);
 	strbuf_release(&shorts);
 	return r ? r : optind;
+}
+
+int cmd_parse_text_json(const char *word)
+{
+	if (!strcmp(word, "text"))
+		return 0;
+	return !strcmp(word, "json") ? 1 : -1;
 }
 
 int cmd_exit_status(int code)
@@ -203,19 +353,6 @@ int cmd_usage_error(struct cmd_ctx *ctx, const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int cmd_parse_count(struct cmd_ctx *ctx, const char *cmd, const char *opt,
-		    const char *arg, long min, long max, long *out)
-{
-	if (shard_parse_long(arg, min, max, out) < 0) {
-		cmd_usage_error(ctx, cmd,
-				"%s '%s': expected a whole number "
-				"from %ld to %ld",
-				opt, arg, min, max);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
 int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 		      const char *arg, double *out)
 {
@@ -226,47 +363,6 @@ int cmd_parse_seconds(struct cmd_ctx *ctx, const char *cmd, const char *opt,
 				opt, arg);
 		return EXIT_USAGE;
 	}
-	return 0;
-}
-
-static int variable_name(const char *s)
-{
-	if (!*s || (*s >= '0' && *s <= '9'))
-		return 0;
-	for (; *s; s++)
-		if (!(*s == '_' || (*s >= '0' && *s <= '9') ||
-		      (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
-			return 0;
-	return 1;
-}
-
-int cmd_url_or_env(struct cmd_ctx *ctx, const char *cmd, const char *opt,
-		   const char *url, const char *var, const char **out)
-{
-	const char *v;
-
-	*out = url;
-	if (!var)
-		return 0;
-	if (url)
-		return cmd_usage_error(ctx, cmd,
-				       "%s and %s-env cannot be used "
-				       "together",
-				       opt, opt);
-	if (!variable_name(var))
-		return cmd_usage_error(ctx, cmd,
-				       "%s-env takes the name of an "
-				       "environment variable that holds the "
-				       "URL (letters, digits and '_'), not "
-				       "the URL",
-				       opt);
-	v = shard_getenv(&ctx->core, var);
-	if (!v || !*v)
-		return cmd_usage_error(ctx, cmd,
-				       "%s-env: the variable %s is "
-				       "%s",
-				       opt, var, v ? "empty" : "not set");
-	*out = v;
 	return 0;
 }
 

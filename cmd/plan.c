@@ -26,42 +26,6 @@
 #define MAX_SHARDS 256 /* GitHub's matrix limit */
 #define CMD "shard plan"
 
-static const struct cmd_option plan_options[] = {
-	{ "tests", 't', "FILE", "test ids, one a line ('-': standard input)" },
-	{ "collect", 0, NULL,
-	  "run the command after '--' and read its "
-	  "output as the test list" },
-	{ "shards", 'k', "K",
-	  "number of shards (default: $SHARD_TOTAL or "
-	  "the CI's)" },
-	{ "target-seconds", 0, "S",
-	  "use the fewest shards (at most 256) "
-	  "that finish within S seconds" },
-	{ "shard-overhead", 0, "S",
-	  "seconds each shard spends before its "
-	  "tests (start-up, collection)" },
-	{ "by", 0, "UNIT", "keep together: test (default), class or file" },
-	{ "index", 'i', "I",
-	  "the shard that list and null print (0-based; "
-	  "default: $SHARD_INDEX or the CI's)" },
-	{ "format", 'f', "FMT", "json (default), list, null, github-matrix" },
-	{ "output", 'o', "FILE", "write to FILE instead of standard output" },
-	{ "history", 0, "PATH",
-	  "history store (default: $SHARD_HISTORY or "
-	  ".shard/history.db)" },
-	{ "no-improve", 0, NULL, "plain LPT, without the improvement pass" },
-	{ "verbose", 'v', NULL, "say how long each step took" },
-	{ "runner", 'r', "NAME",
-	  "with --collect: pytest collects exact node "
-	  "ids through shard's plugin (generic: the "
-	  "command's output is the list)" },
-	{ "run-id", 0, "ID",
-	  "the run this plan is for (default: "
-	  "$SHARD_RUN_ID or the CI's): its first plan is "
-	  "pinned in the history and reused" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage plan_usage = {
 	"shard plan [OPTIONS] (--tests FILE | --collect -- CMD [ARG...])",
 	"Split a test list into shards of nearly equal predicted time, using\n"
@@ -70,110 +34,86 @@ static const struct cmd_usage plan_usage = {
 	"The same history, list and options give byte-identical output. With\n"
 	"a run id (in CI, the CI's), the run's first plan is kept in the\n"
 	"history and every later plan of that run and list reuses it.",
-	plan_options, 1, /* the operands are CMD [ARG...] */
-};
-
-enum {
-	O_TESTS,
-	O_COLLECT,
-	O_SHARDS,
-	O_TARGET,
-	O_OVERHEAD,
-	O_BY,
-	O_INDEX,
-	O_FORMAT,
-	O_OUTPUT,
-	O_HISTORY,
-	O_NO_IMPROVE,
-	O_VERBOSE,
-	O_RUNNER,
-	O_RUN_ID,
+	1, /* the operands are CMD [ARG...] */
 };
 
 struct plan_args {
 	struct cmd_ctx *ctx;
 	const char *tests, *output, *history, *run_id;
 	int collect, improve, verbose;
-	int pytest;  /* --runner pytest */
+	int runner;  /* enum runner_kind */
 	double last; /* --verbose: when the last step ended */
 	long shards, index;
 	double target, overhead;
 	int has_target;
-	enum plan_by by;
+	int by; /* enum plan_by */
 	int format;
 };
 
-static int parse_by(struct plan_args *a, const char *arg)
+/* --by's words: plan_by_parse's, as an int for OPT_CHOICE. */
+static int parse_by(const char *word)
 {
-	if (!plan_by_parse(arg, &a->by))
-		return 0;
-	return cmd_usage_error(a->ctx, CMD,
-			       "--by '%s': expected test, "
-			       "class or file",
-			       arg);
+	enum plan_by by;
+
+	return plan_by_parse(word, &by) ? -1 : (int)by;
 }
 
-static int take_option(void *data, int opt, const char *arg)
+/* --target-seconds: the number of shards follows from it. */
+static int take_target(struct cmd_ctx *ctx, const char *cmd, void *value,
+		       const char *arg)
 {
-	struct plan_args *a = data;
+	struct plan_args *a = value;
 
-	switch (opt) {
-	case O_TESTS:
-		a->tests = arg;
-		return 0;
-	case O_COLLECT:
-		a->collect = 1;
-		return 0;
-	case O_SHARDS:
-		return cmd_parse_count(a->ctx, CMD, "--shards", arg, 1,
-				       MAX_SHARDS * 1000, &a->shards);
-	case O_TARGET:
-		a->has_target = 1;
-		return cmd_parse_seconds(a->ctx, CMD, "--target-seconds", arg,
-					 &a->target);
-	case O_OVERHEAD:
-		return cmd_parse_seconds(a->ctx, CMD, "--shard-overhead", arg,
-					 &a->overhead);
-	case O_BY:
-		return parse_by(a, arg);
-	case O_INDEX:
-		return cmd_parse_count(a->ctx, CMD, "--index", arg, 0,
-				       MAX_SHARDS * 1000, &a->index);
-	case O_FORMAT:
-		a->format = planfile_format_parse(arg);
-		if (a->format < 0)
-			return cmd_usage_error(a->ctx, CMD,
-					       "--format '%s': "
-					       "expected json, list, null or "
-					       "github-matrix",
-					       arg);
-		return 0;
-	case O_OUTPUT:
-		a->output = arg;
-		return 0;
-	case O_HISTORY:
-		a->history = arg;
-		return 0;
-	case O_NO_IMPROVE:
-		a->improve = 0;
-		return 0;
-	case O_VERBOSE:
-		a->verbose = 1;
-		return 0;
-	case O_RUNNER:
-		if (runner_parse(arg) < 0)
-			return cmd_usage_error(a->ctx, CMD,
-					       "--runner '%s': "
-					       "expected generic, pytest, go "
-					       "or jest",
-					       arg);
-		a->pytest = runner_parse(arg) == RUNNER_PYTEST;
-		return 0;
-	case O_RUN_ID:
-		a->run_id = arg;
-		return 0;
-	}
-	return 0;
+	a->has_target = 1;
+	return cmd_parse_seconds(ctx, cmd, "--target-seconds", arg, &a->target);
+}
+
+/* The options, each setting a field of a; cmd_parse's result. */
+static int parse_options(int argc, char **argv, struct plan_args *a,
+			 struct cmd_ctx *ctx)
+{
+	const struct cmd_option options[] = {
+		OPT_TESTS(&a->tests),
+		OPT_FLAG("collect", 0, &a->collect,
+			 "run the command after '--' and read its "
+			 "output as the test list"),
+		OPT_SHARDS(&a->shards,
+			   "number of shards (default: $SHARD_TOTAL "
+			   "or the CI's)"),
+		OPT_CALLBACK("target-seconds", 0, "S", a, take_target,
+			     "use the fewest shards (at most 256) "
+			     "that finish within S seconds"),
+		OPT_SECONDS("shard-overhead", &a->overhead,
+			    "seconds each shard spends before its "
+			    "tests (start-up, collection)"),
+		OPT_CHOICE("by", 0, "UNIT", &a->by, parse_by,
+			   "expected test, class or file",
+			   "keep together: test (default), class or file"),
+		OPT_INDEX(&a->index, "the shard that list and null print "
+				     "(0-based; default: $SHARD_INDEX or the "
+				     "CI's)"),
+		OPT_FORMAT(&a->format, planfile_format_parse,
+			   "expected json, list, null or github-matrix",
+			   "json (default), list, null, github-matrix"),
+		OPT_OUTPUT(&a->output,
+			   "write to FILE instead of standard output"),
+		OPT_HISTORY(&a->history),
+		OPT_SET_INT("no-improve", 0, &a->improve, 0,
+			    "plain LPT, without the improvement pass"),
+		OPT_FLAG("verbose", 'v', &a->verbose,
+			 "say how long each step took"),
+		OPT_RUNNER(&a->runner,
+			   "with --collect: pytest collects exact node "
+			   "ids through shard's plugin (generic: the "
+			   "command's output is the list)"),
+		OPT_RUN_ID(&a->run_id, "the run this plan is for (default: "
+				       "$SHARD_RUN_ID or the CI's): its first "
+				       "plan is pinned in the history and "
+				       "reused"),
+		OPT_END(),
+	};
+
+	return cmd_parse(argc, argv, &plan_usage, options, ctx);
 }
 
 /* --collect with --runner pytest: node ids from the plugin. */
@@ -200,7 +140,7 @@ static int read_list(struct cmd_ctx *ctx, const struct plan_args *a,
 		     char **rest, struct testlist *list,
 		     struct shard_error *err)
 {
-	if (a->collect && a->pytest)
+	if (a->collect && a->runner == RUNNER_PYTEST)
 		return collect_pytest(ctx, rest, list, err);
 	return cmd_read_tests(ctx, a->tests, a->collect ? rest : NULL, list,
 			      err);
@@ -380,7 +320,7 @@ int cmd_plan(int argc, char **argv, struct cmd_ctx *ctx)
 	struct testlist list;
 	struct partition_list order = { 0 };
 	struct pin_plan pp = { 0 };
-	int first = cmd_parse(argc, argv, &plan_usage, take_option, &a, ctx);
+	int first = parse_options(argc, argv, &a, ctx);
 	int r;
 
 	if (first < 0)

@@ -16,22 +16,19 @@
 #include "shard/util/json.h"
 #include "shard/util/banned.h"
 
-#define QUEUE_OPTIONS \
-	{ "queue", 0, "URL", "the queue's PostgreSQL database" }, \
-	{ \
-		"queue-env", 0, "VAR", \
-			"as --queue, with the URL in the " \
-			"environment variable VAR (a password " \
-			"stays out of argv)" \
-	}
-
-enum { O_QUEUE, O_QUEUE_ENV }; /* first in both tables */
-
-static const struct cmd_option status_options[] = {
-	QUEUE_OPTIONS,
-	{ "format", 'f', "FMT", "text (default) or json" },
-	{ NULL, 0, NULL, NULL },
+struct queue_args {
+	struct cmd_ctx *ctx;
+	const char *queue, *queue_env, *output;
+	int json;
 };
+
+/* What both verbs take first: where the queue is. */
+#define OPT_QUEUE(a) \
+	OPT_URL("queue", &(a)->queue, "the queue's PostgreSQL database"), \
+		OPT_URL_ENV("queue-env", &(a)->queue_env, \
+			    "as --queue, with the URL in the " \
+			    "environment variable VAR (a password " \
+			    "stays out of argv)")
 
 static const struct cmd_usage status_usage = {
 	"shard queue status --queue URL | --queue-env VAR [--format json] "
@@ -39,14 +36,7 @@ static const struct cmd_usage status_usage = {
 	"Show a queue run's progress: tests pending, claimed, done, failed\n"
 	"and requeued (claims whose worker was lost), and each worker's\n"
 	"batches, tests and failures.",
-	status_options,
 	0,
-};
-
-static const struct cmd_option report_options[] = {
-	QUEUE_OPTIONS,
-	{ "output", 'o', "FILE", "write to FILE (default: standard output)" },
-	{ NULL, 0, NULL, NULL },
 };
 
 static const struct cmd_usage report_usage = {
@@ -54,50 +44,8 @@ static const struct cmd_usage report_usage = {
 	"Write a queue run's JUnit report from the queue itself: every test\n"
 	"once, with its last complete result (a test rerun because its worker\n"
 	"died is not counted twice); tests never completed are errors.",
-	report_options,
 	0,
 };
-
-struct queue_args {
-	struct cmd_ctx *ctx;
-	const char *queue, *queue_env, *output;
-	int json;
-};
-
-/* --queue or --queue-env: 1 when opt was one of them. */
-static int take_queue(struct queue_args *a, int opt, const char *arg)
-{
-	if (opt == O_QUEUE)
-		a->queue = arg;
-	else if (opt == O_QUEUE_ENV)
-		a->queue_env = arg;
-	return opt == O_QUEUE || opt == O_QUEUE_ENV;
-}
-
-static int take_status(void *data, int opt, const char *arg)
-{
-	struct queue_args *a = data;
-
-	if (take_queue(a, opt, arg))
-		return 0;
-	if (!strcmp(arg, "json") || !strcmp(arg, "text")) {
-		a->json = !strcmp(arg, "json");
-		return 0;
-	}
-	return cmd_usage_error(a->ctx, "shard queue status",
-			       "--format '%s': "
-			       "expected text or json",
-			       arg);
-}
-
-static int take_report(void *data, int opt, const char *arg)
-{
-	struct queue_args *a = data;
-
-	if (!take_queue(a, opt, arg))
-		a->output = arg;
-	return 0;
-}
 
 static int open_queue(struct queue_args *a, const char *cmd, int argc,
 		      char **argv, int first, struct queue **q)
@@ -105,9 +53,6 @@ static int open_queue(struct queue_args *a, const char *cmd, int argc,
 	struct shard_error err = SHARD_ERROR_INIT;
 	char worker[300], host[256] = "";
 
-	if (cmd_url_or_env(a->ctx, cmd, "--queue", a->queue, a->queue_env,
-			   &a->queue))
-		return EXIT_USAGE;
 	if (!a->queue)
 		return cmd_usage_error(a->ctx, cmd,
 				       "give the queue with "
@@ -175,7 +120,13 @@ static int queue_status_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct queue_status s;
 	struct queue *q = NULL;
-	int first = cmd_parse(argc, argv, &status_usage, take_status, &a, ctx);
+	const struct cmd_option options[] = {
+		OPT_QUEUE(&a),
+		OPT_FORMAT(&a.json, cmd_parse_text_json,
+			   "expected text or json", "text (default) or json"),
+		OPT_END(),
+	};
+	int first = cmd_parse(argc, argv, &status_usage, options, ctx);
 	int r;
 
 	if (first < 0)
@@ -238,7 +189,13 @@ static int queue_report_cmd(int argc, char **argv, struct cmd_ctx *ctx)
 	struct shard_error err = SHARD_ERROR_INIT;
 	struct merge_stats st;
 	struct queue *q = NULL;
-	int first = cmd_parse(argc, argv, &report_usage, take_report, &a, ctx);
+	const struct cmd_option options[] = {
+		OPT_QUEUE(&a),
+		OPT_OUTPUT(&a.output,
+			   "write to FILE (default: standard output)"),
+		OPT_END(),
+	};
+	int first = cmd_parse(argc, argv, &report_usage, options, ctx);
 	int r;
 
 	if (first < 0)

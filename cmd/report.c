@@ -17,19 +17,6 @@
 
 #define CMD "shard report"
 
-static const struct cmd_option report_options[] = {
-	{ "format", 'f', "FMT", "text (default), markdown, html or json" },
-	{ "output", 'o', "FILE", "write to FILE instead of standard output" },
-	{ "last", 'n', "N",
-	  "look at the last N runs (default 10, at most "
-	  "1000)" },
-	{ "top", 0, "N", "list the N slowest tests and files (default 10)" },
-	{ "history", 0, "PATH",
-	  "history store (default: $SHARD_HISTORY or "
-	  ".shard/history.db)" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage report_usage = {
 	"shard report [OPTIONS]",
 	"Report from history: suite time and makespan per run, each shard's\n"
@@ -37,11 +24,8 @@ static const struct cmd_usage report_usage = {
 	"files, the tests that bound the makespan (split them), flaky tests\n"
 	"and the tests added and removed since the run before. Markdown suits\n"
 	"$GITHUB_STEP_SUMMARY; html is one self-contained page with charts.",
-	report_options,
 	0,
 };
-
-enum { O_FORMAT, O_OUTPUT, O_LAST, O_TOP, O_HISTORY };
 
 struct report_args {
 	struct cmd_ctx *ctx;
@@ -50,34 +34,25 @@ struct report_args {
 	int format;
 };
 
-static int take_option(void *data, int opt, const char *arg)
+/* The options, each setting a field of a; cmd_parse's result. */
+static int parse_options(int argc, char **argv, struct report_args *a,
+			 struct cmd_ctx *ctx)
 {
-	struct report_args *a = data;
+	const struct cmd_option options[] = {
+		OPT_FORMAT(&a->format, report_format_parse,
+			   "expected text, markdown, html or json",
+			   "text (default), markdown, html or json"),
+		OPT_OUTPUT(&a->output,
+			   "write to FILE instead of standard output"),
+		OPT_COUNT("last", 'n', "N", &a->last, 1, REPORT_LAST_MAX,
+			  "look at the last N runs (default 10, at most 1000)"),
+		OPT_COUNT("top", 0, "N", &a->top, 1, 100000,
+			  "list the N slowest tests and files (default 10)"),
+		OPT_HISTORY(&a->history),
+		OPT_END(),
+	};
 
-	switch (opt) {
-	case O_FORMAT:
-		a->format = report_format_parse(arg);
-		if (a->format < 0)
-			return cmd_usage_error(a->ctx, CMD,
-					       "--format '%s': "
-					       "expected text, markdown, html "
-					       "or json",
-					       arg);
-		return 0;
-	case O_OUTPUT:
-		a->output = arg;
-		return 0;
-	case O_LAST:
-		return cmd_parse_count(a->ctx, CMD, "--last", arg, 1,
-				       REPORT_LAST_MAX, &a->last);
-	case O_TOP:
-		return cmd_parse_count(a->ctx, CMD, "--top", arg, 1, 100000,
-				       &a->top);
-	case O_HISTORY:
-		a->history = arg;
-		return 0;
-	}
-	return 0;
+	return cmd_parse(argc, argv, &report_usage, options, ctx);
 }
 
 static int open_history(const char *path, struct store **st,
@@ -124,7 +99,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx)
 	struct report rep = { 0 };
 	struct report_options ro;
 	struct store *st = NULL;
-	int first = cmd_parse(argc, argv, &report_usage, take_option, &a, ctx);
+	int first = parse_options(argc, argv, &a, ctx);
 	int r = EXIT_OK;
 
 	if (first < 0)

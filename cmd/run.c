@@ -17,81 +17,6 @@
 #include "shard/util/util.h"
 #include "shard/util/banned.h"
 
-#define MAX_SHARDS 256000
-
-static const struct cmd_option run_options[] = {
-	{ "tests", 't', "FILE", "test ids, one a line ('-': standard input)" },
-	{ "collect", 0, NULL,
-	  "collect the test list: with --runner pytest "
-	  "from the command itself; else from the "
-	  "command before a second '--'" },
-	{ "plan", 'p', "FILE",
-	  "take the shards from a plan file (shard plan)" },
-	{ "index", 'i', "I",
-	  "the shard to run (0-based; default: "
-	  "$SHARD_INDEX or the CI's)" },
-	{ "shards", 'k', "K",
-	  "number of shards (default: $SHARD_TOTAL or "
-	  "the CI's; with --local, -j)" },
-	{ "by", 0, "UNIT", "keep together when planning: test, class, file" },
-	{ "runner", 'r', "NAME",
-	  "generic (default: '{}' or '{@}' in the "
-	  "command), pytest, go, jest" },
-	{ "output", 'o', "FILE",
-	  "keep the shard's checked JUnit report in "
-	  "FILE (with --local: the merged report)" },
-	{ "isolate-db", 0, "URL",
-	  "a database per shard copied from the "
-	  "template postgres://USER@HOST/TEMPLATE" },
-	{ "isolate-db-env", 0, "VAR",
-	  "as --isolate-db, with the URL in the "
-	  "environment variable VAR (a password "
-	  "stays out of argv)" },
-	{ "isolate-schema", 0, "URL",
-	  "a schema per shard in the database "
-	  "postgres://USER@HOST/DB" },
-	{ "isolate-schema-env", 0, "VAR",
-	  "as --isolate-schema, with the URL "
-	  "in the variable VAR" },
-	{ "local", 0, NULL,
-	  "run every shard on this machine, -j at a time, "
-	  "and merge their reports" },
-	{ "jobs", 'j', "N", "with --local: shards at a time (default 2)" },
-	{ "retries", 0, "N", "rerun failed tests up to N times (default 0)" },
-	{ "timeout", 0, "S",
-	  "stop a shard after S seconds; its unreported "
-	  "tests become errors" },
-	{ "kill-grace", 0, "S", "seconds between TERM and KILL (default 10)" },
-	{ "history", 0, "PATH",
-	  "history store (default: $SHARD_HISTORY or "
-	  ".shard/history.db)" },
-	{ "no-record", 0, NULL, "do not record the results into history" },
-	{ "record", 0, NULL,
-	  "record the results into history even when "
-	  "shards plan from it with no run id" },
-	{ "run-id", 0, "ID",
-	  "the run's identity (default: $SHARD_RUN_ID or "
-	  "the CI's); its first plan is pinned in the "
-	  "history and reused by its other shards" },
-	{ "quiet", 'q', NULL, "print only the summary line and errors" },
-	{ "queue", 0, "URL",
-	  "pull batches of tests from a queue in "
-	  "PostgreSQL (every matrix job the same URL)" },
-	{ "queue-env", 0, "VAR",
-	  "as --queue, with the URL in the variable "
-	  "VAR" },
-	{ "lease-seconds", 0, "S", "--queue: a claim's lease (default 30)" },
-	{ "heartbeat-seconds", 0, "S", "--queue: lease renewal (default 10)" },
-	{ "min-batch-seconds", 0, "S",
-	  "--queue: smallest batch (default 10x "
-	  "the command's measured overhead)" },
-	{ "workers", 0, "N",
-	  "--queue: workers sharing the queue (default: "
-	  "--shards, the CI's total, else learnt from "
-	  "the queue, with a warning)" },
-	{ NULL, 0, NULL, NULL },
-};
-
 static const struct cmd_usage run_usage = {
 	"shard run [OPTIONS] [--tests FILE | --collect] "
 	"[--index I --shards K | --plan FILE --index I] -- CMD [ARG...]",
@@ -101,144 +26,90 @@ static const struct cmd_usage run_usage = {
 	"also given as $SHARD_JUNIT. Then check the report against the plan\n"
 	"(unreported tests become errors), keep it (-o), and record it into\n"
 	"history. Exit 0 when every test passed, 1 when any failed.",
-	run_options, 1, /* the operands are CMD [ARG...] */
+	1, /* the operands are CMD [ARG...] */
 };
 
-enum {
-	O_TESTS,
-	O_COLLECT,
-	O_PLAN,
-	O_INDEX,
-	O_SHARDS,
-	O_BY,
-	O_RUNNER,
-	O_OUTPUT,
-	O_ISOLATE_DB,
-	O_ISOLATE_DB_ENV,
-	O_ISOLATE_SCHEMA,
-	O_ISOLATE_SCHEMA_ENV,
-	O_LOCAL,
-	O_JOBS,
-	O_RETRIES,
-	O_TIMEOUT,
-	O_GRACE,
-	O_HISTORY,
-	O_NO_RECORD,
-	O_RECORD,
-	O_RUN_ID,
-	O_QUIET,
-	O_QUEUE,
-	O_QUEUE_ENV,
-	O_LEASE,
-	O_HEARTBEAT,
-	O_MIN_BATCH,
-	O_WORKERS,
-};
-
-static int take_runner(struct run_args *a, const char *arg)
+/* The options, each setting a field of a; cmd_parse's result. */
+static int parse_options(int argc, char **argv, struct run_args *a,
+			 struct cmd_ctx *ctx)
 {
-	int k = runner_parse(arg);
+	const struct cmd_option options[] = {
+		OPT_TESTS(&a->tests),
+		OPT_FLAG("collect", 0, &a->collect,
+			 "collect the test list: with --runner pytest "
+			 "from the command itself; else from the "
+			 "command before a second '--'"),
+		OPT_STRING("plan", 'p', "FILE", &a->plan,
+			   "take the shards from a plan file (shard plan)"),
+		OPT_INDEX(&a->index, "the shard to run (0-based; default: "
+				     "$SHARD_INDEX or the CI's)"),
+		OPT_SHARDS(&a->shards,
+			   "number of shards (default: $SHARD_TOTAL "
+			   "or the CI's; with --local, -j)"),
+		OPT_STRING("by", 0, "UNIT", &a->by,
+			   "keep together when planning: test, class, file"),
+		OPT_RUNNER(&a->runner, "generic (default: '{}' or '{@}' in the "
+				       "command), pytest, go, jest"),
+		OPT_OUTPUT(&a->output,
+			   "keep the shard's checked JUnit report in "
+			   "FILE (with --local: the merged report)"),
+		OPT_URL("isolate-db", &a->isolate_db,
+			"a database per shard copied from the "
+			"template postgres://USER@HOST/TEMPLATE"),
+		OPT_URL_ENV("isolate-db-env", &a->isolate_db_env,
+			    "as --isolate-db, with the URL in the "
+			    "environment variable VAR (a password "
+			    "stays out of argv)"),
+		OPT_URL("isolate-schema", &a->isolate_schema,
+			"a schema per shard in the database "
+			"postgres://USER@HOST/DB"),
+		OPT_URL_ENV("isolate-schema-env", &a->isolate_schema_env,
+			    "as --isolate-schema, with the URL "
+			    "in the variable VAR"),
+		OPT_FLAG("local", 0, &a->local,
+			 "run every shard on this machine, -j at a time, "
+			 "and merge their reports"),
+		OPT_COUNT("jobs", 'j', "N", &a->jobs, 1, 1024,
+			  "with --local: shards at a time (default 2)"),
+		OPT_COUNT("retries", 0, "N", &a->retries, 0, 100,
+			  "rerun failed tests up to N times (default 0)"),
+		OPT_SECONDS("timeout", &a->timeout,
+			    "stop a shard after S seconds; its unreported "
+			    "tests become errors"),
+		OPT_SECONDS("kill-grace", &a->grace,
+			    "seconds between TERM and KILL (default 10)"),
+		OPT_HISTORY(&a->history),
+		OPT_SET_INT("no-record", 0, &a->record, 0,
+			    "do not record the results into history"),
+		OPT_SET_INT("record", 0, &a->record, 1,
+			    "record the results into history even when "
+			    "shards plan from it with no run id"),
+		OPT_RUN_ID(&a->run_id, "the run's identity (default: "
+				       "$SHARD_RUN_ID or the CI's); its first "
+				       "plan is pinned in the history and "
+				       "reused by its other shards"),
+		OPT_QUIET(&a->quiet, "print only the summary line and errors"),
+		OPT_URL("queue", &a->queue,
+			"pull batches of tests from a queue in "
+			"PostgreSQL (every matrix job the same URL)"),
+		OPT_URL_ENV("queue-env", &a->queue_env,
+			    "as --queue, with the URL in the variable "
+			    "VAR"),
+		OPT_SECONDS("lease-seconds", &a->lease,
+			    "--queue: a claim's lease (default 30)"),
+		OPT_SECONDS("heartbeat-seconds", &a->heartbeat,
+			    "--queue: lease renewal (default 10)"),
+		OPT_SECONDS("min-batch-seconds", &a->min_batch,
+			    "--queue: smallest batch (default 10x "
+			    "the command's measured overhead)"),
+		OPT_COUNT("workers", 0, "N", &a->workers, 1, 100000,
+			  "--queue: workers sharing the queue (default: "
+			  "--shards, the CI's total, else learnt from "
+			  "the queue, with a warning)"),
+		OPT_END(),
+	};
 
-	if (k < 0)
-		return cmd_usage_error(a->ctx, RUN_CMD,
-				       "--runner '%s': "
-				       "expected generic, pytest, go or jest",
-				       arg);
-	a->runner = (enum runner_kind)k;
-	return 0;
-}
-
-static int take_option(void *data, int opt, const char *arg)
-{
-	struct run_args *a = data;
-	struct cmd_ctx *c = a->ctx;
-
-	switch (opt) {
-	case O_TESTS:
-		a->tests = arg;
-		return 0;
-	case O_COLLECT:
-		a->collect = 1;
-		return 0;
-	case O_PLAN:
-		a->plan = arg;
-		return 0;
-	case O_INDEX:
-		return cmd_parse_count(c, RUN_CMD, "--index", arg, 0,
-				       MAX_SHARDS, &a->index);
-	case O_SHARDS:
-		return cmd_parse_count(c, RUN_CMD, "--shards", arg, 1,
-				       MAX_SHARDS, &a->shards);
-	case O_BY:
-		a->by = arg;
-		return 0;
-	case O_RUNNER:
-		return take_runner(a, arg);
-	case O_OUTPUT:
-		a->output = arg;
-		return 0;
-	case O_ISOLATE_DB:
-		a->isolate_db = arg;
-		return 0;
-	case O_ISOLATE_DB_ENV:
-		a->isolate_db_env = arg;
-		return 0;
-	case O_ISOLATE_SCHEMA:
-		a->isolate_schema = arg;
-		return 0;
-	case O_ISOLATE_SCHEMA_ENV:
-		a->isolate_schema_env = arg;
-		return 0;
-	case O_LOCAL:
-		a->local = 1;
-		return 0;
-	case O_JOBS:
-		return cmd_parse_count(c, RUN_CMD, "--jobs", arg, 1, 1024,
-				       &a->jobs);
-	case O_RETRIES:
-		return cmd_parse_count(c, RUN_CMD, "--retries", arg, 0, 100,
-				       &a->retries);
-	case O_TIMEOUT:
-		return cmd_parse_seconds(c, RUN_CMD, "--timeout", arg,
-					 &a->timeout);
-	case O_GRACE:
-		return cmd_parse_seconds(c, RUN_CMD, "--kill-grace", arg,
-					 &a->grace);
-	case O_HISTORY:
-		a->history = arg;
-		return 0;
-	case O_NO_RECORD:
-		a->record = 0;
-		return 0;
-	case O_RECORD:
-		a->record = 1;
-		return 0;
-	case O_RUN_ID:
-		a->run_id = arg;
-		return 0;
-	case O_QUIET:
-		a->quiet = 1;
-		return 0;
-	case O_QUEUE:
-		a->queue = arg;
-		return 0;
-	case O_QUEUE_ENV:
-		a->queue_env = arg;
-		return 0;
-	case O_LEASE:
-		return cmd_parse_seconds(c, RUN_CMD, "--lease-seconds", arg,
-					 &a->lease);
-	case O_HEARTBEAT:
-		return cmd_parse_seconds(c, RUN_CMD, "--heartbeat-seconds", arg,
-					 &a->heartbeat);
-	case O_MIN_BATCH:
-		return cmd_parse_seconds(c, RUN_CMD, "--min-batch-seconds", arg,
-					 &a->min_batch);
-	case O_WORKERS:
-		return cmd_parse_count(c, RUN_CMD, "--workers", arg, 1, 100000,
-				       &a->workers);
-	}
-	return 0;
+	return cmd_parse(argc, argv, &run_usage, options, ctx);
 }
 
 static int named(const struct run_args *a, const char *entry)
@@ -259,22 +130,16 @@ static int named(const struct run_args *a, const char *entry)
 }
 
 /*
- * The URLs given through the -env forms, as if given in argv. A variable
- * named so holds shard's credentials: like SHARD_HISTORY_TOKEN
- * (shard/exec/childenv.h), it is kept from the commands shard starts, which
- * all take their environment from ctx's; env then holds ctx's new one.
+ * The variables the -env forms named (cmd_parse took their URLs as if
+ * given in argv) hold shard's credentials: like SHARD_HISTORY_TOKEN
+ * (shard/exec/childenv.h), they are kept from the commands shard starts,
+ * which all take their environment from ctx's; env then holds ctx's new
+ * one.
  */
 static int take_urls(struct run_args *a, struct strvec *env)
 {
 	struct cmd_ctx *c = a->ctx;
 
-	if (cmd_url_or_env(c, RUN_CMD, "--isolate-db", a->isolate_db,
-			   a->isolate_db_env, &a->isolate_db) ||
-	    cmd_url_or_env(c, RUN_CMD, "--isolate-schema", a->isolate_schema,
-			   a->isolate_schema_env, &a->isolate_schema) ||
-	    cmd_url_or_env(c, RUN_CMD, "--queue", a->queue, a->queue_env,
-			   &a->queue))
-		return EXIT_USAGE;
 	if (!a->isolate_db_env && !a->isolate_schema_env && !a->queue_env)
 		return 0;
 	for (char *const *e = c->core.envp; e && *e; e++)
@@ -582,7 +447,7 @@ static int run_main(int argc, char **argv, struct cmd_ctx *ctx,
 	struct selection sel;
 	char share[4096], dir[4096];
 	const char *tmp = shard_getenv(&ctx->core, "TMPDIR");
-	int first = cmd_parse(argc, argv, &run_usage, take_option, &a, ctx);
+	int first = parse_options(argc, argv, &a, ctx);
 	int r;
 
 	if (first < 0)

@@ -27,7 +27,7 @@ struct run_args {
 	long workers;
 	int collect, local, quiet;
 	int record; /* 1 record, 0 not, -1 the default */
-	enum runner_kind runner;
+	int runner; /* enum runner_kind */
 	long index, shards, jobs, retries;
 	double timeout, grace;
 	char **cmd;         /* after "--" */

@@ -43,28 +43,10 @@ int selection_read_planfile(const char *path, struct planfile *p,
 			    struct shard_error *err)
 {
 	struct strbuf text = STRBUF_INIT;
-	int fd = open(path, O_RDONLY);
-	char buf[65536];
-	ssize_t n;
-	int r, e;
+	int r = read_file_whole(path, READ_FILE_WHOLE_MAX, &text, err);
 
-	if (fd < 0)
-		return shard_error_set(err,
-				       errno == ENOENT ? SHARD_EINPUT
-						       : SHARD_EENV,
-				       "%s: %s", path, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
-	       (n < 0 && errno == EINTR))
-		if (n > 0)
-			strbuf_add(&text, buf, (size_t)n);
-	e = errno;
-	close(fd);
-	if (n < 0) {
-		strbuf_release(&text);
-		return shard_error_set(err, SHARD_EENV, "%s: read error: %s",
-				       path, strerror(e));
-	}
-	r = planfile_read(text.buf, text.len, path, p, err);
+	if (!r)
+		r = planfile_read(text.buf, text.len, path, p, err);
 	strbuf_release(&text);
 	return r;
 }

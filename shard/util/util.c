@@ -1,5 +1,6 @@
 /*
- * Allocation wrappers and number parsing shared by every module.
+ * Allocation wrappers, number parsing and reading a file whole, shared by
+ * every module.
  *
  * Large blocks (a million test ids make several of 8-50 MiB) are advised
  * to use transparent huge pages where Linux offers them: on this
@@ -10,14 +11,18 @@
 #include "shard/util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "shard/util/error.h"
+#include "shard/util/strbuf.h"
 #include "shard/util/banned.h"
 
 #define HUGE_BLOCK ((size_t)4 << 20)
@@ -151,4 +156,75 @@ void shard_radix_sort(struct shard_ranked *r, struct shard_ranked *tmp,
 		memcpy(r, tmp, n * sizeof(*r));
 	}
 	free(count);
+}
+
+#define READ_CHUNK ((size_t)64 << 10)
+#define READ_MOST ((size_t)1 << 30) /* one read(2) asks for no more */
+
+static int too_large(const char *name, size_t max, struct shard_error *err)
+{
+	return shard_error_set(err, SHARD_EINPUT,
+			       "%s: too large: more than %zu bytes", name, max);
+}
+
+int read_fd_whole(int fd, const char *name, size_t max, struct strbuf *out,
+		  struct shard_error *err)
+{
+	size_t start = out->len, want = READ_CHUNK;
+	struct stat st;
+
+	/* a file's size foretells the buffer: one allocation, no copying */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+		if ((uintmax_t)st.st_size > max)
+			return too_large(name, max, err);
+		want = (size_t)st.st_size + 1; /* + 1: the end, in one read */
+	}
+	for (;;) {
+		size_t got = out->len - start, room;
+		ssize_t n;
+
+		if (strbuf_grow(out, want) < 0)
+			break; /* out's own cap */
+		/* then the buffer grows by half whenever it is full */
+		want = 1;
+		room = out->alloc - out->len - 1;
+		if (room > READ_MOST)
+			room = READ_MOST;
+		if (max - got < room)
+			room = max - got + 1; /* one byte past max tells */
+		n = read(fd, out->buf + out->len, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			strbuf_setlen(out, start);
+			return shard_error_set(err, SHARD_EENV,
+					       "%s: read error: %s", name,
+					       strerror(e));
+		}
+		if (n == 0)
+			return 0;
+		out->len += (size_t)n;
+		out->buf[out->len] = '\0';
+		if (out->len - start > max)
+			break;
+	}
+	strbuf_setlen(out, start);
+	return too_large(name, max, err);
+}
+
+int read_file_whole(const char *path, size_t max, struct strbuf *out,
+		    struct shard_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return shard_error_set(err,
+				       errno == ENOENT ? SHARD_EINPUT
+						       : SHARD_EENV,
+				       "%s: %s", path, strerror(errno));
+	r = read_fd_whole(fd, path, max, out, err);
+	close(fd);
+	return r;
 }

@@ -1,6 +1,7 @@
 /*
  * Allocation that never returns NULL (allocation failure aborts with a
- * message, as git's xmalloc does) and checked number parsing.
+ * message, as git's xmalloc does), checked number parsing, and reading a
+ * file whole.
  */
 #ifndef SHARD_UTIL_H
 #define SHARD_UTIL_H
@@ -43,5 +44,29 @@ void shard_radix_sort(struct shard_ranked *r, struct shard_ranked *tmp,
 
 /* Seconds (double) to integer microseconds, rounded, negatives to 0. */
 int64_t shard_usec(double seconds);
+
+struct strbuf;
+struct shard_error;
+
+/*
+ * The cap for files read whole to be parsed as JSON (plan files, history
+ * exports): about the most SQLite's JSON functions take (a billion bytes).
+ */
+#define READ_FILE_WHOLE_MAX ((size_t)1 << 30)
+
+/*
+ * Append the whole of the file at path to out, reading on through EINTR.
+ * A file that cannot be opened is an error naming it (SHARD_EINPUT when
+ * it does not exist, else SHARD_EENV), as is a read error ("PATH: read
+ * error: ..."); a file of more than max bytes is SHARD_EINPUT ("PATH: too
+ * large: more than MAX bytes"), found before reading when its size is
+ * known, as is one that out's own cap (strbuf) cannot hold. On error out
+ * holds what it held before.
+ */
+int read_file_whole(const char *path, size_t max, struct strbuf *out,
+		    struct shard_error *err);
+/* The same for an open fd (standard input: 0), named name in errors. */
+int read_fd_whole(int fd, const char *name, size_t max, struct strbuf *out,
+		  struct shard_error *err);
 
 #endif

@@ -402,7 +402,7 @@ static int run_single(struct run_args *a, struct selection *sel,
 		isolate_env(&iso, i, &env);
 	strbuf_addf(&report, "%s/report.xml", dir);
 	run_shard_options(a, sel, i, dir, &props, &o);
-	o.envp = env.v;
+	o.run.envp = env.v;
 	o.output = a->output ? a->output : report.buf;
 	r = shardrun_run(&o, &a->ctx->core, &res, &err);
 	strbuf_release(&props);

@@ -49,6 +49,15 @@ struct run_args {
 /* The test list of --tests or --collect (pytest's plugin or a command). */
 int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
 		  struct shard_error *err);
+
+/*
+ * The command that runs the tests, in dir, as every job of a shard or a
+ * queue worker starts it (index and total are the caller's); arg_room
+ * leaves room for the environment and the variables shard adds.
+ */
+void run_command(const struct run_args *a, const char *dir,
+		 struct batchrun_command *c);
+
 /*
  * The options of shardrun_run for shard i, without output and env. props
  * gets the shard's partition properties, which o points into.

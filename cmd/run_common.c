@@ -28,6 +28,25 @@ int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
 					err);
 }
 
+void run_command(const struct run_args *a, const char *dir,
+		 struct batchrun_command *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->runner = a->runner;
+	c->cmd = (const char *const *)a->cmd;
+	c->dir = dir;
+	c->share_dir = a->share_dir;
+	c->envp = a->ctx->core.envp;
+	c->grace = a->grace;
+	c->stop = &cmd_signal;
+	c->arg_room = (size_t)sysconf(_SC_ARG_MAX);
+	for (char *const *e = a->ctx->core.envp; e && *e; e++)
+		c->arg_room -= runner_arg_cost(*e) < c->arg_room
+				       ? runner_arg_cost(*e)
+				       : 0;
+	c->arg_room -= 8192; /* the variables shard adds */
+}
+
 void run_shard_options(const struct run_args *a, struct selection *sel,
 		       size_t i, const char *dir, struct strbuf *props,
 		       struct shardrun_options *o)
@@ -38,32 +57,21 @@ void run_shard_options(const struct run_args *a, struct selection *sel,
 	};
 
 	memset(o, 0, sizeof(*o));
+	run_command(a, dir, &o->run);
 	strbuf_reset(props);
 	partition_write_properties(props, &ps);
 	o->props = props->buf;
-	o->runner = a->runner;
-	o->cmd = (const char *const *)a->cmd;
 	o->ids = sel->shards[i].ids;
 	o->n = sel->shards[i].n;
-	o->index = i;
-	o->total = sel->nshards;
+	o->run.index = i;
+	o->run.total = sel->nshards;
 	o->predicted = sel->shards[i].predicted;
 	o->run_id = a->run_id;
 	o->host = a->host;
 	o->attempt = a->attempt;
-	o->dir = dir;
-	o->share_dir = a->share_dir;
 	o->timeout = a->timeout;
-	o->grace = a->grace;
 	o->retries = a->retries;
-	o->stop = &cmd_signal;
 	o->std_out = a->ctx->out;
-	o->arg_room = (size_t)sysconf(_SC_ARG_MAX);
-	for (char *const *e = a->ctx->core.envp; e && *e; e++)
-		o->arg_room -= runner_arg_cost(*e) < o->arg_room
-				       ? runner_arg_cost(*e)
-				       : 0;
-	o->arg_room -= 8192; /* the variables shard adds */
 }
 
 int run_isolate(const struct run_args *a, struct isolate *iso, size_t nshards,

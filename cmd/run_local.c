@@ -87,7 +87,7 @@ static void shard_child(struct local *l, size_t i, pid_t parent)
 	if (l->iso.names)
 		isolate_env(&l->iso, i, &env);
 	run_shard_options(a, l->sel, i, sub.buf, &props, &o);
-	o.envp = env.v;
+	o.run.envp = env.v;
 	o.output = s->report;
 	if (shardrun_run(&o, &a->ctx->core, &res, &err)) {
 		fprintf(stderr, "shard: %s\n", err.msg); /* quoted */

@@ -101,14 +101,9 @@ static void worker_options(struct run_args *a, const char *dir,
 	struct shard_error e = SHARD_ERROR_INIT;
 
 	memset(o, 0, sizeof(*o));
-	o->runner = a->runner;
-	o->cmd = (const char *const *)a->cmd;
-	o->dir = dir;
-	o->share_dir = a->share_dir;
-	o->envp = a->ctx->core.envp;
-	o->arg_room = (size_t)sysconf(_SC_ARG_MAX) / 2;
-	o->index = a->index >= 0 ? (size_t)a->index : 0;
-	o->total = a->shards > 0 ? (size_t)a->shards : 1;
+	run_command(a, dir, &o->run);
+	o->run.index = a->index >= 0 ? (size_t)a->index : 0;
+	o->run.total = a->shards > 0 ? (size_t)a->shards : 1;
 	o->workers = a->workers > 0  ? a->workers
 		     : a->shards > 0 ? a->shards
 				     : 0;
@@ -127,8 +122,6 @@ static void worker_options(struct run_args *a, const char *dir,
 	 * lease): looking often keeps the end of the run prompt */
 	o->poll = a->lease / 10 < 0.2 ? a->lease / 10 : 0.2;
 	o->min_batch = a->min_batch;
-	o->grace = a->grace;
-	o->stop = &cmd_signal;
 	o->output = a->output;
 	o->on_batch = on_batch;
 	o->data = p;

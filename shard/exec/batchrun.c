@@ -150,8 +150,8 @@ static int run_job(struct batchrun *b, const struct runner_job *j,
 	const struct batchrun_options *o = b->o;
 	struct runcmd_wait w = {
 		.deadline = o->deadline,
-		.grace = o->grace,
-		.stop = o->stop,
+		.grace = o->run.grace,
+		.stop = o->run.stop,
 		.clock = ctx->clock,
 		.data = ctx->data,
 		.tick = o->tick,
@@ -160,7 +160,7 @@ static int run_job(struct batchrun *b, const struct runner_job *j,
 	enum runcmd_end end;
 	int status = 0, r;
 
-	if ((r = runner_job_run(j, o->envp, &w, &status, &end, err)))
+	if ((r = runner_job_run(j, o->run.envp, &w, &status, &end, err)))
 		return r;
 	b->jobs++;
 	if (status)
@@ -185,12 +185,17 @@ int batchrun_run(struct batchrun *b, const char *tag, const char *const *ids,
 {
 	const struct batchrun_options *o = b->o;
 	struct runner_request rq = {
-		o->runner,    o->cmd,
-		ids,          n,
-		o->dir,       tag,
-		o->index,     o->total,
-		o->share_dir, runner_pythonpath(o->envp),
-		o->arg_room,
+		o->run.runner,
+		o->run.cmd,
+		ids,
+		n,
+		o->run.dir,
+		tag,
+		o->run.index,
+		o->run.total,
+		o->run.share_dir,
+		runner_pythonpath(o->run.envp),
+		o->run.arg_room,
 	};
 	struct runner_job *jobs = NULL;
 	size_t njobs = 0;
@@ -203,7 +208,7 @@ int batchrun_run(struct batchrun *b, const char *tag, const char *const *ids,
 	b->wall = 0;
 	if ((r = runner_jobs(&rq, &jobs, &njobs, err)))
 		return r;
-	if (njobs > 1 && o->warn_split && o->runner != RUNNER_GO)
+	if (njobs > 1 && o->warn_split && o->run.runner != RUNNER_GO)
 		shard_warn(ctx,
 			   "%zu test ids exceed the argument limit: "
 			   "running them in %zu batches, each with its own "

@@ -23,7 +23,11 @@
 #include "shard/util/strbuf.h"
 #include "shard/util/strvec.h"
 
-struct batchrun_options {
+/*
+ * What runs a set of tests, and where: the same for every job of a shard
+ * or of a queue worker. shardrun_options and queuerun_options hold one.
+ */
+struct batchrun_command {
 	enum runner_kind runner;
 	const char *const *cmd; /* the user's command, NULL-terminated */
 	const char *dir;        /* scratch: id files and reports */
@@ -31,9 +35,13 @@ struct batchrun_options {
 	char *const *envp;      /* the command's base environment */
 	size_t arg_room;        /* bytes argv may take */
 	size_t index, total;    /* SHARD_INDEX and SHARD_TOTAL */
-	double deadline;        /* clock value that ends the jobs; 0: none */
 	double grace;           /* seconds between TERM and KILL */
 	const volatile sig_atomic_t *stop; /* set by a signal: stop now */
+};
+
+struct batchrun_options {
+	struct batchrun_command run;
+	double deadline; /* clock value that ends the jobs; 0: none */
 	/* called while a job runs (runcmd_wait's tick), may be NULL */
 	void (*tick)(void *tick_data, double now);
 	void *tick_data;

@@ -294,7 +294,7 @@ static void tick(void *data, double now)
 	if (complete_ended(w, &w->tick_err))
 		return;
 	if (!w->looked_ahead && !w->next.n && !w->res->stopped &&
-	    !(w->o->stop && *w->o->stop))
+	    !(w->o->run.stop && *w->o->run.stop))
 		look_ahead(w, now, &w->tick_err);
 }
 
@@ -346,16 +346,7 @@ static void batch_options(struct worker *w)
 	struct batchrun_options *bo = &w->bo;
 
 	memset(bo, 0, sizeof(*bo));
-	bo->runner = o->runner;
-	bo->cmd = o->cmd;
-	bo->dir = o->dir;
-	bo->share_dir = o->share_dir;
-	bo->envp = o->envp;
-	bo->arg_room = o->arg_room;
-	bo->index = o->index;
-	bo->total = o->total;
-	bo->grace = o->grace;
-	bo->stop = o->stop;
+	bo->run = o->run;
 	bo->tick = tick;
 	bo->tick_data = w;
 	/* the testcases go to the queue, and a stopped batch back to it */
@@ -375,13 +366,13 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 	memset(res, 0, sizeof(*res));
 	w.file.fd = -1;
 	batch_options(&w);
-	if (runner_check(o->runner, o->cmd, err))
+	if (runner_check(o->run.runner, o->run.cmd, err))
 		return err->code;
 	if (o->output && reportlog_create(&w.file, o->output, err)) {
 		reportlog_release(&w.file);
 		return err->code;
 	}
-	while (!r && !(o->stop && *o->stop)) {
+	while (!r && !(o->run.stop && *o->run.stop)) {
 		struct queue_left left;
 		struct queue_batch b;
 
@@ -425,7 +416,7 @@ int queuerun_run(struct queue *q, const struct queuerun_options *o,
 	if (o->output && reportlog_finish(&w.file, &e2) && !r)
 		r = shard_error_set(err, e2.code, "%s", e2.msg);
 	reportlog_release(&w.file);
-	if (o->stop && *o->stop)
+	if (o->run.stop && *o->run.stop)
 		res->stopped = 1;
 	res->overhead = w.warm >= 0 ? w.warm : w.cold;
 	return r;

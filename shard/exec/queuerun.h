@@ -31,31 +31,24 @@
 #include <signal.h>
 
 #include "shard/exec/queue.h"
+#include "shard/exec/batchrun.h"
 #include "shard/exec/runner.h"
 #include "shard/util/ctx.h"
 #include "shard/util/error.h"
 
 struct queuerun_options {
-	enum runner_kind runner;
-	const char *const *cmd;
-	const char *dir; /* scratch directory */
-	const char *share_dir;
-	char *const *envp;
-	size_t arg_room;
-	size_t index, total; /* this worker, for SHARD_INDEX/TOTAL */
-	long workers;        /* expected workers; 0 when not
+	struct batchrun_command run; /* the command and where it runs */
+	long workers;                /* expected workers; 0 when not
 					  given: learnt from the queue */
-	double arrival;      /* without a count: seconds after
+	double arrival;              /* without a count: seconds after
 					  the latest worker joined during
 					  which another may still arrive,
 					  and a batch's most seconds then */
-	double heartbeat;    /* seconds between lease renewals */
-	double poll;         /* seconds between looks when only
+	double heartbeat;            /* seconds between lease renewals */
+	double poll;                 /* seconds between looks when only
 					  others' claims are left */
-	double min_batch;    /* seconds; < 0: 10x the overhead */
-	double grace;
-	const volatile sig_atomic_t *stop;
-	const char *output; /* this worker's JUnit file, or NULL */
+	double min_batch;            /* seconds; < 0: 10x the overhead */
+	const char *output;          /* this worker's JUnit file, or NULL */
 	/* told after each batch: tests, failures among them, seconds */
 	void (*on_batch)(void *data, size_t tests, size_t failed,
 			 double seconds);

@@ -64,9 +64,9 @@ static int write_props(const struct run_state *s, const char *path,
 			   "<testsuite name=\"shard\" tests=\"0\" "
 			   "failures=\"0\" errors=\"0\" skipped=\"0\" "
 			   "time=\"0\">\n<properties>\n");
-	snprintf(num, sizeof(num), "%zu", o->index);
+	snprintf(num, sizeof(num), "%zu", o->run.index);
 	add_prop(&sb, "index", num);
-	snprintf(num, sizeof(num), "%zu", o->total);
+	snprintf(num, sizeof(num), "%zu", o->run.total);
 	add_prop(&sb, "total", num);
 	if (o->predicted >= 0) {
 		snprintf(num, sizeof(num), "%.3f", o->predicted);
@@ -130,17 +130,8 @@ static void batch_options(struct run_state *s, double start)
 	struct batchrun_options *bo = &s->bo;
 
 	memset(bo, 0, sizeof(*bo));
-	bo->runner = o->runner;
-	bo->cmd = o->cmd;
-	bo->dir = o->dir;
-	bo->share_dir = o->share_dir;
-	bo->envp = o->envp;
-	bo->arg_room = o->arg_room;
-	bo->index = o->index;
-	bo->total = o->total;
+	bo->run = o->run;
 	bo->deadline = o->timeout > 0 ? start + o->timeout : 0;
-	bo->grace = o->grace;
-	bo->stop = o->stop;
 	/* the reports are merged at the end, a stopped job's too */
 	bo->keep_reports = 1;
 	bo->read_stopped = 1;
@@ -156,12 +147,12 @@ int shardrun_run(const struct shardrun_options *o, const struct shard_ctx *ctx,
 	int r = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (o->n && runner_check(o->runner, o->cmd, err))
+	if (o->n && runner_check(o->run.runner, o->run.cmd, err))
 		return err->code;
 	batch_options(&s, start);
 	batchrun_init(&s.b, &s.bo, o->ids, o->n);
 	strvec_init(&again);
-	strbuf_addf(&props, "%s/shard-properties.xml", o->dir);
+	strbuf_addf(&props, "%s/shard-properties.xml", o->run.dir);
 	if (o->n)
 		r = run_attempt(&s, 0, o->ids, o->n, err);
 	strvec_init(&prev);

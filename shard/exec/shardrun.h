@@ -13,31 +13,24 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "shard/exec/batchrun.h"
 #include "shard/exec/runner.h"
 #include "shard/junit/merge.h"
 #include "shard/util/ctx.h"
 #include "shard/util/error.h"
 
 struct shardrun_options {
-	enum runner_kind runner;
-	const char *const *cmd; /* after "--", NULL-terminated */
-	const char *const *ids; /* the shard's planned tests */
+	struct batchrun_command run; /* the command and where it runs */
+	const char *const *ids;      /* the shard's planned tests */
 	size_t n;
-	size_t index, total;
 	double predicted; /* seconds; < 0 when unknown */
 	const char *run_id, *host;
-	long attempt;          /* the CI's attempt (re-runs), >= 1 */
-	const char *props;     /* more <property/> lines for the
+	long attempt;       /* the CI's attempt (re-runs), >= 1 */
+	const char *props;  /* more <property/> lines for the
 					shard's suite (partition.h), or NULL */
-	const char *dir;       /* an existing scratch directory */
-	const char *share_dir; /* where shard_pytest.py is */
-	char *const *envp;     /* the command's base environment */
-	double timeout;        /* seconds for the whole shard; 0: none */
-	double grace;          /* seconds between TERM and KILL */
-	long retries;          /* reruns of failed tests */
-	size_t arg_room;       /* bytes argv may take */
-	const volatile sig_atomic_t *stop; /* set by a signal: stop now */
-	const char *output;                /* the report ("-": std_out) */
+	double timeout;     /* seconds for the whole shard; 0: none */
+	long retries;       /* reruns of failed tests */
+	const char *output; /* the report ("-": std_out) */
 	FILE *std_out;
 };
 

@@ -69,10 +69,10 @@ static int setup(void **state)
 	fx->ctx.warn = on_warn;
 	fx->ctx.clock = now;
 	fx->ctx.data = fx;
-	fx->o.dir = fx->dir;
-	fx->o.arg_room = 1 << 20;
-	fx->o.grace = 1;
-	fx->o.total = 1;
+	fx->o.run.dir = fx->dir;
+	fx->o.run.arg_room = 1 << 20;
+	fx->o.run.grace = 1;
+	fx->o.run.total = 1;
 	*state = fx;
 	return 0;
 }
@@ -253,7 +253,7 @@ static void a_run_reads_each_jobs_report(void **state)
 {
 	struct fixture *fx = *state;
 
-	fx->o.cmd = writer;
+	fx->o.run.cmd = writer;
 	fx->o.keep_reports = 1;
 	batchrun_init(&fx->b, &fx->o, ids, 3);
 	assert_int_equal(batchrun_run(&fx->b, "a0", ids, 3, &fx->ctx, &fx->err),
@@ -284,7 +284,7 @@ static void a_job_without_report_leaves_its_tests_unreported(void **state)
 	};
 	char buf[128];
 
-	fx->o.cmd = cmd;
+	fx->o.run.cmd = cmd;
 	batchrun_init(&fx->b, &fx->o, ids, 3);
 	assert_int_equal(batchrun_run(&fx->b, "b7", ids, 3, &fx->ctx, &fx->err),
 			 0);
@@ -307,7 +307,7 @@ static void without_keep_reports_a_jobs_files_are_removed(void **state)
 	struct dirent *e;
 	size_t left = 0;
 
-	fx->o.cmd = writer;
+	fx->o.run.cmd = writer;
 	batchrun_init(&fx->b, &fx->o, ids, 3);
 	assert_int_equal(batchrun_run(&fx->b, "b1", ids, 3, &fx->ctx, &fx->err),
 			 0);
@@ -326,7 +326,7 @@ static void an_id_the_runner_cannot_take_is_refused(void **state)
 	struct fixture *fx = *state;
 	const char *const dash[] = { "-rf", NULL };
 
-	fx->o.cmd = writer;
+	fx->o.run.cmd = writer;
 	batchrun_init(&fx->b, &fx->o, dash, 1);
 	assert_int_equal(batchrun_run(&fx->b, "a0", dash, 1, &fx->ctx,
 				      &fx->err),

@@ -170,12 +170,45 @@ static int take_known(void *data, const struct store_shard *sh)
 	return 0;
 }
 
+struct shard_probe {
+	int index;
+	unsigned attempt;
+	int found;
+};
+
+static int probe_shard(void *data, const struct store_shard *sh)
+{
+	struct shard_probe *p = data;
+
+	p->found |= sh->index == p->index && sh->attempt == p->attempt;
+	return 0;
+}
+
+/*
+ * Whether the shard's own run, one other than the run this file goes
+ * into, holds it: each `shard run` with no run id in common records as
+ * a run of its own, and their merged report, ingested with no run id,
+ * goes into the first shard's run. 1, 0, or a negative code.
+ */
+static int stored_in_own_run(struct ingest_state *s, struct shard_error *err)
+{
+	struct shard_probe p = { s->shard.index, s->shard.attempt, 0 };
+	int64_t id;
+	int r = store_find_run(s->st, s->shard_run, &id, err);
+
+	if (r <= 0)
+		return r;
+	r = store_each_shard(s->st, id, probe_shard, &p, err);
+	return r < 0 ? r : p.found;
+}
+
 /*
  * Whether the shard whose properties this file gave last was in the
- * store before this file: `shard run` recorded it, and its results are
- * there already. A merged report of the run's shards holds them again.
+ * store before this file: `shard run` recorded it, into this file's run
+ * or into its own, and its results are there already. A merged report
+ * of the run's shards holds them again. 1, 0, or a negative code.
  */
-static int shard_stored(struct ingest_state *s)
+static int shard_stored(struct ingest_state *s, struct shard_error *err)
 {
 	int found = 0;
 
@@ -184,12 +217,19 @@ static int shard_stored(struct ingest_state *s)
 	/* asked for every testcase: look once per shard set */
 	if (s->shard_is_stored >= 0)
 		return s->shard_is_stored;
+	/* the run's shards are read when it starts: only then is it known */
+	if (!s->started)
+		return 0;
+	if (!s->opt->run_key && s->shard_run[0] &&
+	    strcmp(s->shard_run, s->stats->run_key)) {
+		found = stored_in_own_run(s, err);
+		if (found < 0)
+			return found;
+	}
 	for (size_t i = 0; !found && i < s->nstored; i++)
 		found = s->stored[i].index == s->shard.index &&
 			s->stored[i].attempt == s->shard.attempt;
-	/* the run's shards are read when it starts: only then is it known */
-	if (s->started)
-		s->shard_is_stored = found;
+	s->shard_is_stored = found;
 	return found;
 }
 
@@ -351,7 +391,7 @@ static int on_testcase(void *data, const struct junit_case *c,
 	struct store_result res = { 0 };
 	size_t parent = c->name ? identity_go_parent_len(c->name) : 0;
 	char *parent_key = NULL;
-	int has_file, r;
+	int has_file, r, stored;
 
 	strbuf_reset(&s->key);
 	strbuf_reset(&s->file);
@@ -371,11 +411,11 @@ static int on_testcase(void *data, const struct junit_case *c,
 	res.has_time = c->has_time;
 	res.shard = s->has_shard_index ? s->shard.index : -1;
 	r = start_run(s, err);
-	if (!r && shard_stored(s)) {
+	if (!r && (stored = shard_stored(s, err)) != 0) {
 		/* recorded by its shard: once is all */
-		s->stats->by_shards++;
+		s->stats->by_shards += stored > 0;
 		free(parent_key);
-		return 0;
+		return stored > 0 ? 0 : stored;
 	}
 	if (!r)
 		r = record(s, &res, err);
@@ -406,9 +446,11 @@ static int on_suite_end(void *data, const struct junit_suite *su,
 	if (su->depth == 0)
 		s->top_seconds += su->has_time ? su->time : case_seconds;
 	if (file && f->cases && su->has_time && su->time >= case_seconds &&
-	    !s->stats->already && !shard_stored(s))
+	    !s->stats->already && !(r = shard_stored(s, err)))
 		r = store_add_file_overhead(s->st, file,
 					    su->time - case_seconds, err);
+	else if (r > 0)
+		r = 0;
 	strbuf_release(&f->file);
 	s->nframes--;
 	return r;
@@ -449,6 +491,8 @@ static int check_plan(struct ingest_state *s, struct shard_error *err)
 
 static int record_shard(struct ingest_state *s, struct shard_error *err)
 {
+	int r;
+
 	if (!s->has_shard_index || s->stats->already)
 		return 0;
 	if (!s->shard.has_actual) {
@@ -460,9 +504,10 @@ static int record_shard(struct ingest_state *s, struct shard_error *err)
 	s->shard.list_digest = s->list_digest[0] ? s->list_digest : NULL;
 	if (start_run(s, err))
 		return err->code ? err->code : 0;
-	if (check_plan(s, err) ||
-	    (!shard_stored(s) &&
-	     store_add_shard(s->st, s->run_id, &s->shard, err)))
+	if (check_plan(s, err))
+		return err->code;
+	r = shard_stored(s, err);
+	if (r < 0 || (!r && store_add_shard(s->st, s->run_id, &s->shard, err)))
 		return err->code;
 	memset(&s->shard, 0, sizeof(s->shard));
 	s->has_shard_index = 0;

@@ -45,6 +45,12 @@ int store_rollback(struct store *s, struct shard_error *err)
 	return s->ops->rollback(s, err);
 }
 
+int store_find_run(struct store *s, const char *run_key, int64_t *run_id,
+		   struct shard_error *err)
+{
+	return s->ops->find_run(s, run_key, run_id, err);
+}
+
 int store_add_run(struct store *s, const struct store_run *run, int64_t *run_id,
 		  struct shard_error *err)
 {

@@ -144,6 +144,8 @@ struct store_ops {
 	int (*begin)(struct store *s, struct shard_error *err);
 	int (*commit)(struct store *s, struct shard_error *err);
 	int (*rollback)(struct store *s, struct shard_error *err);
+	int (*find_run)(struct store *s, const char *run_key, int64_t *run_id,
+			struct shard_error *err);
 	int (*add_run)(struct store *s, const struct store_run *run,
 		       int64_t *run_id, struct shard_error *err);
 	int (*add_source)(struct store *s, int64_t run_id, const char *digest,
@@ -225,6 +227,12 @@ int store_begin(struct store *s, struct shard_error *err);
 int store_commit(struct store *s, struct shard_error *err);
 int store_rollback(struct store *s, struct shard_error *err);
 
+/*
+ * Find the run of that key without creating it: 1 and *run_id when the
+ * store holds it, 0 when not, or a negative code.
+ */
+int store_find_run(struct store *s, const char *run_key, int64_t *run_id,
+		   struct shard_error *err);
 /* Find or create the run; *run_id is the store's id for it. */
 int store_add_run(struct store *s, const struct store_run *run, int64_t *run_id,
 		  struct shard_error *err);

@@ -719,6 +719,18 @@ static int autocommit(struct pg_store *s, int r, struct shard_error *err)
 	return p_commit(&s->base, err);
 }
 
+static int p_find_run(struct store *base, const char *run_key, int64_t *run_id,
+		      struct shard_error *err)
+{
+	struct pg_store *s = to_pg(base);
+	const char *p[1] = { run_key };
+
+	/* a query cannot run while results are being copied in */
+	if (copy_finish(s, err))
+		return err->code;
+	return run(s, ST_FIND_RUN, p, run_id, err);
+}
+
 static int p_add_run(struct store *base, const struct store_run *run_,
 		     int64_t *run_id, struct shard_error *err)
 {
@@ -1776,6 +1788,7 @@ static const struct store_ops pg_ops = {
 	.begin = p_begin,
 	.commit = p_commit,
 	.rollback = p_rollback,
+	.find_run = p_find_run,
 	.add_run = p_add_run,
 	.add_source = p_add_source,
 	.add_result = p_add_result,

@@ -395,6 +395,16 @@ static int find_id(struct sqlite_store *s, sqlite3_stmt *st, int64_t *id,
 	return rc == SQLITE_ROW;
 }
 
+static int s_find_run(struct store *base, const char *run_key, int64_t *run_id,
+		      struct shard_error *err)
+{
+	struct sqlite_store *s = to_sqlite(base);
+	sqlite3_stmt *find = s->stmt[ST_FIND_RUN];
+
+	sqlite3_bind_text(find, 1, run_key, -1, SQLITE_STATIC);
+	return find_id(s, find, run_id, err);
+}
+
 static int s_add_run(struct store *base, const struct store_run *run,
 		     int64_t *run_id, struct shard_error *err)
 {
@@ -714,6 +724,7 @@ static const struct store_ops sqlite_ops = {
 	.begin = s_begin,
 	.commit = s_commit,
 	.rollback = s_rollback,
+	.find_run = s_find_run,
 	.add_run = s_add_run,
 	.add_source = s_add_source,
 	.add_result = s_add_result,

@@ -57,3 +57,22 @@ expect_grep "6 results of shards that shard run had recorded for run m1" err
 expect_status 0 "$SHARD" ingest --history merged.db --run-id m2 m.xml
 [ "$(sql "SELECT count(*) FROM results r JOIN runs u ON u.id = r.run_id
           WHERE u.run_key = 'm2'")" = 6 ] || fail "run m2 lost results"
+
+# shards run from one plan file with no run id in common: each records
+# as a run of its own, and their merged report, ingested with no run id,
+# goes into the first shard's run; every result is still there once
+HISTORY=apart.db
+"$SHARD" plan --tests six.txt --shards 3 -o six.json 2>/dev/null ||
+    fail "plan six.json"
+for i in 0 1 2; do
+    "$SHARD" run --history apart.db --plan six.json --index "$i" \
+        -o "a-$i.xml" -- "$FAKE" {} >/dev/null 2>&1
+done
+[ "$(sql 'SELECT count(DISTINCT run_id) FROM results')" = 3 ] ||
+    fail "the shards did not record as three runs"
+expect_status 0 "$SHARD" merge -o a.xml a-0.xml a-1.xml a-2.xml
+expect_status 0 "$SHARD" ingest --history apart.db a.xml
+[ "$(sql 'SELECT count(*) FROM results')" = 6 ] ||
+    fail "results doubled across runs: $(sql 'SELECT count(*) FROM results')"
+[ "$(sql 'SELECT count(*) FROM shards')" = 3 ] ||
+    fail "shards doubled across runs: $(sql 'SELECT count(*) FROM shards')"

@@ -629,6 +629,34 @@ static void add_run_finds_an_existing_run_by_key(void **state)
 			 1);
 }
 
+/* find_run finds a run by key, mid-ingest too, and never creates one. */
+static void find_run_finds_without_creating(void **state)
+{
+	struct fixture *f = *state;
+	struct shard_error err = SHARD_ERROR_INIT;
+	struct store *st = open_store(f, 0);
+	struct store_run a = { "run-a", 1.0, NULL, NULL, NULL };
+	struct store_result res = { "t::a", NULL, NULL, JUNIT_PASSED, 1, 1, 0 };
+	int64_t ida = 0, found = -1, source = 0;
+
+	assert_int_equal(store_find_run(st, "run-a", &found, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_add_run(st, &a, &ida, &err), 0);
+	assert_int_equal(store_add_source(st, ida, "d1", "a.xml", &source,
+					  &err),
+			 0);
+	assert_int_equal(store_add_result(st, ida, source, &res, &err), 0);
+	/* between results of an ingest, as ingest asks */
+	assert_int_equal(store_find_run(st, "run-a", &found, &err), 1);
+	assert_true(found == ida);
+	assert_int_equal(store_find_run(st, "run-b", &found, &err), 0);
+	res.key = "t::b";
+	assert_int_equal(store_add_result(st, ida, source, &res, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM runs"), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM results"), 2);
+}
+
 static void add_source_returns_one_for_a_digest_seen_in_the_run(void **state)
 {
 	struct fixture *f = *state;
@@ -2853,6 +2881,7 @@ static void prune_counts_each_table_by_name(void **state)
 		X(store_refuses_a_newer_schema), \
 		X(store_refuses_a_newer_schema_in_a_fresh_history), \
 		X(add_run_finds_an_existing_run_by_key), \
+		X(find_run_finds_without_creating), \
 		X(add_source_returns_one_for_a_digest_seen_in_the_run), \
 		X(add_result_keeps_the_median_estimate_current), \
 		X(only_timed_passes_and_failures_are_samples), \

@@ -122,7 +122,8 @@ size_t partition_slice_start(size_t n, size_t index, size_t total)
 
 /* ---- writing ---- */
 
-static void add_prop(struct strbuf *sb, const char *name, const char *value)
+void partition_add_property(struct strbuf *sb, const char *name,
+			    const char *value)
 {
 	strbuf_addf(sb, "<property name=\"shard.%s\" value=\"", name);
 	quote_xml(sb, value);
@@ -145,7 +146,7 @@ static void add_chunked(struct strbuf *sb, const char *name,
 		strbuf_reset(&b64);
 		base64_encode(&b64, z.buf + at,
 			      z.len - at < piece ? z.len - at : piece);
-		add_prop(sb, name, b64.buf);
+		partition_add_property(sb, name, b64.buf);
 	}
 	strbuf_release(&b64);
 	strbuf_release(&z);
@@ -181,12 +182,12 @@ void partition_write_properties(struct strbuf *sb,
 	char num[32];
 
 	partition_list_sort(l);
-	add_prop(sb, "plan_hash", s->plan_hash);
-	add_prop(sb, "list_digest", l->digest);
+	partition_add_property(sb, "plan_hash", s->plan_hash);
+	partition_add_property(sb, "list_digest", l->digest);
 	snprintf(num, sizeof(num), "%zu", l->n);
-	add_prop(sb, "list_tests", num);
+	partition_add_property(sb, "list_tests", num);
 	if (s->run)
-		add_prop(sb, "run_base", s->run);
+		partition_add_property(sb, "run_base", s->run);
 	for (size_t p = from; p < to; p++) {
 		size_t i = l->order[p];
 

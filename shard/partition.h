@@ -69,6 +69,13 @@ struct partition_shard {
 void partition_write_properties(struct strbuf *sb,
 				const struct partition_shard *s);
 
+/*
+ * Append <property name="shard.NAME" value="VALUE"/> and a newline to sb,
+ * the value escaped for XML: every shard.* property shard writes.
+ */
+void partition_add_property(struct strbuf *sb, const char *name,
+			    const char *value);
+
 /* Whether a property (its full name) is partition data: list, planned. */
 int partition_is_data(const char *name);
 

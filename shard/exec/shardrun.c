@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "shard/exec/batchrun.h"
+#include "shard/partition.h"
 #include "shard/util/atomicfile.h"
-#include "shard/util/quote.h"
 #include "shard/util/strbuf.h"
 #include "shard/util/strvec.h"
 #include "shard/util/util.h"
@@ -44,13 +44,6 @@ static int run_attempt(struct run_state *s, unsigned attempt,
 	return r;
 }
 
-static void add_prop(struct strbuf *sb, const char *name, const char *value)
-{
-	strbuf_addf(sb, "<property name=\"shard.%s\" value=\"", name);
-	quote_xml(sb, value);
-	strbuf_addstr(sb, "\"/>\n");
-}
-
 /* The shard's properties, as a report of its own merged first. */
 static int write_props(const struct run_state *s, const char *path,
 		       struct shard_error *err)
@@ -65,19 +58,19 @@ static int write_props(const struct run_state *s, const char *path,
 			   "failures=\"0\" errors=\"0\" skipped=\"0\" "
 			   "time=\"0\">\n<properties>\n");
 	snprintf(num, sizeof(num), "%zu", o->run.index);
-	add_prop(&sb, "index", num);
+	partition_add_property(&sb, "index", num);
 	snprintf(num, sizeof(num), "%zu", o->run.total);
-	add_prop(&sb, "total", num);
+	partition_add_property(&sb, "total", num);
 	if (o->predicted >= 0) {
 		snprintf(num, sizeof(num), "%.3f", o->predicted);
-		add_prop(&sb, "predicted_seconds", num);
+		partition_add_property(&sb, "predicted_seconds", num);
 	}
 	snprintf(num, sizeof(num), "%.3f", s->res->seconds);
-	add_prop(&sb, "actual_seconds", num);
-	add_prop(&sb, "run_id", o->run_id ? o->run_id : "");
-	add_prop(&sb, "host", o->host ? o->host : "");
+	partition_add_property(&sb, "actual_seconds", num);
+	partition_add_property(&sb, "run_id", o->run_id ? o->run_id : "");
+	partition_add_property(&sb, "host", o->host ? o->host : "");
 	snprintf(num, sizeof(num), "%ld", o->attempt);
-	add_prop(&sb, "attempt", num);
+	partition_add_property(&sb, "attempt", num);
 	if (o->props)
 		strbuf_addstr(&sb, o->props);
 	strbuf_addstr(&sb, "</properties>\n</testsuite>\n");

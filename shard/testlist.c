@@ -253,10 +253,23 @@ int testlist_finish(struct testlist *l, const char *path,
 	return 0;
 }
 
+struct feeding {
+	struct testlist *l;
+	const char *path;
+};
+
+static int feed_chunk(void *data, const char *buf, size_t len,
+		      struct shard_error *err)
+{
+	struct feeding *f = data;
+
+	return testlist_feed(f->l, buf, len, f->path, err) ? err->code : 0;
+}
+
 int testlist_read_fd(struct testlist *l, int fd, const char *path,
 		     const struct shard_ctx *ctx, struct shard_error *err)
 {
-	char buf[65536];
+	struct feeding f = { l, path };
 	struct stat st;
 
 	/*
@@ -268,19 +281,7 @@ int testlist_read_fd(struct testlist *l, int fd, const char *path,
 		grow(l, (size_t)st.st_size / 48);
 	}
 
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return shard_error_set(err, SHARD_EENV,
-					       "%s: read error: %s", path,
-					       strerror(errno));
-		if (n == 0)
-			break;
-		if (testlist_feed(l, buf, (size_t)n, path, err))
-			return err->code;
-	}
+	if (read_fd_chunks(fd, path, feed_chunk, &f, err))
+		return err->code;
 	return testlist_finish(l, path, ctx, err);
 }

@@ -68,29 +68,6 @@ struct ingest_state {
 	size_t nframes, alloc_frames;
 };
 
-static int read_all(int fd, const char *path,
-		    int (*fn)(void *, const char *, size_t), void *data,
-		    struct shard_error *err)
-{
-	char buf[65536];
-
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return shard_error_set(err, SHARD_EENV,
-					       "%s: read error: %s", path,
-					       strerror(errno));
-		if (n == 0)
-			return 0;
-		if (fn(data, buf, (size_t)n))
-			return shard_error_set(err, SHARD_EINPUT,
-					       "%s: file too large", path);
-	}
-}
-
 #define PLANS_MARK "shard.plan_hash"
 #define PLANS_MARK_LEN (sizeof(PLANS_MARK) - 1)
 
@@ -128,10 +105,12 @@ static void look_for_plans(struct sniff *s, const char *buf, size_t len)
 	}
 }
 
-static int sniff_chunk(void *data, const char *buf, size_t len)
+static int sniff_chunk(void *data, const char *buf, size_t len,
+		       struct shard_error *err)
 {
 	struct sniff *s = data;
 
+	(void)err;
 	digest_update(s->d, buf, len);
 	look_for_plans(s, buf, len);
 	for (size_t i = 0; i < len && s->first < 0; i++, s->seen++) {
@@ -539,11 +518,6 @@ static int ingest_junit(struct ingest_state *s, int fd, struct shard_error *err)
 	return record_shard(s, err);
 }
 
-static int add_bytes(void *data, const char *buf, size_t len)
-{
-	return strbuf_add(data, buf, len);
-}
-
 /* Line of the member's key in the text, or 0 when it cannot be found. */
 static unsigned long key_line(const struct strbuf *text, const char *key,
 			      size_t len)
@@ -612,8 +586,7 @@ static int ingest_timing(struct ingest_state *s, int fd,
 	struct timing_state t = { s, &text, STRBUF_INIT };
 	int r;
 
-	text.cap = TIMING_JSON_MAX;
-	r = read_all(fd, s->path, add_bytes, &text, err);
+	r = read_fd_whole(fd, s->path, TIMING_JSON_MAX, &text, err);
 	if (!r)
 		r = json_each_member(text.buf, text.len, s->path, "$", 1,
 				     on_timing, &t, err);
@@ -628,7 +601,7 @@ int ingest_sniff(int fd, const char *path, struct ingest_sniff *out,
 		 struct shard_error *err)
 {
 	struct sniff sn = { .d = digest_new(), .first = -1 };
-	int r = read_all(fd, path, sniff_chunk, &sn, err);
+	int r = read_fd_chunks(fd, path, sniff_chunk, &sn, err);
 
 	digest_final_hex(sn.d, out->digest);
 	out->first = sn.first;

@@ -167,6 +167,28 @@ static int too_large(const char *name, size_t max, struct shard_error *err)
 			       "%s: too large: more than %zu bytes", name, max);
 }
 
+int read_fd_chunks(int fd, const char *name, read_chunk_fn fn, void *data,
+		   struct shard_error *err)
+{
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		int r;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return shard_error_set(err, SHARD_EENV,
+					       "%s: read error: %s", name,
+					       strerror(errno));
+		if (n == 0)
+			return 0;
+		if ((r = fn(data, buf, (size_t)n, err)))
+			return r;
+	}
+}
+
 int read_fd_whole(int fd, const char *name, size_t max, struct strbuf *out,
 		  struct shard_error *err)
 {

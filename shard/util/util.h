@@ -69,4 +69,15 @@ int read_file_whole(const char *path, size_t max, struct strbuf *out,
 int read_fd_whole(int fd, const char *name, size_t max, struct strbuf *out,
 		  struct shard_error *err);
 
+/* Given each chunk of a stream; 0, or a negative code with err set. */
+typedef int (*read_chunk_fn)(void *data, const char *buf, size_t len,
+			     struct shard_error *err);
+/*
+ * Read fd to its end in chunks of up to 64 KiB, reading on through
+ * EINTR, handing each to fn. Returns 0, fn's code, or SHARD_EENV "NAME:
+ * read error: ...".
+ */
+int read_fd_chunks(int fd, const char *name, read_chunk_fn fn, void *data,
+		   struct shard_error *err);
+
 #endif

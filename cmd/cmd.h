@@ -174,7 +174,11 @@ struct cmd_option {
  * uses it includes shard/exec/runner.h. */
 #define OPT_RUNNER(v, h) \
 	OPT_CHOICE("runner", 'r', "NAME", v, runner_parse, \
-		   "expected generic, pytest, go or jest", h)
+		   cmd_runner_expected(), h)
+/* "expected generic, pytest, ... or NAME": OPT_RUNNER's message. */
+const char *cmd_runner_expected(void);
+/* --help's list of the runner adapters and what each passes. */
+void cmd_runners_help(FILE *f);
 /* A format of text (0) or json (1): cmd_parse_text_json. */
 int cmd_parse_text_json(const char *word);
 
@@ -189,6 +193,8 @@ struct cmd_usage {
 	 * whatever POSIXLY_CORRECT says; "--" ends the options.
 	 */
 	int operands_are_command;
+	/* printed by --help after the options; may be NULL */
+	void (*epilogue)(FILE *f);
 };
 
 /*
@@ -272,13 +278,18 @@ int cmd_fail_list(struct cmd_ctx *ctx, const struct shard_error *err);
  */
 const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size);
 /*
- * Collect cmd's pytest node ids through the plugin (-p shard_pytest
- * --collect-only), whatever verbosity the project's addopts force; dir
- * holds the plugin's list while it is read.
+ * Collect cmd's test ids through runner kind's listing (runner.h), which
+ * runs in a process group as a collect command does: the exact ids the
+ * runner takes back, whatever the project's configuration prints. dir
+ * holds the listing's files while they are read; cmd_collect_tests makes
+ * one in $TMPDIR and removes it.
  */
-int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
-		       const char *dir, struct testlist *list,
-		       struct shard_error *err);
+int cmd_collect_runner(struct cmd_ctx *ctx, int kind, char **cmd,
+		       const char *share_dir, const char *dir,
+		       struct testlist *list, struct shard_error *err);
+int cmd_collect_tests(struct cmd_ctx *ctx, int kind, char **cmd,
+		      const char *share_dir, struct testlist *list,
+		      struct shard_error *err);
 
 /* A run's identity: --run-id, else SHARD_RUN_ID, else the CI's. */
 struct cmd_run_identity {

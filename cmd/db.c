@@ -27,6 +27,7 @@ static const struct cmd_usage gc_usage = {
 	"removed, however old. Only objects carrying shard's comment are ever\n"
 	"touched.",
 	0,
+	NULL,
 };
 
 struct gc_args {

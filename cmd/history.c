@@ -73,6 +73,7 @@ static const struct cmd_usage show_usage = {
 	"Print what the history holds: runs (the oldest and newest kept),\n"
 	"tests, results and its size on disk.",
 	0,
+	NULL,
 };
 
 struct run_span {
@@ -187,6 +188,7 @@ static const struct cmd_usage prune_usage = {
 	"On PostgreSQL, VACUUM leaves the space to the server for later\n"
 	"ingests, so the size shown may not drop.",
 	0,
+	NULL,
 };
 
 static int history_prune(int argc, char **argv, struct cmd_ctx *ctx)
@@ -238,6 +240,7 @@ static const struct cmd_usage export_usage = {
 	"Write the whole history as JSON (README: shard history), for another\n"
 	"backend or machine: shard history import reads it back.",
 	0,
+	NULL,
 };
 
 static int history_export_cmd(int argc, char **argv, struct cmd_ctx *ctx)
@@ -287,6 +290,7 @@ static const struct cmd_usage import_usage = {
 	"it if needed, in one transaction. Runs already there (same run id)\n"
 	"gain only the reports they lack, so importing twice changes nothing.",
 	0,
+	NULL,
 };
 
 /* An export to import: a file, or standard input ("-"). */
@@ -358,6 +362,7 @@ static const struct cmd_usage pull_usage = {
 	"The ETag seen is kept beside the history (PATH.etag) for push. A\n"
 	"missing object (404) is not an error: there is no history yet." AUTH_HELP,
 	0,
+	NULL,
 };
 
 static const struct cmd_usage push_usage = {
@@ -367,6 +372,7 @@ static const struct cmd_usage push_usage = {
 	"none. When someone else pushed in between (412), pull again, merge\n"
 	"(no run is lost from either side) and retry." AUTH_HELP,
 	0,
+	NULL,
 };
 
 struct remote {

@@ -32,6 +32,7 @@ static const struct cmd_usage ingest_usage = {
 	"(planned apart: their tests may be missing or doubled) are refused,\n"
 	"and nothing of them is recorded.",
 	0,
+	NULL,
 };
 
 struct ingest_args {

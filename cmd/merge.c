@@ -36,6 +36,7 @@ static const struct cmd_usage merge_usage = {
 	"planned apart are refused (exit 2, nothing written), and a shard with\n"
 	"no report is named (exit 1).",
 	0,
+	NULL,
 };
 
 struct merge_args {

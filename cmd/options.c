@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shard/exec/runner.h"
 #include "shard/store/store.h"
 #include "shard/util/quote.h"
 #include "shard/util/strbuf.h"
@@ -42,6 +43,8 @@ static void print_usage(FILE *f, const struct cmd_usage *u,
 		strbuf_release(&left);
 	}
 	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help and exit");
+	if (u->epilogue)
+		u->epilogue(f);
 }
 
 static int count_options(const struct cmd_option *o)
@@ -289,6 +292,49 @@ int cmd_parse(int argc, char **argv, const struct cmd_usage *u,
 	free(longs);
 	strbuf_release(&shorts);
 	return r ? r : optind;
+}
+
+const char *cmd_runner_expected(void)
+{
+	static char msg[600];
+
+	if (!msg[0])
+		snprintf(msg, sizeof(msg), "expected %s", runner_names());
+	return msg;
+}
+
+/* text, folded at spaces to lines of width after an indent of ind */
+static void print_folded(FILE *f, const char *text, int ind, int width)
+{
+	int col = ind;
+
+	while (*text) {
+		size_t word = strcspn(text, " ");
+
+		if (col > ind && col + 1 + (int)word > width) {
+			fprintf(f, "\n%*s", ind, "");
+			col = ind;
+		} else if (col > ind) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(text, 1, word, f);
+		col += (int)word;
+		text += word;
+		text += strspn(text, " ");
+	}
+	fputc('\n', f);
+}
+
+void cmd_runners_help(FILE *f)
+{
+	fputs("\nrunners (--runner NAME), and what each passes to the "
+	      "command:\n",
+	      f);
+	for (int i = 0; i < RUNNER_KINDS; i++) {
+		fprintf(f, "  %-12s ", runner_name(i));
+		print_folded(f, runner_passes(i), 15, 78);
+	}
 }
 
 int cmd_parse_text_json(const char *word)

@@ -35,6 +35,7 @@ static const struct cmd_usage plan_usage = {
 	"a run id (in CI, the CI's), the run's first plan is kept in the\n"
 	"history and every later plan of that run and list reuses it.",
 	1, /* the operands are CMD [ARG...] */
+	cmd_runners_help,
 };
 
 struct plan_args {
@@ -103,9 +104,9 @@ static int parse_options(int argc, char **argv, struct plan_args *a,
 		OPT_FLAG("verbose", 'v', &a->verbose,
 			 "say how long each step took"),
 		OPT_RUNNER(&a->runner,
-			   "with --collect: pytest collects exact node "
-			   "ids through shard's plugin (generic: the "
-			   "command's output is the list)"),
+			   "with --collect: the runner lists the exact "
+			   "ids itself (generic: the command's output is "
+			   "the list); see runners below"),
 		OPT_RUN_ID(&a->run_id, "the run this plan is for (default: "
 				       "$SHARD_RUN_ID or the CI's): its first "
 				       "plan is pinned in the history and "
@@ -116,32 +117,17 @@ static int parse_options(int argc, char **argv, struct plan_args *a,
 	return cmd_parse(argc, argv, &plan_usage, options, ctx);
 }
 
-/* --collect with --runner pytest: node ids from the plugin. */
-static int collect_pytest(struct cmd_ctx *ctx, char **cmd,
-			  struct testlist *list, struct shard_error *err)
-{
-	const char *tmp = shard_getenv(&ctx->core, "TMPDIR");
-	char dir[4096], share[4096];
-	int r;
-
-	snprintf(dir, sizeof(dir), "%s/shard-plan.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		return shard_error_set(err, SHARD_EENV, "mkdtemp %s: %s", dir,
-				       strerror(errno));
-	r = cmd_collect_pytest(ctx, cmd,
-			       cmd_share_dir(ctx, share, sizeof(share)), dir,
-			       list, err);
-	rmdir(dir);
-	return r;
-}
-
 static int read_list(struct cmd_ctx *ctx, const struct plan_args *a,
 		     char **rest, struct testlist *list,
 		     struct shard_error *err)
 {
-	if (a->collect && a->runner == RUNNER_PYTEST)
-		return collect_pytest(ctx, rest, list, err);
+	char share[4096];
+
+	if (a->collect && runner_lists(a->runner))
+		return cmd_collect_tests(ctx, a->runner, rest,
+					 cmd_share_dir(ctx, share,
+						       sizeof(share)),
+					 list, err);
 	return cmd_read_tests(ctx, a->tests, a->collect ? rest : NULL, list,
 			      err);
 }

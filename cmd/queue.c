@@ -37,6 +37,7 @@ static const struct cmd_usage status_usage = {
 	"and requeued (claims whose worker was lost), and each worker's\n"
 	"batches, tests and failures.",
 	0,
+	NULL,
 };
 
 static const struct cmd_usage report_usage = {
@@ -45,6 +46,7 @@ static const struct cmd_usage report_usage = {
 	"once, with its last complete result (a test rerun because its worker\n"
 	"died is not counted twice); tests never completed are errors.",
 	0,
+	NULL,
 };
 
 static int open_queue(struct queue_args *a, const char *cmd, int argc,

@@ -25,6 +25,7 @@ static const struct cmd_usage report_usage = {
 	"and the tests added and removed since the run before. Markdown suits\n"
 	"$GITHUB_STEP_SUMMARY; html is one self-contained page with charts.",
 	0,
+	NULL,
 };
 
 struct report_args {

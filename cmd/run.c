@@ -27,6 +27,7 @@ static const struct cmd_usage run_usage = {
 	"(unreported tests become errors), keep it (-o), and record it into\n"
 	"history. Exit 0 when every test passed, 1 when any failed.",
 	1, /* the operands are CMD [ARG...] */
+	cmd_runners_help,
 };
 
 /* The options, each setting a field of a; cmd_parse's result. */
@@ -36,9 +37,9 @@ static int parse_options(int argc, char **argv, struct run_args *a,
 	const struct cmd_option options[] = {
 		OPT_TESTS(&a->tests),
 		OPT_FLAG("collect", 0, &a->collect,
-			 "collect the test list: with --runner pytest "
-			 "from the command itself; else from the "
-			 "command before a second '--'"),
+			 "collect the test list: from the command "
+			 "itself with a runner that lists (pytest, ...); "
+			 "else from the command before a second '--'"),
 		OPT_STRING("plan", 'p', "FILE", &a->plan,
 			   "take the shards from a plan file (shard plan)"),
 		OPT_INDEX(&a->index, "the shard to run (0-based; default: "
@@ -48,8 +49,9 @@ static int parse_options(int argc, char **argv, struct run_args *a,
 			   "or the CI's; with --local, -j)"),
 		OPT_STRING("by", 0, "UNIT", &a->by,
 			   "keep together when planning: test, class, file"),
-		OPT_RUNNER(&a->runner, "generic (default: '{}' or '{@}' in the "
-				       "command), pytest, go, jest"),
+		OPT_RUNNER(&a->runner, "how the tests reach CMD (default: "
+				       "generic, '{}' or '{@}' in it): "
+				       "see runners below"),
 		OPT_OUTPUT(&a->output,
 			   "keep the shard's checked JUnit report in "
 			   "FILE (with --local: the merged report)"),
@@ -239,7 +241,7 @@ static int split_operands(struct run_args *a, char **rest, int n)
 			sep = i;
 			break;
 		}
-	if (a->collect && a->runner != RUNNER_PYTEST) {
+	if (a->collect && !runner_lists(a->runner)) {
 		if (sep <= 0)
 			return cmd_usage_error(a->ctx, RUN_CMD,
 					       "--collect: give "

@@ -22,8 +22,8 @@ int run_read_list(struct run_args *a, const char *dir, struct testlist *list,
 		  struct shard_error *err)
 {
 	return a->collect && !a->collect_cmd
-		       ? cmd_collect_pytest(a->ctx, a->cmd, a->share_dir, dir,
-					    list, err)
+		       ? cmd_collect_runner(a->ctx, a->runner, a->cmd,
+					    a->share_dir, dir, list, err)
 		       : cmd_read_tests(a->ctx, a->tests, a->collect_cmd, list,
 					err);
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,11 +20,16 @@
 
 #include "gen/datadir.h"
 #include "shard/exec/runcmd.h"
+#include "shard/exec/runner.h"
 #include "shard/util/strbuf.h"
 #include "shard/util/strvec.h"
+#include "shard/util/util.h"
 #include "shard/util/banned.h"
 
 volatile sig_atomic_t cmd_signal;
+
+/* The most a listing may print (ids of a very large suite fit). */
+#define COLLECT_MAX (1024u * 1024 * 1024)
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 #define NSTOP (sizeof(stop_signals) / sizeof(*stop_signals))
@@ -56,7 +62,7 @@ static void guard_begin(struct stop_guard *g)
 }
 
 /* Put back what guard_begin replaced; a signal caught meanwhile fails r. */
-static int guard_end(struct stop_guard *g, int r, char **cmd,
+static int guard_end(struct stop_guard *g, int r, char *const *cmd,
 		     struct shard_error *err)
 {
 	for (size_t i = 0; i < NSTOP; i++)
@@ -168,55 +174,117 @@ const char *cmd_share_dir(struct cmd_ctx *ctx, char *buf, size_t size)
 	return NULL;
 }
 
-/* The plugin lists the collected node ids into a file of dir. */
-int cmd_collect_pytest(struct cmd_ctx *ctx, char **cmd, const char *share_dir,
-		       const char *dir, struct testlist *list,
+/* The listing's stdout, held for the adapter to read. */
+static int hold_chunk(void *data, const char *buf, size_t len,
+		      struct shard_error *err)
+{
+	struct strbuf *sb = data;
+
+	if (sb->len + len > COLLECT_MAX)
+		return shard_error_set(err, SHARD_EINPUT,
+				       "the listing's output passed %u MiB",
+				       COLLECT_MAX >> 20);
+	strbuf_add(sb, buf, len);
+	return 0;
+}
+
+static int feed_id(void *data, const char *id, size_t len,
+		   struct shard_error *err)
+{
+	struct testlist *list = data;
+	int r = testlist_feed(list, id, len, "collected list", err);
+
+	return r ? r : testlist_feed(list, "\n", 1, "collected list", err);
+}
+
+/* Run the listing; its list, from its file or stdout, into out. */
+static int run_listing(struct cmd_ctx *ctx, const struct runner_listing *l,
+		       const char *name, struct strbuf *out,
 		       struct shard_error *err)
 {
-	struct strvec argv, env;
-	struct strbuf out = STRBUF_INIT, pp = STRBUF_INIT;
-	const char *old = shard_getenv(&ctx->core, "PYTHONPATH");
+	struct strvec env;
 	struct stop_guard g;
 	int status = 0, r, fd;
 
-	strvec_init(&argv);
 	strvec_init(&env);
-	strvec_pushv(&argv, (const char *const *)cmd);
-	strvec_push(&argv, "--collect-only");
-	strvec_push(&argv, "-q");
-	strvec_push(&argv, "-p");
-	strvec_push(&argv, "shard_pytest");
 	strvec_pushv(&env, (const char *const *)ctx->core.envp);
-	strbuf_addf(&out, "%s/collected.txt", dir);
-	strvec_setenv(&env, "SHARD_COLLECT_FILE", out.buf);
-	strbuf_addstr(&pp, share_dir ? share_dir : ".");
-	if (old && *old)
-		strbuf_addf(&pp, ":%s", old);
-	strvec_setenv(&env, "PYTHONPATH", pp.buf);
+	for (size_t i = 0; i < l->env.n; i++) {
+		const char *eq = strchr(l->env.v[i], '=');
+		char *var = xstrndup(l->env.v[i], (size_t)(eq - l->env.v[i]));
+
+		strvec_setenv(&env, var, eq + 1);
+		free(var);
+	}
 	guard_begin(&g);
-	r = runcmd_capture((const char *const *)argv.v, env.v, NULL, NULL,
-			   &cmd_signal, &status, err);
-	r = guard_end(&g, r, cmd, err);
+	r = runcmd_capture((const char *const *)l->argv.v, env.v,
+			   l->file ? NULL : hold_chunk, out, &cmd_signal,
+			   &status, err);
+	r = guard_end(&g, r, l->argv.v, err);
+	strvec_release(&env);
 	if (!r && status)
 		r = shard_error_set(err, SHARD_EENV,
-				    "collecting with '%s' "
-				    "failed (status %d)",
-				    cmd[0], status);
-	if (!r && (fd = open(out.buf, O_RDONLY)) < 0)
-		r = shard_error_set(err, SHARD_EENV,
-				    "%s: the pytest plugin "
-				    "wrote no list (is shard_pytest on "
-				    "PYTHONPATH?)",
-				    out.buf);
-	else if (!r) {
-		r = testlist_read_fd(list, fd, "collected list", &ctx->core,
-				     err);
-		close(fd);
-	}
-	unlink(out.buf);
-	strvec_release(&argv);
-	strvec_release(&env);
+				    "listing the tests with '%s' failed "
+				    "(status %d)",
+				    name, status);
+	if (r || !l->file)
+		return r;
+	if ((fd = open(l->file, O_RDONLY)) < 0)
+		return shard_error_set(err, SHARD_EENV,
+				       "%s: '%s' wrote no list of its tests",
+				       l->file, name);
+	r = read_fd_whole(fd, l->file, COLLECT_MAX, out, err);
+	close(fd);
+	return r;
+}
+
+int cmd_collect_runner(struct cmd_ctx *ctx, int kind, char **cmd,
+		       const char *share_dir, const char *dir,
+		       struct testlist *list, struct shard_error *err)
+{
+	struct runner_list rl = {
+		.kind = kind,
+		.cmd = (const char *const *)cmd,
+		.dir = dir,
+		.share_dir = share_dir,
+		.pythonpath = shard_getenv(&ctx->core, "PYTHONPATH"),
+	};
+	struct runner_listing l;
+	struct strbuf out = STRBUF_INIT, what = STRBUF_INIT;
+	int r = runner_list_command(&rl, &l, err);
+
+	if (!r)
+		r = run_listing(ctx, &l, cmd[0], &out, err);
+	if (l.file)
+		strbuf_addstr(&what, l.file);
+	else
+		strbuf_addf(&what, "the output of '%s'", cmd[0]);
+	if (!r)
+		r = runner_list_parse(&rl, out.buf, out.len, what.buf, feed_id,
+				      list, err);
+	if (!r)
+		r = testlist_finish(list, "collected list", &ctx->core, err);
+	if (l.file)
+		unlink(l.file);
+	runner_listing_release(&l);
 	strbuf_release(&out);
-	strbuf_release(&pp);
+	strbuf_release(&what);
+	return r;
+}
+
+int cmd_collect_tests(struct cmd_ctx *ctx, int kind, char **cmd,
+		      const char *share_dir, struct testlist *list,
+		      struct shard_error *err)
+{
+	const char *tmp = shard_getenv(&ctx->core, "TMPDIR");
+	char dir[4096];
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/shard-list.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir))
+		return shard_error_set(err, SHARD_EENV, "mkdtemp %s: %s", dir,
+				       strerror(errno));
+	r = cmd_collect_runner(ctx, kind, cmd, share_dir, dir, list, err);
+	rmdir(dir);
 	return r;
 }

@@ -296,6 +296,11 @@ int runcmd_start(struct runcmd *c, struct shard_error *err)
 	return start(c, -1, err);
 }
 
+int runcmd_start_to(struct runcmd *c, int out, struct shard_error *err)
+{
+	return start(c, out, err);
+}
+
 /*
  * Wait one tick, or less when the child exits: a pidfd (Linux 5.3) is
  * readable at its exit, so a batch's end is seen at once rather than up

@@ -54,6 +54,8 @@ struct runcmd {
  * be waited for with runcmd_wait.
  */
 int runcmd_start(struct runcmd *c, struct shard_error *err);
+/* runcmd_start with the child's stdout on out (-1: inherited). */
+int runcmd_start_to(struct runcmd *c, int out, struct shard_error *err);
 
 enum runcmd_end {
 	RUNCMD_EXITED,    /* on its own */

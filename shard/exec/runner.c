@@ -1,11 +1,15 @@
 /*
  * Every adapter reduces to "units" (an id, a file, a package) that become
  * arguments, packed into as few jobs as the argument limit allows (go:
- * one job per package, as -run applies to every package given).
+ * one job per package, as -run applies to every package given). The
+ * adapters themselves are in runner_NAME.c (runner_impl.h); the generic
+ * one, which is only "{}" and "{@}", is here.
  */
 #include "shard/exec/runner.h"
+#include "shard/exec/runner_impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +26,51 @@
 #define ARG_STRLEN_MAX (32u * 4096u)
 #define ROOM_SLACK 4096
 
-static const char *const names[] = { "generic", "pytest", "go", "jest" };
+static const struct runner_adapter *const adapters[RUNNER_KINDS] = {
+	[RUNNER_GENERIC] = &runner_generic,
+	[RUNNER_PYTEST] = &runner_pytest,
+	[RUNNER_GO] = &runner_go,
+	[RUNNER_JEST] = &runner_jest,
+};
 
 int runner_parse(const char *name)
 {
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(name, names[i]))
+	for (int i = 0; i < RUNNER_KINDS; i++)
+		if (!strcmp(name, adapters[i]->name))
 			return i;
 	return -1;
 }
 
 const char *runner_name(enum runner_kind kind)
 {
-	return names[kind];
+	return adapters[kind]->name;
 }
 
-static int has_arg(const char *const *cmd, const char *arg)
+const char *runner_passes(enum runner_kind kind)
+{
+	return adapters[kind]->passes;
+}
+
+const char *runner_names(void)
+{
+	static char names[512];
+
+	if (!names[0]) {
+		struct strbuf sb = STRBUF_INIT;
+
+		for (int i = 0; i < RUNNER_KINDS; i++)
+			strbuf_addf(&sb, "%s%s",
+				    !i                      ? ""
+				    : i == RUNNER_KINDS - 1 ? " or "
+							    : ", ",
+				    adapters[i]->name);
+		snprintf(names, sizeof(names), "%s", sb.buf);
+		strbuf_release(&sb);
+	}
+	return names;
+}
+
+int runner_has_arg(const char *const *cmd, const char *arg)
 {
 	for (; *cmd; cmd++)
 		if (!strcmp(*cmd, arg))
@@ -52,8 +85,8 @@ int runner_check(enum runner_kind kind, const char *const *cmd,
 		return shard_error_set(err, SHARD_EINPUT,
 				       "no command: give it "
 				       "after '--'");
-	if (kind == RUNNER_GENERIC && !has_arg(cmd, "{}") &&
-	    !has_arg(cmd, "{@}"))
+	if (kind == RUNNER_GENERIC && !runner_has_arg(cmd, "{}") &&
+	    !runner_has_arg(cmd, "{@}"))
 		return shard_error_set(err, SHARD_EINPUT,
 				       "the command has no "
 				       "'{}' (the test ids as arguments) or "
@@ -67,28 +100,29 @@ size_t runner_arg_cost(const char *s)
 	return strlen(s) + 1 + sizeof(char *);
 }
 
-/* A unit: one argument (or package) and the ids it stands for. */
-struct unit {
-	char *arg;
-	struct strvec ids;
-};
-
 struct units {
-	struct unit *u;
+	struct runner_unit *u;
 	size_t n, alloc;
 };
 
-static struct unit *unit_for(struct units *us, const char *arg, size_t len)
+static struct runner_unit *unit_new(struct units *us, const char *arg,
+				    size_t len)
+{
+	ALLOC_GROW(us->u, us->n + 1, us->alloc);
+	us->u[us->n].arg = xstrndup(arg, len);
+	strvec_init(&us->u[us->n].ids);
+	return &us->u[us->n++];
+}
+
+static struct runner_unit *unit_for(struct units *us, const char *arg,
+				    size_t len)
 {
 	/* ids of one file or package are usually adjacent: look back first */
 	for (size_t i = us->n; i-- > 0;)
 		if (strlen(us->u[i].arg) == len &&
 		    !memcmp(us->u[i].arg, arg, len))
 			return &us->u[i];
-	ALLOC_GROW(us->u, us->n + 1, us->alloc);
-	us->u[us->n].arg = xstrndup(arg, len);
-	strvec_init(&us->u[us->n].ids);
-	return &us->u[us->n++];
+	return unit_new(us, arg, len);
 }
 
 static void units_free(struct units *us)
@@ -100,25 +134,42 @@ static void units_free(struct units *us)
 	free(us->u);
 }
 
-/* Units per kind: ids (generic), files (pytest, jest), packages (go). */
-static void make_units(const struct runner_request *rq, struct units *us)
+/* Units per adapter: ids, or the ids' files (or packages). */
+static void make_units(const struct runner_request *rq,
+		       const struct runner_adapter *ad, struct units *us)
 {
 	for (size_t i = 0; i < rq->n; i++) {
 		const char *id = rq->ids[i];
-		size_t len = rq->kind == RUNNER_GENERIC ? strlen(id)
-							: identity_file_len(id);
-		struct unit *u;
+		size_t len = identity_file_len(id);
+		struct runner_unit *u;
 
-		if (rq->kind == RUNNER_GENERIC) {
-			ALLOC_GROW(us->u, us->n + 1, us->alloc);
-			u = &us->u[us->n++];
-			u->arg = xstrdup(id);
-			strvec_init(&u->ids);
-		} else {
+		if (ad->units == RUNNER_UNIT_ID)
+			u = unit_new(us, id, strlen(id));
+		else
 			u = unit_for(us, id, len ? len : strlen(id));
-		}
 		strvec_push(&u->ids, id);
 	}
+}
+
+void runner_unit_dot_slash(struct runner_unit *u)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "./%s", u->arg);
+	free(u->arg);
+	u->arg = strbuf_detach(&sb, NULL);
+}
+
+int runner_refuse(struct shard_error *err, const char *what, const char *arg,
+		  const char *why)
+{
+	struct strbuf q = STRBUF_INIT;
+	int r;
+
+	quote_add_cut(&q, arg, strlen(arg), 120);
+	r = shard_error_set(err, SHARD_EINPUT, "%s '%s'%s", what, q.buf, why);
+	strbuf_release(&q);
+	return r;
 }
 
 /* 1 when an argument "--" comes before the first "{}" of cmd. */
@@ -130,114 +181,57 @@ static int dashdash_before_ids(const char *const *cmd)
 	return 0;
 }
 
-static void prefix_dot_slash(struct unit *u)
+/*
+ * Nearly every program reads an argument that begins with '-' as an
+ * option, whatever comes after it. The generic command is the user's and
+ * only they know whether it honours "--": an id that begins with '-' is
+ * refused unless an argument "--" comes before "{}". "{@}" hands the ids
+ * over in a file: nothing to check.
+ */
+static int guard_generic(const struct runner_request *rq, struct runner_unit *u,
+			 struct shard_error *err)
 {
-	struct strbuf sb = STRBUF_INIT;
-
-	strbuf_addf(&sb, "./%s", u->arg);
-	free(u->arg);
-	u->arg = strbuf_detach(&sb, NULL);
-}
-
-/* SHARD_EINPUT for an id that "{}" would make an option of cmd. */
-static int refuse_generic(const struct unit *u, const char *const *cmd,
-			  struct shard_error *err)
-{
-	struct strbuf id = STRBUF_INIT, prog = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT, prog = STRBUF_INIT;
 	int r;
 
-	quote_add_cut(&id, u->arg, strlen(u->arg), 120);
-	quote_add_cut(&prog, cmd[0], strlen(cmd[0]), 120);
-	r = shard_error_set(err, SHARD_EINPUT,
-			    "test id '%s' begins with "
-			    "'-': through '{}', '%s' would take it as an "
-			    "option; put an argument '--' before '{}' if the "
-			    "command takes '--' to end its options, or pass "
-			    "the ids in a file with '{@}'",
-			    id.buf, prog.buf);
-	strbuf_release(&id);
+	if (u->arg[0] != '-' || !runner_has_arg(rq->cmd, "{}") ||
+	    dashdash_before_ids(rq->cmd))
+		return 0;
+	quote_add_cut(&prog, rq->cmd[0], strlen(rq->cmd[0]), 120);
+	strbuf_addf(&why,
+		    " begins with '-': through '{}', '%s' would take it as "
+		    "an option; put an argument '--' before '{}' if the "
+		    "command takes '--' to end its options, or pass the ids "
+		    "in a file with '{@}'",
+		    prog.buf);
+	r = runner_refuse(err, "test id", u->arg, why.buf);
+	strbuf_release(&why);
 	strbuf_release(&prog);
 	return r;
 }
 
-/* SHARD_EINPUT for a Go id whose package go test would take as a flag. */
-static int refuse_go(const struct unit *u, struct shard_error *err)
-{
-	struct strbuf id = STRBUF_INIT, pkg = STRBUF_INIT;
-	int r;
+const struct runner_adapter runner_generic = {
+	.name = "generic",
+	.passes = "'{}': the ids, one argument each (in batches past the "
+		  "argument limit); '{@}': a file of them, one a line",
+	.units = RUNNER_UNIT_ID,
+	.guard = guard_generic,
+};
 
-	quote_add_cut(&id, u->ids.v[0], strlen(u->ids.v[0]), 120);
-	quote_add_cut(&pkg, u->arg, strlen(u->arg), 120);
-	r = shard_error_set(err, SHARD_EINPUT,
-			    "test id '%s': its package "
-			    "'%s' begins with '-', which go test would take "
-			    "as a flag (no Go import path begins with '-')",
-			    id.buf, pkg.buf);
-	strbuf_release(&id);
-	strbuf_release(&pkg);
-	return r;
-}
-
-/*
- * Nearly every program reads an argument that begins with '-' as an
- * option, whatever comes after it: an id "-exec=/tmp/x.TestA" would run
- * /tmp/x through go test, "-pevil.py::t" would load evil.py into pytest
- * as a plugin. So a unit that begins with '-' reaches its runner as an
- * operand, or is refused (SHARD_EINPUT), per runner:
- *
- *   generic  the command is the user's and only they know whether it
- *            honours "--": refused unless an argument "--" comes before
- *            "{}". "{@}" hands the ids over in a file: nothing to check.
- *   pytest   the units are files, relative to the working directory:
- *            "./" in front keeps the same file. "--" would not do: the
- *            plugin's options are added after the files, and pytest 8.2
- *            and later expand an "@file" argument into arguments even
- *            after "--" (argparse reads such files before it tells
- *            options from operands), so "@" gets "./" too.
- *   jest     the units are files, as paths (--runTestsByPath) or as
- *            patterns ("{}"): "./" in front is the same path and still
- *            matches it as a pattern.
- *   go       the units are import paths, and no import path begins with
- *            '-' (go refuses a leading dash); go test gives "--" and all
- *            after it to the test binary, so nothing marks a package as
- *            an operand: refused. The test names go into -run's value,
- *            a separate argument, and are safe.
- */
-static int guard_units(const struct runner_request *rq, struct units *us,
+static int guard_units(const struct runner_request *rq,
+		       const struct runner_adapter *ad, struct units *us,
 		       struct shard_error *err)
 {
-	int as_options = has_arg(rq->cmd, "{}") &&
-			 !dashdash_before_ids(rq->cmd);
-
-	for (size_t i = 0; i < us->n; i++) {
-		struct unit *u = &us->u[i];
-
-		switch (rq->kind) {
-		case RUNNER_GENERIC:
-			if (u->arg[0] == '-' && as_options)
-				return refuse_generic(u, rq->cmd, err);
-			break;
-		case RUNNER_PYTEST:
-			if (u->arg[0] == '-' || u->arg[0] == '@')
-				prefix_dot_slash(u);
-			break;
-		case RUNNER_JEST:
-			if (u->arg[0] == '-')
-				prefix_dot_slash(u);
-			break;
-		case RUNNER_GO:
-			if (u->arg[0] == '-')
-				return refuse_go(u, err);
-			break;
-		}
-	}
+	for (size_t i = 0; ad->guard && i < us->n; i++)
+		if (ad->guard(rq, &us->u[i], err))
+			return err->code;
 	return 0;
 }
 
 /* Append cmd to argv with "{junit}" replaced, "{}"/"{@}" expanded. */
 static void expand_cmd(struct runner_job *j, const char *const *cmd,
 		       const struct units *us, size_t from, size_t to,
-		       int *used_ids)
+		       int *placed)
 {
 	for (; *cmd; cmd++) {
 		const char *a = *cmd, *p;
@@ -246,7 +240,7 @@ static void expand_cmd(struct runner_job *j, const char *const *cmd,
 		if (!strcmp(a, "{}")) {
 			for (size_t i = from; i < to; i++)
 				strvec_push(&j->argv, us->u[i].arg);
-			*used_ids = 1;
+			*placed = 1;
 			continue;
 		}
 		if (!strcmp(a, "{@}")) {
@@ -264,81 +258,17 @@ static void expand_cmd(struct runner_job *j, const char *const *cmd,
 	}
 }
 
-static int has_junitxml(const char *const *cmd)
-{
-	for (; *cmd; cmd++)
-		if (!strncmp(*cmd, "--junitxml", 10) ||
-		    !strncmp(*cmd, "--junit-xml", 11))
-			return 1;
-	return 0;
-}
-
-/* Add a Go test's top-level name, regexp-quoted, to "|A|B|" unless there. */
-static void add_go_name(struct strbuf *set, const char *id, size_t pkg_len)
-{
-	const char *name = id + pkg_len + (id[pkg_len] == '.' ? 1 : 0);
-	size_t len = strcspn(name, "/");
-	struct strbuf q = STRBUF_INIT;
-
-	strbuf_addch(&q, '|');
-	for (size_t i = 0; i < len; i++) {
-		if (strchr("\\.+*?()|[]{}^$", name[i]))
-			strbuf_addch(&q, '\\');
-		strbuf_addch(&q, name[i]);
-	}
-	strbuf_addch(&q, '|');
-	if (!strstr(set->buf, q.buf))
-		strbuf_add(set, q.buf + 1, q.len - 1);
-	strbuf_release(&q);
-}
-
 /* The adapter's own arguments and variables for units [from, to). */
-static void adapt(const struct runner_request *rq, struct runner_job *j,
+static void adapt(const struct runner_request *rq,
+		  const struct runner_adapter *ad, struct runner_job *j,
 		  const struct units *us, size_t from, size_t to)
 {
-	int used = 0;
+	int placed = 0;
 
-	expand_cmd(j, rq->cmd, us, from, to, &used);
-	switch (rq->kind) {
-	case RUNNER_GENERIC:
-		return;
-	case RUNNER_PYTEST: {
-		struct strbuf pp = STRBUF_INIT;
-
-		strvec_push(&j->argv, "-p");
-		strvec_push(&j->argv, "shard_pytest");
-		if (!has_junitxml(rq->cmd))
-			strvec_pushf(&j->argv, "--junitxml=%s", j->junit);
-		strbuf_addstr(&pp, rq->share_dir ? rq->share_dir : ".");
-		if (rq->pythonpath && *rq->pythonpath)
-			strbuf_addf(&pp, ":%s", rq->pythonpath);
-		strvec_setenv(&j->env, "PYTHONPATH", pp.buf);
-		strbuf_release(&pp);
-		break;
-	}
-	case RUNNER_GO: {
-		struct strbuf set = STRBUF_INIT;
-		const struct unit *u = &us->u[from];
-		size_t pkg = strlen(u->arg);
-
-		strbuf_addch(&set, '|');
-		for (size_t i = 0; i < u->ids.n; i++)
-			add_go_name(&set, u->ids.v[i], pkg);
-		set.buf[0] = '(';
-		set.buf[set.len - 1] = ')';
-		strvec_push(&j->argv, "-run");
-		strvec_pushf(&j->argv, "^%s$", set.buf);
-		strbuf_release(&set);
-		break;
-	}
-	case RUNNER_JEST:
-		if (!used)
-			strvec_push(&j->argv, "--runTestsByPath");
-		strvec_setenv(&j->env, "JEST_JUNIT_OUTPUT_FILE", j->junit);
-		strvec_setenv(&j->env, "JEST_JUNIT_ADD_FILE_ATTRIBUTE", "true");
-		break;
-	}
-	if (!used)
+	expand_cmd(j, rq->cmd, us, from, to, &placed);
+	if (ad->adapt)
+		ad->adapt(rq, j, us->u + from, to - from, &placed);
+	if (!placed && ad != &runner_generic)
 		for (size_t i = from; i < to; i++)
 			strvec_push(&j->argv, us->u[i].arg);
 }
@@ -362,6 +292,13 @@ static int write_ids(const char *path, const struct units *us, size_t from,
 	return 0;
 }
 
+/* 1 when the units become arguments (all but the generic "{@}" alone). */
+static int units_are_args(const struct runner_request *rq,
+			  const struct runner_adapter *ad)
+{
+	return ad != &runner_generic || runner_has_arg(rq->cmd, "{}");
+}
+
 static size_t cmd_cost(const char *const *cmd)
 {
 	size_t c = 0;
@@ -372,15 +309,17 @@ static size_t cmd_cost(const char *const *cmd)
 }
 
 /* How many units from `from` fit in one job's argument room. */
-static size_t pack(const struct runner_request *rq, const struct units *us,
+static size_t pack(const struct runner_request *rq,
+		   const struct runner_adapter *ad, const struct units *us,
 		   size_t from)
 {
 	size_t room = rq->arg_room, used = cmd_cost(rq->cmd) + ROOM_SLACK;
 	size_t to = from;
-	int expands = rq->kind != RUNNER_GENERIC || has_arg(rq->cmd, "{}");
 
-	if (rq->kind == RUNNER_GO || !expands)
-		return rq->kind == RUNNER_GO ? from + 1 : us->n;
+	if (ad->units == RUNNER_UNIT_PACKAGE)
+		return from + 1;
+	if (!units_are_args(rq, ad))
+		return us->n;
 	while (to < us->n) {
 		size_t c = runner_arg_cost(us->u[to].arg);
 
@@ -392,28 +331,32 @@ static size_t pack(const struct runner_request *rq, const struct units *us,
 	return to;
 }
 
-static int make_job(const struct runner_request *rq, struct runner_job *j,
+static char *job_file(const struct runner_request *rq, size_t no,
+		      const char *ext)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%s/%s-%zu.%s", rq->dir, rq->tag, no, ext);
+	return strbuf_detach(&sb, NULL);
+}
+
+static int make_job(const struct runner_request *rq,
+		    const struct runner_adapter *ad, struct runner_job *j,
 		    size_t no, const struct units *us, size_t from, size_t to,
 		    struct shard_error *err)
 {
 	strvec_init(&j->argv);
 	strvec_init(&j->env);
+	j->kind = rq->kind;
 	j->n = 0;
 	for (size_t i = from; i < to; i++)
 		j->n += us->u[i].ids.n;
-	j->junit = NULL;
-	j->tests_file = NULL;
-	{
-		struct strbuf sb = STRBUF_INIT;
-
-		strbuf_addf(&sb, "%s/%s-%zu.xml", rq->dir, rq->tag, no);
-		j->junit = strbuf_detach(&sb, NULL);
-		strbuf_addf(&sb, "%s/%s-%zu.ids", rq->dir, rq->tag, no);
-		j->tests_file = strbuf_detach(&sb, NULL);
-	}
+	j->junit = job_file(rq, no, "xml");
+	j->tests_file = job_file(rq, no, "ids");
+	j->output = ad->wants_output ? job_file(rq, no, "out") : NULL;
 	if (write_ids(j->tests_file, us, from, to, err))
 		return err->code;
-	adapt(rq, j, us, from, to);
+	adapt(rq, ad, j, us, from, to);
 	strvec_pushf(&j->env, "SHARD_INDEX=%zu", rq->index);
 	strvec_pushf(&j->env, "SHARD_TOTAL=%zu", rq->total);
 	strvec_setenv(&j->env, "SHARD_TESTS_FILE", j->tests_file);
@@ -455,6 +398,7 @@ static int check_lengths(const struct units *us, struct shard_error *err)
 int runner_jobs(const struct runner_request *rq, struct runner_job **jobs,
 		size_t *njobs, struct shard_error *err)
 {
+	const struct runner_adapter *ad = adapters[rq->kind];
 	struct units us = { NULL, 0, 0 };
 	size_t alloc = 0, from = 0;
 	int r = 0;
@@ -463,16 +407,17 @@ int runner_jobs(const struct runner_request *rq, struct runner_job **jobs,
 	*njobs = 0;
 	r = check_ids(rq, err);
 	if (!r)
-		make_units(rq, &us);
+		make_units(rq, ad, &us);
 	if (!r)
-		r = guard_units(rq, &us, err);
-	if (!r && (rq->kind != RUNNER_GENERIC || has_arg(rq->cmd, "{}")))
+		r = guard_units(rq, ad, &us, err);
+	if (!r && units_are_args(rq, ad))
 		r = check_lengths(&us, err);
 	while (!r && from < us.n) {
-		size_t to = pack(rq, &us, from);
+		size_t to = pack(rq, ad, &us, from);
 
 		ALLOC_GROW(*jobs, *njobs + 1, alloc);
-		r = make_job(rq, &(*jobs)[*njobs], *njobs, &us, from, to, err);
+		r = make_job(rq, ad, &(*jobs)[*njobs], *njobs, &us, from, to,
+			     err);
 		(*njobs)++;
 		from = to;
 	}
@@ -492,6 +437,7 @@ void runner_jobs_free(struct runner_job *jobs, size_t n)
 		strvec_release(&jobs[i].env);
 		free(jobs[i].junit);
 		free(jobs[i].tests_file);
+		free(jobs[i].output);
 	}
 	free(jobs);
 }
@@ -512,22 +458,145 @@ static void job_env(char *const *base, const struct runner_job *j,
 	}
 }
 
+/* Open j's output file for its stdout; -1 when it has none. */
+static int open_output(const struct runner_job *j, int *fd,
+		       struct shard_error *err)
+{
+	*fd = -1;
+	if (!j->output)
+		return 0;
+	*fd = open(j->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return shard_error_set(err, SHARD_EENV, "%s: %s", j->output,
+				       strerror(errno));
+	return 0;
+}
+
 int runner_job_run(const struct runner_job *j, char *const *envp,
 		   const struct runcmd_wait *w, int *status,
 		   enum runcmd_end *end, struct shard_error *err)
 {
+	const struct runner_adapter *ad = adapters[j->kind];
 	struct strvec env;
 	struct runcmd c = { (const char *const *)j->argv.v, NULL, 0, 0, -1 };
-	int r;
+	int r, out;
 
+	if ((r = open_output(j, &out, err)))
+		return r;
 	job_env(envp, j, &env);
 	c.envp = env.v;
 	unlink(j->junit);
-	r = runcmd_start(&c, err);
+	r = runcmd_start_to(&c, out, err);
+	if (out >= 0)
+		close(out);
 	if (!r)
 		r = runcmd_wait(&c, w, status, end, err);
+	if (!r && ad->after)
+		r = ad->after(j, *status, err);
 	strvec_release(&env);
 	return r;
+}
+
+int runner_lists(enum runner_kind kind)
+{
+	return adapters[kind]->list_command != NULL;
+}
+
+void runner_listing_from(struct runner_listing *out, const char *const *cmd)
+{
+	strvec_init(&out->argv);
+	strvec_init(&out->env);
+	out->file = NULL;
+	strvec_pushv(&out->argv, cmd);
+}
+
+int runner_list_command(const struct runner_list *rl,
+			struct runner_listing *out, struct shard_error *err)
+{
+	const struct runner_adapter *ad = adapters[rl->kind];
+
+	runner_listing_from(out, rl->cmd);
+	if (!ad->list_command)
+		return 0;
+	strvec_clear(&out->argv);
+	return ad->list_command(rl, out, err);
+}
+
+void runner_listing_release(struct runner_listing *l)
+{
+	strvec_release(&l->argv);
+	strvec_release(&l->env);
+	free(l->file);
+	l->file = NULL;
+}
+
+/* Every id a listing gives passes here: one line each, none empty. */
+struct checked_emit {
+	runner_emit_fn emit;
+	void *data;
+	const char *what;
+	size_t count;
+};
+
+static int check_emit(void *data, const char *id, size_t len,
+		      struct shard_error *err)
+{
+	struct checked_emit *ce = data;
+	const char *nl = memchr(id, '\n', len);
+
+	if (!nl)
+		nl = memchr(id, '\r', len);
+	ce->count++;
+	if (!len)
+		return shard_error_set(err, SHARD_EINPUT,
+				       "%s: test %zu has an empty id", ce->what,
+				       ce->count);
+	if (nl) {
+		struct strbuf q = STRBUF_INIT;
+		int r;
+
+		quote_add_cut(&q, id, len, 120);
+		r = shard_error_set(err, SHARD_EINPUT,
+				    "%s: test id '%s' holds a line break: "
+				    "a test list has one id a line",
+				    ce->what, q.buf);
+		strbuf_release(&q);
+		return r;
+	}
+	return ce->emit(ce->data, id, len, err);
+}
+
+int runner_list_parse(const struct runner_list *rl, const char *buf, size_t len,
+		      const char *what, runner_emit_fn emit, void *data,
+		      struct shard_error *err)
+{
+	const struct runner_adapter *ad = adapters[rl->kind];
+	struct checked_emit ce = { emit, data, what, 0 };
+
+	if (ad->list_parse)
+		return ad->list_parse(rl, buf, len, what, check_emit, &ce, err);
+	return runner_parse_lines(buf, len, what, check_emit, &ce, err);
+}
+
+int runner_parse_lines(const char *buf, size_t len, const char *what,
+		       runner_emit_fn emit, void *data, struct shard_error *err)
+{
+	const char *end = buf + len;
+
+	(void)what;
+	while (buf < end) {
+		const char *nl = memchr(buf, '\n', (size_t)(end - buf));
+		size_t n = nl ? (size_t)(nl - buf) : (size_t)(end - buf);
+		size_t k = n;
+		int r;
+
+		if (k && buf[k - 1] == '\r')
+			k--;
+		if (k && (r = emit(data, buf, k, err)))
+			return r;
+		buf += n + (nl != NULL);
+	}
+	return 0;
 }
 
 const char *runner_pythonpath(char *const *envp)

@@ -1,7 +1,10 @@
 /*
  * Runner adapters: how a shard's test ids reach the user's command
  * (docs/design.md "Argv templating"), as one or more invocations ("jobs"),
- * never through a shell.
+ * never through a shell, and how a runner lists its tests (--collect).
+ * Each adapter is a struct runner_adapter (runner_impl.h) in a file of
+ * its own (runner_NAME.c), registered in runner.c's table; `shard run
+ * --help` and the README's runner table list them all.
  *
  *   generic  an argument "{}" becomes the ids, one argument each; "{@}"
  *            the path of a file listing them, one a line. One of the two
@@ -21,10 +24,10 @@
  * job's environment adds SHARD_INDEX, SHARD_TOTAL, SHARD_TESTS_FILE and
  * SHARD_JUNIT.
  *
- * No id, file or package reaches a runner as an option: one that begins
- * with '-' is refused by "{}" unless an argument "--" comes before it,
- * gets "./" as a pytest or jest file (pytest: "@" too), and is refused as
- * a Go package (runner.c, guard_units, says why for each).
+ * No id, file or package reaches a runner as an option: each adapter's
+ * guard makes a unit that begins with '-' an operand ("./" in front of a
+ * file, say) or refuses it (runner.c's guard_generic and each adapter's
+ * file say why).
  */
 #ifndef SHARD_RUNNER_H
 #define SHARD_RUNNER_H
@@ -35,11 +38,21 @@
 #include "shard/util/error.h"
 #include "shard/util/strvec.h"
 
-enum runner_kind { RUNNER_GENERIC, RUNNER_PYTEST, RUNNER_GO, RUNNER_JEST };
+enum runner_kind {
+	RUNNER_GENERIC,
+	RUNNER_PYTEST,
+	RUNNER_GO,
+	RUNNER_JEST,
+	RUNNER_KINDS /* how many */
+};
 
-/* "generic", "pytest", "go", "jest" -> kind; -1 if unknown. */
+/* A name ("generic", "pytest", ...) -> kind; -1 if unknown. */
 int runner_parse(const char *name);
 const char *runner_name(enum runner_kind kind);
+/* "generic, pytest, ... or NAME": every adapter's name, for messages. */
+const char *runner_names(void);
+/* What kind passes to its runner: one line (for --help and docs). */
+const char *runner_passes(enum runner_kind kind);
 
 /*
  * Check cmd for kind: the generic runner needs "{}" or "{@}" (else
@@ -67,7 +80,9 @@ struct runner_job {
 	struct strvec env; /* "NAME=value" to set */
 	char *junit;       /* where its report is expected */
 	char *tests_file;  /* its ids, one a line */
+	char *output;      /* where its stdout goes; NULL: inherited */
 	size_t n;          /* how many ids it covers */
+	enum runner_kind kind;
 };
 
 /*
@@ -84,12 +99,55 @@ void runner_jobs_free(struct runner_job *jobs, size_t n);
 /*
  * Run j: its report removed first, started with envp (NULL-terminated,
  * may be NULL) and j's variables set over it, then waited for as w says
- * (runcmd_wait: *status, *end). SHARD_EENV when it cannot be started or
- * waited for.
+ * (runcmd_wait: *status, *end); then the adapter's after-hook, if it has
+ * one, makes the report from what the job wrote (cargo). SHARD_EENV when
+ * it cannot be started or waited for.
  */
 int runner_job_run(const struct runner_job *j, char *const *envp,
 		   const struct runcmd_wait *w, int *status,
 		   enum runcmd_end *end, struct shard_error *err);
+
+/*
+ * Listing (shard plan/run --collect --runner R -- CMD): an adapter that
+ * lists its tests itself turns the user's command into one that lists
+ * them, exactly as the runner will take them back, whatever the project's
+ * configuration prints; the others read the output of a collect command.
+ */
+struct runner_list {
+	enum runner_kind kind;
+	const char *const *cmd; /* the user's command */
+	const char *dir;        /* private: the listing's files go here */
+	const char *share_dir;  /* where shard's runner plugins are */
+	const char *pythonpath; /* the inherited PYTHONPATH, or NULL */
+};
+
+struct runner_listing {
+	struct strvec argv;
+	struct strvec env; /* "NAME=value" to set */
+	char *file;        /* the list is written here; NULL: on stdout */
+};
+
+/* 1 if kind lists its tests from the run command itself. */
+int runner_lists(enum runner_kind kind);
+
+/* The listing command for rl (out released by runner_listing_release). */
+int runner_list_command(const struct runner_list *rl,
+			struct runner_listing *out, struct shard_error *err);
+void runner_listing_release(struct runner_listing *l);
+
+/* Receives one listed id (not NUL-terminated). */
+typedef int (*runner_emit_fn)(void *data, const char *id, size_t len,
+			      struct shard_error *err);
+
+/*
+ * Turn what the listing wrote (buf, named what in messages) into ids,
+ * each given to emit in the runner's order. SHARD_EINPUT, with what and
+ * a line, for output the adapter cannot read, or an id with a line break
+ * (a list holds one id a line).
+ */
+int runner_list_parse(const struct runner_list *rl, const char *buf, size_t len,
+		      const char *what, runner_emit_fn emit, void *data,
+		      struct shard_error *err);
 
 /* The PYTHONPATH envp sets (for runner_request), or NULL. */
 const char *runner_pythonpath(char *const *envp);

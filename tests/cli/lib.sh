@@ -151,3 +151,24 @@ PYEOF
 plan_of() {
     sed -n 's/.*name="shard.plan_hash" value="\([0-9a-f]*\)".*/\1/p' "$1" | head -1
 }
+
+# same_results A B: the two JUnit reports hold the same multiset of
+# (classname, name, outcome), and at least one test (the runner adapters'
+# end-to-end tests: a sharded run, merged, equals an unsharded one).
+same_results() {
+    $PY - "$1" "$2" <<'PYEOF' || fail "$1 and $2 differ"
+import collections, sys
+import xml.etree.ElementTree as ET
+def results(path):
+    out = collections.Counter()
+    for tc in ET.parse(path).iter("testcase"):
+        kids = {c.tag for c in tc}
+        o = ("failed" if "failure" in kids else "error" if "error" in kids
+             else "skipped" if "skipped" in kids else "passed")
+        out[(tc.get("classname"), tc.get("name"), o)] += 1
+    return out
+a, b = results(sys.argv[1]), results(sys.argv[2])
+assert a == b, ("only in first:", a - b, "only in second:", b - a)
+assert sum(a.values()) > 0
+PYEOF
+}

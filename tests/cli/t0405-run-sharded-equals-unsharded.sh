@@ -9,25 +9,6 @@
 FAKE=$REPO/tests/cli/fake-runner.py
 export FAKE_STATE=$SCRATCH SHARD_HISTORY=$SCRATCH/history.db
 
-# same_results A B: the same multiset of (classname, name, outcome)
-same_results() {
-    $PY - "$1" "$2" <<'PYEOF' || fail "$1 and $2 differ"
-import collections, sys
-import xml.etree.ElementTree as ET
-def results(path):
-    out = collections.Counter()
-    for tc in ET.parse(path).iter("testcase"):
-        kids = {c.tag for c in tc}
-        o = ("failed" if "failure" in kids else "error" if "error" in kids
-             else "skipped" if "skipped" in kids else "passed")
-        out[(tc.get("classname"), tc.get("name"), o)] += 1
-    return out
-a, b = results(sys.argv[1]), results(sys.argv[2])
-assert a == b, (a - b, b - a)
-assert sum(a.values()) > 0
-PYEOF
-}
-
 # generic: 30 tests, some failing and skipped
 $PY -c "
 for i in range(30):
